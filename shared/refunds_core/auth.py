@@ -1,0 +1,130 @@
+"""Who is calling: passwords, access tokens (JWT, HS256) and the caller's account.
+
+The signing key is a Secrets Manager secret the template creates; it is read
+through Powertools Parameters and cached, like the caller's account, for
+``CACHE_TTL_SECONDS``, so a warm function authenticates with no AWS call.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+import jwt
+
+from refunds_core import errors
+from refunds_core.errors import ApiError
+from refunds_core.settings import settings
+
+ISSUER = "refund-requests-api"
+AUDIENCE = "refund-requests-api"
+_ALGORITHM = "HS256"
+_LEEWAY_SECONDS = 30
+# scrypt at n=2**14, r=8, p=1: ~16 MiB and ~50 ms per hash, the OWASP minimum.
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+class Role(StrEnum):
+    MERCHANT = "merchant"
+    SERVICE = "service"
+    SUPPORT = "support"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    login: str
+    role: Role
+    merchant_id: str | None
+
+
+# ------------------------------------------------------------- passwords
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
+    return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
+
+
+def verify_password(password: str, stored: str | None) -> bool:
+    """Constant work whether or not the login exists, so timing tells nothing."""
+    try:
+        _, salt_b64, digest_b64 = (stored or "scrypt$$").split("$")
+        salt, expected = base64.b64decode(salt_b64), base64.b64decode(digest_b64)
+    except ValueError:
+        salt, expected = b"", b""
+    digest = hashlib.scrypt(password.encode(), salt=salt or b"\0" * 16, dklen=32, **_SCRYPT)
+    return bool(expected) and hmac.compare_digest(digest, expected)
+
+
+# ---------------------------------------------------------------- tokens
+
+def _signing_key() -> str:
+    # Imported here: Parameters is only needed once per TTL, not at cold start.
+    from aws_lambda_powertools.utilities.parameters import get_secret
+
+    return get_secret(settings().TOKEN_SIGNING_SECRET_ID, max_age=settings().CACHE_TTL_SECONDS)
+
+
+def issue_token(caller: Caller, *, now: float | None = None) -> tuple[str, int]:
+    issued = int(now if now is not None else time.time())
+    ttl = settings().TOKEN_TTL_SECONDS
+    claims = {
+        "iss": ISSUER, "aud": AUDIENCE, "sub": caller.login, "role": caller.role.value,
+        "iat": issued, "nbf": issued, "exp": issued + ttl, "jti": secrets.token_hex(8),
+    }
+    if caller.merchant_id:
+        claims["mid"] = caller.merchant_id
+    return jwt.encode(claims, _signing_key(), algorithm=_ALGORITHM), ttl
+
+
+def caller_from_authorization(header: str | None) -> Caller:
+    """The caller a Bearer token names, or 401. Only HS256 with our key is
+    accepted: ``alg: none`` and public-key algorithms are refused by the
+    ``algorithms`` allow-list."""
+    scheme, _, token = (header or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(errors.UNAUTHORIZED)
+    try:
+        claims = jwt.decode(
+            token.strip(), _signing_key(), algorithms=[_ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
+            leeway=_LEEWAY_SECONDS, options={"require": ["exp", "iat", "nbf", "iss", "aud", "sub"]},
+        )
+        role = Role(claims.get("role"))
+    except (jwt.InvalidTokenError, ValueError):
+        raise ApiError(errors.UNAUTHORIZED) from None
+    merchant_id = claims.get("mid")
+    if role is Role.MERCHANT and not isinstance(merchant_id, str):
+        raise ApiError(errors.UNAUTHORIZED)
+    return Caller(login=str(claims["sub"]), role=role, merchant_id=merchant_id)
+
+
+# --------------------------------------------------------------- accounts
+
+_active_until: dict[tuple[str, str | None], float] = {}
+
+
+def require_active_account(caller: Caller) -> None:
+    """15000 unless the caller's login, and for a merchant its merchant, exist and
+    are enabled. A positive answer is cached for CACHE_TTL_SECONDS."""
+    from refunds_core.dal import accounts
+
+    key = (caller.login, caller.merchant_id)
+    now = time.monotonic()
+    if _active_until.get(key, 0.0) > now:
+        return
+    credential, merchant = accounts.get_login_and_merchant(caller.login, caller.merchant_id)
+    usable = (
+        credential is not None and not credential.get("disabled")
+        and credential.get("role") == caller.role.value
+        and credential.get("merchantId") == caller.merchant_id
+        and (caller.role is not Role.MERCHANT or (merchant is not None and merchant.get("status") == "active"))
+    )
+    if not usable:
+        _active_until.pop(key, None)
+        raise ApiError(errors.UNKNOWN_ACCOUNT)
+    _active_until[key] = now + settings().CACHE_TTL_SECONDS

@@ -1,0 +1,27 @@
+"""boto3 clients, made once per execution environment and only when first used.
+
+Endpoints come from boto3's own configuration (``AWS_ENDPOINT_URL``,
+``AWS_ENDPOINT_URL_DYNAMODB``...), so the same code talks to AWS, moto's server
+or DynamoDB Local.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import boto3
+from botocore.config import Config
+
+# Standard retry mode backs off on throttling and 5xx; short timeouts keep a
+# stuck connection from eating the function's 10 s budget.
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+
+
+@cache
+def dynamodb():
+    return boto3.client("dynamodb", config=_CONFIG)
+
+
+@cache
+def secretsmanager():
+    return boto3.client("secretsmanager", config=_CONFIG)

@@ -1,0 +1,1 @@
+"""The DynamoDB repository. One table; the key design is in docs/data-model.md."""

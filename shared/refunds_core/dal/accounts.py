@@ -1,0 +1,55 @@
+"""Logins (credentials) and merchants."""
+
+from __future__ import annotations
+
+from refunds_core.aws import dynamodb
+from refunds_core.dal import keys
+from refunds_core.dal.codec import from_item, to_item
+from refunds_core.settings import settings
+
+
+def get_credential(login: str) -> dict | None:
+    response = dynamodb().get_item(TableName=settings().TABLE_NAME, Key=keys.credential(login))
+    return from_item(response.get("Item"))
+
+
+def get_login_and_merchant(login: str, merchant_id: str | None) -> tuple[dict | None, dict | None]:
+    """Both records a caller's token rests on, in one round trip."""
+    wanted = [keys.credential(login)] + ([keys.merchant(merchant_id)] if merchant_id else [])
+    table = settings().TABLE_NAME
+    request = {table: {"Keys": wanted}}
+    found: list[dict] = []
+    while request:  # BatchGetItem may leave keys unprocessed under load
+        response = dynamodb().batch_get_item(RequestItems=request)
+        found += response.get("Responses", {}).get(table, [])
+        request = response.get("UnprocessedKeys") or None
+    by_pk = {item["PK"]["S"]: from_item(item) for item in found}
+    credential = by_pk.get(keys.credential(login)["PK"]["S"])
+    merchant = by_pk.get(keys.merchant(merchant_id)["PK"]["S"]) if merchant_id else None
+    return credential, merchant
+
+
+def put_merchant(merchant_id: str, name: str, *, status: str = "active", now: str) -> None:
+    dynamodb().put_item(
+        TableName=settings().TABLE_NAME,
+        Item={**keys.merchant(merchant_id),
+              **to_item({"type": "Merchant", "id": merchant_id, "name": name, "status": status,
+                         "updatedAt": now})},
+    )
+
+
+def put_credential(login: str, password_hash: str, role: str, merchant_id: str | None, *, now: str) -> None:
+    dynamodb().put_item(
+        TableName=settings().TABLE_NAME,
+        Item={**keys.credential(login),
+              **to_item({"type": "Credential", "login": login, "passwordHash": password_hash, "role": role,
+                         "merchantId": merchant_id, "disabled": False, "updatedAt": now})},
+    )
+
+
+def set_disabled(login: str, disabled: bool) -> None:
+    dynamodb().update_item(
+        TableName=settings().TABLE_NAME, Key=keys.credential(login),
+        UpdateExpression="SET disabled = :d", ConditionExpression="attribute_exists(PK)",
+        ExpressionAttributeValues={":d": {"BOOL": disabled}},
+    )

@@ -1,0 +1,71 @@
+"""Orders: one item per order, keyed by the order id the order system gives us.
+
+The item also carries the order's open-request lock (``openRefundId``) and a
+``version`` that every write bumps, so a transaction can insist the order is
+still the one that was read.
+"""
+
+from __future__ import annotations
+
+from refunds_core import errors
+from refunds_core.aws import dynamodb
+from refunds_core.dal import keys
+from refunds_core.dal.codec import from_item, values
+from refunds_core.dal.transactions import Explain, Guarded, transact_write
+from refunds_core.errors import ApiError
+from refunds_core.settings import settings
+
+# Written by PUT /v1/orders; everything else on the item is ours.
+ORDER_FIELDS = ("merchantId", "number", "status", "currency", "customerId", "lineItems", "shipping", "totals")
+
+
+def get(order_id: str) -> dict | None:
+    # Strongly consistent: the version read here is what the next write is conditioned on.
+    response = dynamodb().get_item(TableName=settings().TABLE_NAME, Key=keys.order(order_id), ConsistentRead=True)
+    return from_item(response.get("Item"))
+
+
+def upsert(order_id: str, fields: dict, *, now: str) -> None:
+    """Create or replace the order's own fields, keeping our state (lock,
+    version, createdAt). Refused when the merchant does not exist (15010
+    merchantId) or the id already belongs to another merchant (409)."""
+    names = {f"#{name}": name for name in ORDER_FIELDS if fields.get(name) is not None}
+    assignments = ", ".join(f"#{name} = :{name}" for name in ORDER_FIELDS if fields.get(name) is not None)
+    removals = [f"#{name}" for name in ORDER_FIELDS if fields.get(name) is None]
+    expression = (f"SET {assignments}, #type = :type, #id = :id, createdAt = if_not_exists(createdAt, :now), "
+                  "updatedAt = :now, version = if_not_exists(version, :zero) + :one")
+    if removals:
+        names.update({r: r[1:] for r in removals})
+        expression += " REMOVE " + ", ".join(removals)
+    order_update = {
+        "TableName": settings().TABLE_NAME, "Key": keys.order(order_id),
+        "UpdateExpression": expression,
+        "ConditionExpression": "attribute_not_exists(PK) OR #merchantId = :merchantId",
+        "ExpressionAttributeNames": {**names, "#type": "type", "#id": "id", "#merchantId": "merchantId"},
+        "ExpressionAttributeValues": values(
+            **{k: v for k, v in fields.items() if v is not None}, type="Order", id=order_id, now=now, zero=0, one=1),
+    }
+    merchant_exists = {
+        "TableName": settings().TABLE_NAME, "Key": keys.merchant(fields["merchantId"]),
+        "ConditionExpression": "attribute_exists(PK)",
+    }
+    transact_write([
+        Guarded({"ConditionCheck": merchant_exists}, lambda _old: errors.FieldErrors(["merchantId"])),
+        Guarded({"Update": order_update}, lambda _old: ApiError(errors.CONFLICT)),
+    ])
+
+
+def take_refund_lock(order: dict, refund_id: str, explain: Explain) -> Guarded:
+    """The transaction item that opens a request on the order: it takes the
+    order's open-request lock, conditioned on every rule a new request depends
+    on and on the order being the version that was read."""
+    return Guarded({"Update": {
+        "TableName": settings().TABLE_NAME, "Key": keys.order(order["id"]),
+        "UpdateExpression": "SET openRefundId = :refundId, version = version + :one",
+        "ConditionExpression": ("merchantId = :merchantId AND #status = :paid AND totals.#total > :zero "
+                                "AND attribute_not_exists(openRefundId) AND version = :version"),
+        "ExpressionAttributeNames": {"#status": "status", "#total": "total"},
+        "ExpressionAttributeValues": values(
+            refundId=refund_id, one=1, merchantId=order["merchantId"], paid="paid", zero=0,
+            version=order["version"]),
+    }}, explain)

@@ -1,0 +1,146 @@
+"""The error catalogue: every code the API answers with, its HTTP status and message.
+
+Codes 110-15060 are the primary contract's (seeds 000/001), byte for byte.
+The 1xx codes beside 110/111 are request-level errors common to every route;
+15xxx codes are the refund domain's. The README's error table is generated
+from ``CATALOGUE`` (``make docs``) and a test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from http import HTTPStatus
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorCode:
+    code: int
+    status: HTTPStatus
+    message: str
+    description: str
+
+
+def _entry(code: int, status: HTTPStatus, message: str, description: str) -> ErrorCode:
+    return ErrorCode(code, status, message, description)
+
+
+INTERNAL = _entry(
+    100, HTTPStatus.INTERNAL_SERVER_ERROR,
+    "Internal server error. Please try again later or contact support.",
+    "Unexpected failure; nothing was changed. Safe to retry. The response's "
+    "correlation id is in the logs.",
+)
+UNAUTHORIZED = _entry(
+    101, HTTPStatus.UNAUTHORIZED,
+    "Unsuccessful authorization.",
+    "The Authorization header is missing, not a Bearer token, or the token is "
+    "malformed, expired, not yet valid or not signed by us.",
+)
+INVALID_CREDENTIALS = _entry(
+    102, HTTPStatus.UNAUTHORIZED,
+    "Unsuccessful authorization. Invalid login or password.",
+    "POST /v1/auth/token: the login and password do not match an active account.",
+)
+ROUTE_NOT_FOUND = _entry(
+    104, HTTPStatus.NOT_FOUND,
+    "Invalid request URL.",
+    "No route matches the method and path.",
+)
+METHOD_NOT_ALLOWED = _entry(
+    105, HTTPStatus.METHOD_NOT_ALLOWED,
+    "Method not allowed.",
+    "The path exists but not with this HTTP method.",
+)
+GATEWAY_REJECTED = _entry(
+    106, HTTPStatus.BAD_REQUEST,
+    "The request was rejected.",
+    "API Gateway refused the request before it reached the API (its own message "
+    "replaces this one; the HTTP status is the gateway's).",
+)
+CONFLICT = _entry(
+    109, HTTPStatus.CONFLICT,
+    "The resource was changed by another request or belongs to another account.",
+    "PUT /v1/orders: the order id is already used by another merchant.",
+)
+INVALID_JSON = _entry(
+    110, HTTPStatus.BAD_REQUEST,
+    "JSON is not valid.",
+    "The request body is not a JSON object.",
+)
+INVALID_CONTENT_TYPE = _entry(
+    111, HTTPStatus.BAD_REQUEST,
+    "Invalid data format (Content-type).",
+    "Content-Type must be application/json (parameters such as charset are allowed).",
+)
+UNKNOWN_ACCOUNT = _entry(
+    15000, HTTPStatus.BAD_REQUEST,
+    "Unable to identify your configuration for accessing this API. Please contact technical support.",
+    "The token is valid but its account is unknown or disabled.",
+)
+INVALID_FIELD = _entry(
+    15010, HTTPStatus.BAD_REQUEST,
+    "Invalid field value: {field}",
+    "One entry per bad field: required and missing, null where not allowed, wrong "
+    "type or format, too long, or an unknown field name.",
+)
+ORDER_NOT_PAID = _entry(
+    15030, HTTPStatus.BAD_REQUEST,
+    'Order refund is impossible. Order status is not equal to "paid".',
+    "A refund request needs a paid order.",
+)
+ORDER_AMOUNT_ZERO = _entry(
+    15040, HTTPStatus.BAD_REQUEST,
+    "Order refund is impossible. Order price amount is equal to zero.",
+    "There is nothing to refund on a zero-total order.",
+)
+REFUND_ALREADY_OPEN = _entry(
+    15050, HTTPStatus.BAD_REQUEST,
+    "Order refund is impossible. Order refund request already exists.",
+    "The order already has an open request (REQUESTED, WAITING or PROCESSING).",
+)
+ORDER_NOT_FOUND = _entry(
+    15060, HTTPStatus.NOT_FOUND,
+    "Order refund is impossible. Order not found.",
+    "No order with this id, or it belongs to another merchant.",
+)
+FORBIDDEN = _entry(
+    15120, HTTPStatus.FORBIDDEN,
+    "Access denied. Your role may not perform this action.",
+    "The caller's role may never call this route (for example the order system "
+    "creating a refund).",
+)
+
+CATALOGUE: tuple[ErrorCode, ...] = (
+    INTERNAL, UNAUTHORIZED, INVALID_CREDENTIALS, ROUTE_NOT_FOUND, METHOD_NOT_ALLOWED,
+    GATEWAY_REJECTED, CONFLICT, INVALID_JSON, INVALID_CONTENT_TYPE, UNKNOWN_ACCOUNT,
+    INVALID_FIELD, ORDER_NOT_PAID, ORDER_AMOUNT_ZERO, REFUND_ALREADY_OPEN, ORDER_NOT_FOUND,
+    FORBIDDEN,
+)
+
+
+class ApiError(Exception):
+    """An answer the client is meant to see: one status, one or more catalogue entries."""
+
+    def __init__(self, error: ErrorCode, *more: ErrorCode, message: str | None = None,
+                 headers: dict[str, str] | None = None):
+        self.status = error.status
+        self.entries = [(error.code, message or error.message)] + [(e.code, e.message) for e in more]
+        self.headers = headers or {}
+        super().__init__(f"{error.code} {self.entries[0][1]}")
+
+    def body(self) -> dict:
+        return {"errors": [{"error": code, "message": text} for code, text in self.entries]}
+
+
+class FieldErrors(ApiError):
+    """15010, one entry per bad field, in the order the fields were found."""
+
+    def __init__(self, fields: list[str]):
+        super().__init__(INVALID_FIELD)
+        self.fields = fields
+        self.entries = [(INVALID_FIELD.code, INVALID_FIELD.message.format(field=f)) for f in fields]
+
+
+class RetryableError(Exception):
+    """A failure no business rule explains (throttling, a transaction conflict, a
+    cancellation we cannot attribute). Answered as 100/500: the client may retry."""

@@ -1,0 +1,27 @@
+"""Merchants and logins, as the admin command and the local runtime create them."""
+
+from __future__ import annotations
+
+from refunds_core.auth import Role, hash_password
+from refunds_core.clock import now_iso
+from refunds_core.dal import accounts
+
+
+def create_merchant(merchant_id: str, name: str | None = None) -> None:
+    accounts.put_merchant(merchant_id, name or merchant_id, now=now_iso())
+
+
+def disable_merchant(merchant_id: str, name: str | None = None) -> None:
+    accounts.put_merchant(merchant_id, name or merchant_id, status="disabled", now=now_iso())
+
+
+def create_login(login: str, password: str, role: Role, merchant_id: str | None = None) -> None:
+    if (role is Role.MERCHANT) != bool(merchant_id):
+        raise ValueError("a merchant login needs a merchant id, and only a merchant login has one")
+    if len(password) < 8:
+        raise ValueError("passwords are at least 8 characters")
+    accounts.put_credential(login, hash_password(password), role.value, merchant_id, now=now_iso())
+
+
+def set_login_disabled(login: str, disabled: bool) -> None:
+    accounts.set_disabled(login, disabled)

@@ -1,0 +1,103 @@
+"""Orders: the order system upserts them, merchants and support read them."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from refunds_core import errors
+from refunds_core.auth import Caller, Role, require_active_account
+from refunds_core.clock import now_iso
+from refunds_core.dal import orders
+from refunds_core.errors import ApiError, FieldErrors
+from refunds_core.models import OrderRequest
+from refunds_core.money import ZERO, fmt, parse_amount
+from refunds_core.validation import parse
+
+_ORDER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+
+
+def is_order_id(order_id: str) -> bool:
+    return bool(_ORDER_ID.fullmatch(order_id))
+
+
+def put(caller: Caller, order_id: str, body: dict) -> dict:
+    require_active_account(caller)
+    if not is_order_id(order_id):
+        raise FieldErrors(["orderId"])
+    fields = _stored_fields(parse(OrderRequest, body))
+    orders.upsert(order_id, fields, now=now_iso())
+    return present(orders.get(order_id))
+
+
+def get(caller: Caller, order_id: str) -> dict:
+    require_active_account(caller)
+    return present(visible_order(caller, order_id))
+
+
+def visible_order(caller: Caller, order_id: str) -> dict:
+    """The order, or 15060 when it does not exist for this caller: another
+    merchant's order is indistinguishable from a missing one."""
+    order = orders.get(order_id) if is_order_id(order_id) else None
+    if order is None or (caller.role is Role.MERCHANT and order["merchantId"] != caller.merchant_id):
+        raise ApiError(errors.ORDER_NOT_FOUND)
+    return order
+
+
+def _stored_fields(request: OrderRequest) -> dict:
+    """The order as stored: money as Decimal, checked against the currency's
+    minor unit, with the totals the server computes. 15010 per bad field."""
+    currency, bad = request.currency, []
+
+    def money(text: str, field: str) -> Decimal:
+        try:
+            return parse_amount(text, currency)
+        except ValueError:
+            bad.append(field)
+            return ZERO
+
+    lines, seen = [], set()
+    for i, line in enumerate(request.lineItems):
+        unit_price = money(line.unitPrice, f"lineItems[{i}].unitPrice")
+        discount = money(line.discount, f"lineItems[{i}].discount")
+        tax = money(line.tax, f"lineItems[{i}].tax")
+        if line.itemId in seen:
+            bad.append(f"lineItems[{i}].itemId")
+        seen.add(line.itemId)
+        if discount > unit_price * line.quantity:
+            bad.append(f"lineItems[{i}].discount")
+        lines.append({"itemId": line.itemId, "name": line.name, "quantity": line.quantity,
+                      "unitPrice": unit_price, "discount": discount, "tax": tax})
+    shipping = {"price": money(request.shipping.price, "shipping.price"),
+                "tax": money(request.shipping.tax, "shipping.tax")}
+    if bad:
+        raise FieldErrors(bad)
+    items = sum((line_paid(line) for line in lines), ZERO)
+    tax = sum((line["tax"] for line in lines), ZERO) + shipping["tax"]
+    totals = {"items": items, "shipping": shipping["price"], "tax": tax,
+              "total": items + shipping["price"] + tax}
+    return {"merchantId": request.merchantId, "number": request.number, "status": request.status,
+            "currency": currency, "customerId": request.customerId, "lineItems": lines,
+            "shipping": shipping, "totals": totals}
+
+
+def line_paid(line: dict) -> Decimal:
+    """What the customer paid for a line before tax (discount is for the whole line)."""
+    return line["unitPrice"] * line["quantity"] - line["discount"]
+
+
+def present(order: dict) -> dict:
+    currency = order["currency"]
+    return {
+        "id": order["id"], "merchantId": order["merchantId"], "number": order["number"],
+        "status": order["status"], "currency": currency, "customerId": order.get("customerId"),
+        "lineItems": [
+            {"itemId": line["itemId"], "name": line["name"], "quantity": int(line["quantity"]),
+             "unitPrice": fmt(line["unitPrice"], currency), "discount": fmt(line["discount"], currency),
+             "tax": fmt(line["tax"], currency), "amount": fmt(line_paid(line), currency)}
+            for line in order["lineItems"]
+        ],
+        "shipping": {k: fmt(order["shipping"][k], currency) for k in ("price", "tax")},
+        "totals": {k: fmt(order["totals"][k], currency) for k in ("items", "shipping", "tax", "total")},
+        "createdAt": order["createdAt"], "updatedAt": order["updatedAt"],
+    }

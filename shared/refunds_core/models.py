@@ -1,0 +1,81 @@
+"""Request bodies, as pydantic models. Strict: a number is not a string, null is
+not a value unless a field says so, and an unknown field is an error."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from refunds_core.money import CURRENCIES
+
+# The HTML living standard's "valid e-mail address" (what browsers accept),
+# with a dot required in the domain: refunds are answered by real mailboxes.
+# A regex rather than email-validator: that package pulls dnspython into every
+# cold start for a check we do not need (deliverability).
+_EMAIL = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
+)
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.fullmatch(value):
+        raise ValueError("not an e-mail address")
+    return value
+
+
+def _currency(value: str) -> str:
+    if value not in CURRENCIES:
+        raise ValueError("not an ISO 4217 currency code")
+    return value
+
+
+Email = Annotated[str, StringConstraints(max_length=80), AfterValidator(_email)]
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+# Money is a decimal string in major units; its decimals are checked against
+# the order's currency in logic (it depends on a sibling field).
+MoneyText = Annotated[str, StringConstraints(pattern=r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,4})?$")]
+Currency = Annotated[str, AfterValidator(_currency)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class TokenRequest(Strict):
+    login: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class CreateRefundRequest(Strict):
+    email: Email
+    # Optional, but not nullable: the contract makes null a 15010 unless a field
+    # allows it. pydantic does not validate defaults, so absent stays None.
+    description: Annotated[str, StringConstraints(max_length=500)] = None  # type: ignore[assignment]
+
+
+class LineItem(Strict):
+    itemId: Identifier
+    name: Text
+    quantity: int = Field(ge=1, le=1_000_000)
+    unitPrice: MoneyText
+    discount: MoneyText = "0"
+    tax: MoneyText = "0"
+
+
+class Shipping(Strict):
+    price: MoneyText = "0"
+    tax: MoneyText = "0"
+
+
+class OrderRequest(Strict):
+    merchantId: Identifier
+    number: Text
+    status: Literal["pending", "paid", "cancelled"]
+    currency: Currency
+    customerId: Identifier = None  # type: ignore[assignment]
+    lineItems: list[LineItem] = Field(min_length=1, max_length=250)
+    shipping: Shipping = Shipping()

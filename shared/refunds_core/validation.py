@@ -1,0 +1,56 @@
+"""The request's body: 110 and 111 first, then 15010 per bad field."""
+
+from __future__ import annotations
+
+import json
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from refunds_core import errors
+from refunds_core.errors import ApiError, FieldErrors
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def json_object(body: str | None, content_type: str | None) -> dict:
+    """The body as a JSON object. 110 when it is not one, else 111 when the
+    Content-Type is not application/json (the contract's order)."""
+    try:
+        value = json.loads(body or "", parse_constant=_reject_constant)
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+        raise ApiError(errors.INVALID_JSON) from None
+    if not isinstance(value, dict):
+        raise ApiError(errors.INVALID_JSON)
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        raise ApiError(errors.INVALID_CONTENT_TYPE)
+    return value
+
+
+def field_name(location: tuple) -> str:
+    """pydantic's error location as the client wrote it: ``lineItems[0].unitPrice``."""
+    name = ""
+    for part in location:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name
+
+
+def field_errors(exc: ValidationError) -> list[str]:
+    names: list[str] = []
+    for error in exc.errors():
+        name = field_name(error["loc"]) or "body"
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def parse(model: type[Model], data: dict) -> Model:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise FieldErrors(field_errors(exc)) from None
