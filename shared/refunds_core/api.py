@@ -23,7 +23,7 @@ CORS = CORSConfig(allow_origin="*", allow_headers=["Authorization", "Content-Typ
 
 def error_response(error: ApiError) -> Response:
     return Response(
-        status_code=error.status, content_type=content_types.APPLICATION_JSON,
+        status_code=int(error.status), content_type=content_types.APPLICATION_JSON,
         body=json.dumps(error.body(), ensure_ascii=False), headers=error.headers,
     )
 
@@ -92,7 +92,7 @@ def request_body(app: APIGatewayRestResolver) -> dict:
 
 
 def ok(data, status: HTTPStatus = HTTPStatus.OK) -> Response:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
+    return Response(status_code=int(status), content_type=content_types.APPLICATION_JSON,
                     body=json.dumps(data, ensure_ascii=False))
 
 

@@ -1,0 +1,90 @@
+"""Create and disable merchants and logins, in any environment.
+
+    make admin ARGS="--stack refund-requests create-merchant acme --name 'Acme Ltd'"
+    make admin ARGS="--stack refund-requests create-login acme-ops --role merchant --merchant acme"
+    make admin ARGS="--endpoint http://127.0.0.1:5001 disable-merchant acme"
+
+--stack reads the table from a deployed stack's outputs (your AWS credentials
+and region as usual); --endpoint talks to an AWS-compatible endpoint such as
+the one `make run` prints. Passwords are read from stdin or a prompt, never
+from the command line, or generated (--generate) and printed once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import secrets
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shared"))
+
+
+def _configure(args: argparse.Namespace) -> None:
+    """Point refunds_core at the environment's table (it reads TABLE_NAME)."""
+    if args.endpoint:
+        os.environ["AWS_ENDPOINT_URL"] = args.endpoint
+        for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                            ("AWS_DEFAULT_REGION", "us-east-1")):
+            os.environ.setdefault(name, value)
+    table = args.table
+    if args.stack:
+        import boto3
+
+        outputs = boto3.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"][0]["Outputs"]
+        table = {o["OutputKey"]: o["OutputValue"] for o in outputs}["TableName"]
+    os.environ["TABLE_NAME"] = table
+    os.environ.setdefault("TOKEN_SIGNING_SECRET_ID", "not-used-by-admin")
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.generate:
+        password = secrets.token_urlsafe(18)
+        print(f"password (shown once): {password}")
+        return password
+    if args.password_stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    return getpass.getpass("password: ")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--stack", help="a deployed stack's name")
+    where.add_argument("--endpoint", help="an AWS-compatible endpoint (local runtime, DynamoDB Local)")
+    parser.add_argument("--table", default="RefundsTable", help="table name with --endpoint (default RefundsTable)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    merchant = commands.add_parser("create-merchant")
+    merchant.add_argument("merchant_id")
+    merchant.add_argument("--name")
+    commands.add_parser("disable-merchant").add_argument("merchant_id")
+    login = commands.add_parser("create-login")
+    login.add_argument("login")
+    login.add_argument("--role", required=True, choices=["merchant", "service", "support"])
+    login.add_argument("--merchant", help="the merchant a merchant login acts for")
+    login.add_argument("--password-stdin", action="store_true")
+    login.add_argument("--generate", action="store_true", help="generate a password and print it once")
+    for name in ("disable-login", "enable-login"):
+        commands.add_parser(name).add_argument("login")
+    args = parser.parse_args(argv)
+    _configure(args)
+
+    from refunds_core.auth import Role
+    from refunds_core.logic import accounts
+
+    if args.command == "create-merchant":
+        accounts.create_merchant(args.merchant_id, args.name)
+    elif args.command == "disable-merchant":
+        accounts.disable_merchant(args.merchant_id)
+    elif args.command == "create-login":
+        accounts.create_login(args.login, _password(args), Role(args.role), args.merchant)
+    else:
+        accounts.set_login_disabled(args.login, args.command == "disable-login")
+    print(f"{args.command}: done")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
