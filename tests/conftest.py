@@ -1,0 +1,141 @@
+"""Fixtures shared by every test: the repository's paths and the local runtime.
+
+The local runtime is the one `make run` serves: moto's server on loopback with
+the resources of template.yaml, the four local accounts, and each function in
+its own worker processes behind an HTTP gateway. One runtime serves the whole
+session; tests keep out of each other's way by using fresh order ids.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PASSWORDS = {"demo": "demo-secret", "demo2": "demo2-secret", "orders-service": "orders-secret",
+             "support": "support-secret"}
+
+
+def sample_order(merchant_id: str = "demo", **overrides) -> dict:
+    """The order of the issue's example: 45.00 items + 4.50 tax + 10.00 shipping = 59.50."""
+    order = {"merchantId": merchant_id, "number": "SO-1001", "status": "paid", "currency": "USD",
+             "customerId": "cust-1",
+             "lineItems": [{"itemId": "sku-1", "name": "Widget", "quantity": 2, "unitPrice": "25.00",
+                            "discount": "5.00", "tax": "4.50"}],
+             "shipping": {"price": "10.00", "tax": "0.00"}}
+    order.update(overrides)
+    return order
+
+
+@dataclass
+class Answer:
+    status: int
+    body: dict | None
+    headers: dict
+
+    @property
+    def codes(self) -> list[int]:
+        return [e["error"] for e in (self.body or {}).get("errors", [])]
+
+
+class Client:
+    """Just enough HTTP for tests: JSON in, status + JSON body out."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self._tokens: dict[str, str] = {}
+
+    def request(self, method: str, path: str, *, json_body=None, raw: bytes | None = None,
+                token: str | None = None, login: str | None = None, headers: dict | None = None) -> Answer:
+        all_headers = dict(headers or {})
+        data = raw
+        if json_body is not None:
+            data = json.dumps(json_body).encode()
+            all_headers.setdefault("Content-Type", "application/json")
+        if login:
+            token = self.token(login)
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        request = urllib.request.Request(self.base_url + path, data=data, method=method, headers=all_headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback only
+                status, payload, response_headers = response.status, response.read(), response.headers
+        except urllib.error.HTTPError as error:
+            status, payload, response_headers = error.code, error.read(), error.headers
+        body = json.loads(payload) if payload else None
+        return Answer(status, body, {k.lower(): v for k, v in response_headers.items()})
+
+    def token(self, login: str) -> str:
+        if login not in self._tokens:
+            answer = self.request("POST", "/v1/auth/token",
+                                  json_body={"login": login, "password": PASSWORDS[login]})
+            assert answer.status == 200, answer
+            self._tokens[login] = answer.body["token"]
+        return self._tokens[login]
+
+    def put_order(self, order_id: str | None = None, **overrides) -> tuple[str, Answer]:
+        order_id = order_id or f"o-{uuid.uuid4().hex[:12]}"
+        answer = self.request("PUT", f"/v1/orders/{order_id}", json_body=sample_order(**overrides),
+                              login="orders-service")
+        return order_id, answer
+
+    def paid_order(self, **overrides) -> str:
+        order_id, answer = self.put_order(**overrides)
+        assert answer.status == 200, answer
+        return order_id
+
+
+@pytest.fixture(scope="session")
+def runtime():
+    from localrun.runtime import LocalRuntime
+
+    with LocalRuntime(ROOT, port=0) as local:
+        yield local
+
+
+@pytest.fixture(scope="session")
+def api(runtime) -> Client:
+    return Client(runtime.url)
+
+
+@pytest.fixture
+def admin(runtime, monkeypatch):
+    """The layer's account administration, run in this process against the
+    runtime's AWS with a function's environment (what scripts/admin.py does)."""
+    from refunds_core.logic import accounts
+    from refunds_core.settings import settings
+
+    for key, value in runtime.function_env("CreateRefundFunction").items():
+        monkeypatch.setenv(key, value)
+    settings.cache_clear()
+    yield accounts
+    settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def dynamodb(runtime):
+    import boto3
+
+    return boto3.client("dynamodb", endpoint_url=runtime.aws_endpoint, region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+@pytest.fixture(scope="session")
+def table_name(runtime) -> str:
+    return runtime.physical_ids["RefundsTable"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_real_aws():
+    # Nothing in the suite may reach past loopback: no credentials that work.
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")

@@ -1,0 +1,13 @@
+from scripts.gen_docs import with_table
+from tests.conftest import ROOT
+
+
+def test_the_readme_error_table_is_the_catalogue():
+    readme = (ROOT / "README.md").read_text()
+    assert readme == with_table(readme), "README.md's error table is stale: run `make docs`"
+
+
+def test_the_readme_starts_with_the_two_commands():
+    readme = (ROOT / "README.md").read_text()
+    first_block = readme.split("```")[1]
+    assert "make run" in first_block and "make test" in first_block

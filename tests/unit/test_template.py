@@ -1,0 +1,144 @@
+"""template.yaml is the single source of truth: every route reaches a handler
+that serves it, every function has a sample event, and each function may do
+only what it needs."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import sys
+import tomllib
+
+import pytest
+
+from localrun import template as cfn
+from tests.conftest import ROOT
+
+TEMPLATE = cfn.load_template(ROOT / "template.yaml")
+ROUTES = cfn.api_routes(TEMPLATE)
+FUNCTIONS = cfn.functions(TEMPLATE)
+RESOURCES = TEMPLATE["Resources"]
+
+
+def _handler_module(logical_id: str):
+    spec = FUNCTIONS[logical_id]
+    module_name, _, function_name = spec.handler.rpartition(".")
+    path = ROOT / spec.code_uri / f"{module_name}.py"
+    loader = importlib.util.spec_from_file_location(f"fn_{logical_id}", path)
+    module = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(module)
+    return getattr(module, function_name)
+
+
+def _event(method: str, path: str) -> dict:
+    concrete = re.sub(r"\{[^}]+\}", "x1", path)
+    return {"resource": path, "path": concrete, "httpMethod": method, "headers": {},
+            "multiValueHeaders": {}, "queryStringParameters": None, "pathParameters": None,
+            "requestContext": {"requestId": "test", "stage": "prod", "resourcePath": path}, "body": None,
+            "isBase64Encoded": False}
+
+
+def test_the_template_declares_the_routes_of_the_contract():
+    assert {(r.method, r.path) for r in ROUTES} >= {
+        ("POST", "/v1/auth/token"), ("PUT", "/v1/orders/{orderId}"), ("GET", "/v1/orders/{orderId}"),
+        ("POST", "/v1/order/{orderId}/refund")}
+
+
+def test_one_function_per_route():
+    functions = [r.function for r in ROUTES]
+    assert len(functions) == len(set(functions))
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")
+def test_each_route_reaches_a_handler_that_serves_it(route, monkeypatch):
+    """Called with no token and no body, the handler answers for the route
+    (401 or 110), never 'no such route' (104): the paths in the template and
+    in the code agree."""
+    monkeypatch.syspath_prepend(str(ROOT / "shared"))
+    handler = _handler_module(route.function)
+    answer = handler(_event(route.method, route.path), None)
+    body = json.loads(answer["body"])
+    assert answer["statusCode"] in (400, 401), body
+    assert body["errors"][0]["error"] != 104
+
+
+def test_every_api_function_has_a_sample_event():
+    events = [json.loads(p.read_text()) for p in (ROOT / "events").glob("*.json")]
+    covered = {(e["httpMethod"], e["resource"]) for e in events}
+    missing = [r for r in ROUTES if (r.method, r.path) not in covered]
+    assert not missing
+
+
+@pytest.mark.parametrize("event_file", sorted((ROOT / "events").glob("*.json")), ids=lambda p: p.name)
+def test_sample_events_are_rest_proxy_events(event_file):
+    event = json.loads(event_file.read_text())
+    assert set(event) >= {"resource", "path", "httpMethod", "headers", "multiValueHeaders",
+                          "queryStringParameters", "pathParameters", "requestContext", "body", "isBase64Encoded"}
+    assert event["requestContext"]["resourcePath"] == event["resource"]
+
+
+def _statements(logical_id: str) -> list[dict]:
+    statements = []
+    for policy in RESOURCES[logical_id]["Properties"].get("Policies", []):
+        statements += policy.get("Statement", []) if isinstance(policy, dict) else []
+    return statements
+
+
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_policies_are_least_privilege(logical_id):
+    statements = _statements(logical_id)
+    assert statements, "every function states its own permissions"
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert not any("*" in action for action in actions), statement
+        assert "dynamodb:Scan" not in actions
+        assert statement["Resource"] != "*"
+        if any(a.startswith("dynamodb:") for a in actions):
+            assert "dynamodb:LeadingKeys" in json.dumps(statement.get("Condition", {})), statement
+
+
+def test_only_the_create_function_writes_refunds():
+    writers = [fid for fid in FUNCTIONS
+               if any('"REFUND#*"' in json.dumps(s) and "dynamodb:PutItem" in s["Action"] for s in _statements(fid))]
+    assert writers == ["CreateRefundFunction"]
+
+
+def test_no_scan_anywhere_in_the_code():
+    for path in [*(ROOT / "shared").rglob("*.py"), *(ROOT / "functions").rglob("*.py")]:
+        assert not re.search(r"\.scan\(|\"Scan\"", path.read_text()), path
+
+
+def test_the_layer_ships_the_same_pins_as_the_dev_environment():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    layer = [line.strip() for line in (ROOT / "shared/requirements.txt").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert sorted(layer) == sorted(project)
+
+
+def test_runtime_is_python_3_13_on_arm64():
+    function_globals = TEMPLATE["Globals"]["Function"]
+    assert function_globals["Runtime"] == "python3.13"
+    assert function_globals["Architectures"] == ["arm64"]
+    assert RESOURCES["SharedLayer"]["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+
+
+def test_gateway_responses_use_codes_of_the_catalogue():
+    from refunds_core.errors import CATALOGUE
+
+    codes = {entry.code for entry in CATALOGUE}
+    responses = RESOURCES["RefundsApi"]["Properties"]["GatewayResponses"]
+    for name, response in responses.items():
+        body = json.loads(re.sub(r"\$context\.error\.messageString", '"x"',
+                                 response["ResponseTemplates"]["application/json"]))
+        assert body["errors"][0]["error"] in codes, name
+
+
+def test_no_secret_in_the_template():
+    text = (ROOT / "template.yaml").read_text()
+    assert "SecretString:" not in text and not re.search(r"(?i)password\s*:", text)
+
+
+def teardown_module():
+    for name in [n for n in sys.modules if n.startswith("fn_")]:
+        del sys.modules[name]

@@ -1,0 +1,94 @@
+"""Forged, expired and otherwise wrong tokens never authenticate anyone."""
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+
+import jwt
+import pytest
+
+from refunds_core import auth
+from refunds_core.auth import AUDIENCE, ISSUER, Caller, Role, caller_from_authorization, issue_token
+from refunds_core.errors import ApiError
+
+KEY = "k" * 64
+
+
+@pytest.fixture(autouse=True)
+def signing_key(monkeypatch):
+    monkeypatch.setattr(auth, "_signing_key", lambda: KEY)
+    monkeypatch.setenv("TABLE_NAME", "RefundsTable")
+    monkeypatch.setenv("TOKEN_SIGNING_SECRET_ID", "unused")
+    auth.settings.cache_clear()
+    yield
+    auth.settings.cache_clear()
+
+
+def claims(**overrides):
+    now = int(time.time())
+    base = {"iss": ISSUER, "aud": AUDIENCE, "sub": "demo", "role": "merchant", "mid": "demo",
+            "iat": now, "nbf": now, "exp": now + 600}
+    base.update(overrides)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def bearer(token):
+    return f"Bearer {token}"
+
+
+def test_a_token_we_issue_names_its_caller():
+    token, ttl = issue_token(Caller("demo", Role.MERCHANT, "demo"))
+    assert ttl == 3600
+    assert caller_from_authorization(bearer(token)) == Caller("demo", Role.MERCHANT, "demo")
+
+
+def _b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def _unsigned(payload):
+    return f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(payload)}."
+
+
+@pytest.mark.parametrize("header", [
+    None, "", "Bearer", "Bearer ", "Basic ZGVtbzpkZW1vLXNlY3JldA==", "Token abc",
+    bearer("not-a-jwt"),
+    bearer(_unsigned(claims())),                                                  # alg: none
+    bearer(jwt.encode(claims(), "another key" * 4, algorithm="HS256")),          # wrong key
+    bearer(jwt.encode(claims(), KEY, algorithm="HS512")),                         # not our algorithm
+    bearer(jwt.encode(claims(exp=int(time.time()) - 120), KEY, algorithm="HS256")),  # expired
+    bearer(jwt.encode(claims(nbf=int(time.time()) + 600), KEY, algorithm="HS256")),  # not yet valid
+    bearer(jwt.encode(claims(iss="someone-else"), KEY, algorithm="HS256")),
+    bearer(jwt.encode(claims(aud="another-api"), KEY, algorithm="HS256")),
+    bearer(jwt.encode(claims(exp=None), KEY, algorithm="HS256")),                 # never expires
+    bearer(jwt.encode(claims(role="admin"), KEY, algorithm="HS256")),             # no such role
+    bearer(jwt.encode(claims(mid=None), KEY, algorithm="HS256")),                 # merchant without merchant
+    bearer(jwt.encode(claims(), KEY, algorithm="HS256")[:-6]),                    # truncated
+])
+def test_anything_but_a_valid_token_of_ours_is_401(header):
+    with pytest.raises(ApiError) as caught:
+        caller_from_authorization(header)
+    assert caught.value.status == 401
+    assert caught.value.body() == {"errors": [{"error": 101, "message": "Unsuccessful authorization."}]}
+
+
+def test_hs_rs_confusion_is_refused():
+    """A token 'signed' with HS256 using a public key as the secret is just a wrong key to us."""
+    public_key = b"-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC KEY-----\n"
+    head_and_body = _unsigned(claims()).rsplit(".", 1)[0].replace(
+        _b64({"alg": "none", "typ": "JWT"}), _b64({"alg": "HS256", "typ": "JWT"}))
+    signature = hmac.new(public_key, head_and_body.encode(), hashlib.sha256).digest()
+    forged = head_and_body.rstrip(".") + "." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
+    with pytest.raises(ApiError):
+        caller_from_authorization(bearer(forged))
+
+
+def test_passwords_are_stored_hashed_and_verified():
+    stored = auth.hash_password("demo-secret")
+    assert "demo-secret" not in stored and stored.startswith("scrypt$")
+    assert auth.verify_password("demo-secret", stored)
+    assert not auth.verify_password("demo-secreT", stored)
+    assert not auth.verify_password("demo-secret", None)
+    assert auth.hash_password("demo-secret") != stored  # salted
