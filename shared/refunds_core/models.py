@@ -33,7 +33,9 @@ def _currency(value: str) -> str:
 
 
 Email = Annotated[str, StringConstraints(max_length=80), AfterValidator(_email)]
-Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+# Order, merchant and item ids: what fits in a URL path segment and a key.
+IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+Identifier = Annotated[str, StringConstraints(pattern=rf"^{IDENTIFIER.pattern}$")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 # Money is a decimal string in major units; its decimals are checked against
 # the order's currency in logic (it depends on a sibling field).

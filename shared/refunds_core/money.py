@@ -23,6 +23,8 @@ ZMW ZWG
 CURRENCIES = frozenset(_TWO_DECIMALS | _EXPONENTS.keys())
 
 ZERO = Decimal(0)
+# A trillion in major units: beyond any order, within DynamoDB's 38 digits.
+_LIMIT = Decimal(10) ** 12
 
 
 def exponent(currency: str) -> int:
@@ -47,11 +49,11 @@ def parse_amount(text: str, currency: str | None) -> Decimal:
         raise ValueError("not a decimal") from exc
     if not value.is_finite() or value < 0 or "e" in text.lower():
         raise ValueError("not a plain non-negative decimal")
+    if value >= _LIMIT:  # before quantize, which cannot hold more digits than the context
+        raise ValueError("amount too large")
     places = exponent(currency) if currency in CURRENCIES else 2
     if value != value.quantize(Decimal(1).scaleb(-places)):
         raise ValueError("more decimals than the currency's minor unit")
-    if value >= Decimal(10) ** 12:
-        raise ValueError("amount too large")
     return value
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from refunds_core.auth import Role, hash_password
 from refunds_core.clock import now_iso
 from refunds_core.dal import accounts
+from refunds_core.models import IDENTIFIER
 
 
 def create_merchant(merchant_id: str, name: str | None = None) -> None:
+    if not IDENTIFIER.fullmatch(merchant_id):
+        raise ValueError(f"a merchant id matches {IDENTIFIER.pattern}")
     accounts.put_merchant(merchant_id, name or merchant_id, now=now_iso())
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 from refunds_core import errors
@@ -10,15 +9,13 @@ from refunds_core.auth import Caller, Role, require_active_account
 from refunds_core.clock import now_iso
 from refunds_core.dal import orders
 from refunds_core.errors import ApiError, FieldErrors
-from refunds_core.models import OrderRequest
+from refunds_core.models import IDENTIFIER, OrderRequest
 from refunds_core.money import ZERO, fmt, parse_amount
 from refunds_core.validation import parse
 
-_ORDER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
-
 
 def is_order_id(order_id: str) -> bool:
-    return bool(_ORDER_ID.fullmatch(order_id))
+    return bool(IDENTIFIER.fullmatch(order_id))
 
 
 def put(caller: Caller, order_id: str, body: dict) -> dict:

@@ -40,11 +40,9 @@ def refusal(order: dict | None, merchant_id: str | None) -> ApiError | None:
 
 def create(caller: Caller, order_id: str, body: dict) -> dict:
     require_active_account(caller)
+    order = _refundable_order(caller, order_id)
+    request = parse(CreateRefundRequest, body)
     for _ in range(_ATTEMPTS):
-        order = visible_order(caller, order_id)
-        if (error := refusal(order, caller.merchant_id)) is not None:
-            raise error
-        request = parse(CreateRefundRequest, body)
         refund = _new_refund(caller, order, request)
         try:
             transact_write([
@@ -52,10 +50,18 @@ def create(caller: Caller, order_id: str, body: dict) -> dict:
                 refunds.put_new(refund),
             ])
         except StaleRead:
+            order = _refundable_order(caller, order_id)
             continue
         metrics.add_metric(name="RefundRequested", unit=MetricUnit.Count, value=1)
         return present(refund)
     raise RetryableError("order kept changing under the request")
+
+
+def _refundable_order(caller: Caller, order_id: str) -> dict:
+    order = visible_order(caller, order_id)
+    if (error := refusal(order, caller.merchant_id)) is not None:
+        raise error
+    return order
 
 
 def _new_refund(caller: Caller, order: dict, request: CreateRefundRequest) -> dict:
