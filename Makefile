@@ -1,0 +1,125 @@
+# Refund Requests API - developer and CI entry points (GNU make).
+# `make` or `make help` lists the targets. Works from a fresh clone: the two
+# virtualenvs are built on first use and only rebuilt when their inputs change.
+#   .venv      project + dev tools (python3 -m venv; pip install -e ".[dev]")
+#   .venv-sam  SAM CLI and cfn-lint, kept apart because their pins slow `import boto3`
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+MAKEFLAGS += --no-builtin-rules --no-builtin-variables
+
+PYTHON ?= python3
+
+# SAM CLI and cfn-lint, exact versions (aws-sam-cli 1.170.0 accepts cfn-lint >=1.52,<1.59).
+# Changing a pin changes the stamp's name, so the next run reinstalls.
+SAM_CLI_VERSION  := 1.170.0
+CFN_LINT_VERSION := 1.58.0
+
+# Python 3.13 (the Lambda runtime): from pyenv when it has one, else python3.13
+# on PATH. `sam build` needs it on PATH to build the python3.13 layer without Docker.
+# Override with PY313=/path/to/python3.13.
+PYENV_ROOT ?= $(HOME)/.pyenv
+ifeq ($(origin PY313),undefined)
+PY313 := $(or $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.13.*/bin/python3.13))),$(shell command -v python3.13 2>/dev/null))
+endif
+SAM_PYTHON ?= $(or $(PY313),$(PYTHON))
+
+AWS_REGION ?= us-east-1
+TEMPLATE   := template.yaml
+
+VENV       := .venv
+VENV_STAMP := $(VENV)/.installed
+SAM_VENV   := .venv-sam
+SAM_STAMP  := $(SAM_VENV)/.installed-sam-$(SAM_CLI_VERSION)-cfn-lint-$(CFN_LINT_VERSION)
+SAM        := $(SAM_VENV)/bin/sam
+CFN_LINT   := $(SAM_VENV)/bin/cfn-lint
+
+LINT_PATHS := $(wildcard shared functions localrun tests scripts)
+
+# `make invoke` without FN or EVENT stops before building anything.
+ifneq ($(filter invoke,$(MAKECMDGOALS)),)
+ifeq ($(and $(FN),$(EVENT)),)
+$(error usage: make invoke FN=<LogicalId> EVENT=events/<file>.json (e.g. FN=CreateRefundFunction EVENT=events/create_refund.json))
+endif
+endif
+
+# No usage data leaves the machine, and no credential lookup hangs on the
+# instance metadata endpoint.
+export SAM_CLI_TELEMETRY := 0
+export AWS_EC2_METADATA_DISABLED := true
+
+.PHONY: help venv sam-venv run test invoke lint template-check build deploy admin docs clean distclean
+
+help: ## list the targets
+	@echo "Refund Requests API - make targets:"
+	@grep -E '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*## "} {printf "  %-16s %s\n", $$1, $$2}'
+	@echo "Variables: PORT (run), PYTEST_ARGS (test), FN EVENT (invoke), ARGS (admin), GUIDED=0 (deploy)"
+
+# ------------------------------------------------------------ virtualenvs
+venv: $(VENV_STAMP) ## create .venv (project + dev tools)
+
+$(VENV_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --progress-bar off --quiet -e ".[dev]"
+	@touch $@
+
+sam-venv: $(SAM_STAMP) ## create .venv-sam (SAM CLI + cfn-lint, Python 3.13 when available)
+
+$(SAM_STAMP):
+	@if [ -z "$(PY313)" ]; then echo "warning: no Python 3.13 found (pyenv or PATH); building $(SAM_VENV) with $(PYTHON)" >&2; fi
+	$(SAM_PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --progress-bar off --quiet \
+	  aws-sam-cli==$(SAM_CLI_VERSION) cfn-lint==$(CFN_LINT_VERSION)
+	@rm -f $(SAM_VENV)/.installed-sam-*
+	@touch $@
+	@$(SAM) --version && $(CFN_LINT) --version
+
+# ------------------------------------------------------------ local work
+run: $(VENV_STAMP) ## serve the API locally (PORT=... passes through)
+	$(VENV)/bin/python -m localrun serve
+
+test: $(VENV_STAMP) ## run the tests (extra pytest args: PYTEST_ARGS="-k foo -x")
+	@rc=0; $(VENV)/bin/python -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then \
+	  echo "" >&2; \
+	  echo "*** make test FAILED: pytest collected no tests (exit 5). An empty test run is a failure. ***" >&2; \
+	fi; \
+	exit $$rc
+
+invoke: $(VENV_STAMP) ## invoke one function locally: FN=<LogicalId> EVENT=events/<file>.json
+	$(VENV)/bin/python -m localrun invoke $(FN) $(EVENT)
+
+lint: $(VENV_STAMP) ## ruff check on the Python sources
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+
+admin: $(VENV_STAMP) ## run scripts/admin.py (ARGS="...")
+	$(VENV)/bin/python scripts/admin.py $(ARGS)
+
+docs: $(VENV_STAMP) ## regenerate the docs (scripts/gen_docs.py)
+	$(VENV)/bin/python scripts/gen_docs.py
+
+# ------------------------------------------------------------ SAM
+template-check: $(SAM_STAMP) ## sam validate --lint and cfn-lint on template.yaml (no AWS credentials needed)
+	$(SAM) validate --lint --template $(TEMPLATE) --region $(AWS_REGION)
+	$(CFN_LINT) $(TEMPLATE)
+
+build: $(SAM_STAMP) ## sam build (arm64, python3.13, no Docker; cached + parallel via samconfig.toml)
+	@if [ -z "$(PY313)" ]; then \
+	  echo "error: sam build needs python3.13 (the layer's BuildMethod) on PATH; install it with pyenv (pyenv install 3.13.0)" >&2; \
+	  exit 1; \
+	fi
+	PATH="$(patsubst %/,%,$(dir $(PY313))):$$PATH" $(SAM) build --template $(TEMPLATE)
+
+deploy: build ## build, then sam deploy --guided (GUIDED=0: plain deploy with samconfig.toml)
+	$(SAM) deploy $(if $(filter 0,$(GUIDED)),,--guided)
+
+# ------------------------------------------------------------ cleanup
+clean: ## remove build output and caches (keeps the virtualenvs)
+	rm -rf .aws-sam .pytest_cache .ruff_cache .hypothesis .mypy_cache .coverage htmlcov *.egg-info
+	find . \( -path ./.git -o -path './.venv*' \) -prune -o -type d -name __pycache__ -exec rm -rf {} +
+
+distclean: clean ## clean, and remove .venv and .venv-sam
+	rm -rf $(VENV) $(SAM_VENV)
