@@ -66,7 +66,7 @@ class Client:
             all_headers["Authorization"] = f"Bearer {token}"
         request = urllib.request.Request(self.base_url + path, data=data, method=method, headers=all_headers)
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback only
+            with urllib.request.urlopen(request, timeout=30) as response:
                 status, payload, response_headers = response.status, response.read(), response.headers
         except urllib.error.HTTPError as error:
             status, payload, response_headers = error.code, error.read(), error.headers

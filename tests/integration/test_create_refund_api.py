@@ -113,7 +113,7 @@ def test_a_content_type_other_than_json_is_111(api, content_type):
 
 
 def test_json_with_a_charset_is_accepted(api):
-    answer = api.request("POST", f"/v1/order/{api.paid_order()}/refund", raw='{"email": "m@e.co"}'.encode(),
+    answer = api.request("POST", f"/v1/order/{api.paid_order()}/refund", raw=b'{"email": "m@e.co"}',
                          login="demo", headers={"Content-Type": "application/json; charset=utf-8"})
     assert answer.status == 200
 
