@@ -10,7 +10,9 @@ SHELL := bash
 .DELETE_ON_ERROR:
 MAKEFLAGS += --no-builtin-rules --no-builtin-variables
 
-PYTHON ?= python3
+# The project's Python: 3.13 (the Lambda runtime) when pyenv or PATH has it,
+# so tests and local workers run what Lambda runs; else any python3 >= 3.11.
+PYTHON ?= $(or $(PY313),python3)
 
 # SAM CLI and cfn-lint, exact versions (aws-sam-cli 1.170.0 accepts cfn-lint >=1.52,<1.59).
 # Changing a pin changes the stamp's name, so the next run reinstalls.

@@ -67,7 +67,7 @@ def allow(*roles: Role) -> Callable:
     route never serves. The caller is then ``app.context["caller"]``."""
 
     def middleware(app: APIGatewayRestResolver, next_middleware) -> Response:
-        caller = caller_from_authorization(app.current_event.get_header_value("Authorization"))
+        caller = caller_from_authorization(app.current_event.headers.get("Authorization"))
         if caller.role not in roles:
             raise ApiError(errors.FORBIDDEN)
         logger.append_keys(caller=caller.login, merchant_id=caller.merchant_id)
@@ -88,7 +88,7 @@ def request_body(app: APIGatewayRestResolver) -> dict:
         body = event.decoded_body
     except (binascii.Error, UnicodeDecodeError):
         raise ApiError(errors.INVALID_JSON) from None
-    return json_object(body, event.get_header_value("Content-Type"))
+    return json_object(body, event.headers.get("Content-Type"))
 
 
 def ok(data, status: HTTPStatus = HTTPStatus.OK) -> Response:

@@ -44,12 +44,7 @@ INVALID_CREDENTIALS = _entry(
 ROUTE_NOT_FOUND = _entry(
     104, HTTPStatus.NOT_FOUND,
     "Invalid request URL.",
-    "No route matches the method and path.",
-)
-METHOD_NOT_ALLOWED = _entry(
-    105, HTTPStatus.METHOD_NOT_ALLOWED,
-    "Method not allowed.",
-    "The path exists but not with this HTTP method.",
+    "No route matches the method and path (API Gateway's answer for both).",
 )
 GATEWAY_REJECTED = _entry(
     106, HTTPStatus.BAD_REQUEST,
@@ -111,7 +106,7 @@ FORBIDDEN = _entry(
 )
 
 CATALOGUE: tuple[ErrorCode, ...] = (
-    INTERNAL, UNAUTHORIZED, INVALID_CREDENTIALS, ROUTE_NOT_FOUND, METHOD_NOT_ALLOWED,
+    INTERNAL, UNAUTHORIZED, INVALID_CREDENTIALS, ROUTE_NOT_FOUND,
     GATEWAY_REJECTED, CONFLICT, INVALID_JSON, INVALID_CONTENT_TYPE, UNKNOWN_ACCOUNT,
     INVALID_FIELD, ORDER_NOT_PAID, ORDER_AMOUNT_ZERO, REFUND_ALREADY_OPEN, ORDER_NOT_FOUND,
     FORBIDDEN,

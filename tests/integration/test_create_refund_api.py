@@ -7,8 +7,7 @@ pytestmark = pytest.mark.server
 EMAIL = {"email": "merchant@gmail.com"}
 
 
-def refund(api, order_id, body=None, login="demo", **kwargs):
-    body = EMAIL if body is None else body
+def refund(api, order_id, body=EMAIL, login="demo", **kwargs):
     return api.request("POST", f"/v1/order/{order_id}/refund", json_body=body, login=login, **kwargs)
 
 
@@ -56,7 +55,7 @@ def test_a_zero_total_order_is_15040(api):
 
 
 def test_unknown_and_foreign_orders_are_15060(api):
-    for order_id in ("does-not-exist", api.paid_order(merchant_id="demo2"), "bad id with spaces"):
+    for order_id in ("does-not-exist", api.paid_order(merchant_id="demo2"), "bad%20id%20with%20spaces"):
         answer = refund(api, order_id)
         assert answer.status == 404
         assert answer.body == {"errors": [{"error": 15060, "message": "Order refund is impossible. Order not found."}]}

@@ -25,7 +25,7 @@ def test_an_upsert_replaces_the_order_and_keeps_its_creation_time(api):
     assert second.body["data"]["createdAt"] == first.body["data"]["createdAt"]
 
 
-@pytest.mark.parametrize(("currency", "price", "total"), [("JPY", "1500", "3010"), ("KWD", "1.250", "12.510")])
+@pytest.mark.parametrize(("currency", "price", "total"), [("JPY", "1500", "3010"), ("KWD", "1.250", "12.500")])
 def test_money_follows_the_currency_minor_unit(api, currency, price, total):
     line = {"itemId": "a", "name": "A", "quantity": 2, "unitPrice": price, "tax": "0"}
     _, answer = api.put_order(currency=currency, lineItems=[line], shipping={"price": "10", "tax": "0"})

@@ -76,6 +76,7 @@ def test_routes_are_the_api_events_of_the_template(template):
 def test_functions_get_the_globals(template):
     spec = cfn.functions(template, ROOT)["CreateRefundFunction"]
     assert spec.code_uri == ROOT / "functions" / "create_refund"
+    assert spec.layers == (ROOT / "shared",)  # !Ref SharedLayer -> its ContentUri
     assert spec.handler == "app.lambda_handler"
     assert (spec.memory_size, spec.timeout) == (512, 10)
     assert spec.environment["TABLE_NAME"] == {"Ref": "RefundsTable"}

@@ -1,0 +1,210 @@
+"""LocalRuntime: the whole local stack, as a context manager (`make run`, the
+pytest fixtures and `python -m localrun` all use it).
+
+Where the AWS resources live is decided from the environment when it starts:
+  STACK_NAME set         -> "stack": a deployed stack's resources on real AWS
+                            (nothing created, nothing seeded)
+  AWS_ENDPOINT_URL set   -> "endpoint": that endpoint (an already running moto,
+                            LocalStack...); the template's resources are created
+                            there if missing, the local accounts seeded
+  otherwise              -> "embedded": moto's server in this process, same
+                            provisioning and seeding
+AWS_ENDPOINT_URL_DYNAMODB alone (DynamoDB Local) is "endpoint" mode too: the
+table goes there, the other services to the embedded moto.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack
+from pathlib import Path
+
+from localrun import template as cfn
+from localrun.embedded_aws import EmbeddedAws
+from localrun.gateway import ApiGateway, ApiSettings
+from localrun.in_process import function_environment
+from localrun.lambda_pool import FunctionPool, Invocation, LambdaPools, max_concurrency_from_env
+from localrun.provision import provision, stack_physical_ids
+from localrun.routing import Router
+from localrun.seed import seed_accounts, seed_demo_order
+from localrun.tokens import issue_local_token
+
+# moto and DynamoDB Local accept any credentials; these can reach nothing real.
+LOCAL_CREDENTIAL_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}  # noqa: S105
+
+
+class InvocationFailed(Exception):
+    """The handler raised, its worker died, or it timed out."""
+
+    def __init__(self, invocation: Invocation):
+        error = invocation.payload or {}
+        super().__init__(f"{invocation.outcome}: {error.get('type')}: {error.get('message')}")
+        self.invocation = invocation
+
+
+class LocalRuntime:
+    """`with LocalRuntime(repo_root, port=3000) as runtime:` serves the API at
+    runtime.url. port=0 picks a free port; port=None starts no HTTP gateway
+    (runtime.invoke() still works)."""
+
+    def __init__(self, repo_root: Path | str = ".", port: int | None = 3000, seed: bool = True,
+                 max_concurrency: int | None = None):
+        self.repo_root = Path(repo_root).resolve()
+        self.port, self.seed = port, seed
+        self.max_concurrency = max_concurrency or max_concurrency_from_env()
+        self.template = cfn.load_template(self.repo_root / "template.yaml")
+        self.routes = cfn.api_routes(self.template)
+        self.functions = cfn.functions(self.template, self.repo_root)
+        self.mode: str | None = None
+        self.url: str | None = None
+        self.aws_endpoint: str | None = None
+        self.physical_ids: dict[str, str] = {}
+        self.region, self.account_id = cfn.LOCAL_REGION, cfn.LOCAL_ACCOUNT_ID
+        self._stack_name: str | None = None
+        self._resolver: cfn.Resolver | None = None
+        self._pools: LambdaPools | None = None
+        self._exit = ExitStack()
+
+    # ---------------------------------------------------------- lifecycle
+
+    def __enter__(self) -> LocalRuntime:
+        try:
+            self._start()
+        except BaseException:
+            self._exit.close()
+            raise
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._exit.close()  # gateway, then workers, then moto: the reverse of starting
+
+    def _start(self) -> None:
+        self._stack_name = os.environ.get("STACK_NAME") or None
+        if self._stack_name:
+            self.mode = "stack"
+            self.physical_ids, self.region, self.account_id = stack_physical_ids(self._stack_name)
+        else:
+            self.mode = "endpoint" if _endpoint_configured() else "embedded"
+            self.aws_endpoint = os.environ.get("AWS_ENDPOINT_URL") or self._start_embedded_aws()
+            self.physical_ids = provision(self.template, self._provisioning_endpoints())
+        self._resolver = cfn.Resolver(self.template, self.physical_ids, region=self.region,
+                                      account_id=self.account_id, stack_name=self._stack_name or "local")
+        self._pools = LambdaPools({
+            logical_id: FunctionPool(spec, self.function_env(logical_id),
+                                     max_concurrency=self.max_concurrency,
+                                     function_arn=self._function_arn(logical_id))
+            for logical_id, spec in self.functions.items()})
+        self._exit.callback(self._pools.close)
+        if self.seed and self.mode != "stack":
+            self._in_layer(seed_accounts)
+        if self.port is not None:
+            gateway = ApiGateway(Router(self.routes), self._api_settings(), self._pools.invoke,
+                                 port=self.port)
+            self._exit.callback(gateway.stop)
+            self.url = gateway.start().url
+
+    def _start_embedded_aws(self) -> str:
+        aws = EmbeddedAws().start()
+        self._exit.callback(aws.stop)
+        return aws.endpoint
+
+    def _provisioning_endpoints(self) -> dict[str, str]:
+        # boto3 gives a service-specific variable precedence over AWS_ENDPOINT_URL;
+        # provisioning follows the same rule so the table lands where the code looks.
+        endpoints = {"default": self.aws_endpoint}
+        if os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"):
+            endpoints["dynamodb"] = os.environ["AWS_ENDPOINT_URL_DYNAMODB"]
+        return endpoints
+
+    # -------------------------------------------------------- functions
+
+    def function_env(self, logical_id: str) -> dict[str, str]:
+        """The exact environment a worker of this function gets."""
+        spec = self.functions[logical_id]
+        env = dict(os.environ)
+        env.update(self._resolver.resolve_environment(spec.environment))
+        if self.mode == "stack":
+            env.pop("AWS_ENDPOINT_URL", None)
+            env.update(AWS_REGION=self.region, AWS_DEFAULT_REGION=self.region)
+        else:
+            env.pop("AWS_SESSION_TOKEN", None)
+            env.update(AWS_ENDPOINT_URL=self.aws_endpoint, AWS_REGION=self.region,
+                       AWS_DEFAULT_REGION=self.region, **LOCAL_CREDENTIAL_ENV)
+        env.update(
+            AWS_LAMBDA_FUNCTION_NAME=logical_id,
+            AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(spec.memory_size),
+            AWS_LAMBDA_FUNCTION_TIMEOUT=str(spec.timeout),
+            AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
+            AWS_LAMBDA_LOG_GROUP_NAME=f"/aws/lambda/{logical_id}",
+            AWS_LAMBDA_LOG_STREAM_NAME="local/[$LATEST]local",
+            LAMBDA_TASK_ROOT=str(spec.code_uri),
+            _HANDLER=spec.handler,
+            # No X-Ray daemon here; metrics stay on (EMF lines in the log, like Lambda).
+            POWERTOOLS_TRACE_DISABLED="true",
+            LOCAL_RUNTIME="1",
+            # The layers then the code, like /opt/python and /var/task in Lambda.
+            PYTHONPATH=os.pathsep.join([*map(str, spec.layers), str(spec.code_uri)]),
+        )
+        return env
+
+    def invoke(self, logical_id: str, event: dict) -> dict:
+        """The handler's response to one event; InvocationFailed when it raised,
+        crashed or timed out."""
+        invocation = self.invocation(logical_id, event)
+        if not invocation.ok:
+            raise InvocationFailed(invocation)
+        return invocation.payload
+
+    def invocation(self, logical_id: str, event: dict) -> Invocation:
+        """One event through the function's pool, with how it went (cold/warm, duration, errors)."""
+        if logical_id not in self.functions:
+            raise KeyError(f"{logical_id} is not a function of template.yaml: {', '.join(self.functions)}")
+        return self._pools.invoke(logical_id, event)
+
+    # ------------------------------------------------ layer, in-process
+
+    def token(self, login: str) -> str:
+        """A fresh access token for an existing login (no password needed)."""
+        return self._in_layer(lambda: issue_local_token(login))
+
+    def seed_demo_order(self) -> None:
+        """Order 1001 of merchant demo, paid (kept when it exists); local modes only."""
+        if self.mode == "stack":
+            raise RuntimeError("the runtime seeds nothing into a deployed stack")
+        self._in_layer(seed_demo_order)
+
+    def _in_layer(self, action):
+        """Runs action() in this process as a function would (refunds_core is its layer)."""
+        spec = next(iter(self.functions.values()))  # Globals give every function the same table and key
+        with function_environment(self.function_env(spec.logical_id), spec.layers):
+            return action()
+
+    # ------------------------------------------------------------ helpers
+
+    def _function_arn(self, logical_id: str) -> str:
+        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{logical_id}"
+
+    def _api_settings(self) -> dict[str, ApiSettings]:
+        return {api: ApiSettings(stage=str(self._resolver.resolve(props.get("StageName", "Prod"))),
+                                 cors_headers=cors_headers(self._resolver.resolve(props.get("Cors"))))
+                for api in {route.api for route in self.routes}
+                for props in [cfn.api_properties(self.template, api)]}
+
+
+def _endpoint_configured() -> bool:
+    return bool(os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"))
+
+
+def cors_headers(cors: str | dict | None) -> dict[str, str] | None:
+    """The preflight answer of a SAM Api's Cors setting. SAM values are quoted
+    header values ("'*'"); a bare string is AllowOrigin alone."""
+    if not cors:
+        return None
+    if isinstance(cors, str):
+        cors = {"AllowOrigin": cors}
+    names = {"AllowOrigin": "Access-Control-Allow-Origin", "AllowHeaders": "Access-Control-Allow-Headers",
+             "AllowMethods": "Access-Control-Allow-Methods", "MaxAge": "Access-Control-Max-Age"}
+    headers = {header: str(cors[key]).strip("'") for key, header in names.items() if key in cors}
+    if cors.get("AllowCredentials"):
+        headers["Access-Control-Allow-Credentials"] = "true"
+    return headers

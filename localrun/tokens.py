@@ -1,0 +1,47 @@
+"""Access tokens for the local accounts, and `{{token:<login>}}` placeholders
+in sample events (events/*.json), which cannot hold a real token: it expires
+and is signed with a key made when the runtime starts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+PLACEHOLDER = re.compile(r"\{\{token:([^}]+)\}\}")
+
+
+def issue_local_token(login: str) -> str:
+    """A token for an existing login, as POST /v1/auth/token would issue it
+    (without its password). Runs inside `in_process.function_environment`."""
+    from refunds_core.auth import Caller, Role, issue_token
+    from refunds_core.dal.accounts import get_credential
+
+    credential = get_credential(login)
+    if credential is None:
+        raise LookupError(f"no login {login!r} in the table")
+    caller = Caller(login=login, role=Role(credential["role"]), merchant_id=credential.get("merchantId"))
+    return issue_token(caller)[0]
+
+
+def fill_token_placeholders(event: dict, token_for: Callable[[str], str]) -> dict:
+    """The event with each `{{token:<login>}}` in its header values replaced by
+    token_for(login); one token per login, shared by headers and multiValueHeaders."""
+    issued: dict[str, str] = {}
+
+    def token(login: str) -> str:
+        if login not in issued:
+            issued[login] = token_for(login)
+        return issued[login]
+
+    def fill(value):
+        if isinstance(value, list):
+            return [fill(item) for item in value]
+        if not isinstance(value, str):
+            return value
+        return PLACEHOLDER.sub(lambda match: token(match.group(1)), value)
+
+    filled = dict(event)
+    for section in ("headers", "multiValueHeaders"):
+        if isinstance(event.get(section), dict):
+            filled[section] = {name: fill(value) for name, value in event[section].items()}
+    return filled
