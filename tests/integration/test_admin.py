@@ -1,0 +1,45 @@
+"""scripts/admin.py creates merchants and logins that can then use the API."""
+
+import io
+import uuid
+
+import pytest
+
+from scripts import admin
+
+pytestmark = pytest.mark.server
+
+
+@pytest.fixture(autouse=True)
+def _restore_environment(monkeypatch):
+    """admin.main configures os.environ like the CLI it is; undo that afterwards."""
+    from refunds_core.settings import settings
+
+    for name in ("AWS_ENDPOINT_URL", "TABLE_NAME", "TOKEN_SIGNING_SECRET_ID"):
+        monkeypatch.setenv(name, "placeholder")
+    settings.cache_clear()
+    yield
+    settings.cache_clear()
+
+
+def test_a_merchant_and_login_created_by_the_admin_command_can_open_refunds(api, runtime, monkeypatch, capsys):
+    merchant, login = f"acme-{uuid.uuid4().hex[:6]}", f"acme-api-{uuid.uuid4().hex[:6]}"
+    target = ["--endpoint", runtime.aws_endpoint, "--table", runtime.physical_ids["RefundsTable"]]
+    assert admin.main([*target, "create-merchant", merchant, "--name", "Acme Ltd"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery\n"))
+    assert admin.main([*target, "create-login", login, "--role", "merchant", "--merchant", merchant,
+                       "--password-stdin"]) == 0
+    assert "correct horse" not in capsys.readouterr().out
+
+    token = api.request("POST", "/v1/auth/token", json_body={"login": login, "password": "correct horse battery"})
+    assert token.status == 200
+    order_id = api.paid_order(merchant_id=merchant)
+    answer = api.request("POST", f"/v1/order/{order_id}/refund", json_body={"email": "ops@acme.example"},
+                         token=token.body["token"])
+    assert answer.status == 200 and answer.body["data"]["requester"] == login
+
+
+def test_a_merchant_login_needs_its_merchant(runtime):
+    target = ["--endpoint", runtime.aws_endpoint, "--table", runtime.physical_ids["RefundsTable"]]
+    with pytest.raises(ValueError, match="merchant id"):
+        admin.main([*target, "create-login", "lonely", "--role", "merchant", "--generate"])

@@ -1,0 +1,71 @@
+"""What a client sees when something goes wrong that no business rule explains."""
+
+import io
+import json
+
+import pytest
+
+from refunds_core.api import build_app
+from refunds_core.errors import INTERNAL, RetryableError
+from refunds_core.observability import logger
+
+
+class _Context:
+    function_name, memory_limit_in_mb, aws_request_id = "test", 512, "req-1"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
+
+
+def _resolve(app, path="/boom"):
+    event = {"resource": path, "path": path, "httpMethod": "GET", "headers": {}, "multiValueHeaders": {},
+             "requestContext": {"requestId": "api-req-42", "stage": "prod"}, "body": None,
+             "isBase64Encoded": False, "queryStringParameters": None, "pathParameters": None}
+    logger.set_correlation_id("api-req-42")
+    try:
+        return app.resolve(event, _Context())
+    finally:
+        logger.set_correlation_id(None)
+
+
+@pytest.fixture
+def log_lines():
+    """What the Powertools logger writes, one JSON object per line."""
+    buffer = io.StringIO()
+    previous = logger.registered_handler.setStream(buffer)
+    yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines()]
+    logger.registered_handler.setStream(previous)
+
+
+def test_an_unexpected_error_is_500_with_the_catalogue_body_and_no_trace(log_lines):
+    app = build_app()
+
+    @app.get("/boom")
+    def boom():
+        raise KeyError("secret internals")
+
+    answer = _resolve(app)
+    assert answer["statusCode"] == 500
+    assert json.loads(answer["body"]) == {"errors": [{"error": 100, "message": INTERNAL.message}]}
+    assert "secret internals" not in answer["body"] and "Traceback" not in answer["body"]
+    assert answer["multiValueHeaders"]["X-Correlation-Id"] == ["api-req-42"]
+    [record] = [r for r in log_lines() if r["message"] == "unhandled error"]
+    assert record["correlation_id"] == "api-req-42"  # the trace is in the log, findable by the header's id
+    assert "secret internals" in record["exception"]
+
+
+def test_a_retryable_failure_is_500_with_retry_after():
+    app = build_app()
+
+    @app.get("/boom")
+    def boom():
+        raise RetryableError("transaction cancelled: ['TransactionConflict']")
+
+    answer = _resolve(app)
+    assert answer["statusCode"] == 500
+    assert json.loads(answer["body"])["errors"][0]["error"] == 100
+    assert answer["multiValueHeaders"]["Retry-After"] == ["1"]
+
+
+def test_an_unknown_route_is_404_104():
+    answer = _resolve(build_app(), "/nowhere")
+    assert answer["statusCode"] == 404
+    assert json.loads(answer["body"]) == {"errors": [{"error": 104, "message": "Invalid request URL."}]}
