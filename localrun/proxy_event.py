@@ -30,7 +30,10 @@ def proxy_event(request: HttpRequest, match: Match, *, stage: str, request_id: s
     request_id = request_id or str(uuid.uuid4())
     headers, multi_headers = _headers(request.headers)
     single_query, multi_query = _query(request.query)
-    path = unquote(request.raw_path)
+    # As a REST API does: `path` keeps the client's percent-encoding, the
+    # path parameters are decoded.
+    path = request.raw_path
+    path_parameters = {name: unquote(value) for name, value in match.path_parameters.items()}
     body, is_base64 = _body(request.body)
     host = _last_header(request.headers, "host") or "127.0.0.1"
     return {
@@ -41,7 +44,7 @@ def proxy_event(request: HttpRequest, match: Match, *, stage: str, request_id: s
         "multiValueHeaders": multi_headers,
         "queryStringParameters": single_query,
         "multiValueQueryStringParameters": multi_query,
-        "pathParameters": match.path_parameters or None,
+        "pathParameters": path_parameters or None,
         "stageVariables": None,
         "requestContext": {
             "resourceId": "local",

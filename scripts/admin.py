@@ -59,13 +59,16 @@ def main(argv: list[str] | None = None) -> int:
     merchant = commands.add_parser("create-merchant")
     merchant.add_argument("merchant_id")
     merchant.add_argument("--name")
-    commands.add_parser("disable-merchant").add_argument("merchant_id")
+    merchant.add_argument("--force", action="store_true", help="replace an existing merchant (re-enables it)")
+    for name in ("disable-merchant", "enable-merchant"):
+        commands.add_parser(name).add_argument("merchant_id")
     login = commands.add_parser("create-login")
     login.add_argument("login")
     login.add_argument("--role", required=True, choices=["merchant", "service", "support"])
     login.add_argument("--merchant", help="the merchant a merchant login acts for")
     login.add_argument("--password-stdin", action="store_true")
     login.add_argument("--generate", action="store_true", help="generate a password and print it once")
+    login.add_argument("--force", action="store_true", help="replace an existing login (new password)")
     for name in ("disable-login", "enable-login"):
         commands.add_parser(name).add_argument("login")
     args = parser.parse_args(argv)
@@ -74,14 +77,19 @@ def main(argv: list[str] | None = None) -> int:
     from refunds_core.auth import Role
     from refunds_core.logic import accounts
 
-    if args.command == "create-merchant":
-        accounts.create_merchant(args.merchant_id, args.name)
-    elif args.command == "disable-merchant":
-        accounts.disable_merchant(args.merchant_id)
-    elif args.command == "create-login":
-        accounts.create_login(args.login, _password(args), Role(args.role), args.merchant)
-    else:
-        accounts.set_login_disabled(args.login, args.command == "disable-login")
+    try:
+        if args.command == "create-merchant":
+            accounts.create_merchant(args.merchant_id, args.name, replace=args.force)
+        elif args.command in ("disable-merchant", "enable-merchant"):
+            accounts.set_merchant_disabled(args.merchant_id, args.command == "disable-merchant")
+        elif args.command == "create-login":
+            accounts.create_login(args.login, _password(args), Role(args.role), args.merchant, replace=args.force)
+        else:
+            accounts.set_login_disabled(args.login, args.command == "disable-login")
+    except accounts.NotCreated as exc:
+        verb = "already exists (--force replaces it)" if args.command.startswith("create") else "does not exist"
+        print(f"{args.command}: {exc} {verb}", file=sys.stderr)
+        return 1
     print(f"{args.command}: done")
     return 0
 

@@ -8,6 +8,7 @@ import binascii
 import json
 from collections.abc import Callable
 from http import HTTPStatus
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
@@ -89,6 +90,13 @@ def request_body(app: APIGatewayRestResolver) -> dict:
     except (binascii.Error, UnicodeDecodeError):
         raise ApiError(errors.INVALID_JSON) from None
     return json_object(body, event.headers.get("Content-Type"))
+
+
+def path_id(value: str) -> str:
+    """A path parameter as the client meant it. Powertools captures it from the
+    event's path, which a REST API may pass percent-encoded; our ids have no
+    '%', so decoding is safe either way."""
+    return unquote(value)
 
 
 def ok(data, status: HTTPStatus = HTTPStatus.OK) -> Response:

@@ -105,7 +105,7 @@ def caller_from_authorization(header: str | None) -> Caller:
 
 # --------------------------------------------------------------- accounts
 
-_active_until: dict[tuple[str, str | None], float] = {}
+_active_until: dict[tuple[str, str, str | None], float] = {}
 
 
 def require_active_account(caller: Caller) -> None:
@@ -113,7 +113,7 @@ def require_active_account(caller: Caller) -> None:
     are enabled. A positive answer is cached for CACHE_TTL_SECONDS."""
     from refunds_core.dal import accounts
 
-    key = (caller.login, caller.merchant_id)
+    key = (caller.login, caller.role.value, caller.merchant_id)
     now = time.monotonic()
     if _active_until.get(key, 0.0) > now:
         return

@@ -12,9 +12,10 @@ from functools import cache
 import boto3
 from botocore.config import Config
 
-# Standard retry mode backs off on throttling and 5xx; short timeouts keep a
-# stuck connection from eating the function's 10 s budget.
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+# Standard retry mode backs off on throttling and 5xx. Timeouts are short so
+# three attempts of one call (3 x (1 + 2) s) fit the functions' 10 s Timeout;
+# DynamoDB answers in milliseconds when it answers at all.
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=1, read_timeout=2)
 
 
 @cache

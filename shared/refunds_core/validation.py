@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -17,11 +18,18 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
+def _int_or_decimal(digits: str) -> int | Decimal:
+    # Python refuses to build ints of over 4300 digits (a ValueError that would
+    # read as 110). Such a number is valid JSON, just a bad value: as a Decimal
+    # it fails the strict model and becomes the field's 15010.
+    return int(digits) if len(digits) <= 40 else Decimal(digits)
+
+
 def json_object(body: str | None, content_type: str | None) -> dict:
     """The body as a JSON object. 110 when it is not one, else 111 when the
     Content-Type is not application/json (the contract's order)."""
     try:
-        value = json.loads(body or "", parse_constant=_reject_constant)
+        value = json.loads(body or "", parse_constant=_reject_constant, parse_int=_int_or_decimal)
     except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         raise ApiError(errors.INVALID_JSON) from None
     if not isinstance(value, dict):

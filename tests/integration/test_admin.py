@@ -43,3 +43,15 @@ def test_a_merchant_login_needs_its_merchant(runtime):
     target = ["--endpoint", runtime.aws_endpoint, "--table", runtime.physical_ids["RefundsTable"]]
     with pytest.raises(ValueError, match="merchant id"):
         admin.main([*target, "create-login", "lonely", "--role", "merchant", "--generate"])
+
+
+def test_creating_never_overwrites_and_disabling_needs_an_existing_record(runtime, capsys):
+    target = ["--endpoint", runtime.aws_endpoint, "--table", runtime.physical_ids["RefundsTable"]]
+    merchant = f"keep-{uuid.uuid4().hex[:6]}"
+    assert admin.main([*target, "create-merchant", merchant]) == 0
+    assert admin.main([*target, "disable-merchant", merchant]) == 0
+    assert admin.main([*target, "create-merchant", merchant]) == 1  # a disabled merchant is not re-enabled by accident
+    assert "already exists" in capsys.readouterr().err
+    assert admin.main([*target, "disable-merchant", "never-created"]) == 1
+    # demo keeps its password and role:
+    assert admin.main([*target, "create-login", "demo", "--role", "support", "--generate"]) == 1

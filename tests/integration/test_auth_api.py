@@ -70,7 +70,7 @@ def test_a_valid_token_of_an_unknown_merchant_is_15000(api, admin):
 
 def test_a_valid_token_of_a_disabled_merchant_is_15000(api, admin):
     merchant_id, _, token = _merchant_login(api, admin)
-    admin.disable_merchant(merchant_id)
+    admin.set_merchant_disabled(merchant_id, True)
     assert api.request("GET", "/v1/orders/1001", token=token).codes == [15000]
 
 

@@ -151,3 +151,31 @@ def _unknown_merchant_token(api, admin):
     admin.create_login(login, "ghost-password", admin.Role.MERCHANT, f"gone-{login}")
     answer = api.request("POST", "/v1/auth/token", json_body={"login": login, "password": "ghost-password"})
     return answer.body["token"]
+
+
+def test_an_encoded_order_id_means_the_decoded_one(api):
+    order_id = f"{api.paid_order()}"
+    colon_id = order_id.replace("o-", "o:")
+    api.put_order(colon_id)
+    assert refund(api, colon_id.replace(":", "%3A")).status == 200
+
+
+def test_the_order_system_cancelling_an_order_with_an_open_request_makes_it_15030(api):
+    order_id = api.paid_order()
+    assert refund(api, order_id).status == 200
+    api.put_order(order_id, status="cancelled")
+    assert refund(api, order_id).codes == [15030]  # 15030 is checked before 15050
+
+
+def test_an_order_zeroed_after_a_request_opened_is_15040_before_15050(api):
+    order_id = api.paid_order()
+    assert refund(api, order_id).status == 200
+    free = [{"itemId": "gift", "name": "Gift", "quantity": 1, "unitPrice": "0.00"}]
+    api.put_order(order_id, lineItems=free, shipping={"price": "0", "tax": "0"})
+    assert refund(api, order_id).codes == [15040]
+
+
+def test_a_number_too_long_for_python_is_a_bad_field_not_bad_json(api):
+    answer = api.request("POST", f"/v1/order/{api.paid_order()}/refund", login="demo",
+                         raw=b'{"email": ' + b"9" * 5000 + b"}", headers={"Content-Type": "application/json"})
+    assert answer.body["errors"] == [{"error": 15010, "message": "Invalid field value: email"}]

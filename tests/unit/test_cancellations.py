@@ -1,9 +1,10 @@
 """The one place where a cancelled transaction becomes an answer."""
 
-from refunds_core import errors
-from refunds_core.dal.transactions import Guarded, StaleRead, explain_cancellation
+from refunds_core.auth import Caller, Role
+from refunds_core.dal.codec import from_item
+from refunds_core.dal.transactions import AlreadyApplied, Contention, Guarded, explain_cancellation
 from refunds_core.errors import ApiError, RetryableError
-from refunds_core.logic.refunds import refusal
+from refunds_core.logic.refunds import _lock_refused, refusal
 
 ORDER = {"PK": {"S": "ORDER#1"}, "merchantId": {"S": "demo"}, "status": {"S": "paid"},
          "totals": {"M": {"total": {"N": "59.50"}}}, "version": {"N": "3"}}
@@ -31,21 +32,24 @@ def test_each_order_rule_maps_to_its_code():
     assert explained([failed({**ORDER, "merchantId": {"S": "demo2"}}), {"Code": "None"}]).entries[0][0] == 15060
 
 
-def test_a_version_race_that_breaks_no_rule_is_a_stale_read_not_a_business_error():
-    assert isinstance(explained([failed(ORDER), {"Code": "None"}]), StaleRead)
+def test_a_version_race_that_breaks_no_rule_is_contention_not_a_business_error():
+    assert isinstance(explained([failed(ORDER), {"Code": "None"}]), Contention)
 
 
-def test_conflicts_and_throttling_are_retryable_never_a_business_code():
-    for code in ("TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"):
+def test_a_concurrent_transaction_is_contention_to_retry():
+    assert isinstance(explained([{"Code": "TransactionConflict"}, {"Code": "None"}]), Contention)
+
+
+def test_throttling_is_retryable_never_a_business_code_nor_a_retry_loop():
+    for code in ("ThrottlingError", "ProvisionedThroughputExceeded", "ValidationError"):
         error = explained([{"Code": code}, {"Code": "None"}])
-        assert isinstance(error, RetryableError) and not isinstance(error, ApiError)
+        assert type(error) is RetryableError
 
 
-def test_an_unexplained_failure_on_an_item_without_rules_is_retryable():
-    error = explained([{"Code": "None"}, failed()])
-    assert isinstance(error, StaleRead)
-
-
-def test_codes_are_unique_in_the_catalogue():
-    codes = [entry.code for entry in errors.CATALOGUE]
-    assert len(codes) == len(set(codes))
+def test_our_own_committed_lock_is_recognised():
+    """A botocore retry of a transaction that had committed sees our own lock:
+    that is success, not 15050."""
+    demo = Caller("demo", Role.MERCHANT, "demo")
+    mine = from_item({**ORDER, "openRefundId": {"S": "rf_mine"}})
+    assert isinstance(_lock_refused(mine, demo, "rf_mine"), AlreadyApplied)
+    assert _lock_refused(mine, demo, "rf_other").entries[0][0] == 15050

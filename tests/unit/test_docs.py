@@ -11,3 +11,10 @@ def test_the_readme_starts_with_the_two_commands():
     readme = (ROOT / "README.md").read_text()
     first_block = readme.split("```")[1]
     assert "make run" in first_block and "make test" in first_block
+
+
+def test_codes_are_unique_in_the_catalogue():
+    from refunds_core.errors import CATALOGUE
+
+    codes = [entry.code for entry in CATALOGUE]
+    assert len(codes) == len(set(codes))

@@ -25,7 +25,7 @@ def get(order_id: str) -> dict | None:
     return from_item(response.get("Item"))
 
 
-def upsert(order_id: str, fields: dict, *, now: str) -> None:
+def upsert(order_id: str, fields: dict, *, now: str, idempotency_token: str) -> None:
     """Create or replace the order's own fields, keeping our state (lock,
     version, createdAt). Refused when the merchant does not exist (15010
     merchantId) or the id already belongs to another merchant (409)."""
@@ -52,7 +52,7 @@ def upsert(order_id: str, fields: dict, *, now: str) -> None:
     transact_write([
         Guarded({"ConditionCheck": merchant_exists}, lambda _old: errors.FieldErrors(["merchantId"])),
         Guarded({"Update": order_update}, lambda _old: ApiError(errors.CONFLICT)),
-    ])
+    ], idempotency_token=idempotency_token)
 
 
 def take_refund_lock(order: dict, refund_id: str, explain: Explain) -> Guarded:

@@ -3,10 +3,11 @@
 Every write that enforces a business rule is a ``TransactWriteItems`` whose
 conditions encode the rule. When DynamoDB cancels it, each guarded item's
 ``explain`` looks at the item as it was (``ReturnValuesOnConditionCheckFailure
-=ALL_OLD``) and names the rule it broke. A cancellation that no rule explains
-(a lost race on a version, a transaction conflict, throttling) is never passed
-off as a business error: it is ``StaleRead`` (the caller may re-read and try
-again) or ``RetryableError``.
+=ALL_OLD``) and names the rule it broke, or recognises our own earlier write
+(``AlreadyApplied``: a retry of a transaction whose first answer was lost).
+A cancellation that no rule explains is never passed off as a business error:
+it is ``Contention`` (the item changed since it was read, or another
+transaction held it: read again and retry) or ``RetryableError``.
 """
 
 from __future__ import annotations
@@ -18,14 +19,24 @@ from botocore.exceptions import ClientError
 
 from refunds_core.aws import dynamodb
 from refunds_core.dal.codec import from_item
-from refunds_core.errors import ApiError, RetryableError
+from refunds_core.errors import RetryableError
 from refunds_core.observability import logger
 
-Explain = Callable[[dict | None], ApiError | None]
+Explain = Callable[[dict | None], Exception | None]
+
+# Cancellation codes that mean "someone else is writing this item right now".
+_CONTENTION = {"ConditionalCheckFailed", "TransactionConflict"}
+# Errors of the call itself (not a cancellation) that are worth a retry.
+_RETRYABLE_CALL_ERRORS = {"TransactionInProgressException", "TransactionConflictException",
+                          "IdempotentParameterMismatchException"}
 
 
-class StaleRead(RetryableError):
-    """A condition failed only because the item changed since it was read."""
+class Contention(RetryableError):
+    """The transaction lost a race that broke no rule: read again and retry."""
+
+
+class AlreadyApplied(Exception):  # noqa: N818 - an outcome, not a failure
+    """The condition failed because this very transaction had already committed."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +48,10 @@ class Guarded:
     explain: Explain | None = None
 
 
-def transact_write(items: list[Guarded]) -> None:
+def transact_write(items: list[Guarded], *, idempotency_token: str) -> None:
+    """Run the transaction. ``idempotency_token`` (at most 36 characters) makes
+    botocore's own retries of a committed transaction succeed instead of failing
+    their conditions (DynamoDB honours it for 10 minutes)."""
     operations = []
     for guarded in items:
         (kind, body), = guarded.operation.items()
@@ -45,21 +59,25 @@ def transact_write(items: list[Guarded]) -> None:
             body = {**body, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
         operations.append({kind: body})
     try:
-        dynamodb().transact_write_items(TransactItems=operations)
+        dynamodb().transact_write_items(TransactItems=operations, ClientRequestToken=idempotency_token)
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "TransactionCanceledException":
-            raise
-        raise explain_cancellation(exc.response.get("CancellationReasons", []), items) from exc
+        code = exc.response["Error"]["Code"]
+        if code == "TransactionCanceledException":
+            raise explain_cancellation(exc.response.get("CancellationReasons", []), items) from exc
+        if code in _RETRYABLE_CALL_ERRORS:
+            raise Contention(code) from exc
+        raise
 
 
 def explain_cancellation(reasons: list[dict], items: list[Guarded]) -> Exception:
     codes = [reason.get("Code", "None") for reason in reasons]
     for reason, guarded in zip(reasons, items, strict=False):
         if reason.get("Code") == "ConditionalCheckFailed" and guarded.explain is not None:
-            error = guarded.explain(from_item(reason.get("Item")))
-            if error is not None:
-                return error
+            outcome = guarded.explain(from_item(reason.get("Item")))
+            if outcome is not None:
+                return outcome
     logger.warning("transaction cancelled without a business reason", extra={"reasons": codes})
-    if "ConditionalCheckFailed" in codes:
-        return StaleRead(f"transaction cancelled: {codes}")
+    failed = {code for code in codes if code != "None"}
+    if failed and failed <= _CONTENTION:
+        return Contention(f"transaction cancelled: {codes}")
     return RetryableError(f"transaction cancelled: {codes}")

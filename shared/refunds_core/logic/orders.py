@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from refunds_core import errors
@@ -23,7 +24,9 @@ def put(caller: Caller, order_id: str, body: dict) -> dict:
     if not is_order_id(order_id):
         raise FieldErrors(["orderId"])
     fields = _stored_fields(parse(OrderRequest, body))
-    orders.upsert(order_id, fields, now=now_iso())
+    # A fresh token per request: botocore's retry of this same call is
+    # idempotent, a later PUT with the same body is a new write.
+    orders.upsert(order_id, fields, now=now_iso(), idempotency_token=str(uuid.uuid4()))
     return present(orders.get(order_id))
 
 

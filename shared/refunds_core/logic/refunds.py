@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+import time
+
 from aws_lambda_powertools.metrics import MetricUnit
 from ulid import ULID
 
@@ -9,7 +12,7 @@ from refunds_core import errors
 from refunds_core.auth import Caller, require_active_account
 from refunds_core.clock import now_iso
 from refunds_core.dal import orders, refunds
-from refunds_core.dal.transactions import StaleRead, transact_write
+from refunds_core.dal.transactions import AlreadyApplied, Contention, transact_write
 from refunds_core.errors import ApiError, RetryableError
 from refunds_core.logic.orders import visible_order
 from refunds_core.models import CreateRefundRequest
@@ -18,9 +21,9 @@ from refunds_core.observability import metrics
 from refunds_core.validation import parse
 
 OPEN_STATUSES = frozenset({"REQUESTED", "WAITING", "PROCESSING"})
-# Re-reads allowed when the order changed between our read and our write for
-# a reason that breaks no rule (say, the order system updated its name).
-_ATTEMPTS = 3
+# Attempts when the order changed between our read and our write for a reason
+# that breaks no rule, or another transaction held it (TransactionConflict).
+_ATTEMPTS = 5
 
 
 def refusal(order: dict | None, merchant_id: str | None) -> ApiError | None:
@@ -42,19 +45,30 @@ def create(caller: Caller, order_id: str, body: dict) -> dict:
     require_active_account(caller)
     order = _refundable_order(caller, order_id)
     request = parse(CreateRefundRequest, body)
-    for _ in range(_ATTEMPTS):
-        refund = _new_refund(caller, order, request)
+    refund = _new_refund(caller, order, request)
+    for attempt in range(_ATTEMPTS):
         try:
             transact_write([
-                orders.take_refund_lock(order, refund["id"], lambda old: refusal(old, caller.merchant_id)),
+                orders.take_refund_lock(order, refund["id"], lambda old: _lock_refused(old, caller, refund["id"])),
                 refunds.put_new(refund),
-            ])
-        except StaleRead:
+            ], idempotency_token=refund["id"])
+        except AlreadyApplied:
+            pass
+        except Contention:
+            # Lost a race that broke no rule (another transaction on the order,
+            # or the order system updated it): back off, re-read, re-check.
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311 - jitter, not crypto
             order = _refundable_order(caller, order_id)
             continue
         metrics.add_metric(name="RefundRequested", unit=MetricUnit.Count, value=1)
         return present(refund)
     raise RetryableError("order kept changing under the request")
+
+
+def _lock_refused(order_as_stored: dict | None, caller: Caller, refund_id: str) -> Exception | None:
+    if order_as_stored is not None and order_as_stored.get("openRefundId") == refund_id:
+        return AlreadyApplied()  # our own transaction committed; its answer was lost
+    return refusal(order_as_stored, caller.merchant_id)
 
 
 def _refundable_order(caller: Caller, order_id: str) -> dict:
