@@ -20,6 +20,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# Set before any test module imports refunds_core: Powertools reads these once,
+# when observability.py builds its Logger, Tracer and Metrics (in Lambda the
+# template sets them). The suite never leaves loopback: whatever the developer's
+# shell holds, no credentials that work, no deployed stack, no other endpoint.
+os.environ.update({"POWERTOOLS_SERVICE_NAME": "refund-requests", "POWERTOOLS_METRICS_NAMESPACE": "RefundRequests",
+                   "POWERTOOLS_TRACE_DISABLED": "true", "AWS_ACCESS_KEY_ID": "testing",
+                   "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"})
+for _name in [n for n in os.environ if n.startswith(("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"))]:
+    del os.environ[_name]
+os.environ.pop("STACK_NAME", None)
+
 PASSWORDS = {"demo": "demo-secret", "demo2": "demo2-secret", "orders-service": "orders-secret",
              "support": "support-secret"}
 
@@ -131,11 +142,3 @@ def dynamodb(runtime):
 @pytest.fixture(scope="session")
 def table_name(runtime) -> str:
     return runtime.physical_ids["RefundsTable"]
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _no_real_aws():
-    # Nothing in the suite may reach past loopback: no credentials that work.
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")

@@ -1,0 +1,105 @@
+"""Each function's IAM policy allows every DynamoDB call it really makes.
+
+The handlers run in this process with their template environment against the
+local runtime's AWS; a botocore hook records each call, transactions and
+batches are split into the per-item actions IAM authorises, and each must be
+allowed by one of the function's statements, LeadingKeys included. A policy
+that is too narrow fails here instead of in a deployed stack."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from fnmatch import fnmatch
+
+import pytest
+
+from localrun import template as cfn
+from refunds_core import auth, aws
+from refunds_core.settings import settings
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.server
+
+TEMPLATE = cfn.load_template(ROOT / "template.yaml")
+_TRANSACTION_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
+                        "ConditionCheck": "ConditionCheckItem"}
+
+
+class _Context:
+    function_name, memory_limit_in_mb, aws_request_id = "iam-test", 512, "iam-test"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:iam-test"
+
+
+def _authorised_calls(operation: str, params: dict) -> list[tuple[str, str]]:
+    """(IAM action, partition key) pairs one API call needs."""
+    if operation == "TransactWriteItems":
+        pairs = []
+        for item in params["TransactItems"]:
+            (kind, body), = item.items()
+            key = body.get("Key") or body["Item"]
+            pairs.append((f"dynamodb:{_TRANSACTION_ACTIONS[kind]}", key["PK"]["S"]))
+        return pairs
+    if operation == "BatchGetItem":
+        return [("dynamodb:BatchGetItem", key["PK"]["S"])
+                for request in params["RequestItems"].values() for key in request["Keys"]]
+    key = params.get("Key") or params.get("Item")
+    return [(f"dynamodb:{operation}", key["PK"]["S"] if key else "")]
+
+
+def _allows(statement: dict, action: str, partition_key: str) -> bool:
+    actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+    if action not in actions or statement.get("Effect") != "Allow":
+        return False
+    if statement["Resource"] != {"Fn::GetAtt": ["RefundsTable", "Arn"]}:
+        return False
+    patterns = statement.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
+    return patterns is None or any(fnmatch(partition_key, pattern) for pattern in patterns)
+
+
+def _statements(function: str) -> list[dict]:
+    policies = TEMPLATE["Resources"][function]["Properties"]["Policies"]
+    return [s for p in policies if isinstance(p, dict) for s in p.get("Statement", [])]
+
+
+def _handler(function: str):
+    spec = cfn.functions(TEMPLATE)[function]
+    module_name, _, attribute = spec.handler.rpartition(".")
+    loader = importlib.util.spec_from_file_location(f"iam_{function}", ROOT / spec.code_uri / f"{module_name}.py")
+    module = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(module)
+    return getattr(module, attribute)
+
+
+@pytest.mark.parametrize(("function", "event_file"), [
+    ("IssueTokenFunction", "issue_token.json"), ("PutOrderFunction", "put_order.json"),
+    ("GetOrderFunction", "get_order.json"), ("CreateRefundFunction", "create_refund.json")])
+def test_every_dynamodb_call_is_allowed_by_the_function_policy(runtime, api, monkeypatch, function, event_file):
+    from localrun.__main__ import prepare_event
+
+    for key, value in runtime.function_env(function).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.syspath_prepend(str(ROOT / "shared"))
+    event = prepare_event(runtime, json.loads((ROOT / "events" / event_file).read_text()))
+    if function == "CreateRefundFunction":  # a fresh paid order, so the whole success path runs
+        order_id = api.paid_order()
+        event["path"], event["pathParameters"] = f"/v1/order/{order_id}/refund", {"orderId": order_id}
+
+    settings.cache_clear()
+    aws.dynamodb.cache_clear()
+    auth._active_until.clear()  # a cold environment: the caller's account is read
+    calls: list[tuple[str, dict]] = []
+    aws.dynamodb().meta.events.register(
+        "provide-client-params.dynamodb.*", lambda params, model, **_: calls.append((model.name, dict(params))))
+    try:
+        response = _handler(function)(event, _Context())
+    finally:
+        aws.dynamodb.cache_clear()
+        settings.cache_clear()
+    assert response["statusCode"] == 200, response["body"]
+
+    needed = [pair for operation, params in calls for pair in _authorised_calls(operation, params)]
+    assert needed, "the function made no DynamoDB call at all"
+    statements = _statements(function)
+    denied = [pair for pair in needed if not any(_allows(s, *pair) for s in statements)]
+    assert not denied, f"{function} would be denied {denied}"
