@@ -8,6 +8,7 @@ session; tests keep out of each other's way by using fresh order ids.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import urllib.error
@@ -33,6 +34,26 @@ os.environ.pop("STACK_NAME", None)
 
 PASSWORDS = {"demo": "demo-secret", "demo2": "demo2-secret", "orders-service": "orders-secret",
              "support": "support-secret"}
+
+
+class LambdaContext:
+    """The parts of Lambda's context object Powertools reads."""
+
+    function_name, memory_limit_in_mb, aws_request_id = "test", 512, "test-request"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
+
+
+def load_handler(logical_id: str):
+    """The handler template.yaml names for a function, imported from its CodeUri
+    under a module name of its own (every function's module is called app)."""
+    from localrun import template as cfn
+
+    spec = cfn.functions(cfn.load_template(ROOT / "template.yaml"))[logical_id]
+    module_name, _, attribute = spec.handler.rpartition(".")
+    loader = importlib.util.spec_from_file_location(f"handler_{logical_id}", ROOT / spec.code_uri / f"{module_name}.py")
+    module = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(module)
+    return getattr(module, attribute)
 
 
 def sample_order(merchant_id: str = "demo", **overrides) -> dict:

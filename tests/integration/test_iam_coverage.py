@@ -8,7 +8,6 @@ that is too narrow fails here instead of in a deployed stack."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from fnmatch import fnmatch
 
@@ -17,18 +16,13 @@ import pytest
 from localrun import template as cfn
 from refunds_core import auth, aws
 from refunds_core.settings import settings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, LambdaContext, load_handler
 
 pytestmark = pytest.mark.server
 
 TEMPLATE = cfn.load_template(ROOT / "template.yaml")
 _TRANSACTION_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
                         "ConditionCheck": "ConditionCheckItem"}
-
-
-class _Context:
-    function_name, memory_limit_in_mb, aws_request_id = "iam-test", 512, "iam-test"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:iam-test"
 
 
 def _authorised_calls(operation: str, params: dict) -> list[tuple[str, str]]:
@@ -62,15 +56,6 @@ def _statements(function: str) -> list[dict]:
     return [s for p in policies if isinstance(p, dict) for s in p.get("Statement", [])]
 
 
-def _handler(function: str):
-    spec = cfn.functions(TEMPLATE)[function]
-    module_name, _, attribute = spec.handler.rpartition(".")
-    loader = importlib.util.spec_from_file_location(f"iam_{function}", ROOT / spec.code_uri / f"{module_name}.py")
-    module = importlib.util.module_from_spec(loader)
-    loader.loader.exec_module(module)
-    return getattr(module, attribute)
-
-
 @pytest.mark.parametrize(("function", "event_file"), [
     ("IssueTokenFunction", "issue_token.json"), ("PutOrderFunction", "put_order.json"),
     ("GetOrderFunction", "get_order.json"), ("CreateRefundFunction", "create_refund.json")])
@@ -92,7 +77,7 @@ def test_every_dynamodb_call_is_allowed_by_the_function_policy(runtime, api, mon
     aws.dynamodb().meta.events.register(
         "provide-client-params.dynamodb.*", lambda params, model, **_: calls.append((model.name, dict(params))))
     try:
-        response = _handler(function)(event, _Context())
+        response = load_handler(function)(event, LambdaContext())
     finally:
         aws.dynamodb.cache_clear()
         settings.cache_clear()

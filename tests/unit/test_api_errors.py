@@ -8,11 +8,7 @@ import pytest
 from refunds_core.api import build_app
 from refunds_core.errors import INTERNAL, RetryableError
 from refunds_core.observability import logger
-
-
-class _Context:
-    function_name, memory_limit_in_mb, aws_request_id = "test", 512, "req-1"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
+from tests.conftest import LambdaContext
 
 
 def _resolve(app, path="/boom"):
@@ -21,7 +17,7 @@ def _resolve(app, path="/boom"):
              "isBase64Encoded": False, "queryStringParameters": None, "pathParameters": None}
     logger.set_correlation_id("api-req-42")
     try:
-        return app.resolve(event, _Context())
+        return app.resolve(event, LambdaContext())
     finally:
         logger.set_correlation_id(None)
 

@@ -4,31 +4,19 @@ only what it needs."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 import tomllib
 
 import pytest
 
 from localrun import template as cfn
-from tests.conftest import ROOT
+from tests.conftest import ROOT, LambdaContext, load_handler
 
 TEMPLATE = cfn.load_template(ROOT / "template.yaml")
 ROUTES = cfn.api_routes(TEMPLATE)
 FUNCTIONS = cfn.functions(TEMPLATE)
 RESOURCES = TEMPLATE["Resources"]
-
-
-def _handler_module(logical_id: str):
-    spec = FUNCTIONS[logical_id]
-    module_name, _, function_name = spec.handler.rpartition(".")
-    path = ROOT / spec.code_uri / f"{module_name}.py"
-    loader = importlib.util.spec_from_file_location(f"fn_{logical_id}", path)
-    module = importlib.util.module_from_spec(loader)
-    loader.loader.exec_module(module)
-    return getattr(module, function_name)
 
 
 def _event(method: str, path: str) -> dict:
@@ -37,11 +25,6 @@ def _event(method: str, path: str) -> dict:
             "multiValueHeaders": {}, "queryStringParameters": None, "pathParameters": None,
             "requestContext": {"requestId": "test", "stage": "prod", "resourcePath": path}, "body": None,
             "isBase64Encoded": False}
-
-
-class _Context:
-    function_name, memory_limit_in_mb, aws_request_id = "test", 512, "test"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
 
 
 def test_the_template_declares_the_routes_of_the_contract():
@@ -61,8 +44,8 @@ def test_each_route_reaches_a_handler_that_serves_it(route, monkeypatch):
     (401 or 110), never 'no such route' (104): the paths in the template and
     in the code agree."""
     monkeypatch.syspath_prepend(str(ROOT / "shared"))
-    handler = _handler_module(route.function)
-    answer = handler(_event(route.method, route.path), _Context())
+    handler = load_handler(route.function)
+    answer = handler(_event(route.method, route.path), LambdaContext())
     body = json.loads(answer["body"])
     assert answer["statusCode"] in (400, 401), body
     assert body["errors"][0]["error"] != 104
@@ -144,7 +127,3 @@ def test_no_secret_in_the_template():
     assert not re.search(r"^\s*SecretString:", text, re.MULTILINE)  # GenerateSecretString is fine
     assert not re.search(r"(?i)password\s*:", text)
 
-
-def teardown_module():
-    for name in [n for n in sys.modules if n.startswith("fn_")]:
-        del sys.modules[name]
