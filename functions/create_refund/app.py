@@ -7,7 +7,7 @@ from refunds_core.logic import refunds
 app = build_app()
 
 
-@app.post("/v1/order/<orderId>/refund", middlewares=[allow(Role.MERCHANT)])
+@app.post("/v1/order/<orderId>/refund", middlewares=[allow(Role.MERCHANT, Role.CUSTOMER)])
 def create_refund(orderId: str):  # noqa: N803 - the template's path parameter name
     return ok({"data": refunds.create(caller(app), path_id(orderId), request_body(app))})
 

@@ -92,6 +92,17 @@ def request_body(app: APIGatewayRestResolver) -> dict:
     return json_object(body, event.headers.get("Content-Type"))
 
 
+def query_parameters(app: APIGatewayRestResolver) -> dict[str, str]:
+    """The query string, one value per name (a repeated name is a 15010 in
+    the model that reads it, not a silent pick)."""
+    event = app.current_event
+    multi = event.multi_value_query_string_parameters or {}
+    repeated = [name for name, found in multi.items() if len(found) > 1]
+    if repeated:
+        raise errors.FieldErrors(repeated)
+    return dict(event.query_string_parameters or {})
+
+
 def path_id(value: str) -> str:
     """A path parameter as the client meant it. Powertools captures it from the
     event's path, which a REST API may pass percent-encoded; our ids have no

@@ -31,8 +31,13 @@ _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 class Role(StrEnum):
     MERCHANT = "merchant"
+    CUSTOMER = "customer"  # a merchant's customer, with a short token the merchant minted
     SERVICE = "service"
     SUPPORT = "support"
+
+
+# A customer token lives long enough to fill in a return form, no longer.
+CUSTOMER_TOKEN_TTL_SECONDS = 900
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +45,7 @@ class Caller:
     login: str
     role: Role
     merchant_id: str | None
+    customer_id: str | None = None
 
 
 # ------------------------------------------------------------- passwords
@@ -70,15 +76,17 @@ def _signing_key() -> str:
     return get_secret(settings().TOKEN_SIGNING_SECRET_ID, max_age=settings().CACHE_TTL_SECONDS)
 
 
-def issue_token(caller: Caller, *, now: float | None = None) -> tuple[str, int]:
+def issue_token(caller: Caller, *, now: float | None = None, ttl: int | None = None) -> tuple[str, int]:
     issued = int(now if now is not None else time.time())
-    ttl = settings().TOKEN_TTL_SECONDS
+    ttl = ttl or settings().TOKEN_TTL_SECONDS
     claims = {
         "iss": ISSUER, "aud": AUDIENCE, "sub": caller.login, "role": caller.role.value,
         "iat": issued, "nbf": issued, "exp": issued + ttl, "jti": secrets.token_hex(8),
     }
     if caller.merchant_id:
         claims["mid"] = caller.merchant_id
+    if caller.customer_id:
+        claims["cid"] = caller.customer_id
     return jwt.encode(claims, _signing_key(), algorithm=_ALGORITHM), ttl
 
 
@@ -97,10 +105,12 @@ def caller_from_authorization(header: str | None) -> Caller:
         role = Role(claims.get("role"))
     except (jwt.InvalidTokenError, ValueError):
         raise ApiError(errors.UNAUTHORIZED) from None
-    merchant_id = claims.get("mid")
-    if role is Role.MERCHANT and not isinstance(merchant_id, str):
+    merchant_id, customer_id = claims.get("mid"), claims.get("cid")
+    if role in (Role.MERCHANT, Role.CUSTOMER) and not isinstance(merchant_id, str):
         raise ApiError(errors.UNAUTHORIZED)
-    return Caller(login=str(claims["sub"]), role=role, merchant_id=merchant_id)
+    if (role is Role.CUSTOMER) != isinstance(customer_id, str):
+        raise ApiError(errors.UNAUTHORIZED)
+    return Caller(login=str(claims["sub"]), role=role, merchant_id=merchant_id, customer_id=customer_id)
 
 
 # --------------------------------------------------------------- accounts
@@ -109,21 +119,24 @@ _active_until: dict[tuple[str, str, str | None], float] = {}
 
 
 def require_active_account(caller: Caller) -> None:
-    """15000 unless the caller's login, and for a merchant its merchant, exist and
-    are enabled. A positive answer is cached for CACHE_TTL_SECONDS."""
+    """15000 unless the caller's account is usable: its login exists, is enabled
+    and still has the token's role and merchant; a merchant's or customer's
+    merchant is active. (A customer has no login: the merchant who minted the
+    token vouches for it.) A positive answer is cached for CACHE_TTL_SECONDS."""
     from refunds_core.dal import accounts
 
     key = (caller.login, caller.role.value, caller.merchant_id)
     now = time.monotonic()
     if _active_until.get(key, 0.0) > now:
         return
-    credential, merchant = accounts.get_login_and_merchant(caller.login, caller.merchant_id)
-    usable = (
+    has_login = caller.role is not Role.CUSTOMER
+    credential, merchant = accounts.get_login_and_merchant(caller.login if has_login else None, caller.merchant_id)
+    login_ok = not has_login or (
         credential is not None and not credential.get("disabled")
         and credential.get("role") == caller.role.value
-        and credential.get("merchantId") == caller.merchant_id
-        and (caller.role is not Role.MERCHANT or (merchant is not None and merchant.get("status") == "active"))
-    )
+        and credential.get("merchantId") == caller.merchant_id)
+    merchant_ok = caller.merchant_id is None or (merchant is not None and merchant.get("status") == "active")
+    usable = login_ok and merchant_ok
     if not usable:
         _active_until.pop(key, None)
         raise ApiError(errors.UNKNOWN_ACCOUNT)

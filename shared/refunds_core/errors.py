@@ -55,7 +55,8 @@ GATEWAY_REJECTED = _entry(
 CONFLICT = _entry(
     109, HTTPStatus.CONFLICT,
     "The resource was changed by another request or belongs to another account.",
-    "PUT /v1/orders: the order id is already used by another merchant.",
+    "Another request changed the refund first (retry with its new state), or PUT "
+    "/v1/orders: the id is another merchant's order, or the order is refunded.",
 )
 INVALID_JSON = _entry(
     110, HTTPStatus.BAD_REQUEST,
@@ -98,6 +99,17 @@ ORDER_NOT_FOUND = _entry(
     "Order refund is impossible. Order not found.",
     "No order with this id, or it belongs to another merchant.",
 )
+REFUND_NOT_FOUND = _entry(
+    15070, HTTPStatus.NOT_FOUND,
+    "Refund not found.",
+    "No refund with this id, or it belongs to another merchant or customer.",
+)
+TRANSITION_NOT_ALLOWED = _entry(
+    15080, HTTPStatus.CONFLICT,
+    "Action is not allowed in the refund's current status.",
+    "The refund's status does not allow this action (see the lifecycle table), or "
+    "another request changed it first.",
+)
 FORBIDDEN = _entry(
     15120, HTTPStatus.FORBIDDEN,
     "Access denied. Your role may not perform this action.",
@@ -109,7 +121,7 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     INTERNAL, UNAUTHORIZED, INVALID_CREDENTIALS, ROUTE_NOT_FOUND,
     GATEWAY_REJECTED, CONFLICT, INVALID_JSON, INVALID_CONTENT_TYPE, UNKNOWN_ACCOUNT,
     INVALID_FIELD, ORDER_NOT_PAID, ORDER_AMOUNT_ZERO, REFUND_ALREADY_OPEN, ORDER_NOT_FOUND,
-    FORBIDDEN,
+    REFUND_NOT_FOUND, TRANSITION_NOT_ALLOWED, FORBIDDEN,
 )
 
 

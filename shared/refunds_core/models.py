@@ -57,6 +57,8 @@ class CreateRefundRequest(Strict):
     # Optional, but not nullable: the contract makes null a 15010 unless a field
     # allows it. pydantic does not validate defaults, so absent stays None.
     description: Annotated[str, StringConstraints(max_length=500)] = None  # type: ignore[assignment]
+    # False: the goods come back, and shipment info (SHIP_INIT) is expected.
+    refundOnly: bool = True
 
 
 class LineItem(Strict):

@@ -67,7 +67,7 @@ def test_field_errors_accumulate_one_per_field(api):
                                     "refundOnly": None})
     assert answer.status == 400
     assert answer.body["errors"] == [{"error": 15010, "message": f"Invalid field value: {f}"}
-                                     for f in ("email", "description", "amount", "refundOnly")]
+                                     for f in ("email", "description", "refundOnly", "amount")]
     # Nothing was opened: a valid request still succeeds.
     assert refund(api, order_id).status == 200
 

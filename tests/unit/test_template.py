@@ -82,7 +82,11 @@ def test_policies_are_least_privilege(logical_id):
         assert not any("*" in action for action in actions), statement
         assert "dynamodb:Scan" not in actions
         assert statement["Resource"] != "*"
-        if any(a.startswith("dynamodb:") for a in actions):
+        if actions == ["dynamodb:Query"]:
+            # Queries name the indexes they read, never the table or every index.
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            assert all(re.fullmatch(r"\$\{RefundsTable\.Arn\}/index/[A-Za-z]+", r["Fn::Sub"]) for r in resources)
+        elif any(a.startswith("dynamodb:") for a in actions):
             assert "dynamodb:LeadingKeys" in json.dumps(statement.get("Condition", {})), statement
 
 

@@ -13,9 +13,9 @@ def get_credential(login: str) -> dict | None:
     return from_item(response.get("Item"))
 
 
-def get_login_and_merchant(login: str, merchant_id: str | None) -> tuple[dict | None, dict | None]:
-    """Both records a caller's token rests on, in one round trip."""
-    wanted = [keys.credential(login)] + ([keys.merchant(merchant_id)] if merchant_id else [])
+def get_login_and_merchant(login: str | None, merchant_id: str | None) -> tuple[dict | None, dict | None]:
+    """The records a caller's token rests on, in one round trip."""
+    wanted = ([keys.credential(login)] if login else []) + ([keys.merchant(merchant_id)] if merchant_id else [])
     table = settings().TABLE_NAME
     request = {table: {"Keys": wanted}}
     found: list[dict] = []
@@ -24,7 +24,7 @@ def get_login_and_merchant(login: str, merchant_id: str | None) -> tuple[dict | 
         found += response.get("Responses", {}).get(table, [])
         request = response.get("UnprocessedKeys") or None
     by_pk = {item["PK"]["S"]: from_item(item) for item in found}
-    credential = by_pk.get(keys.credential(login)["PK"]["S"])
+    credential = by_pk.get(keys.credential(login)["PK"]["S"]) if login else None
     merchant = by_pk.get(keys.merchant(merchant_id)["PK"]["S"]) if merchant_id else None
     return credential, merchant
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from refunds_core import statuses
+
 
 def _key(pk: str, sk: str) -> dict:
     return {"PK": {"S": pk}, "SK": {"S": sk}}
@@ -23,11 +25,25 @@ def refund(refund_id: str) -> dict:
     return _key(f"REFUND#{refund_id}", "REFUND")
 
 
-def refund_indexes(merchant_id: str, order_id: str, status: str, refund_id: str) -> dict:
-    """Index attributes of a refund item. Refund ids are ULIDs, so sorting by id
-    is sorting by creation time."""
+def refund_indexes(refund: dict) -> dict:
+    """Every index attribute of a refund item. Each index sorts by refund id, a
+    ULID, so by creation time. docs/data-model.md lists the indexes."""
+    merchant_id, refund_id = refund["merchantId"], refund["id"]
+    indexes = {
+        "GSI1PK": f"MERCHANT#{merchant_id}", "GSI1SK": refund_id,  # ByMerchant
+        "GSI3PK": f"ORDER#{refund['orderId']}", "GSI3SK": refund_id,  # ByOrder
+        "GSI2SK": refund_id, "GSI4SK": refund_id, "GSI6SK": refund_id,
+        **status_indexes(merchant_id, refund["status"]),
+    }
+    if refund.get("customerId"):  # ByCustomer is sparse: orders without a customer stay out
+        indexes |= {"GSI5PK": f"MERCHANT#{merchant_id}#CUSTOMER#{refund['customerId']}", "GSI5SK": refund_id}
+    return indexes
+
+
+def status_indexes(merchant_id: str, status: str) -> dict:
+    """The index keys that move when the status does (a transition SETs them)."""
     return {
-        "GSI1PK": f"MERCHANT#{merchant_id}", "GSI1SK": refund_id,                 # ByMerchant
-        "GSI2PK": f"MERCHANT#{merchant_id}#STATUS#{status}", "GSI2SK": refund_id,  # ByMerchantStatus
-        "GSI3PK": f"ORDER#{order_id}", "GSI3SK": refund_id,                       # ByOrder
+        "GSI2PK": f"MERCHANT#{merchant_id}#STATUS#{status}",                        # ByMerchantStatus
+        "GSI4PK": f"MERCHANT#{merchant_id}#VALID#{str(statuses.is_valid(status)).lower()}",  # ByMerchantValidity
+        "GSI6PK": f"STATUS#{status}",                                               # ByStatus (support, all merchants)
     }

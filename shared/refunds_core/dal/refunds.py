@@ -14,7 +14,7 @@ def put_new(refund: dict) -> Guarded:
     item = {
         **keys.refund(refund["id"]),
         **to_item({"type": "Refund", **refund,
-                   **keys.refund_indexes(refund["merchantId"], refund["orderId"], refund["status"], refund["id"])}),
+                   **keys.refund_indexes(refund)}),
     }
     return Guarded({"Put": {"TableName": settings().TABLE_NAME, "Item": item,
                             "ConditionExpression": "attribute_not_exists(PK)"}})

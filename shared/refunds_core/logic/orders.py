@@ -37,11 +37,20 @@ def get(caller: Caller, order_id: str) -> dict:
 
 def visible_order(caller: Caller, order_id: str) -> dict:
     """The order, or 15060 when it does not exist for this caller: another
-    merchant's order is indistinguishable from a missing one."""
+    merchant's (or customer's) order is indistinguishable from a missing one."""
     order = orders.get(order_id) if is_order_id(order_id) else None
-    if order is None or (caller.role is Role.MERCHANT and order["merchantId"] != caller.merchant_id):
+    if order is None or not sees(caller, order):
         raise ApiError(errors.ORDER_NOT_FOUND)
     return order
+
+
+def sees(caller: Caller, record: dict) -> bool:
+    """Whether an order or refund exists for this caller (tenant isolation)."""
+    if caller.role is Role.SUPPORT:
+        return True
+    if record.get("merchantId") != caller.merchant_id:
+        return False
+    return caller.role is not Role.CUSTOMER or record.get("customerId") == caller.customer_id
 
 
 def _stored_fields(request: OrderRequest) -> dict:

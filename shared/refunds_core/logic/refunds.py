@@ -1,4 +1,5 @@
-"""Refund requests: the primary contract's POST /v1/order/{orderId}/refund."""
+"""Refund requests: the primary contract's POST /v1/order/{orderId}/refund, and
+the refund entity as every route shows it (seed 002's fields)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import time
 from aws_lambda_powertools.metrics import MetricUnit
 from ulid import ULID
 
-from refunds_core import errors
+from refunds_core import errors, statuses
 from refunds_core.auth import Caller, require_active_account
 from refunds_core.clock import now_iso
 from refunds_core.dal import orders, refunds
@@ -20,7 +21,6 @@ from refunds_core.money import ZERO, fmt
 from refunds_core.observability import metrics
 from refunds_core.validation import parse
 
-OPEN_STATUSES = frozenset({"REQUESTED", "WAITING", "PROCESSING"})
 # Attempts when the order changed between our read and our write for a reason
 # that breaks no rule, or another transaction held it (TransactionConflict).
 _ATTEMPTS = 5
@@ -82,17 +82,31 @@ def _new_refund(caller: Caller, order: dict, request: CreateRefundRequest) -> di
     now = now_iso()
     return {
         "id": f"rf_{ULID()}", "orderId": order["id"], "merchantId": order["merchantId"],
-        "customerId": order.get("customerId"), "status": "REQUESTED",
-        "description": request.description, "email": request.email,
+        "customerId": order.get("customerId"), "status": statuses.REQUESTED,
+        "description": request.description, "email": request.email, "refundOnly": request.refundOnly,
         "amount": order["totals"]["total"], "currency": order["currency"],
         "requester": caller.login, "createdAt": now, "updatedAt": now, "version": 1,
+        "history": [history_entry(statuses.REQUESTED, "CREATE", caller, now, None)],
     }
 
 
+def history_entry(status: str, action: str, caller: Caller, at: str, reason: str | None) -> dict:
+    return {"status": status, "action": action, "actor": caller.login, "role": caller.role.value, "at": at,
+            "reason": reason}
+
+
 def present(refund: dict) -> dict:
+    """The refund as the API shows it (seed 002's entity, plus our fields)."""
     return {
-        "id": refund["id"], "orderId": refund["orderId"], "status": refund["status"],
+        "id": refund["id"], "orderId": refund["orderId"], "merchantId": refund["merchantId"],
+        "customerId": refund.get("customerId"), "status": refund["status"],
+        "valid": statuses.is_valid(refund["status"]), "refundOnly": refund.get("refundOnly", True),
         "description": refund.get("description"), "email": refund["email"],
         "amount": fmt(refund["amount"], refund["currency"]), "currency": refund["currency"],
-        "requester": refund["requester"], "createdAt": refund["createdAt"], "updatedAt": refund["updatedAt"],
+        "requester": refund["requester"], "responseReason": refund.get("responseReason"),
+        "trackingId": refund.get("trackingId"), "carrierName": refund.get("carrierName"),
+        "confirmedAt": refund.get("confirmedAt"), "issuedAt": refund.get("issuedAt"),
+        "createdAt": refund["createdAt"], "updatedAt": refund["updatedAt"],
+        "history": [{k: entry.get(k) for k in ("status", "action", "actor", "role", "at", "reason")}
+                    for entry in refund.get("history", [])],
     }
