@@ -76,6 +76,14 @@ def _signing_key() -> str:
     return get_secret(settings().TOKEN_SIGNING_SECRET_ID, max_age=settings().CACHE_TTL_SECONDS)
 
 
+def derived_key(purpose: str) -> bytes:
+    """A key for one purpose other than signing tokens (e.g. list cursors),
+    derived from the signing key: HMAC-SHA256(signing key, label). Rotating
+    the signing key rotates it; a MAC made with it is never a token signature."""
+    label = f"{ISSUER}/derived-key/{purpose}".encode()
+    return hmac.new(_signing_key().encode(), label, hashlib.sha256).digest()
+
+
 def issue_token(caller: Caller, *, now: float | None = None, ttl: int | None = None) -> tuple[str, int]:
     issued = int(now if now is not None else time.time())
     ttl = ttl or settings().TOKEN_TTL_SECONDS

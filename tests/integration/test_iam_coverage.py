@@ -37,6 +37,8 @@ def _authorised_calls(operation: str, params: dict) -> list[tuple[str, str]]:
     if operation == "BatchGetItem":
         return [("dynamodb:BatchGetItem", key["PK"]["S"])
                 for request in params["RequestItems"].values() for key in request["Keys"]]
+    if operation == "Query":  # a Query names an index; IAM authorises it on the index's ARN
+        return [("dynamodb:Query", f"index/{params['IndexName']}" if params.get("IndexName") else "")]
     key = params.get("Key") or params.get("Item")
     return [(f"dynamodb:{operation}", key["PK"]["S"] if key else "")]
 
@@ -45,6 +47,9 @@ def _allows(statement: dict, action: str, partition_key: str) -> bool:
     actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
     if action not in actions or statement.get("Effect") != "Allow":
         return False
+    if partition_key.startswith("index/"):
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        return {"Fn::Sub": "${RefundsTable.Arn}/" + partition_key} in resources
     if statement["Resource"] != {"Fn::GetAtt": ["RefundsTable", "Arn"]}:
         return False
     patterns = statement.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
@@ -58,7 +63,8 @@ def _statements(function: str) -> list[dict]:
 
 @pytest.mark.parametrize(("function", "event_file"), [
     ("IssueTokenFunction", "issue_token.json"), ("PutOrderFunction", "put_order.json"),
-    ("GetOrderFunction", "get_order.json"), ("CreateRefundFunction", "create_refund.json")])
+    ("GetOrderFunction", "get_order.json"), ("CreateRefundFunction", "create_refund.json"),
+    ("ListRefundsFunction", "list_refunds.json")])
 def test_every_dynamodb_call_is_allowed_by_the_function_policy(runtime, api, monkeypatch, function, event_file):
     from localrun.__main__ import prepare_event
 

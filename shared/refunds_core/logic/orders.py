@@ -8,11 +8,15 @@ from decimal import Decimal
 from refunds_core import errors
 from refunds_core.auth import Caller, Role, require_active_account
 from refunds_core.clock import now_iso
-from refunds_core.dal import orders
+from refunds_core.dal import orders, refund_queries
 from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.models import IDENTIFIER, OrderRequest
 from refunds_core.money import ZERO, fmt, parse_amount
 from refunds_core.validation import parse
+
+# GET /v1/orders/{id} shows at most this many of the order's refunds, newest
+# first (one Query on ByOrder); GET /v1/refunds?orderId= pages through them all.
+ORDER_REFUNDS_SHOWN = 50
 
 
 def is_order_id(order_id: str) -> bool:
@@ -31,8 +35,14 @@ def put(caller: Caller, order_id: str, body: dict) -> dict:
 
 
 def get(caller: Caller, order_id: str) -> dict:
+    """The order, with its refunds (id, status, amount, createdAt), newest first."""
     require_active_account(caller)
-    return present(visible_order(caller, order_id))
+    order = visible_order(caller, order_id)
+    refunds, _ = refund_queries.page("ByOrder", refund_queries.by_order(order["id"]), limit=ORDER_REFUNDS_SHOWN)
+    return {**present(order), "refunds": [
+        {"id": refund["id"], "status": refund["status"], "amount": fmt(refund["amount"], refund["currency"]),
+         "createdAt": refund["createdAt"]}
+        for refund in refunds if sees(caller, refund)]}
 
 
 def visible_order(caller: Caller, order_id: str) -> dict:

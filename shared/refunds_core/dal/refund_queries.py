@@ -1,0 +1,86 @@
+"""Reading refunds by index: one Query per page, newest first.
+
+Every index sorts by refund id, a ULID, so ``ScanIndexForward=False`` is newest
+first. ``Limit`` is the page size: DynamoDB reads at most that many items,
+whatever the partition holds, so a page costs the same for a merchant with ten
+refunds or ten million. A ``FilterExpression`` only drops items from those it
+read (a page may come back short, even empty, with a ``LastEvaluatedKey``).
+The partition key values are the ones ``keys.refund_indexes`` writes (a unit
+test keeps the two equal).
+"""
+
+from __future__ import annotations
+
+from refunds_core.aws import dynamodb
+from refunds_core.dal.codec import from_item, values
+from refunds_core.settings import settings
+
+# index name -> (partition key attribute, sort key attribute)
+INDEXES = {
+    "ByMerchant": ("GSI1PK", "GSI1SK"),
+    "ByMerchantStatus": ("GSI2PK", "GSI2SK"),
+    "ByOrder": ("GSI3PK", "GSI3SK"),
+    "ByMerchantValidity": ("GSI4PK", "GSI4SK"),
+    "ByCustomer": ("GSI5PK", "GSI5SK"),
+    "ByStatus": ("GSI6PK", "GSI6SK"),
+}
+
+
+# ------------------------------------------------ partition key values
+
+def by_merchant(merchant_id: str) -> str:
+    return f"MERCHANT#{merchant_id}"
+
+
+def by_merchant_status(merchant_id: str, status: str) -> str:
+    return f"MERCHANT#{merchant_id}#STATUS#{status}"
+
+
+def by_order(order_id: str) -> str:
+    return f"ORDER#{order_id}"
+
+
+def by_merchant_validity(merchant_id: str, valid: bool) -> str:
+    return f"MERCHANT#{merchant_id}#VALID#{str(valid).lower()}"
+
+
+def by_customer(merchant_id: str, customer_id: str) -> str:
+    return f"MERCHANT#{merchant_id}#CUSTOMER#{customer_id}"
+
+
+def by_status(status: str) -> str:
+    return f"STATUS#{status}"
+
+
+# ------------------------------------------------------------- queries
+
+def key_attributes(index: str) -> set[str]:
+    """The attributes of a LastEvaluatedKey of this index."""
+    return {"PK", "SK", *INDEXES[index]}
+
+
+def page(index: str, partition: str, *, limit: int, start_key: dict | None = None,
+         only_statuses: frozenset[str] | None = None) -> tuple[list[dict], dict | None]:
+    """One Query: at most ``limit`` refunds of one index partition, newest
+    first, after ``start_key``; with ``only_statuses``, those in another status
+    are dropped by DynamoDB. Returns the refunds and the LastEvaluatedKey
+    (None on the partition's last page)."""
+    partition_attribute, _ = INDEXES[index]
+    names = {"#pk": partition_attribute}
+    params = {
+        "TableName": settings().TABLE_NAME, "IndexName": index,
+        "KeyConditionExpression": "#pk = :pk", "ScanIndexForward": False, "Limit": limit,
+    }
+    value_args: dict = {"pk": partition}
+    if only_statuses is not None:
+        wanted = sorted(only_statuses)
+        if not wanted:
+            raise ValueError("no status wanted: nothing to query")
+        names["#status"] = "status"
+        params["FilterExpression"] = "#status IN (" + ", ".join(f":s{i}" for i in range(len(wanted))) + ")"
+        value_args |= {f"s{i}": status for i, status in enumerate(wanted)}
+    if start_key is not None:
+        params["ExclusiveStartKey"] = start_key
+    response = dynamodb().query(**params, ExpressionAttributeNames=names,
+                                ExpressionAttributeValues=values(**value_args))
+    return [from_item(item) for item in response.get("Items", [])], response.get("LastEvaluatedKey")

@@ -1,0 +1,128 @@
+"""GET /v1/refunds's query string, and its cursors.
+
+Query strings are strings: ``limit=20`` and ``valid=true`` are parsed here on
+purpose (digits only, ``true``/``false`` only), never by pydantic's lax
+coercion (which would take ``valid=1`` or ``limit=20.0``). Every bad or unknown
+parameter is one 15010 entry naming it.
+
+A cursor is ``base64url(payload) "." base64url(HMAC-SHA256(key, payload))``;
+the payload is the page's ``LastEvaluatedKey`` together with what the query was
+and who asked (the *context*). A cursor opens only for the very same context,
+with a MAC made with our key: forged, altered, truncated, another caller's, or
+sent with other filters or another limit, it is 15010 ``cursor``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
+
+from refunds_core import statuses
+from refunds_core.errors import FieldErrors
+from refunds_core.models import Identifier
+from refunds_core.validation import field_errors
+
+DEFAULT_LIMIT, MAX_LIMIT = 20, 100
+# A cursor we issue is ~0.5-1 KB; anything far longer is not one of ours.
+_MAX_CURSOR = 2048
+_CURSOR_VERSION = 1
+
+
+def _whole_number(value: object) -> object:
+    """``"20"`` -> 20; anything but plain digits stays as it is and fails the strict int."""
+    if isinstance(value, str) and re.fullmatch(r"[1-9][0-9]{0,2}", value):
+        return int(value)
+    return value
+
+
+def _boolean(value: object) -> object:
+    return {"true": True, "false": False}.get(value, value) if isinstance(value, str) else value
+
+
+Limit = Annotated[int, BeforeValidator(_whole_number), Field(ge=1, le=MAX_LIMIT)]
+Flag = Annotated[bool, BeforeValidator(_boolean)]
+CursorText = Annotated[str, StringConstraints(max_length=_MAX_CURSOR, pattern=r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")]
+Status = Literal[statuses.ALL]  # type: ignore[valid-type]
+
+
+class ListQuery(BaseModel):
+    """The filters, page size and cursor. Absent means "no filter"."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    orderId: Identifier = None  # type: ignore[assignment]
+    status: Status = None  # type: ignore[assignment]
+    valid: Flag = None  # type: ignore[assignment]
+    limit: Limit = DEFAULT_LIMIT
+    cursor: CursorText = None  # type: ignore[assignment]
+    merchantId: Identifier = None  # type: ignore[assignment]  # support only
+
+
+def parse_query(params: dict[str, str], *, merchant_filter_allowed: bool) -> ListQuery:
+    """The query string as a ListQuery, or FieldErrors naming every bad
+    parameter (``merchantId`` too when the caller may not filter by merchant)."""
+    bad: list[str] = []
+    query = None
+    try:
+        query = ListQuery.model_validate(params)
+    except ValidationError as exc:
+        bad = field_errors(exc)
+    if "merchantId" in params and not merchant_filter_allowed and "merchantId" not in bad:
+        bad.append("merchantId")
+    if bad or query is None:
+        raise FieldErrors(bad)
+    return query
+
+
+# ----------------------------------------------------------------- cursors
+
+def _b64encode(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _b64decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _canonical(value: object) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def seal_cursor(last_key: dict, context: dict, key: bytes) -> str:
+    """An opaque cursor for the page after ``last_key`` of the query ``context``."""
+    payload = _canonical({"v": _CURSOR_VERSION, "q": context, "k": last_key})
+    return _b64encode(payload) + "." + _b64encode(hmac.new(key, payload, hashlib.sha256).digest())
+
+
+def open_cursor(cursor: str, context: dict, key: bytes) -> dict:
+    """The ``LastEvaluatedKey`` a cursor carries, when it is ours, intact, and
+    was issued for this very context; else FieldErrors(["cursor"])."""
+    try:
+        payload_text, _, mac_text = cursor.partition(".")
+        payload, mac = _b64decode(payload_text), _b64decode(mac_text)
+    except (binascii.Error, ValueError):
+        raise FieldErrors(["cursor"]) from None
+    if not hmac.compare_digest(hmac.new(key, payload, hashlib.sha256).digest(), mac):
+        raise FieldErrors(["cursor"])
+    try:
+        sealed = json.loads(payload)
+    except ValueError:
+        raise FieldErrors(["cursor"]) from None
+    if (not isinstance(sealed, dict) or sealed.get("v") != _CURSOR_VERSION
+            or _canonical(sealed.get("q")) != _canonical(context) or not _is_key(sealed.get("k"))):
+        raise FieldErrors(["cursor"])
+    return sealed["k"]
+
+
+def _is_key(value: object) -> bool:
+    """A DynamoDB key of string attributes, as LastEvaluatedKey has it."""
+    return isinstance(value, dict) and bool(value) and all(
+        isinstance(name, str) and isinstance(attr, dict) and list(attr) == ["S"] and isinstance(attr["S"], str)
+        for name, attr in value.items())

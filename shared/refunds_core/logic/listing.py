@@ -1,0 +1,126 @@
+"""GET /v1/refunds: a page of the caller's refunds, newest first.
+
+Every page is exactly one Query on the index that fits the filters, with
+``Limit`` = the page size (docs/data-model.md, "Listing refunds"):
+
+| filters (after the caller's scope) | index | partition | filtered after the read |
+|---|---|---|---|
+| ``orderId`` (any others) | ByOrder | the order | tenancy, status, valid (in code) |
+| customer, no ``orderId`` | ByCustomer | merchant + customer | status / valid (FilterExpression) |
+| ``status`` (+ a ``valid`` that agrees) | ByMerchantStatus | merchant + status | - |
+| ``valid`` only | ByMerchantValidity | merchant + validity | - |
+| none | ByMerchant | merchant | - |
+| support, no ``merchantId``: ``status`` | ByStatus | status | - |
+| support, no ``merchantId``, no ``orderId``, no ``status`` | none: 15010 ``merchantId`` | | |
+
+``status`` with a ``valid`` that contradicts it is an empty page without any
+Query. The merchant is the caller's own; support chooses it with ``merchantId``
+(merchants and customers may not send it: 15010).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from refunds_core import statuses
+from refunds_core.auth import Caller, Role, derived_key, require_active_account
+from refunds_core.dal import refund_queries
+from refunds_core.errors import FieldErrors
+from refunds_core.listing_query import ListQuery, open_cursor, parse_query, seal_cursor
+from refunds_core.logic.refunds import present
+
+CURSOR_KEY_PURPOSE = "list-refunds-cursor"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The one Query a page is: an index partition, and what is dropped from what it reads.
+
+    ``whole_order_of`` (ByOrder only) is the (merchant, customer) every refund
+    of the order must belong to; when one does not, the order is not the
+    caller's and the page is empty, with no cursor (nothing tells another
+    tenant's order from one without refunds). ``only_statuses`` keeps the
+    refunds in those statuses: in code on ByOrder (so tenancy sees every item
+    read), as a FilterExpression elsewhere."""
+
+    index: str
+    partition: str
+    only_statuses: frozenset[str] | None = None
+    whole_order_of: tuple[str | None, str | None] | None = None
+
+
+def page(caller: Caller, params: dict[str, str]) -> dict:
+    require_active_account(caller)
+    query = parse_query(params, merchant_filter_allowed=caller.role is Role.SUPPORT)
+    plan = plan_for(caller, query)
+    context = cursor_context(caller, query, plan)
+    key = derived_key(CURSOR_KEY_PURPOSE)
+    start_key = None
+    if query.cursor is not None:
+        start_key = open_cursor(query.cursor, context, key)
+        if plan is None or set(start_key) != refund_queries.key_attributes(plan.index):
+            raise FieldErrors(["cursor"])  # never issued for this query: nothing comes after it
+    if plan is None:
+        return {"data": [], "nextCursor": None}
+
+    in_code = plan.whole_order_of is not None
+    items, last_key = refund_queries.page(plan.index, plan.partition, limit=query.limit, start_key=start_key,
+                                          only_statuses=None if in_code else plan.only_statuses)
+    if in_code:
+        merchant_id, customer_id = plan.whole_order_of
+        if not all(_belongs(item, merchant_id, customer_id) for item in items):
+            return {"data": [], "nextCursor": None}
+        if plan.only_statuses is not None:
+            items = [item for item in items if item["status"] in plan.only_statuses]
+    return {"data": [present(item) for item in items],
+            "nextCursor": seal_cursor(last_key, context, key) if last_key else None}
+
+
+def plan_for(caller: Caller, query: ListQuery) -> Plan | None:
+    """The Query for this caller and these filters; None when the filters
+    cannot match anything (a status and a validity that contradict it)."""
+    if query.status is not None and query.valid is not None and statuses.is_valid(query.status) != query.valid:
+        return None
+    wanted = _statuses_wanted(query)
+    customer_id = caller.customer_id if caller.role is Role.CUSTOMER else None
+    merchant_id = query.merchantId if caller.role is Role.SUPPORT else caller.merchant_id
+
+    if query.orderId is not None:
+        return Plan("ByOrder", refund_queries.by_order(query.orderId), wanted, (merchant_id, customer_id))
+    if customer_id is not None:
+        return Plan("ByCustomer", refund_queries.by_customer(merchant_id, customer_id), wanted)
+    if merchant_id is None:  # support, across merchants
+        if query.status is not None:
+            return Plan("ByStatus", refund_queries.by_status(query.status))
+        # No index holds every merchant's refunds by time (it would be one
+        # partition taking every write of the system), and a Scan is not a page.
+        raise FieldErrors(["merchantId"])
+    if query.status is not None:
+        return Plan("ByMerchantStatus", refund_queries.by_merchant_status(merchant_id, query.status))
+    if query.valid is not None:
+        return Plan("ByMerchantValidity", refund_queries.by_merchant_validity(merchant_id, query.valid))
+    return Plan("ByMerchant", refund_queries.by_merchant(merchant_id))
+
+
+def _statuses_wanted(query: ListQuery) -> frozenset[str] | None:
+    if query.status is not None:
+        return frozenset({query.status})
+    if query.valid is not None:
+        return frozenset(statuses.VALID if query.valid else set(statuses.ALL) - statuses.VALID)
+    return None
+
+
+def _belongs(refund: dict, merchant_id: str | None, customer_id: str | None) -> bool:
+    return ((merchant_id is None or refund.get("merchantId") == merchant_id)
+            and (customer_id is None or refund.get("customerId") == customer_id))
+
+
+def cursor_context(caller: Caller, query: ListQuery, plan: Plan | None) -> dict:
+    """What a cursor is bound to: who asked, and the whole query but the cursor."""
+    return {
+        "caller": {"login": caller.login, "role": caller.role.value, "merchantId": caller.merchant_id,
+                   "customerId": caller.customer_id},
+        "index": plan.index if plan else None, "partition": plan.partition if plan else None,
+        "orderId": query.orderId, "status": query.status, "valid": query.valid,
+        "merchantId": query.merchantId, "limit": query.limit,
+    }

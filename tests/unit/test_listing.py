@@ -1,0 +1,211 @@
+"""GET /v1/refunds without AWS: the query string, the index each filter
+combination reads, and what a page does with what the Query returned."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from refunds_core import statuses
+from refunds_core.auth import Caller, Role
+from refunds_core.dal import keys, refund_queries
+from refunds_core.errors import FieldErrors
+from refunds_core.listing_query import ListQuery, parse_query
+from refunds_core.logic import listing
+
+MERCHANT = Caller("demo", Role.MERCHANT, "demo")
+CUSTOMER = Caller("customer:cust-1", Role.CUSTOMER, "demo", "cust-1")
+SUPPORT = Caller("support", Role.SUPPORT, None)
+
+
+def bad_fields(params: dict, *, support: bool = False) -> list[str]:
+    with pytest.raises(FieldErrors) as caught:
+        parse_query(params, merchant_filter_allowed=support)
+    return caught.value.fields
+
+
+# ---------------------------------------------------------- query string
+
+def test_query_strings_are_parsed_deliberately():
+    query = parse_query({"limit": "20", "valid": "true", "status": "ISSUED", "orderId": "o-1"},
+                        merchant_filter_allowed=False)
+    assert (query.limit, query.valid, query.status, query.orderId) == (20, True, "ISSUED", "o-1")
+    assert parse_query({"valid": "false"}, merchant_filter_allowed=False).valid is False
+    assert parse_query({}, merchant_filter_allowed=False) == ListQuery(limit=20)
+    assert parse_query({"limit": "1"}, merchant_filter_allowed=False).limit == 1
+    assert parse_query({"limit": "100"}, merchant_filter_allowed=False).limit == 100
+
+
+@pytest.mark.parametrize("limit", ["0", "101", "-1", "+5", " 5", "5 ", "05", "2.5", "1e1", "abc", "", "٣", "1000"])
+def test_a_limit_other_than_1_to_100_is_15010(limit):
+    assert bad_fields({"limit": limit}) == ["limit"]
+
+
+@pytest.mark.parametrize("valid", ["1", "0", "True", "FALSE", "yes", "", "true "])
+def test_valid_is_true_or_false(valid):
+    assert bad_fields({"valid": valid}) == ["valid"]
+
+
+@pytest.mark.parametrize("status", ["requested", "PENDING", "", "REQUESTED,WAITING", " ISSUED"])
+def test_status_is_one_of_the_statuses(status):
+    assert bad_fields({"status": status}) == ["status"]
+
+
+@pytest.mark.parametrize("status", statuses.ALL)
+def test_every_status_is_a_filter(status):
+    assert parse_query({"status": status}, merchant_filter_allowed=False).status == status
+
+
+def test_every_bad_and_unknown_parameter_is_one_entry():
+    assert bad_fields({"limit": "0", "status": "x", "valid": "x", "orderId": "a b", "page": "1", "size": "5"}) == [
+        "orderId", "status", "valid", "limit", "page", "size"]
+
+
+def test_only_support_filters_by_merchant():
+    assert bad_fields({"merchantId": "demo"}) == ["merchantId"]
+    assert bad_fields({"merchantId": "demo", "limit": "0"}) == ["limit", "merchantId"]
+    assert parse_query({"merchantId": "demo"}, merchant_filter_allowed=True).merchantId == "demo"
+    assert bad_fields({"merchantId": "no such/merchant"}, support=True) == ["merchantId"]
+
+
+# ------------------------------------------------------ index per filter
+
+@pytest.mark.parametrize(("caller", "params", "index", "partition", "only"), [
+    (MERCHANT, {}, "ByMerchant", "MERCHANT#demo", None),
+    (MERCHANT, {"status": "WAITING"}, "ByMerchantStatus", "MERCHANT#demo#STATUS#WAITING", None),
+    (MERCHANT, {"status": "ISSUED", "valid": "true"}, "ByMerchantStatus", "MERCHANT#demo#STATUS#ISSUED", None),
+    (MERCHANT, {"status": "FAILED", "valid": "false"}, "ByMerchantStatus", "MERCHANT#demo#STATUS#FAILED", None),
+    (MERCHANT, {"valid": "true"}, "ByMerchantValidity", "MERCHANT#demo#VALID#true", None),
+    (MERCHANT, {"valid": "false"}, "ByMerchantValidity", "MERCHANT#demo#VALID#false", None),
+    (MERCHANT, {"orderId": "o-1"}, "ByOrder", "ORDER#o-1", None),
+    (MERCHANT, {"orderId": "o-1", "status": "DENIED"}, "ByOrder", "ORDER#o-1", {"DENIED"}),
+    (MERCHANT, {"orderId": "o-1", "valid": "true"}, "ByOrder", "ORDER#o-1", statuses.VALID),
+    (CUSTOMER, {}, "ByCustomer", "MERCHANT#demo#CUSTOMER#cust-1", None),
+    (CUSTOMER, {"status": "REQUESTED"}, "ByCustomer", "MERCHANT#demo#CUSTOMER#cust-1", {"REQUESTED"}),
+    (CUSTOMER, {"valid": "false"}, "ByCustomer", "MERCHANT#demo#CUSTOMER#cust-1", statuses.FINAL - {"ISSUED"}),
+    (CUSTOMER, {"orderId": "o-1"}, "ByOrder", "ORDER#o-1", None),
+    (SUPPORT, {"status": "PROCESSING"}, "ByStatus", "STATUS#PROCESSING", None),
+    (SUPPORT, {"orderId": "o-1"}, "ByOrder", "ORDER#o-1", None),
+    (SUPPORT, {"merchantId": "demo2"}, "ByMerchant", "MERCHANT#demo2", None),
+    (SUPPORT, {"merchantId": "demo2", "status": "ISSUED"}, "ByMerchantStatus", "MERCHANT#demo2#STATUS#ISSUED", None),
+    (SUPPORT, {"merchantId": "demo2", "valid": "true"}, "ByMerchantValidity", "MERCHANT#demo2#VALID#true", None),
+])
+def test_each_filter_combination_has_its_index(caller, params, index, partition, only):
+    query = parse_query(params, merchant_filter_allowed=caller.role is Role.SUPPORT)
+    plan = listing.plan_for(caller, query)
+    assert (plan.index, plan.partition) == (index, partition)
+    assert plan.only_statuses == (frozenset(only) if only is not None else None)
+
+
+def test_a_filter_on_an_order_keeps_the_callers_tenancy():
+    def owner(caller, **params):
+        query = parse_query(params, merchant_filter_allowed=caller.role is Role.SUPPORT)
+        return listing.plan_for(caller, query).whole_order_of
+
+    assert owner(MERCHANT, orderId="o-1") == ("demo", None)
+    assert owner(CUSTOMER, orderId="o-1") == ("demo", "cust-1")
+    assert owner(SUPPORT, orderId="o-1") == (None, None)
+    assert owner(SUPPORT, orderId="o-1", merchantId="demo2") == ("demo2", None)
+
+
+@pytest.mark.parametrize("params", [{"status": s, "valid": str(s not in statuses.VALID).lower()}
+                                    for s in statuses.ALL])
+def test_a_status_with_a_validity_that_contradicts_it_has_no_query(params):
+    for caller in (MERCHANT, CUSTOMER):
+        assert listing.plan_for(caller, parse_query(params, merchant_filter_allowed=False)) is None
+
+
+@pytest.mark.parametrize("params", [{}, {"valid": "true"}, {"valid": "false"}, {"limit": "5"}])
+def test_support_names_a_merchant_an_order_or_a_status(params):
+    with pytest.raises(FieldErrors) as caught:
+        listing.plan_for(SUPPORT, parse_query(params, merchant_filter_allowed=True))
+    assert caught.value.fields == ["merchantId"]
+
+
+def test_the_partitions_queried_are_the_ones_refunds_are_written_under():
+    refund = {"id": "rf_01J", "orderId": "o-1", "merchantId": "demo", "customerId": "cust-1", "status": "ISSUED"}
+    written = keys.refund_indexes(refund)
+    queried = {
+        "ByMerchant": refund_queries.by_merchant("demo"),
+        "ByMerchantStatus": refund_queries.by_merchant_status("demo", "ISSUED"),
+        "ByOrder": refund_queries.by_order("o-1"),
+        "ByMerchantValidity": refund_queries.by_merchant_validity("demo", True),
+        "ByCustomer": refund_queries.by_customer("demo", "cust-1"),
+        "ByStatus": refund_queries.by_status("ISSUED"),
+    }
+    assert {index: written[pk] for index, (pk, _) in refund_queries.INDEXES.items()} == queried
+    assert all(written[sk] == "rf_01J" for _, sk in refund_queries.INDEXES.values())
+
+
+# ---------------------------------------------------------------- a page
+
+def _refund(refund_id: str, status: str = "REQUESTED", merchant_id: str = "demo", customer_id: str = "cust-1"):
+    return {"id": refund_id, "orderId": "o-1", "merchantId": merchant_id, "customerId": customer_id,
+            "status": status, "email": "m@example.com", "amount": Decimal("59.5"), "currency": "USD",
+            "requester": "demo", "createdAt": "2026-01-01T00:00:00.000Z", "updatedAt": "2026-01-01T00:00:00.000Z"}
+
+
+LAST = {"PK": {"S": "REFUND#rf_2"}, "SK": {"S": "REFUND"}, "GSI3PK": {"S": "ORDER#o-1"}, "GSI3SK": {"S": "rf_2"}}
+
+
+@pytest.fixture
+def stored(monkeypatch):
+    """listing.page with a fake Query: ``stored.items``/``stored.last`` is what it returns."""
+
+    class Stored:
+        items: list[dict] = []
+        last: dict | None = None
+        calls: list[dict] = []
+
+    def fake_page(index, partition, **kwargs):
+        Stored.calls.append({"index": index, "partition": partition, **kwargs})
+        return Stored.items, Stored.last
+
+    Stored.calls = []
+    monkeypatch.setattr(listing, "require_active_account", lambda caller: None)
+    monkeypatch.setattr(listing, "derived_key", lambda purpose: b"k" * 32)
+    monkeypatch.setattr(refund_queries, "page", fake_page)
+    return Stored
+
+
+def test_an_order_of_another_merchant_is_an_empty_page_without_a_cursor(stored):
+    stored.items, stored.last = [_refund("rf_2", merchant_id="demo2")], LAST
+    assert listing.page(MERCHANT, {"orderId": "o-1", "limit": "1"}) == {"data": [], "nextCursor": None}
+
+
+def test_one_foreign_refund_hides_the_whole_order(stored):
+    stored.items, stored.last = [_refund("rf_3"), _refund("rf_2", customer_id="cust-2")], None
+    assert listing.page(CUSTOMER, {"orderId": "o-1"})["data"] == []
+    assert [r["id"] for r in listing.page(MERCHANT, {"orderId": "o-1"})["data"]] == ["rf_3", "rf_2"]
+
+
+def test_statuses_on_an_order_are_filtered_after_tenancy_is_checked(stored):
+    stored.items, stored.last = [_refund("rf_3", "DENIED"), _refund("rf_2", "REQUESTED")], LAST
+    page = listing.page(MERCHANT, {"orderId": "o-1", "valid": "false", "limit": "2"})
+    assert [r["id"] for r in page["data"]] == ["rf_3"] and page["nextCursor"] is not None
+    assert stored.calls[0]["only_statuses"] is None  # DynamoDB returns every item read, so tenancy sees them
+    assert stored.calls[0]["limit"] == 2
+
+
+def test_a_cursor_continues_the_same_query_only(stored):
+    stored.items, stored.last = [_refund("rf_3")], LAST
+    params = {"orderId": "o-1", "limit": "1"}
+    cursor = listing.page(MERCHANT, params)["nextCursor"]
+    stored.last = None
+    assert listing.page(MERCHANT, {**params, "cursor": cursor})["nextCursor"] is None
+    assert stored.calls[1]["start_key"] == LAST
+    for other in ({"orderId": "o-2", "limit": "1"}, {"orderId": "o-1", "limit": "2"}, {"limit": "1"},
+                  {"orderId": "o-1", "limit": "1", "status": "DENIED"}):
+        with pytest.raises(FieldErrors):
+            listing.page(MERCHANT, {**other, "cursor": cursor})
+    with pytest.raises(FieldErrors):
+        listing.page(Caller("demo-clerk", Role.MERCHANT, "demo"), {**params, "cursor": cursor})
+
+
+def test_a_contradiction_is_an_empty_page_and_its_cursor_check_still_applies(stored):
+    assert listing.page(MERCHANT, {"status": "DENIED", "valid": "true"}) == {"data": [], "nextCursor": None}
+    assert stored.calls == []
+    with pytest.raises(FieldErrors) as caught:
+        listing.page(MERCHANT, {"status": "DENIED", "valid": "true", "cursor": "abc.def"})
+    assert caught.value.fields == ["cursor"]
