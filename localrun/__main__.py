@@ -6,9 +6,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -86,10 +88,40 @@ def invoke(args: argparse.Namespace) -> int:
 
 def prepare_event(runtime: LocalRuntime, event: dict) -> dict:
     """A sample event made ready to run: the demo order it refers to exists
-    (local modes), and `{{token:<login>}}` in its headers is a fresh token."""
+    (local modes), `{{token:<login>}}` in its headers is a fresh token, and
+    `{{refund:demo}}` in its path is the id of the open demo refund."""
     if runtime.mode != "stack":
         runtime.seed_demo_order()
-    return fill_token_placeholders(event, runtime.token)
+    return fill_token_placeholders(fill_refund_placeholders(event, runtime.demo_refund_id), runtime.token)
+
+
+REFUND_PLACEHOLDER = re.compile(r"\{\{refund:([^}]+)\}\}")
+
+
+def fill_refund_placeholders(event: dict, demo_refund_id: Callable[[], str]) -> dict:
+    """The event with `{{refund:demo}}` replaced by the demo refund's id
+    wherever the id appears: path, pathParameters, requestContext.path (the
+    resource and resourcePath keep their `{refundId}`). The demo refund is
+    only looked up, or opened, when the event names it."""
+    found: dict[str, str] = {}
+
+    def refund_id(match: re.Match) -> str:
+        if match.group(1) != "demo":
+            raise ValueError(f"unknown refund placeholder {match.group(0)}; only {{{{refund:demo}}}} exists")
+        if "demo" not in found:
+            found["demo"] = demo_refund_id()
+        return found["demo"]
+
+    def fill(value):
+        return REFUND_PLACEHOLDER.sub(refund_id, value) if isinstance(value, str) else value
+
+    filled = dict(event)
+    filled["path"] = fill(event.get("path"))
+    if isinstance(event.get("pathParameters"), dict):
+        filled["pathParameters"] = {name: fill(value) for name, value in event["pathParameters"].items()}
+    if isinstance(event.get("requestContext"), dict) and "path" in event["requestContext"]:
+        filled["requestContext"] = {**event["requestContext"], "path": fill(event["requestContext"]["path"])}
+    return filled
 
 
 # ------------------------------------------------------------------- main

@@ -33,6 +33,10 @@ DEMO_ORDER = {
                    "discount": "5.00", "tax": "4.50"}],
     "shipping": {"price": "10.00", "tax": "0.00"},
 }
+# Order 1002 carries the demo refund the refund events act on
+# ({{refund:demo}}), so 1001 stays free for events/create_refund.json.
+DEMO_REFUND_ORDER_ID = "1002"
+DEMO_REFUND_REQUEST = {"description": "Demo return", "email": "merchant@example.com", "refundOnly": False}
 
 
 def seed_accounts() -> None:
@@ -57,3 +61,31 @@ def seed_demo_order() -> None:
 
     if stored.get(DEMO_ORDER_ID) is None:
         orders.put(Caller("orders-service", Role.SERVICE, None), DEMO_ORDER_ID, DEMO_ORDER)
+
+
+def seed_demo_refund() -> str:
+    """The id of the demo refund: the open request on order 1002 of merchant
+    demo, or a new one opened by demo (refundOnly false, so it can be
+    approved, shipped and cancelled) when none is open. Order 1002 is put
+    first when missing. Opened through the create route's logic."""
+    from refunds_core.auth import Caller, Role
+    from refunds_core.dal import orders as stored
+    from refunds_core.errors import ApiError
+    from refunds_core.logic import orders, refunds
+    from refunds_core.observability import metrics
+
+    order = stored.get(DEMO_REFUND_ORDER_ID)
+    if order is None:
+        orders.put(Caller("orders-service", Role.SERVICE, None), DEMO_REFUND_ORDER_ID,
+                   {**DEMO_ORDER, "number": "SO-1002"})
+        order = stored.get(DEMO_REFUND_ORDER_ID)
+    if order.get("openRefundId"):
+        return order["openRefundId"]
+    try:
+        refund = refunds.create(Caller("demo", Role.MERCHANT, "demo"), DEMO_REFUND_ORDER_ID, DEMO_REFUND_REQUEST)
+    except ApiError as exc:  # e.g. 15030: a demo refund was ISSUED, the order is refunded
+        raise RuntimeError(f"order {DEMO_REFUND_ORDER_ID} cannot take a new demo refund ({exc}); "
+                           "start from a fresh embedded AWS") from exc
+    finally:
+        metrics.clear_metrics()  # this process publishes no metrics
+    return refund["id"]

@@ -61,6 +61,42 @@ class CreateRefundRequest(Strict):
     refundOnly: bool = True
 
 
+class CustomerTokenRequest(Strict):
+    # The order system's customer id, as orders carry it (OrderRequest.customerId).
+    customerId: Identifier
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("blank")
+    return value
+
+
+ShipmentText = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_not_blank)]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(_not_blank)]
+
+
+# The fields of each PATCH /v1/refunds/{id} action besides "action" itself
+# (logic/transitions.py names which model an action reads). Every field is
+# required; anything else in the body, status or amount included, is a 15010.
+
+class NoFields(Strict):
+    """APPROVE and ISSUE: the action alone."""
+
+
+class ShipmentFields(Strict):
+    """SHIP_INIT: the return shipment the customer sent."""
+
+    trackingId: ShipmentText
+    carrierName: ShipmentText
+
+
+class ResponseReasonFields(Strict):
+    """DENY and FAIL: why, as the merchant and customer will read it."""
+
+    responseReason: Reason
+
+
 class LineItem(Strict):
     itemId: Identifier
     name: Text

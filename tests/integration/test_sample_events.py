@@ -10,7 +10,13 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.server
 
 EXPECTED = {"issue_token.json": ("IssueTokenFunction", 200), "put_order.json": ("PutOrderFunction", 200),
-            "get_order.json": ("GetOrderFunction", 200), "create_refund.json": ("CreateRefundFunction", 200)}
+            "get_order.json": ("GetOrderFunction", 200), "create_refund.json": ("CreateRefundFunction", 200),
+            "list_refunds.json": ("ListRefundsFunction", 200),
+            # {{refund:demo}}: the open demo refund on order 1002 (refundOnly false), opened when none is;
+            # whatever order these run in, each finds a refund its action is allowed on.
+            "get_refund.json": ("GetRefundFunction", 200), "update_refund.json": ("UpdateRefundFunction", 200),
+            "cancel_refund.json": ("CancelRefundFunction", 200),
+            "issue_customer_token.json": ("IssueCustomerTokenFunction", 200)}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -15,6 +15,9 @@ from refunds_core.dal.transactions import Explain, Guarded, transact_write
 from refunds_core.errors import ApiError
 from refunds_core.settings import settings
 
+# The order's status once a refund of it is ISSUED (ours: PUT /v1/orders cannot
+# set it, and cannot change an order that has it).
+REFUNDED = "refunded"
 # Written by PUT /v1/orders; everything else on the item is ours.
 ORDER_FIELDS = ("merchantId", "number", "status", "currency", "customerId", "lineItems", "shipping", "totals")
 
@@ -28,7 +31,9 @@ def get(order_id: str) -> dict | None:
 def upsert(order_id: str, fields: dict, *, now: str, idempotency_token: str) -> None:
     """Create or replace the order's own fields, keeping our state (lock,
     version, createdAt). Refused when the merchant does not exist (15010
-    merchantId) or the id already belongs to another merchant (409)."""
+    merchantId), or the id already belongs to another merchant or the order
+    was refunded by us (409). An order with an open request can be updated:
+    it is the order system's data (the request's rules are checked on it)."""
     names = {f"#{name}": name for name in ORDER_FIELDS if fields.get(name) is not None}
     assignments = ", ".join(f"#{name} = :{name}" for name in ORDER_FIELDS if fields.get(name) is not None)
     removals = [f"#{name}" for name in ORDER_FIELDS if fields.get(name) is None]
@@ -40,10 +45,12 @@ def upsert(order_id: str, fields: dict, *, now: str, idempotency_token: str) -> 
     order_update = {
         "TableName": settings().TABLE_NAME, "Key": keys.order(order_id),
         "UpdateExpression": expression,
-        "ConditionExpression": "attribute_not_exists(PK) OR #merchantId = :merchantId",
-        "ExpressionAttributeNames": {**names, "#type": "type", "#id": "id", "#merchantId": "merchantId"},
+        "ConditionExpression": "attribute_not_exists(PK) OR (#merchantId = :merchantId AND #status <> :refunded)",
+        "ExpressionAttributeNames": {**names, "#type": "type", "#id": "id", "#merchantId": "merchantId",
+                                     "#status": "status"},
         "ExpressionAttributeValues": values(
-            **{k: v for k, v in fields.items() if v is not None}, type="Order", id=order_id, now=now, zero=0, one=1),
+            **{k: v for k, v in fields.items() if v is not None}, type="Order", id=order_id, now=now, zero=0, one=1,
+            refunded=REFUNDED),
     }
     merchant_exists = {
         "TableName": settings().TABLE_NAME, "Key": keys.merchant(fields["merchantId"]),
@@ -68,4 +75,25 @@ def take_refund_lock(order: dict, refund_id: str, explain: Explain) -> Guarded:
         "ExpressionAttributeValues": values(
             refundId=refund_id, one=1, merchantId=order["merchantId"], paid="paid", zero=0,
             version=order["version"]),
+    }}, explain)
+
+
+def release_refund_lock(order_id: str, refund_id: str, *, refunded: bool, now: str, explain: Explain) -> Guarded:
+    """The transaction item that releases the order's open-request lock when
+    its refund reaches a final status, conditioned on the lock being that
+    refund's. ``refunded`` (the refund was ISSUED; in this issue a refund is
+    the order's whole total) also marks the order refunded, so no further
+    request can be opened on it (15030) and the order system cannot change it
+    (409)."""
+    expression = "REMOVE openRefundId SET version = version + :one"
+    names, extra = {}, {}
+    if refunded:
+        expression += ", #status = :refunded, updatedAt = :now"
+        names, extra = {"#status": "status"}, {"refunded": REFUNDED, "now": now}
+    return Guarded({"Update": {
+        "TableName": settings().TABLE_NAME, "Key": keys.order(order_id),
+        "UpdateExpression": expression,
+        "ConditionExpression": "openRefundId = :refundId",
+        **({"ExpressionAttributeNames": names} if names else {}),
+        "ExpressionAttributeValues": values(refundId=refund_id, one=1, **extra),
     }}, explain)

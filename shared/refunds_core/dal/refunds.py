@@ -3,10 +3,18 @@ merchant and status, and order (docs/data-model.md)."""
 
 from __future__ import annotations
 
+from refunds_core.aws import dynamodb
 from refunds_core.dal import keys
-from refunds_core.dal.codec import to_item
-from refunds_core.dal.transactions import Guarded
+from refunds_core.dal.codec import from_item, to_item, values
+from refunds_core.dal.transactions import Explain, Guarded
 from refunds_core.settings import settings
+
+
+def get(refund_id: str) -> dict | None:
+    """One refund, strongly consistent: its status and version are what the
+    next transition is conditioned on."""
+    response = dynamodb().get_item(TableName=settings().TABLE_NAME, Key=keys.refund(refund_id), ConsistentRead=True)
+    return from_item(response.get("Item"))
 
 
 def put_new(refund: dict) -> Guarded:
@@ -18,3 +26,24 @@ def put_new(refund: dict) -> Guarded:
     }
     return Guarded({"Put": {"TableName": settings().TABLE_NAME, "Item": item,
                             "ConditionExpression": "attribute_not_exists(PK)"}})
+
+
+def move(refund: dict, changes: dict, entry: dict, explain: Explain) -> Guarded:
+    """The write of one transition: SET the new status, the index keys that
+    follow it, ``changes`` (updatedAt and the action's fields), version + 1,
+    and append ``entry`` to the history; on the condition that the refund is
+    still in the status and at the version that was read (``refund``)."""
+    assigned = {**changes, **keys.status_indexes(refund["merchantId"], changes["status"])}
+    names = {f"#{name}": name for name in assigned} | {"#status": "status", "#version": "version",
+                                                        "#history": "history"}
+    expression = ("SET " + ", ".join(f"#{name} = :{name}" for name in assigned)
+                  + ", #version = #version + :one, #history = list_append(if_not_exists(#history, :empty), :entry)")
+    return Guarded({"Update": {
+        "TableName": settings().TABLE_NAME, "Key": keys.refund(refund["id"]),
+        "UpdateExpression": expression,
+        "ConditionExpression": "#status = :current AND #version = :version",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values(
+            **assigned, one=1, empty=[], entry=[entry], version=refund["version"],
+            current=refund["status"]),
+    }}, explain)

@@ -1,4 +1,4 @@
-"""Conditional transactions, and the one place that turns their cancellation into an answer.
+"""Conditional writes, and the one place that turns their failure into an answer.
 
 Every write that enforces a business rule is a ``TransactWriteItems`` whose
 conditions encode the rule. When DynamoDB cancels it, each guarded item's
@@ -8,6 +8,10 @@ conditions encode the rule. When DynamoDB cancels it, each guarded item's
 A cancellation that no rule explains is never passed off as a business error:
 it is ``Contention`` (the item changed since it was read, or another
 transaction held it: read again and retry) or ``RetryableError``.
+
+A write of one item that needs no transaction (``update_item``) is a plain
+conditional ``UpdateItem``; its ``ConditionalCheckFailedException`` (with the
+item as it was) goes through the very same explanation.
 """
 
 from __future__ import annotations
@@ -69,6 +73,32 @@ def transact_write(items: list[Guarded], *, idempotency_token: str) -> None:
         raise
 
 
+def update_item(guarded: Guarded) -> None:
+    """One conditional ``UpdateItem`` (``guarded.operation`` is ``{"Update": {...}}``,
+    as in a transaction). Its condition failing is explained like a cancelled
+    transaction's item; a write that conflicts with a running transaction is
+    ``Contention``. Unlike a transaction it has no idempotency token: a
+    botocore retry of an update that had been applied fails its condition,
+    and ``explain`` must recognise our own write (``AlreadyApplied``)."""
+    (kind, body), = guarded.operation.items()
+    if kind != "Update":
+        raise ValueError(f"update_item runs an Update, not a {kind}")
+    if guarded.explain is not None:
+        body = {**body, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+    try:
+        dynamodb().update_item(**body)
+    except ClientError as exc:
+        code = exc.response["Error"]["Code"]
+        if code == "ConditionalCheckFailedException":
+            # Exactly what a cancelled transaction reports for this one item.
+            reason = {"Code": "ConditionalCheckFailed", **({"Item": exc.response["Item"]} if "Item" in exc.response
+                                                           else {})}
+            raise explain_cancellation([reason], [guarded]) from exc
+        if code in _RETRYABLE_CALL_ERRORS:
+            raise Contention(code) from exc
+        raise
+
+
 def explain_cancellation(reasons: list[dict], items: list[Guarded]) -> Exception:
     codes = [reason.get("Code", "None") for reason in reasons]
     for reason, guarded in zip(reasons, items, strict=False):
@@ -76,7 +106,7 @@ def explain_cancellation(reasons: list[dict], items: list[Guarded]) -> Exception
             outcome = guarded.explain(from_item(reason.get("Item")))
             if outcome is not None:
                 return outcome
-    logger.warning("transaction cancelled without a business reason", extra={"reasons": codes})
+    logger.warning("conditional write refused without a business reason", extra={"reasons": codes})
     failed = {code for code in codes if code != "None"}
     if failed and failed <= _CONTENTION:
         return Contention(f"transaction cancelled: {codes}")

@@ -90,9 +90,14 @@ def _new_refund(caller: Caller, order: dict, request: CreateRefundRequest) -> di
     }
 
 
-def history_entry(status: str, action: str, caller: Caller, at: str, reason: str | None) -> dict:
-    return {"status": status, "action": action, "actor": caller.login, "role": caller.role.value, "at": at,
-            "reason": reason}
+def history_entry(status: str, action: str, caller: Caller, at: str, reason: str | None,
+                  entry_id: str | None = None) -> dict:
+    """One line of a refund's history: the status it reached, by which action,
+    who (login and role), when and why. ``entry_id`` (stored, never shown)
+    names the write that appended it, so a retry can recognise its own write."""
+    entry = {"status": status, "action": action, "actor": caller.login, "role": caller.role.value, "at": at,
+             "reason": reason}
+    return entry | ({"id": entry_id} if entry_id else {})
 
 
 def present(refund: dict) -> dict:

@@ -1,14 +1,22 @@
-"""POST /v1/auth/token: a login and password for an access token."""
+"""POST /v1/auth/token: a login and password for an access token; and
+POST /v1/auth/customer-token: a merchant's short-lived token for one of its customers."""
 
 from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from refunds_core import errors
-from refunds_core.auth import Caller, Role, issue_token, verify_password
+from refunds_core.auth import (
+    CUSTOMER_TOKEN_TTL_SECONDS,
+    Caller,
+    Role,
+    issue_token,
+    require_active_account,
+    verify_password,
+)
 from refunds_core.dal import accounts
 from refunds_core.errors import ApiError
-from refunds_core.models import TokenRequest
+from refunds_core.models import CustomerTokenRequest, TokenRequest
 from refunds_core.observability import logger, metrics
 from refunds_core.validation import parse
 
@@ -25,4 +33,18 @@ def exchange(body: dict) -> dict:
     caller = Caller(login=request.login, role=Role(credential["role"]), merchant_id=credential.get("merchantId"))
     token, expires_in = issue_token(caller)
     metrics.add_metric(name="TokenIssued", unit=MetricUnit.Count, value=1)
+    return {"token": token, "tokenType": "Bearer", "expiresIn": expires_in}
+
+
+def customer_token(caller: Caller, body: dict) -> dict:
+    """A token with role customer for one customer of the calling merchant
+    (the route serves merchants only): it sees and acts on only the refunds
+    of that merchant's orders whose customerId is this one."""
+    require_active_account(caller)
+    request = parse(CustomerTokenRequest, body)
+    customer = Caller(login=f"customer:{request.customerId}", role=Role.CUSTOMER, merchant_id=caller.merchant_id,
+                      customer_id=request.customerId)
+    token, expires_in = issue_token(customer, ttl=CUSTOMER_TOKEN_TTL_SECONDS)
+    metrics.add_metric(name="CustomerTokenIssued", unit=MetricUnit.Count, value=1)
+    logger.info("customer token issued", extra={"customer_id": request.customerId})
     return {"token": token, "tokenType": "Bearer", "expiresIn": expires_in}

@@ -1,0 +1,138 @@
+"""A refund after it is opened: GET /v1/refunds/{id}, the PATCH actions and
+DELETE (cancel). The rules are the table in ``logic/transitions.py``; this
+module applies them, each transition as one conditional write
+(docs/lifecycle.md)."""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+import uuid
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from refunds_core import errors, statuses
+from refunds_core.auth import Caller, require_active_account
+from refunds_core.clock import now_iso
+from refunds_core.dal import orders, refunds
+from refunds_core.dal.transactions import AlreadyApplied, Contention, transact_write, update_item
+from refunds_core.errors import ApiError, FieldErrors, RetryableError
+from refunds_core.logic import transitions
+from refunds_core.logic.orders import sees
+from refunds_core.logic.refunds import history_entry, present
+from refunds_core.logic.transitions import TRANSITIONS, Transition
+from refunds_core.observability import logger, metrics
+from refunds_core.validation import parse
+
+# Our refund ids: "rf_" + a ULID (Crockford base32). Anything else is not one
+# of ours, answered 404 without a read (and never a key DynamoDB would refuse).
+_REFUND_ID = re.compile(r"rf_[0-9A-HJKMNP-TV-Z]{26}")
+# Attempts when another transaction held the refund or its order at the moment
+# of our write (TransactionConflict): nothing was decided, read again and retry.
+_ATTEMPTS = 5
+
+
+def get(caller: Caller, refund_id: str) -> dict:
+    require_active_account(caller)
+    return present(visible_refund(caller, refund_id))
+
+
+def act(caller: Caller, refund_id: str, body: dict) -> dict:
+    """PATCH: 15000, then the body (15010), then the role (403, 15120), then
+    the refund (404, 15070), then its status (409, 15080)."""
+    require_active_account(caller)
+    transition, fields = _parse_action(body)
+    return _apply(caller, refund_id, transition, fields)
+
+
+def cancel(caller: Caller, refund_id: str) -> dict:
+    require_active_account(caller)
+    return _apply(caller, refund_id, transitions.CANCEL, {})
+
+
+def visible_refund(caller: Caller, refund_id: str) -> dict:
+    """The refund, or 15070 when it does not exist for this caller: another
+    merchant's or another customer's refund is indistinguishable from a missing one."""
+    refund = refunds.get(refund_id) if _REFUND_ID.fullmatch(refund_id) else None
+    if refund is None or not sees(caller, refund):
+        raise ApiError(errors.REFUND_NOT_FOUND)
+    return refund
+
+
+def _parse_action(body: dict) -> tuple[Transition, dict]:
+    action = body.get("action")
+    transition = TRANSITIONS.get(action) if isinstance(action, str) else None
+    if transition is None or transition.route != "PATCH":
+        raise FieldErrors(["action"])
+    request = parse(transition.fields, {name: value for name, value in body.items() if name != "action"})
+    return transition, request.model_dump()
+
+
+def _apply(caller: Caller, refund_id: str, transition: Transition, fields: dict) -> dict:
+    if caller.role not in transition.roles:
+        raise ApiError(errors.FORBIDDEN)
+    logger.append_keys(refund_id=refund_id, action=transition.action)
+    for attempt in range(_ATTEMPTS):
+        refund = visible_refund(caller, refund_id)
+        if (error := transitions.refusal(transition, refund)) is not None:
+            raise error
+        moved, changes, entry = _moved(refund, transition, fields, caller)
+        try:
+            _write(refund, changes, entry, transition)
+        except AlreadyApplied:
+            pass  # our own write had been applied; its answer was lost and botocore retried
+        except Contention:
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311 - jitter, not crypto
+            continue
+        metrics.add_metric(name=f"Refund{transition.action.title().replace('_', '')}", unit=MetricUnit.Count,
+                           value=1)
+        return present(moved)
+    raise RetryableError("refund kept being written by other transactions")
+
+
+def _moved(refund: dict, transition: Transition, fields: dict, caller: Caller) -> tuple[dict, dict, dict]:
+    """The refund after the transition, the attributes it sets, and its history entry."""
+    now = now_iso()
+    status = transitions.target(transition, refund)
+    changes = {"status": status, "updatedAt": now, **fields, **dict.fromkeys(transition.stamps, now)}
+    reason = fields.get(transition.reason_field) if transition.reason_field else None
+    entry = history_entry(status, transition.action, caller, now, reason, entry_id=str(uuid.uuid4()))
+    moved = {**refund, **changes, "version": refund["version"] + 1, "history": [*refund.get("history", []), entry]}
+    return moved, changes, entry
+
+
+def _write(refund: dict, changes: dict, entry: dict, transition: Transition) -> None:
+    """One conditional write on the refund's status and version. Reaching a
+    final status also releases the order's lock (and ISSUED marks the order
+    refunded) in the same transaction."""
+    move = refunds.move(refund, changes, entry, lambda stored: _refund_refused(stored, transition, entry["id"]))
+    status = changes["status"]
+    if status not in statuses.FINAL:
+        update_item(move)
+        return
+    release = orders.release_refund_lock(
+        refund["orderId"], refund["id"], refunded=status == statuses.ISSUED, now=changes["updatedAt"],
+        explain=lambda stored: _lock_not_held(stored, refund["id"]))
+    # The entry id is a fresh uuid: a botocore retry of this very call is
+    # answered by DynamoDB as the first success; another request never shares it.
+    transact_write([move, release], idempotency_token=entry["id"])
+
+
+def _refund_refused(stored: dict | None, transition: Transition, entry_id: str) -> Exception | None:
+    """Why the refund's condition failed, from the refund as DynamoDB saw it."""
+    if stored is None:
+        return ApiError(errors.REFUND_NOT_FOUND)
+    if any(entry.get("id") == entry_id for entry in stored.get("history", [])):
+        return AlreadyApplied()
+    # Another request moved it first: 15080 when its new status no longer
+    # allows the action, else 109 (the action is still possible on its new state).
+    return transitions.refusal(transition, stored) or ApiError(errors.CONFLICT)
+
+
+def _lock_not_held(order: dict | None, refund_id: str) -> Exception:
+    """The order does not hold this open refund's lock: an invariant is broken
+    (every open refund holds its order's lock). Nothing a retry or the client
+    can fix: a 500 whose log names both ids."""
+    return RuntimeError(f"order {order and order.get('id')} holds lock {order and order.get('openRefundId')}, "
+                        f"not that of its open refund {refund_id}")

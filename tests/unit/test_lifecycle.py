@@ -1,0 +1,161 @@
+"""The state machine's table, the explanation of a failed transition write,
+the PATCH body, and the sample events' refund placeholder, without a server."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from botocore.stub import Stubber
+
+from refunds_core import aws, errors, statuses
+from refunds_core.dal.codec import to_item
+from refunds_core.dal.transactions import AlreadyApplied, Contention, Guarded, update_item
+from refunds_core.errors import ApiError, FieldErrors
+from refunds_core.logic import lifecycle
+from refunds_core.logic.transitions import PATCH_ACTIONS, TRANSITIONS, markdown_table, refusal, target
+from tests.conftest import ROOT
+
+# ------------------------------------------------------------------ table
+
+def test_docs_lifecycle_shows_the_table_the_code_runs():
+    doc = (ROOT / "docs" / "lifecycle.md").read_text(encoding="utf-8")
+    assert markdown_table() in doc, (
+        "docs/lifecycle.md's transition table is stale: paste the output of\n"
+        "  PYTHONPATH=shared .venv/bin/python -c 'from refunds_core.logic.transitions import markdown_table; "
+        "print(markdown_table())'")
+
+
+def test_the_patch_actions_are_the_five_of_the_contract():
+    assert sorted(PATCH_ACTIONS) == ["APPROVE", "DENY", "FAIL", "ISSUE", "SHIP_INIT"]
+
+
+def test_nothing_leaves_a_final_status_and_every_target_is_a_status():
+    for transition in TRANSITIONS.values():
+        assert not set(transition.sources) & statuses.FINAL, transition.action
+        assert transition.outcomes() <= set(statuses.ALL), transition.action
+
+
+def test_support_can_close_every_open_refund():
+    closers = [t for t in TRANSITIONS.values() if set(t.sources) >= statuses.OPEN and "support" in t.roles]
+    assert closers and all(t.outcomes() <= statuses.FINAL for t in closers)
+
+
+@pytest.mark.parametrize(("refund", "expected"), [
+    ({"status": "REQUESTED", "refundOnly": True}, "PROCESSING"),
+    ({"status": "REQUESTED", "refundOnly": False}, "WAITING"),
+    ({"status": "REQUESTED", "refundOnly": False, "trackingId": "T", "carrierName": "C"}, "PROCESSING"),
+    ({"status": "REQUESTED"}, "PROCESSING"),  # stored before refundOnly existed: the default, true
+])
+def test_approve_targets(refund, expected):
+    approve = TRANSITIONS["APPROVE"]
+    assert refusal(approve, refund) is None and target(approve, refund) == expected
+
+
+def test_ship_init_needs_goods_to_come_back():
+    ship = TRANSITIONS["SHIP_INIT"]
+    assert refusal(ship, {"status": "WAITING", "refundOnly": False}) is None
+    assert refusal(ship, {"status": "REQUESTED", "refundOnly": True}).entries[0][0] == 15080
+    assert refusal(ship, {"status": "REQUESTED"}).entries[0][0] == 15080
+
+
+# ---------------------------------------------------------------- the body
+
+@pytest.mark.parametrize(("body", "fields"), [
+    ({}, ["action"]), ({"action": 1}, ["action"]), ({"action": "CANCEL"}, ["action"]),
+    ({"action": "DENY", "trackingId": "x"}, ["responseReason", "trackingId"]),
+    ({"action": "SHIP_INIT", "trackingId": " ", "carrierName": "c" * 65}, ["trackingId", "carrierName"]),
+    ({"action": "ISSUE", "issuedAt": "now", "status": "ISSUED", "version": 9}, ["issuedAt", "status", "version"]),
+])
+def test_a_bad_body_names_each_bad_field(body, fields):
+    with pytest.raises(FieldErrors) as caught:
+        lifecycle._parse_action(body)
+    assert caught.value.fields == fields
+
+
+def test_a_good_body_gives_the_action_and_only_its_fields():
+    transition, fields = lifecycle._parse_action({"action": "SHIP_INIT", "carrierName": "DHL", "trackingId": "T1"})
+    assert transition.action == "SHIP_INIT" and fields == {"trackingId": "T1", "carrierName": "DHL"}
+
+
+# ------------------------------------------- why a transition write failed
+
+ENTRY = "5f0c3a4e-0000-4000-8000-000000000000"
+
+
+@pytest.mark.parametrize(("stored", "outcome"), [
+    (None, 15070),                                                    # deleted meanwhile
+    ({"status": "DENIED", "version": 2, "history": []}, 15080),     # decided by someone else
+    ({"status": "REQUESTED", "version": 2, "history": []}, 109),    # changed, still approvable
+    ({"status": "PROCESSING", "version": 2, "history": [{"id": ENTRY}]}, AlreadyApplied),  # our own write
+])
+def test_a_failed_condition_is_explained_from_the_refund_as_stored(stored, outcome):
+    explained = lifecycle._refund_refused(stored, TRANSITIONS["APPROVE"], ENTRY)
+    if isinstance(outcome, int):
+        assert isinstance(explained, ApiError) and explained.entries[0][0] == outcome
+    else:
+        assert isinstance(explained, outcome)
+
+
+@pytest.fixture
+def stubbed(monkeypatch):
+    monkeypatch.setenv("TABLE_NAME", "RefundsTable")
+    monkeypatch.setenv("TOKEN_SIGNING_SECRET_ID", "unused")
+    aws.dynamodb.cache_clear()
+    with Stubber(aws.dynamodb()) as stub:
+        yield stub
+    aws.dynamodb.cache_clear()
+
+
+UPDATE = {"Update": {"TableName": "RefundsTable", "Key": {"PK": {"S": "REFUND#rf_1"}, "SK": {"S": "REFUND"}},
+                     "UpdateExpression": "SET #s = :s", "ConditionExpression": "#s = :old",
+                     "ExpressionAttributeNames": {"#s": "status"},
+                     "ExpressionAttributeValues": {":s": {"S": "DENIED"}, ":old": {"S": "REQUESTED"}}}}
+
+
+def test_a_single_update_is_explained_like_a_transaction_item(stubbed):
+    seen = []
+    stubbed.add_client_error("update_item", "ConditionalCheckFailedException",
+                             modeled_fields={"Item": to_item({"status": "CANCELLED"})},
+                             expected_params={**UPDATE["Update"], "ReturnValuesOnConditionCheckFailure": "ALL_OLD"})
+    with pytest.raises(ApiError) as caught:
+        update_item(Guarded(UPDATE, lambda old: seen.append(old) or ApiError(errors.CONFLICT)))
+    assert seen == [{"status": "CANCELLED"}] and caught.value.entries[0][0] == 109
+
+
+def test_a_single_update_that_no_rule_explains_is_contention(stubbed):
+    stubbed.add_client_error("update_item", "ConditionalCheckFailedException")
+    with pytest.raises(Contention):
+        update_item(Guarded(UPDATE, lambda old: None))
+
+
+# ------------------------------------------------- sample events' refund id
+
+EVENT = {"resource": "/v1/refunds/{refundId}", "path": "/v1/refunds/{{refund:demo}}",
+         "pathParameters": {"refundId": "{{refund:demo}}"}, "body": '{"action": "APPROVE"}',
+         "requestContext": {"resourcePath": "/v1/refunds/{refundId}", "path": "/prod/v1/refunds/{{refund:demo}}"}}
+
+
+def test_the_refund_placeholder_fills_every_place_the_id_appears():
+    from localrun.__main__ import fill_refund_placeholders
+
+    lookups = []
+    filled = fill_refund_placeholders(EVENT, lambda: lookups.append(1) or "rf_DEMO")
+    assert filled["path"] == "/v1/refunds/rf_DEMO" and filled["pathParameters"] == {"refundId": "rf_DEMO"}
+    assert filled["requestContext"] == {"resourcePath": "/v1/refunds/{refundId}", "path": "/prod/v1/refunds/rf_DEMO"}
+    assert filled["resource"] == "/v1/refunds/{refundId}" and lookups == [1]
+    assert not re.search(r"\{\{", str(filled))
+
+
+def test_an_event_without_the_placeholder_opens_no_demo_refund():
+    from localrun.__main__ import fill_refund_placeholders
+
+    event = {"path": "/v1/orders/1001", "pathParameters": {"orderId": "1001"}, "requestContext": {"path": "/p"}}
+    assert fill_refund_placeholders(event, lambda: pytest.fail("looked up")) == event
+
+
+def test_an_unknown_refund_placeholder_is_refused():
+    from localrun.__main__ import fill_refund_placeholders
+
+    with pytest.raises(ValueError, match="refund:other"):
+        fill_refund_placeholders({**EVENT, "path": "/v1/refunds/{{refund:other}}"}, lambda: "rf_DEMO")
