@@ -36,6 +36,18 @@ PASSWORDS = {"demo": "demo-secret", "demo2": "demo2-secret", "orders-service": "
              "support": "support-secret"}
 
 
+# Each sample event in events/, the function it is for, and the status it gets
+# (tests/integration/test_sample_events.py runs them; the IAM test reuses them).
+SAMPLE_EVENTS = {"issue_token.json": ("IssueTokenFunction", 200), "put_order.json": ("PutOrderFunction", 200),
+            "get_order.json": ("GetOrderFunction", 200), "create_refund.json": ("CreateRefundFunction", 200),
+            "list_refunds.json": ("ListRefundsFunction", 200),
+            # {{refund:demo}}: the open demo refund on order 1002 (refundOnly false), opened when none is;
+            # whatever order these run in, each finds a refund its action is allowed on.
+            "get_refund.json": ("GetRefundFunction", 200), "update_refund.json": ("UpdateRefundFunction", 200),
+            "cancel_refund.json": ("CancelRefundFunction", 200),
+            "issue_customer_token.json": ("IssueCustomerTokenFunction", 200)}
+
+
 class LambdaContext:
     """The parts of Lambda's context object Powertools reads."""
 

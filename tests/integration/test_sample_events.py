@@ -5,25 +5,17 @@ import json
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SAMPLE_EVENTS
 
 pytestmark = pytest.mark.server
 
-EXPECTED = {"issue_token.json": ("IssueTokenFunction", 200), "put_order.json": ("PutOrderFunction", 200),
-            "get_order.json": ("GetOrderFunction", 200), "create_refund.json": ("CreateRefundFunction", 200),
-            "list_refunds.json": ("ListRefundsFunction", 200),
-            # {{refund:demo}}: the open demo refund on order 1002 (refundOnly false), opened when none is;
-            # whatever order these run in, each finds a refund its action is allowed on.
-            "get_refund.json": ("GetRefundFunction", 200), "update_refund.json": ("UpdateRefundFunction", 200),
-            "cancel_refund.json": ("CancelRefundFunction", 200),
-            "issue_customer_token.json": ("IssueCustomerTokenFunction", 200)}
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", sorted(SAMPLE_EVENTS))
 def test_sample_event_invokes_its_function(runtime, name):
     from localrun.__main__ import prepare_event
 
-    function, status = EXPECTED[name]
+    function, status = SAMPLE_EVENTS[name]
     event = prepare_event(runtime, json.loads((ROOT / "events" / name).read_text()))
     response = runtime.invoke(function, event)
     assert response["statusCode"] == status, response["body"]

@@ -11,7 +11,7 @@ import tomllib
 import pytest
 
 from localrun import template as cfn
-from tests.conftest import ROOT, LambdaContext, load_handler
+from tests.conftest import ROOT, SAMPLE_EVENTS, LambdaContext, load_handler
 
 TEMPLATE = cfn.load_template(ROOT / "template.yaml")
 ROUTES = cfn.api_routes(TEMPLATE)
@@ -56,6 +56,13 @@ def test_every_api_function_has_a_sample_event():
     covered = {(e["httpMethod"], e["resource"]) for e in events}
     missing = [r for r in ROUTES if (r.method, r.path) not in covered]
     assert not missing
+
+
+def test_every_event_and_every_function_is_exercised():
+    """The sample-event and IAM-coverage tests walk SAMPLE_EVENTS: it must name
+    every event file, and through them every function of the template."""
+    assert set(SAMPLE_EVENTS) == {p.name for p in (ROOT / "events").glob("*.json")}
+    assert {function for function, _ in SAMPLE_EVENTS.values()} == set(FUNCTIONS)
 
 
 @pytest.mark.parametrize("event_file", sorted((ROOT / "events").glob("*.json")), ids=lambda p: p.name)
