@@ -13,17 +13,15 @@ from refunds_core.dal.codec import to_item
 from refunds_core.dal.transactions import AlreadyApplied, Contention, Guarded, update_item
 from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.logic import lifecycle
-from refunds_core.logic.transitions import PATCH_ACTIONS, TRANSITIONS, markdown_table, refusal, target
+from refunds_core.logic.transitions import PATCH_ACTIONS, TRANSITIONS, refusal, target
+from scripts.gen_docs import with_lifecycle_table
 from tests.conftest import ROOT
 
 # ------------------------------------------------------------------ table
 
 def test_docs_lifecycle_shows_the_table_the_code_runs():
     doc = (ROOT / "docs" / "lifecycle.md").read_text(encoding="utf-8")
-    assert markdown_table() in doc, (
-        "docs/lifecycle.md's transition table is stale: paste the output of\n"
-        "  PYTHONPATH=shared .venv/bin/python -c 'from refunds_core.logic.transitions import markdown_table; "
-        "print(markdown_table())'")
+    assert doc == with_lifecycle_table(doc), "docs/lifecycle.md's transition table is stale: run `make docs`"
 
 
 def test_the_patch_actions_are_the_five_of_the_contract():
