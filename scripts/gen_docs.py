@@ -45,7 +45,8 @@ def with_lifecycle_table(doc: str) -> str:
 
 
 def main() -> int:
-    for path, render in ((ROOT / "README.md", with_table), (ROOT / "docs" / "lifecycle.md", with_lifecycle_table)):
+    readme = lambda text: with_lifecycle_table(with_table(text))  # noqa: E731
+    for path, render in ((ROOT / "README.md", readme), (ROOT / "docs" / "lifecycle.md", with_lifecycle_table)):
         path.write_text(render(path.read_text(encoding="utf-8")), encoding="utf-8")
         print(f"{path.relative_to(ROOT)} regenerated")
     return 0

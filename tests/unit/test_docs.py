@@ -1,10 +1,15 @@
-from scripts.gen_docs import with_table
+from scripts.gen_docs import with_lifecycle_table, with_table
 from tests.conftest import ROOT
 
 
 def test_the_readme_error_table_is_the_catalogue():
     readme = (ROOT / "README.md").read_text()
     assert readme == with_table(readme), "README.md's error table is stale: run `make docs`"
+
+
+def test_the_readme_lifecycle_table_is_the_transition_table():
+    readme = (ROOT / "README.md").read_text()
+    assert readme == with_lifecycle_table(readme), "README.md's lifecycle table is stale: run `make docs`"
 
 
 def test_the_readme_starts_with_the_two_commands():
