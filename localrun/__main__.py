@@ -89,7 +89,7 @@ def invoke(args: argparse.Namespace) -> int:
 def prepare_event(runtime: LocalRuntime, event: dict) -> dict:
     """A sample event made ready to run: the demo order it refers to exists
     (local modes), `{{token:<login>}}` in its headers is a fresh token, and
-    `{{refund:demo}}` in its path is the id of the open demo refund."""
+    `{{refund:demo}}` in its path is the id of a fresh demo refund (REQUESTED)."""
     if runtime.mode != "stack":
         runtime.seed_demo_order()
     return fill_token_placeholders(fill_refund_placeholders(event, runtime.demo_refund_id), runtime.token)

@@ -26,7 +26,7 @@ from localrun.in_process import function_environment
 from localrun.lambda_pool import FunctionPool, Invocation, LambdaPools, max_concurrency_from_env
 from localrun.provision import provision, stack_physical_ids
 from localrun.routing import Router
-from localrun.seed import seed_accounts, seed_demo_order, seed_demo_refund
+from localrun.seed import open_demo_refund, seed_accounts, seed_demo_order
 from localrun.tokens import issue_local_token
 
 # moto and DynamoDB Local accept any credentials; these can reach nothing real.
@@ -174,10 +174,10 @@ class LocalRuntime:
         self._in_layer(seed_demo_order)
 
     def demo_refund_id(self) -> str:
-        """The open demo refund on order 1002 (opened when none is); local modes only."""
+        """A fresh demo refund in REQUESTED (on a new demo order); local modes only."""
         if self.mode == "stack":
             raise RuntimeError("the runtime seeds nothing into a deployed stack")
-        return self._in_layer(seed_demo_refund)
+        return self._in_layer(open_demo_refund)
 
     def _in_layer(self, action):
         """Runs action() in this process as a function would (refunds_core is its layer)."""

@@ -33,9 +33,7 @@ DEMO_ORDER = {
                    "discount": "5.00", "tax": "4.50"}],
     "shipping": {"price": "10.00", "tax": "0.00"},
 }
-# Order 1002 carries the demo refund the refund events act on
-# ({{refund:demo}}), so 1001 stays free for events/create_refund.json.
-DEMO_REFUND_ORDER_ID = "1002"
+# The request each {{refund:demo}} opens (see open_demo_refund).
 DEMO_REFUND_REQUEST = {"description": "Demo return", "email": "merchant@example.com", "refundOnly": False}
 
 
@@ -63,29 +61,20 @@ def seed_demo_order() -> None:
         orders.put(Caller("orders-service", Role.SERVICE, None), DEMO_ORDER_ID, DEMO_ORDER)
 
 
-def seed_demo_refund() -> str:
-    """The id of the demo refund: the open request on order 1002 of merchant
-    demo, or a new one opened by demo (refundOnly false, so it can be
-    approved, shipped and cancelled) when none is open. Order 1002 is put
-    first when missing. Opened through the create route's logic."""
+def open_demo_refund() -> str:
+    """A fresh demo refund, REQUESTED, on a new paid order of merchant demo
+    (refundOnly false, so it can be approved, shipped, denied or cancelled),
+    opened through the create route's logic. Fresh every time, so a sample
+    event finds the same state whatever ran before it."""
+    import uuid
+
     from refunds_core.auth import Caller, Role
-    from refunds_core.dal import orders as stored
-    from refunds_core.errors import ApiError
     from refunds_core.logic import orders, refunds
     from refunds_core.observability import metrics
 
-    order = stored.get(DEMO_REFUND_ORDER_ID)
-    if order is None:
-        orders.put(Caller("orders-service", Role.SERVICE, None), DEMO_REFUND_ORDER_ID,
-                   {**DEMO_ORDER, "number": "SO-1002"})
-        order = stored.get(DEMO_REFUND_ORDER_ID)
-    if order.get("openRefundId"):
-        return order["openRefundId"]
+    order_id = f"demo-{uuid.uuid4().hex[:12]}"
     try:
-        refund = refunds.create(Caller("demo", Role.MERCHANT, "demo"), DEMO_REFUND_ORDER_ID, DEMO_REFUND_REQUEST)
-    except ApiError as exc:  # e.g. 15030: a demo refund was ISSUED, the order is refunded
-        raise RuntimeError(f"order {DEMO_REFUND_ORDER_ID} cannot take a new demo refund ({exc}); "
-                           "start from a fresh embedded AWS") from exc
+        orders.put(Caller("orders-service", Role.SERVICE, None), order_id, {**DEMO_ORDER, "number": order_id})
+        return refunds.create(Caller("demo", Role.MERCHANT, "demo"), order_id, DEMO_REFUND_REQUEST)["id"]
     finally:
         metrics.clear_metrics()  # this process publishes no metrics
-    return refund["id"]

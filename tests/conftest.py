@@ -41,10 +41,10 @@ PASSWORDS = {"demo": "demo-secret", "demo2": "demo2-secret", "orders-service": "
 SAMPLE_EVENTS = {"issue_token.json": ("IssueTokenFunction", 200), "put_order.json": ("PutOrderFunction", 200),
             "get_order.json": ("GetOrderFunction", 200), "create_refund.json": ("CreateRefundFunction", 200),
             "list_refunds.json": ("ListRefundsFunction", 200),
-            # {{refund:demo}}: the open demo refund on order 1002 (refundOnly false), opened when none is;
-            # whatever order these run in, each finds a refund its action is allowed on.
+            # {{refund:demo}}: a fresh demo refund in REQUESTED (refundOnly false) for each event,
+            # so each event's answer does not depend on what ran before it.
             "get_refund.json": ("GetRefundFunction", 200), "update_refund.json": ("UpdateRefundFunction", 200),
-            "cancel_refund.json": ("CancelRefundFunction", 200),
+            "cancel_refund.json": ("CancelRefundFunction", 200), "deny_refund.json": ("UpdateRefundFunction", 200),
             "issue_customer_token.json": ("IssueCustomerTokenFunction", 200)}
 
 

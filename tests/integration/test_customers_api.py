@@ -8,6 +8,7 @@ import uuid
 import jwt
 import pytest
 
+from tests.conftest import sample_order
 from tests.integration.test_lifecycle_api import NOT_FOUND, customer_token, get, open_refund, take
 
 pytestmark = pytest.mark.server
@@ -135,3 +136,18 @@ def test_a_customer_may_never_decide_even_on_its_own_refund(api, action):
     answer = take(api, refund["id"], action, token=token)
     assert answer.status == 403 and answer.codes == [15120]
     assert api.request("GET", f"/v1/refunds/{refund['id']}", token=token).body == {"data": refund}
+
+
+def test_an_orders_customer_is_frozen_once_it_has_a_refund(api):
+    """Otherwise the old customer would keep the refund and the new one could not see it."""
+    order_id = api.paid_order(customerId="cust-a")
+    _, moved = api.put_order(order_id, customerId="cust-b")
+    assert moved.status == 200  # no refund yet: the order system may still change it
+    api.request("POST", f"/v1/order/{order_id}/refund", json_body={"email": "m@example.com"}, login="demo")
+    _, reassigned = api.put_order(order_id, customerId="cust-c")
+    assert reassigned.status == 409 and reassigned.codes == [109]
+    without_customer = {k: v for k, v in sample_order(customerId="x").items() if k != "customerId"}
+    removed = api.request("PUT", f"/v1/orders/{order_id}", json_body=without_customer, login="orders-service")
+    assert removed.status == 409 and removed.codes == [109]
+    _, same = api.put_order(order_id, customerId="cust-b", number="SO-renamed")
+    assert same.status == 200 and same.body["data"]["number"] == "SO-renamed"

@@ -247,7 +247,9 @@ def test_a_response_reason_of_500_characters_is_accepted(api):
     ({"action": "DENY", "responseReason": "no", "trackingId": "1"}, ["trackingId"]),
 ])
 def test_bad_bodies_are_15010_per_field_and_change_nothing(api, untouched, body, fields):
-    answer = api.request("PATCH", f"/v1/refunds/{untouched['id']}", json_body=body, login="support")
+    # Sent by a role that may take the action: the role is checked before the action's fields.
+    login = "demo" if body.get("action") == "SHIP_INIT" else "support"
+    answer = api.request("PATCH", f"/v1/refunds/{untouched['id']}", json_body=body, login=login)
     assert answer.status == 400
     assert answer.body["errors"] == [{"error": 15010, "message": f"Invalid field value: {f}"} for f in fields]
     assert get(api, untouched["id"]).body["data"] == untouched
@@ -282,12 +284,17 @@ def test_15000_comes_before_the_body_and_the_refund(api, admin):
     assert api.request("GET", "/v1/refunds/rf_missing", token=token).codes == [15000]
 
 
-def test_the_body_comes_before_the_role_and_the_role_before_the_refund(api):
-    # A merchant may never APPROVE: 15010 for a bad body first, then 15120, even on a missing refund.
-    assert api.request("PATCH", "/v1/refunds/rf_missing", json_body={"action": "APPROVE", "x": 1},
+def test_the_action_then_the_role_then_its_fields_then_the_refund(api):
+    # An unknown action is 15010 whoever asks; a merchant may never APPROVE: 15120
+    # before its fields are read, even on a missing refund.
+    assert api.request("PATCH", "/v1/refunds/rf_missing", json_body={"action": "REFUND"},
                        login="demo").codes == [15010]
-    assert api.request("PATCH", "/v1/refunds/rf_missing", json_body={"action": "APPROVE"},
+    assert api.request("PATCH", "/v1/refunds/rf_missing", json_body={"action": "APPROVE", "x": 1},
                        login="demo").body == FORBIDDEN
+    assert api.request("PATCH", "/v1/refunds/rf_missing", json_body={"action": "APPROVE", "x": 1},
+                       login="support").codes == [15010]
+    assert api.request("PATCH", "/v1/refunds/rf_missing", json_body={"action": "APPROVE"},
+                       login="support").codes == [15070]
 
 
 def test_not_found_comes_before_not_allowed(api):
@@ -421,3 +428,28 @@ def test_the_status_index_follows_each_transition(api, dynamodb, table_name):
     assert item["GSI6PK"]["S"] == "STATUS#ISSUED" and item["GSI4PK"]["S"] == "MERCHANT#demo#VALID#true"
     assert item["version"]["N"] == "3"
 
+
+
+def test_a_role_that_may_never_take_the_action_is_403_before_its_fields_are_read(api, untouched):
+    answer = api.request("PATCH", f"/v1/refunds/{untouched['id']}", json_body={"action": "DENY"}, login="demo")
+    assert answer.status == 403 and answer.codes == [15120]
+
+
+# ------------------------------------------------------- bounded history
+
+def test_a_refund_history_is_bounded_but_a_final_action_always_closes_it(api):
+    """Repeated SHIP_INITs (allowed from REQUESTED) stop at the history limit,
+    so the item can never grow towards DynamoDB's 400 KB and wedge the order."""
+    from refunds_core.logic.transitions import HISTORY_LIMIT
+
+    refund = open_refund(api, refund_only=False)
+    for n in range(HISTORY_LIMIT - 1):  # the CREATE entry plus these fill the history
+        body = {"action": "SHIP_INIT", "trackingId": f"T{n}", "carrierName": "DHL"}
+        assert take(api, refund["id"], "SHIP_INIT", body=body).status == 200
+    full = take(api, refund["id"], "SHIP_INIT", body={"action": "SHIP_INIT", "trackingId": "ONE-MORE",
+                                                      "carrierName": "DHL"})
+    assert full.status == 409 and full.codes == [15080]
+    assert get(api, refund["id"]).body["data"]["trackingId"] == f"T{HISTORY_LIMIT - 2}"
+    closed = take(api, refund["id"], "DENY")
+    assert closed.status == 200 and len(closed.body["data"]["history"]) == HISTORY_LIMIT + 1
+    assert open_refund(api, order_id=refund["orderId"])["status"] == "REQUESTED"  # the order was released

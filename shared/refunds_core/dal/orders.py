@@ -45,7 +45,13 @@ def upsert(order_id: str, fields: dict, *, now: str, idempotency_token: str) -> 
     order_update = {
         "TableName": settings().TABLE_NAME, "Key": keys.order(order_id),
         "UpdateExpression": expression,
-        "ConditionExpression": "attribute_not_exists(PK) OR (#merchantId = :merchantId AND #status <> :refunded)",
+        # A refund keeps the customer of its order: once an order has had one,
+        # its customer cannot change, or a customer would keep (or gain)
+        # another's refunds.
+        "ConditionExpression": ("attribute_not_exists(PK) OR (#merchantId = :merchantId AND #status <> :refunded "
+                                "AND (attribute_not_exists(hasRefunds) OR "
+                                + ("#customerId = :customerId))" if fields.get("customerId") is not None
+                                   else "attribute_not_exists(#customerId)))")),
         "ExpressionAttributeNames": {**names, "#type": "type", "#id": "id", "#merchantId": "merchantId",
                                      "#status": "status"},
         "ExpressionAttributeValues": values(
@@ -58,8 +64,14 @@ def upsert(order_id: str, fields: dict, *, now: str, idempotency_token: str) -> 
     }
     transact_write([
         Guarded({"ConditionCheck": merchant_exists}, lambda _old: errors.FieldErrors(["merchantId"])),
-        Guarded({"Update": order_update}, lambda _old: ApiError(errors.CONFLICT)),
+        Guarded({"Update": order_update}, lambda old: _upsert_refused(old, fields)),
     ], idempotency_token=idempotency_token)
+
+
+def _upsert_refused(old: dict | None, fields: dict) -> ApiError:
+    if old and old.get("merchantId") == fields["merchantId"] and old.get("status") != REFUNDED:
+        return ApiError(errors.CONFLICT, message="The order's customer cannot change once it has refund requests.")
+    return ApiError(errors.CONFLICT)
 
 
 def take_refund_lock(order: dict, refund_id: str, explain: Explain) -> Guarded:
@@ -68,13 +80,14 @@ def take_refund_lock(order: dict, refund_id: str, explain: Explain) -> Guarded:
     on and on the order being the version that was read."""
     return Guarded({"Update": {
         "TableName": settings().TABLE_NAME, "Key": keys.order(order["id"]),
-        "UpdateExpression": "SET openRefundId = :refundId, version = version + :one",
+        # hasRefunds: from now on the order's customer is fixed (see upsert).
+        "UpdateExpression": "SET openRefundId = :refundId, hasRefunds = :yes, version = version + :one",
         "ConditionExpression": ("merchantId = :merchantId AND #status = :paid AND totals.#total > :zero "
                                 "AND attribute_not_exists(openRefundId) AND version = :version"),
         "ExpressionAttributeNames": {"#status": "status", "#total": "total"},
         "ExpressionAttributeValues": values(
             refundId=refund_id, one=1, merchantId=order["merchantId"], paid="paid", zero=0,
-            version=order["version"]),
+            version=order["version"], yes=True),
     }}, explain)
 
 

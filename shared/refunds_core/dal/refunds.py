@@ -28,7 +28,7 @@ def put_new(refund: dict) -> Guarded:
                             "ConditionExpression": "attribute_not_exists(PK)"}})
 
 
-def move(refund: dict, changes: dict, entry: dict, explain: Explain) -> Guarded:
+def move(refund: dict, changes: dict, entry: dict, explain: Explain, *, history_limit: int | None = None) -> Guarded:
     """The write of one transition: SET the new status, the index keys that
     follow it, ``changes`` (updatedAt and the action's fields), version + 1,
     and append ``entry`` to the history; on the condition that the refund is
@@ -41,9 +41,11 @@ def move(refund: dict, changes: dict, entry: dict, explain: Explain) -> Guarded:
     return Guarded({"Update": {
         "TableName": settings().TABLE_NAME, "Key": keys.refund(refund["id"]),
         "UpdateExpression": expression,
-        "ConditionExpression": "#status = :current AND #version = :version",
+        # history_limit: the database, not only the read, keeps the item bounded.
+        "ConditionExpression": "#status = :current AND #version = :version"
+                               + (" AND size(#history) < :limit" if history_limit else ""),
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": values(
             **assigned, one=1, empty=[], entry=[entry], version=refund["version"],
-            current=refund["status"]),
+            current=refund["status"], **({"limit": history_limit} if history_limit else {})),
     }}, explain)

@@ -39,16 +39,24 @@ def get(caller: Caller, refund_id: str) -> dict:
 
 
 def act(caller: Caller, refund_id: str, body: dict) -> dict:
-    """PATCH: 15000, then the body (15010), then the role (403, 15120), then
-    the refund (404, 15070), then its status (409, 15080)."""
+    """PATCH: 15000, then the action (15010), then the role (403, 15120), then
+    the action's fields (15010), then the refund (404, 15070), then its status
+    (409, 15080)."""
     require_active_account(caller)
-    transition, fields = _parse_action(body)
-    return _apply(caller, refund_id, transition, fields)
+    transition = _action(body)
+    _require_role(caller, transition)  # before the action's fields: a role that may never act learns no more
+    return _apply(caller, refund_id, transition, _fields(transition, body))
 
 
 def cancel(caller: Caller, refund_id: str) -> dict:
     require_active_account(caller)
+    _require_role(caller, transitions.CANCEL)
     return _apply(caller, refund_id, transitions.CANCEL, {})
+
+
+def _require_role(caller: Caller, transition: Transition) -> None:
+    if caller.role not in transition.roles:
+        raise ApiError(errors.FORBIDDEN)
 
 
 def visible_refund(caller: Caller, refund_id: str) -> dict:
@@ -60,18 +68,20 @@ def visible_refund(caller: Caller, refund_id: str) -> dict:
     return refund
 
 
-def _parse_action(body: dict) -> tuple[Transition, dict]:
+def _action(body: dict) -> Transition:
     action = body.get("action")
     transition = TRANSITIONS.get(action) if isinstance(action, str) else None
     if transition is None or transition.route != "PATCH":
         raise FieldErrors(["action"])
-    request = parse(transition.fields, {name: value for name, value in body.items() if name != "action"})
-    return transition, request.model_dump()
+    return transition
+
+
+def _fields(transition: Transition, body: dict) -> dict:
+    """The action's own fields (15010 for each missing, unknown or bad one)."""
+    return parse(transition.fields, {name: value for name, value in body.items() if name != "action"}).model_dump()
 
 
 def _apply(caller: Caller, refund_id: str, transition: Transition, fields: dict) -> dict:
-    if caller.role not in transition.roles:
-        raise ApiError(errors.FORBIDDEN)
     logger.append_keys(refund_id=refund_id, action=transition.action)
     for attempt in range(_ATTEMPTS):
         refund = visible_refund(caller, refund_id)
@@ -106,8 +116,9 @@ def _write(refund: dict, changes: dict, entry: dict, transition: Transition) -> 
     """One conditional write on the refund's status and version. Reaching a
     final status also releases the order's lock (and ISSUED marks the order
     refunded) in the same transaction."""
-    move = refunds.move(refund, changes, entry, lambda stored: _refund_refused(stored, transition, entry["id"]))
     status = changes["status"]
+    move = refunds.move(refund, changes, entry, lambda stored: _refund_refused(stored, transition, entry["id"]),
+                        history_limit=None if status in statuses.FINAL else transitions.HISTORY_LIMIT)
     if status not in statuses.FINAL:
         update_item(move)
         return

@@ -51,7 +51,9 @@ def create(caller: Caller, order_id: str, body: dict) -> dict:
             transact_write([
                 orders.take_refund_lock(order, refund["id"], lambda old: _lock_refused(old, caller, refund["id"])),
                 refunds.put_new(refund),
-            ], idempotency_token=refund["id"])
+            # One token per attempt: botocore's retry of this call is idempotent,
+            # and a new attempt (other order version) is not a "mismatch".
+            ], idempotency_token=f"{refund['id']}-{attempt}")
         except AlreadyApplied:
             pass
         except Contention:

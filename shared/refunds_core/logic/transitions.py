@@ -100,6 +100,13 @@ PATCH_ACTIONS = tuple(action for action, t in TRANSITIONS.items() if t.route == 
 CANCEL = TRANSITIONS["CANCEL"]
 
 
+# A refund's history entries, at most, before only a final action is allowed:
+# SHIP_INIT may repeat from REQUESTED (a corrected tracking number), but an
+# endless loop of them must not grow the item towards DynamoDB's 400 KB limit,
+# where no write, not even DENY or cancel, could release the order's lock.
+HISTORY_LIMIT = 50
+
+
 def refusal(transition: Transition, refund: dict) -> ApiError | None:
     """409 (15080) when the refund's status (or the transition's further rule)
     does not allow the action; None when it does. Used on the refund as read,
@@ -107,6 +114,9 @@ def refusal(transition: Transition, refund: dict) -> ApiError | None:
     allowed = refund.get("status") in transition.moves
     if not allowed or (transition.only_if is not None and not transition.only_if.holds(refund)):
         return ApiError(errors.TRANSITION_NOT_ALLOWED)
+    if len(refund.get("history", [])) >= HISTORY_LIMIT and target(transition, refund) not in statuses.FINAL:
+        return ApiError(errors.TRANSITION_NOT_ALLOWED, message=(
+            "Action is not allowed: the refund's history is full; only ISSUE, DENY, FAIL or cancel remain."))
     return None
 
 
