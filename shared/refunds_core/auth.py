@@ -46,6 +46,9 @@ class Caller:
     role: Role
     merchant_id: str | None
     customer_id: str | None = None
+    # A customer's token names the merchant login that minted it: the token
+    # stops working when that login is disabled, like the login's own.
+    minted_by: str | None = None
 
 
 # ------------------------------------------------------------- passwords
@@ -95,6 +98,8 @@ def issue_token(caller: Caller, *, now: float | None = None, ttl: int | None = N
         claims["mid"] = caller.merchant_id
     if caller.customer_id:
         claims["cid"] = caller.customer_id
+    if caller.minted_by:
+        claims["act"] = {"sub": caller.minted_by}  # RFC 8693's actor claim
     return jwt.encode(claims, _signing_key(), algorithm=_ALGORITHM), ttl
 
 
@@ -116,32 +121,34 @@ def caller_from_authorization(header: str | None) -> Caller:
     merchant_id, customer_id = claims.get("mid"), claims.get("cid")
     if role in (Role.MERCHANT, Role.CUSTOMER) and not isinstance(merchant_id, str):
         raise ApiError(errors.UNAUTHORIZED)
-    if (role is Role.CUSTOMER) != isinstance(customer_id, str):
+    minted_by = (claims.get("act") or {}).get("sub") if isinstance(claims.get("act"), dict) else None
+    if (role is Role.CUSTOMER) != isinstance(customer_id, str) or (role is Role.CUSTOMER) != isinstance(minted_by, str):
         raise ApiError(errors.UNAUTHORIZED)
-    return Caller(login=str(claims["sub"]), role=role, merchant_id=merchant_id, customer_id=customer_id)
+    return Caller(login=str(claims["sub"]), role=role, merchant_id=merchant_id, customer_id=customer_id,
+                  minted_by=minted_by)
 
 
 # --------------------------------------------------------------- accounts
 
-_active_until: dict[tuple[str, str, str | None], float] = {}
+_active_until: dict[tuple[str, str, str | None, str | None], float] = {}
 
 
 def require_active_account(caller: Caller) -> None:
     """15000 unless the caller's account is usable: its login exists, is enabled
     and still has the token's role and merchant; a merchant's or customer's
-    merchant is active. (A customer has no login: the merchant who minted the
-    token vouches for it.) A positive answer is cached for CACHE_TTL_SECONDS."""
+    merchant is active. A customer has no login: the merchant login that minted
+    its token answers for it. A positive answer is cached for CACHE_TTL_SECONDS."""
     from refunds_core.dal import accounts
 
-    key = (caller.login, caller.role.value, caller.merchant_id)
+    key = (caller.login, caller.role.value, caller.merchant_id, caller.minted_by)
     now = time.monotonic()
     if _active_until.get(key, 0.0) > now:
         return
-    has_login = caller.role is not Role.CUSTOMER
-    credential, merchant = accounts.get_login_and_merchant(caller.login if has_login else None, caller.merchant_id)
-    login_ok = not has_login or (
+    login, role = (caller.minted_by, Role.MERCHANT) if caller.role is Role.CUSTOMER else (caller.login, caller.role)
+    credential, merchant = accounts.get_login_and_merchant(login, caller.merchant_id)
+    login_ok = (
         credential is not None and not credential.get("disabled")
-        and credential.get("role") == caller.role.value
+        and credential.get("role") == role.value
         and credential.get("merchantId") == caller.merchant_id)
     merchant_ok = caller.merchant_id is None or (merchant is not None and merchant.get("status") == "active")
     usable = login_ok and merchant_ok

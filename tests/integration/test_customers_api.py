@@ -88,6 +88,15 @@ def test_a_disabled_merchants_customer_tokens_stop_working(api, admin):
     assert take(api, refund["id"], "CANCEL", token=token).codes == [15000]
 
 
+def test_customer_tokens_stop_working_when_the_login_that_minted_them_is_disabled(api, admin):
+    merchant, token = _merchant(api, admin)
+    refund = open_refund(api, token=token, order_id=api.paid_order(merchant_id=merchant))
+    customer = mint(api, {"customerId": "cust-1"}, token=token).body["token"]
+    login = jwt.decode(token, options={"verify_signature": False})["sub"]
+    admin.set_login_disabled(login, True)
+    assert api.request("GET", f"/v1/refunds/{refund['id']}", token=customer).codes == [15000]
+
+
 # --------------------------------------------------- what a customer sees
 
 def test_a_customer_follows_and_acts_on_its_own_refunds(api):

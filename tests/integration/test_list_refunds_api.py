@@ -113,7 +113,7 @@ def shared_merchant(runtime, api, dynamodb, table_name) -> Merchant:
 def customer_token(merchant: Merchant, customer_id: str) -> str:
     """A customer token minted in this process (needs the admin fixture's environment)."""
     caller = Caller(login=f"customer:{customer_id}", role=Role.CUSTOMER, merchant_id=merchant.id,
-                    customer_id=customer_id)
+                    customer_id=customer_id, minted_by=merchant.login)
     return auth.issue_token(caller, ttl=300)[0]
 
 
@@ -513,7 +513,7 @@ def test_each_filter_combination_reads_its_index(shared_merchant, queries, role,
 
     merchant = shared_merchant
     caller = {Role.MERCHANT: Caller(merchant.login, Role.MERCHANT, merchant.id),
-              Role.CUSTOMER: Caller("customer:cust-1", Role.CUSTOMER, merchant.id, "cust-1"),
+              Role.CUSTOMER: Caller("customer:cust-1", Role.CUSTOMER, merchant.id, "cust-1", merchant.login),
               Role.SUPPORT: Caller("support", Role.SUPPORT, None)}[role]
     params = {name: merchant.id if value == "MERCHANT" else value for name, value in filters.items()}
     listing.page(caller, {**params, "limit": "7"})

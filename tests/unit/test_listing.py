@@ -15,7 +15,7 @@ from refunds_core.listing_query import ListQuery, parse_query
 from refunds_core.logic import listing
 
 MERCHANT = Caller("demo", Role.MERCHANT, "demo")
-CUSTOMER = Caller("customer:cust-1", Role.CUSTOMER, "demo", "cust-1")
+CUSTOMER = Caller("customer:cust-1", Role.CUSTOMER, "demo", "cust-1", minted_by="demo")
 SUPPORT = Caller("support", Role.SUPPORT, None)
 
 

@@ -65,6 +65,7 @@ def _unsigned(payload):
     bearer(jwt.encode(claims(exp=None), KEY, algorithm="HS256")),                 # never expires
     bearer(jwt.encode(claims(role="admin"), KEY, algorithm="HS256")),             # no such role
     bearer(jwt.encode(claims(mid=None), KEY, algorithm="HS256")),                 # merchant without merchant
+    bearer(jwt.encode(claims(role="customer", cid="c1"), KEY, algorithm="HS256")),  # customer: who minted it?
     bearer(jwt.encode(claims(), KEY, algorithm="HS256")[:-6]),                    # truncated
 ])
 def test_anything_but_a_valid_token_of_ours_is_401(header):
@@ -92,3 +93,9 @@ def test_passwords_are_stored_hashed_and_verified():
     assert not auth.verify_password("demo-secreT", stored)
     assert not auth.verify_password("demo-secret", None)
     assert auth.hash_password("demo-secret") != stored  # salted
+
+
+def test_a_customer_token_names_the_login_that_minted_it():
+    customer = Caller("customer:c1", Role.CUSTOMER, "demo", customer_id="c1", minted_by="demo")
+    token, _ = issue_token(customer, ttl=900)
+    assert caller_from_authorization(bearer(token)) == customer

@@ -43,7 +43,7 @@ def customer_token(caller: Caller, body: dict) -> dict:
     require_active_account(caller)
     request = parse(CustomerTokenRequest, body)
     customer = Caller(login=f"customer:{request.customerId}", role=Role.CUSTOMER, merchant_id=caller.merchant_id,
-                      customer_id=request.customerId)
+                      customer_id=request.customerId, minted_by=caller.login)
     token, expires_in = issue_token(customer, ttl=CUSTOMER_TOKEN_TTL_SECONDS)
     metrics.add_metric(name="CustomerTokenIssued", unit=MetricUnit.Count, value=1)
     logger.info("customer token issued", extra={"customer_id": request.customerId})
