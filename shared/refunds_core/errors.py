@@ -110,6 +110,16 @@ TRANSITION_NOT_ALLOWED = _entry(
     "The refund's status does not allow this action (see the lifecycle table), or "
     "another request changed it first.",
 )
+QUANTITY_EXCEEDS_REMAINING = _entry(
+    15090, HTTPStatus.BAD_REQUEST,
+    "Refund is impossible. The quantity exceeds what remains to refund.",
+    "An item's quantity is more than the units of that line not yet refunded.",
+)
+AMOUNT_EXCEEDS_REMAINING = _entry(
+    15100, HTTPStatus.BAD_REQUEST,
+    "Refund is impossible. The amount exceeds what remains to refund.",
+    "The refund's amount is more than the order total minus everything already refunded.",
+)
 FORBIDDEN = _entry(
     15120, HTTPStatus.FORBIDDEN,
     "Access denied. Your role may not perform this action.",
@@ -121,7 +131,8 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     INTERNAL, UNAUTHORIZED, INVALID_CREDENTIALS, ROUTE_NOT_FOUND,
     GATEWAY_REJECTED, CONFLICT, INVALID_JSON, INVALID_CONTENT_TYPE, UNKNOWN_ACCOUNT,
     INVALID_FIELD, ORDER_NOT_PAID, ORDER_AMOUNT_ZERO, REFUND_ALREADY_OPEN, ORDER_NOT_FOUND,
-    REFUND_NOT_FOUND, TRANSITION_NOT_ALLOWED, FORBIDDEN,
+    REFUND_NOT_FOUND, TRANSITION_NOT_ALLOWED, QUANTITY_EXCEEDS_REMAINING, AMOUNT_EXCEEDS_REMAINING,
+    FORBIDDEN,
 )
 
 

@@ -12,6 +12,7 @@ from refunds_core.dal import orders, refund_queries
 from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.models import IDENTIFIER, OrderRequest
 from refunds_core.money import ZERO, fmt, parse_amount
+from refunds_core.refund_math import line_paid
 from refunds_core.validation import parse
 
 # GET /v1/orders/{id} shows at most this many of the order's refunds, newest
@@ -99,10 +100,6 @@ def _stored_fields(request: OrderRequest) -> dict:
             "currency": currency, "customerId": request.customerId, "lineItems": lines,
             "shipping": shipping, "totals": totals}
 
-
-def line_paid(line: dict) -> Decimal:
-    """What the customer paid for a line before tax (discount is for the whole line)."""
-    return line["unitPrice"] * line["quantity"] - line["discount"]
 
 
 def present(order: dict) -> dict:
