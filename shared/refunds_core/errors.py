@@ -113,12 +113,14 @@ TRANSITION_NOT_ALLOWED = _entry(
 QUANTITY_EXCEEDS_REMAINING = _entry(
     15090, HTTPStatus.BAD_REQUEST,
     "Refund is impossible. The quantity exceeds what remains to refund.",
-    "An item's quantity is more than the units of that line not yet refunded.",
+    "Item refunds (not yet accepted by the create route; coming with item-level "
+    "refunds): an item's quantity is more than the units of that line not yet refunded.",
 )
 AMOUNT_EXCEEDS_REMAINING = _entry(
     15100, HTTPStatus.BAD_REQUEST,
     "Refund is impossible. The amount exceeds what remains to refund.",
-    "The refund's amount is more than the order total minus everything already refunded.",
+    "Amount and item refunds (not yet accepted by the create route): the refund's "
+    "amount is more than the order total minus everything already refunded.",
 )
 FORBIDDEN = _entry(
     15120, HTTPStatus.FORBIDDEN,
