@@ -90,6 +90,3 @@ class Router:
                     return Match(route, parameters)
             return MethodNotAllowed(compiled.template_path, tuple(sorted(r.method for r in candidates)))
         return NoSuchPath()
-
-    def is_known_path(self, path: str) -> bool:
-        return not isinstance(self.resolve("OPTIONS", path), NoSuchPath)
