@@ -40,6 +40,7 @@ PASSWORDS = {"demo": "demo-secret", "demo2": "demo2-secret", "orders-service": "
 # (tests/integration/test_sample_events.py runs them; the IAM test reuses them).
 SAMPLE_EVENTS = {"issue_token.json": ("IssueTokenFunction", 200), "put_order.json": ("PutOrderFunction", 200),
             "get_order.json": ("GetOrderFunction", 200), "create_refund.json": ("CreateRefundFunction", 200),
+            "preview_refund.json": ("PreviewRefundFunction", 200),
             "list_refunds.json": ("ListRefundsFunction", 200),
             # {{refund:demo}}: a fresh demo refund in REQUESTED (refundOnly false) for each event,
             # so each event's answer does not depend on what ran before it.

@@ -52,6 +52,11 @@ class TokenRequest(Strict):
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 
+class RefundItem(Strict):
+    itemId: Identifier
+    quantity: int = Field(ge=1, le=1_000_000)
+
+
 class CreateRefundRequest(Strict):
     email: Email
     # Optional, but not nullable: the contract makes null a 15010 unless a field
@@ -59,6 +64,19 @@ class CreateRefundRequest(Strict):
     description: Annotated[str, StringConstraints(max_length=500)] = None  # type: ignore[assignment]
     # False: the goods come back, and shipment info (SHIP_INIT) is expected.
     refundOnly: bool = True
+    # What is refunded (refund_math.py): items, or an amount, or neither (a
+    # full refund). Unknown and duplicate itemIds, items with an amount, and an
+    # amount finer than the currency are checked against the order in logic.
+    items: Annotated[list[RefundItem], Field(max_length=250)] = None  # type: ignore[assignment]
+    amount: MoneyText = None  # type: ignore[assignment]
+    refundShipping: bool = False
+    batchId: Identifier = None  # type: ignore[assignment]
+
+
+class RefundQuery(Strict):
+    """GET /v1/refunds/{id}'s query string."""
+
+    expand: Literal["order"] = None  # type: ignore[assignment]
 
 
 class CustomerTokenRequest(Strict):

@@ -9,8 +9,8 @@ The order is as stored (``logic/orders.py``): ``currency``, ``lineItems`` (``ite
      "amountOnly": Decimal}
 
 A line's or the shipping's ``amount`` is before tax; a refund's ``amount`` is all it returns,
-tax included. Public API: ``nothing_refunded``, ``remaining``, ``compute_refund``, ``apply``,
-``refunded_total``.
+tax included. Public API: ``nothing_refunded``, ``remaining``, ``compute_refund``,
+``check_still_fits``, ``apply``, ``refunded_total``.
 
 Amount-only refunds and a later full refund
 -------------------------------------------
@@ -76,6 +76,25 @@ def compute_refund(order: dict, consumed: dict | None = None, *, items: list | N
     if items:
         return _items_refund(order, consumed, items, refund_shipping)
     return _full_refund(order, consumed)
+
+
+def check_still_fits(order: dict, consumed: dict | None, breakdown: dict) -> None:
+    """At ISSUE: the parts a refund computed when it was requested, against what is left
+    now (15090 for units, 15100 for money). Only a changed order or a broken invariant can
+    fail it (one request is open at a time), but it is what stops any refund twice."""
+    left = remaining(order, consumed)
+    lines = {line["itemId"]: line for line in left["lines"]}
+    for item in breakdown["items"]:
+        line = lines.get(item["itemId"])
+        if line is None or int(item["quantity"]) > line["quantity"]:
+            raise ApiError(errors.QUANTITY_EXCEEDS_REMAINING)
+        if item["amount"] > line["amount"] or item["tax"] > line["tax"]:
+            raise ApiError(errors.AMOUNT_EXCEEDS_REMAINING)
+    shipping = breakdown["shipping"]
+    if shipping["amount"] > left["shipping"]["amount"] or shipping["tax"] > left["shipping"]["tax"]:
+        raise ApiError(errors.AMOUNT_EXCEEDS_REMAINING)
+    if breakdown["amount"] > left["total"]:
+        raise ApiError(errors.AMOUNT_EXCEEDS_REMAINING)
 
 
 def apply(consumed: dict | None, breakdown: dict) -> dict:

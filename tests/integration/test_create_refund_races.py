@@ -34,8 +34,10 @@ def layer(runtime, monkeypatch):
 
 
 def _stored_order(order_id, **extra):
-    order = {"id": order_id, "merchantId": "demo", "status": "paid", "currency": "USD", "version": 1,
-             "totals": {"total": Decimal("59.50")}, **extra}
+    order = {"id": order_id, "merchantId": "demo", "number": order_id, "status": "paid", "currency": "USD",
+             "version": 1, "lineItems": [{"itemId": "sku-1", "name": "Widget", "quantity": 1,
+                                          "unitPrice": Decimal("59.50"), "discount": Decimal(0), "tax": Decimal(0)}],
+             "shipping": {"price": Decimal(0), "tax": Decimal(0)}, "totals": {"total": Decimal("59.50")}, **extra}
     return {**keys.order(order_id), **to_item(order)}
 
 

@@ -13,13 +13,16 @@ from refunds_core.dal import keys
 from refunds_core.dal.codec import from_item, values
 from refunds_core.dal.transactions import Explain, Guarded, transact_write
 from refunds_core.errors import ApiError
+from refunds_core.refund_math import nothing_refunded
 from refunds_core.settings import settings
 
-# The order's status once a refund of it is ISSUED (ours: PUT /v1/orders cannot
-# set it, and cannot change an order that has it).
+# The order's status once ISSUED refunds returned all of it (ours: PUT
+# /v1/orders cannot set it, and cannot change an order that has it).
 REFUNDED = "refunded"
 # Written by PUT /v1/orders; everything else on the item is ours.
 ORDER_FIELDS = ("merchantId", "number", "status", "currency", "customerId", "lineItems", "shipping", "totals")
+# What ISSUED refunds were computed from: fixed once one was (``refunded`` exists).
+MONEY_FIELDS = ("currency", "lineItems", "shipping")
 
 
 def get(order_id: str) -> dict | None:
@@ -32,8 +35,10 @@ def upsert(order_id: str, fields: dict, *, now: str, idempotency_token: str) -> 
     """Create or replace the order's own fields, keeping our state (lock,
     version, createdAt). Refused when the merchant does not exist (15010
     merchantId), or the id already belongs to another merchant or the order
-    was refunded by us (409). An order with an open request can be updated:
-    it is the order system's data (the request's rules are checked on it)."""
+    was refunded by us, or a refund of it was ISSUED and the request changes
+    its currency, lines or shipping (409). Otherwise an order with refunds can
+    be updated: it is the order system's data (ISSUE checks the refund against
+    the order as it is then)."""
     names = {f"#{name}": name for name in ORDER_FIELDS if fields.get(name) is not None}
     assignments = ", ".join(f"#{name} = :{name}" for name in ORDER_FIELDS if fields.get(name) is not None)
     removals = [f"#{name}" for name in ORDER_FIELDS if fields.get(name) is None]
@@ -50,8 +55,11 @@ def upsert(order_id: str, fields: dict, *, now: str, idempotency_token: str) -> 
         # another's refunds.
         "ConditionExpression": ("attribute_not_exists(PK) OR (#merchantId = :merchantId AND #status <> :refunded "
                                 "AND (attribute_not_exists(hasRefunds) OR "
-                                + ("#customerId = :customerId))" if fields.get("customerId") is not None
-                                   else "attribute_not_exists(#customerId)))")),
+                                + ("#customerId = :customerId)" if fields.get("customerId") is not None
+                                   else "attribute_not_exists(#customerId))")
+                                # Equality of lists and maps: the very lines the refunds were computed from.
+                                + " AND (attribute_not_exists(refunded) OR ("
+                                + " AND ".join(f"#{name} = :{name}" for name in MONEY_FIELDS) + ")))"),
         "ExpressionAttributeNames": {**names, "#type": "type", "#id": "id", "#merchantId": "merchantId",
                                      "#status": "status"},
         "ExpressionAttributeValues": values(
@@ -69,19 +77,30 @@ def upsert(order_id: str, fields: dict, *, now: str, idempotency_token: str) -> 
 
 
 def _upsert_refused(old: dict | None, fields: dict) -> ApiError:
-    if old and old.get("merchantId") == fields["merchantId"] and old.get("status") != REFUNDED:
-        return ApiError(errors.CONFLICT, message="The order's customer cannot change once it has refund requests.")
-    return ApiError(errors.CONFLICT)
+    if not old or old.get("merchantId") != fields["merchantId"] or old.get("status") == REFUNDED:
+        return ApiError(errors.CONFLICT)
+    if old.get("refunded") and any(old.get(name) != fields.get(name) for name in MONEY_FIELDS):
+        return ApiError(errors.CONFLICT, message=(
+            "The order's currency, line items and shipping cannot change once a refund of it was issued."))
+    return ApiError(errors.CONFLICT, message="The order's customer cannot change once it has refund requests.")
+
+
+def consumed(order: dict) -> dict:
+    """What the order's ISSUED refunds took (refund_math's "consumed" state)."""
+    return order.get("refunded") or nothing_refunded()
 
 
 def take_refund_lock(order: dict, refund_id: str, explain: Explain) -> Guarded:
     """The transaction item that opens a request on the order: it takes the
-    order's open-request lock, conditioned on every rule a new request depends
-    on and on the order being the version that was read."""
+    order's open-request lock and counts the request (its ``number``),
+    conditioned on every rule a new request depends on and on the order being
+    the version that was read (so the refund's amounts, computed from that
+    version's counters, are still right)."""
     return Guarded({"Update": {
         "TableName": settings().TABLE_NAME, "Key": keys.order(order["id"]),
         # hasRefunds: from now on the order's customer is fixed (see upsert).
-        "UpdateExpression": "SET openRefundId = :refundId, hasRefunds = :yes, version = version + :one",
+        "UpdateExpression": ("SET openRefundId = :refundId, hasRefunds = :yes, version = version + :one, "
+                             "refundCount = if_not_exists(refundCount, :zero) + :one"),
         "ConditionExpression": ("merchantId = :merchantId AND #status = :paid AND totals.#total > :zero "
                                 "AND attribute_not_exists(openRefundId) AND version = :version"),
         "ExpressionAttributeNames": {"#status": "status", "#total": "total"},
@@ -91,22 +110,35 @@ def take_refund_lock(order: dict, refund_id: str, explain: Explain) -> Guarded:
     }}, explain)
 
 
-def release_refund_lock(order_id: str, refund_id: str, *, refunded: bool, now: str, explain: Explain) -> Guarded:
-    """The transaction item that releases the order's open-request lock when
-    its refund reaches a final status, conditioned on the lock being that
-    refund's. ``refunded`` (the refund was ISSUED; in this issue a refund is
-    the order's whole total) also marks the order refunded, so no further
-    request can be opened on it (15030) and the order system cannot change it
-    (409)."""
-    expression = "REMOVE openRefundId SET version = version + :one"
+def record_issue(order: dict, refund_id: str, refunded: dict, *, fully_refunded: bool, now: str,
+                 explain: Explain) -> Guarded:
+    """The order's side of ISSUE: the new counters (``refunded``, computed from
+    the order as read), the lock released, and the status ``refunded`` when
+    nothing is left; conditioned on the lock being this refund's and on the
+    order being the version that was read, so no unit or cent is counted
+    against counters that changed meanwhile."""
+    expression = "SET refunded = :refunded, updatedAt = :now, version = version + :one"
     names, extra = {}, {}
-    if refunded:
-        expression += ", #status = :refunded, updatedAt = :now"
-        names, extra = {"#status": "status"}, {"refunded": REFUNDED, "now": now}
+    if fully_refunded:
+        expression += ", #status = :fully"
+        names, extra = {"#status": "status"}, {"fully": REFUNDED}
+    return Guarded({"Update": {
+        "TableName": settings().TABLE_NAME, "Key": keys.order(order["id"]),
+        "UpdateExpression": expression + " REMOVE openRefundId",
+        "ConditionExpression": "openRefundId = :refundId AND version = :version",
+        **({"ExpressionAttributeNames": names} if names else {}),
+        "ExpressionAttributeValues": values(refundId=refund_id, refunded=refunded, now=now, one=1,
+                                            version=order["version"], **extra),
+    }}, explain)
+
+
+def release_refund_lock(order_id: str, refund_id: str, explain: Explain) -> Guarded:
+    """The transaction item that releases the order's open-request lock when
+    its refund ends without money moving (DENIED, CANCELLED, FAILED),
+    conditioned on the lock being that refund's."""
     return Guarded({"Update": {
         "TableName": settings().TABLE_NAME, "Key": keys.order(order_id),
-        "UpdateExpression": expression,
+        "UpdateExpression": "REMOVE openRefundId SET version = version + :one",
         "ConditionExpression": "openRefundId = :refundId",
-        **({"ExpressionAttributeNames": names} if names else {}),
-        "ExpressionAttributeValues": values(refundId=refund_id, one=1, **extra),
+        "ExpressionAttributeValues": values(refundId=refund_id, one=1),
     }}, explain)

@@ -12,16 +12,18 @@ import uuid
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from refunds_core import errors, statuses
+from refunds_core import errors, refund_math, statuses
 from refunds_core.auth import Caller, require_active_account
 from refunds_core.clock import now_iso
 from refunds_core.dal import orders, refunds
-from refunds_core.dal.transactions import AlreadyApplied, Contention, transact_write, update_item
+from refunds_core.dal.transactions import AlreadyApplied, Contention, Guarded, transact_write, update_item
 from refunds_core.errors import ApiError, FieldErrors, RetryableError
 from refunds_core.logic import transitions
+from refunds_core.logic.orders import present as present_order
 from refunds_core.logic.orders import sees
 from refunds_core.logic.refunds import history_entry, present
 from refunds_core.logic.transitions import TRANSITIONS, Transition
+from refunds_core.models import RefundQuery
 from refunds_core.observability import logger, metrics
 from refunds_core.validation import parse
 
@@ -33,9 +35,15 @@ _REFUND_ID = re.compile(r"rf_[0-9A-HJKMNP-TV-Z]{26}")
 _ATTEMPTS = 5
 
 
-def get(caller: Caller, refund_id: str) -> dict:
+def get(caller: Caller, refund_id: str, params: dict[str, str]) -> dict:
+    """The refund; with ``?expand=order``, its order beside it (seed 004). A
+    caller who sees a refund sees its order: they share merchant and customer."""
     require_active_account(caller)
-    return present(visible_refund(caller, refund_id))
+    query = parse(RefundQuery, params)
+    refund = visible_refund(caller, refund_id)
+    if query.expand == "order":
+        return {**present(refund), "order": present_order(orders.get(refund["orderId"]))}
+    return present(refund)
 
 
 def act(caller: Caller, refund_id: str, body: dict) -> dict:
@@ -114,20 +122,37 @@ def _moved(refund: dict, transition: Transition, fields: dict, caller: Caller) -
 
 def _write(refund: dict, changes: dict, entry: dict, transition: Transition) -> None:
     """One conditional write on the refund's status and version. Reaching a
-    final status also releases the order's lock (and ISSUED marks the order
-    refunded) in the same transaction."""
+    final status also changes its order in the same transaction: ISSUED
+    counts the refund on the order's counters; the others release its lock."""
     status = changes["status"]
     move = refunds.move(refund, changes, entry, lambda stored: _refund_refused(stored, transition, entry["id"]),
                         history_limit=None if status in statuses.FINAL else transitions.HISTORY_LIMIT)
     if status not in statuses.FINAL:
         update_item(move)
         return
-    release = orders.release_refund_lock(
-        refund["orderId"], refund["id"], refunded=status == statuses.ISSUED, now=changes["updatedAt"],
-        explain=lambda stored: _lock_not_held(stored, refund["id"]))
+    if status == statuses.ISSUED:
+        order_change = _count_issue(refund, changes["updatedAt"])
+    else:
+        order_change = orders.release_refund_lock(refund["orderId"], refund["id"],
+                                                  explain=lambda stored: _lock_not_held(stored, refund["id"]))
     # The entry id is a fresh uuid: a botocore retry of this very call is
     # answered by DynamoDB as the first success; another request never shares it.
-    transact_write([move, release], idempotency_token=entry["id"])
+    transact_write([move, order_change], idempotency_token=entry["id"])
+
+
+def _count_issue(refund: dict, now: str) -> Guarded:
+    """The order's side of ISSUE, from the order read now: the refund's parts
+    checked against what is left (15090, 15100), then added to the counters;
+    the write is conditioned on this version of the order."""
+    order = orders.get(refund["orderId"])
+    if order is None:
+        raise _lock_not_held(None, refund["id"])
+    consumed = orders.consumed(order)
+    refund_math.check_still_fits(order, consumed, refund)
+    refunded = refund_math.apply(consumed, refund)
+    left = refund_math.remaining(order, refunded)["total"]
+    return orders.record_issue(order, refund["id"], refunded, fully_refunded=left <= 0, now=now,
+                               explain=lambda stored: _lock_not_held(stored, refund["id"]))
 
 
 def _refund_refused(stored: dict | None, transition: Transition, entry_id: str) -> Exception | None:
@@ -141,9 +166,12 @@ def _refund_refused(stored: dict | None, transition: Transition, entry_id: str) 
     return transitions.refusal(transition, stored) or ApiError(errors.CONFLICT)
 
 
-def _lock_not_held(order: dict | None, refund_id: str) -> Exception:
+def _lock_not_held(order: dict | None, refund_id: str) -> Exception | None:
     """The order does not hold this open refund's lock: an invariant is broken
     (every open refund holds its order's lock). Nothing a retry or the client
-    can fix: a 500 whose log names both ids."""
+    can fix: a 500 whose log names both ids. When it does hold it, the order
+    only changed since it was read (ISSUE's version): None, read again."""
+    if order is not None and order.get("openRefundId") == refund_id:
+        return None
     return RuntimeError(f"order {order and order.get('id')} holds lock {order and order.get('openRefundId')}, "
                         f"not that of its open refund {refund_id}")

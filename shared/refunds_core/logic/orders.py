@@ -12,7 +12,7 @@ from refunds_core.dal import orders, refund_queries
 from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.models import IDENTIFIER, OrderRequest
 from refunds_core.money import ZERO, fmt, parse_amount
-from refunds_core.refund_math import line_paid
+from refunds_core.refund_math import line_paid, refunded_total, remaining
 from refunds_core.validation import parse
 
 # GET /v1/orders/{id} shows at most this many of the order's refunds, newest
@@ -102,18 +102,31 @@ def _stored_fields(request: OrderRequest) -> dict:
 
 
 
+def _refund_status(order: dict) -> str:
+    if order["status"] == orders.REFUNDED:
+        return "refunded"
+    return "partially_refunded" if order.get("refunded") else "none"
+
+
 def present(order: dict) -> dict:
     currency = order["currency"]
+    taken = orders.consumed(order)
+    left = remaining(order, taken)
     return {
         "id": order["id"], "merchantId": order["merchantId"], "number": order["number"],
         "status": order["status"], "currency": currency, "customerId": order.get("customerId"),
         "lineItems": [
             {"itemId": line["itemId"], "name": line["name"], "quantity": int(line["quantity"]),
              "unitPrice": fmt(line["unitPrice"], currency), "discount": fmt(line["discount"], currency),
-             "tax": fmt(line["tax"], currency), "amount": fmt(line_paid(line), currency)}
+             "tax": fmt(line["tax"], currency), "amount": fmt(line_paid(line), currency),
+             "refundedQuantity": int(taken["lines"].get(line["itemId"], {}).get("quantity", 0))}
             for line in order["lineItems"]
         ],
         "shipping": {k: fmt(order["shipping"][k], currency) for k in ("price", "tax")},
         "totals": {k: fmt(order["totals"][k], currency) for k in ("items", "shipping", "tax", "total")},
+        # What ISSUED refunds returned; requests still open count for nothing yet.
+        "refundedAmount": fmt(refunded_total(taken), currency),
+        "refundableAmount": fmt(max(left["total"], ZERO), currency),
+        "refundStatus": _refund_status(order),
         "createdAt": order["createdAt"], "updatedAt": order["updatedAt"],
     }

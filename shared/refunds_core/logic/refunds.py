@@ -1,5 +1,6 @@
-"""Refund requests: the primary contract's POST /v1/order/{orderId}/refund, and
-the refund entity as every route shows it (seed 002's fields)."""
+"""Refund requests: the primary contract's POST /v1/order/{orderId}/refund, its
+preview, and the refund entity as every route shows it (seed 002's fields, with
+seed 003's items and seed 004's number)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,15 @@ import time
 from aws_lambda_powertools.metrics import MetricUnit
 from ulid import ULID
 
-from refunds_core import errors, statuses
+from refunds_core import errors, refund_math, statuses
 from refunds_core.auth import Caller, require_active_account
 from refunds_core.clock import now_iso
 from refunds_core.dal import orders, refunds
 from refunds_core.dal.transactions import AlreadyApplied, Contention, transact_write
-from refunds_core.errors import ApiError, RetryableError
+from refunds_core.errors import ApiError, FieldErrors, RetryableError
 from refunds_core.logic.orders import visible_order
 from refunds_core.models import CreateRefundRequest
-from refunds_core.money import ZERO, fmt
+from refunds_core.money import ZERO, fmt, parse_amount
 from refunds_core.observability import metrics
 from refunds_core.validation import parse
 
@@ -26,17 +27,18 @@ from refunds_core.validation import parse
 _ATTEMPTS = 5
 
 
-def refusal(order: dict | None, merchant_id: str | None) -> ApiError | None:
+def refusal(order: dict | None, merchant_id: str | None, *, open_request_blocks: bool = True) -> ApiError | None:
     """Why this merchant may not open a request on this order, in the
     contract's order of checks; None when it may. Used on the order as read,
-    and on the order as DynamoDB saw it when the transaction was cancelled."""
+    and on the order as DynamoDB saw it when the transaction was cancelled.
+    A preview is not a request: an open one does not block it."""
     if order is None or order.get("merchantId") != merchant_id:
         return ApiError(errors.ORDER_NOT_FOUND)
     if order.get("status") != "paid":
         return ApiError(errors.ORDER_NOT_PAID)
     if order["totals"]["total"] <= ZERO:
         return ApiError(errors.ORDER_AMOUNT_ZERO)
-    if order.get("openRefundId"):
+    if open_request_blocks and order.get("openRefundId"):
         return ApiError(errors.REFUND_ALREADY_OPEN)
     return None
 
@@ -45,11 +47,14 @@ def create(caller: Caller, order_id: str, body: dict) -> dict:
     require_active_account(caller)
     order = _refundable_order(caller, order_id)
     request = parse(CreateRefundRequest, body)
-    refund = _new_refund(caller, order, request)
+    refund_id = f"rf_{ULID()}"  # one id for every attempt: a committed attempt is recognised by it
     for attempt in range(_ATTEMPTS):
+        # The amounts come from the order's counters as read; the lock is
+        # conditioned on that very version of the order.
+        refund = _new_refund(caller, order, request, refund_id)
         try:
             transact_write([
-                orders.take_refund_lock(order, refund["id"], lambda old: _lock_refused(old, caller, refund["id"])),
+                orders.take_refund_lock(order, refund["id"], lambda old: _lock_refused(old, caller, refund_id)),
                 refunds.put_new(refund),
             # One token per attempt: botocore's retry of this call is idempotent,
             # and a new attempt (other order version) is not a "mismatch".
@@ -80,13 +85,42 @@ def _refundable_order(caller: Caller, order_id: str) -> dict:
     return order
 
 
-def _new_refund(caller: Caller, order: dict, request: CreateRefundRequest) -> dict:
+def preview(caller: Caller, order_id: str, body: dict) -> dict:
+    """What create would compute for this body, and what the order has left
+    before and after it. Writes nothing; the same checks but an open request."""
+    require_active_account(caller)
+    order = visible_order(caller, order_id)
+    if (error := refusal(order, caller.merchant_id, open_request_blocks=False)) is not None:
+        raise error
+    consumed = orders.consumed(order)
+    breakdown = _breakdown(order, consumed, parse(CreateRefundRequest, body))
+    return {**present_parts(breakdown), "remaining": present_remaining(refund_math.remaining(order, consumed)),
+            "remainingAfter": present_remaining(refund_math.remaining(order, refund_math.apply(consumed, breakdown)))}
+
+
+def _breakdown(order: dict, consumed: dict, request: CreateRefundRequest) -> dict:
+    """The refund's parts, computed from the order (never from client prices): 15010, 15090, 15100."""
+    amount = None
+    if request.amount is not None:
+        try:
+            amount = parse_amount(request.amount, order["currency"])
+        except ValueError:
+            raise FieldErrors(["amount"]) from None
+    items = [item.model_dump() for item in request.items] if request.items is not None else None
+    return refund_math.compute_refund(order, consumed, items=items, amount=amount,
+                                      refund_shipping=request.refundShipping)
+
+
+def _new_refund(caller: Caller, order: dict, request: CreateRefundRequest, refund_id: str) -> dict:
     now = now_iso()
+    parts = _breakdown(order, orders.consumed(order), request)
     return {
-        "id": f"rf_{ULID()}", "orderId": order["id"], "merchantId": order["merchantId"],
+        "id": refund_id, "orderId": order["id"], "merchantId": order["merchantId"],
+        # n counts the order's requests from 1; the lock's write is conditioned on this count.
+        "number": f"{order['number']}-R{int(order.get('refundCount', 0)) + 1}",
         "customerId": order.get("customerId"), "status": statuses.REQUESTED,
         "description": request.description, "email": request.email, "refundOnly": request.refundOnly,
-        "amount": order["totals"]["total"], "currency": order["currency"],
+        "batchId": request.batchId, **parts,
         "requester": caller.login, "createdAt": now, "updatedAt": now, "version": 1,
         "history": [history_entry(statuses.REQUESTED, "CREATE", caller, now, None)],
     }
@@ -105,15 +139,39 @@ def history_entry(status: str, action: str, caller: Caller, at: str, reason: str
 def present(refund: dict) -> dict:
     """The refund as the API shows it (seed 002's entity, plus our fields)."""
     return {
-        "id": refund["id"], "orderId": refund["orderId"], "merchantId": refund["merchantId"],
-        "customerId": refund.get("customerId"), "status": refund["status"],
+        "id": refund["id"], "number": refund.get("number"), "orderId": refund["orderId"],
+        "merchantId": refund["merchantId"], "customerId": refund.get("customerId"), "status": refund["status"],
         "valid": statuses.is_valid(refund["status"]), "refundOnly": refund.get("refundOnly", True),
-        "description": refund.get("description"), "email": refund["email"],
-        "amount": fmt(refund["amount"], refund["currency"]), "currency": refund["currency"],
-        "requester": refund["requester"], "responseReason": refund.get("responseReason"),
+        "description": refund.get("description"), "email": refund["email"], "batchId": refund.get("batchId"),
+        **present_parts(refund), "requester": refund["requester"], "responseReason": refund.get("responseReason"),
         "trackingId": refund.get("trackingId"), "carrierName": refund.get("carrierName"),
         "confirmedAt": refund.get("confirmedAt"), "issuedAt": refund.get("issuedAt"),
         "createdAt": refund["createdAt"], "updatedAt": refund["updatedAt"],
         "history": [{k: entry.get(k) for k in ("status", "action", "actor", "role", "at", "reason")}
                     for entry in refund.get("history", [])],
+    }
+
+
+def present_parts(parts: dict) -> dict:
+    """A refund's money: what kind of refund, its items, shipping, tax and amount."""
+    currency = parts["currency"]
+    shipping = parts.get("shipping") or {"amount": ZERO, "tax": ZERO}
+    return {
+        "kind": parts.get("kind", "full"),
+        "items": [{"itemId": item["itemId"], "quantity": int(item["quantity"]), "amount": fmt(item["amount"], currency),
+                   "tax": fmt(item["tax"], currency)} for item in parts.get("items", [])],
+        "shipping": {"amount": fmt(shipping["amount"], currency), "tax": fmt(shipping["tax"], currency)},
+        "tax": fmt(parts.get("tax", ZERO), currency), "amount": fmt(parts["amount"], currency), "currency": currency,
+    }
+
+
+def present_remaining(left: dict) -> dict:
+    """What an order has left to refund, per line, for shipping and in total."""
+    currency = left["currency"]
+    return {
+        "lines": [{"itemId": line["itemId"], "quantity": line["quantity"], "amount": fmt(line["amount"], currency),
+                   "tax": fmt(line["tax"], currency)} for line in left["lines"]],
+        "shipping": {"amount": fmt(left["shipping"]["amount"], currency),
+                     "tax": fmt(left["shipping"]["tax"], currency)},
+        "total": fmt(left["total"], currency),
     }

@@ -159,7 +159,8 @@ def markdown_table() -> str:
         if not final:
             write = "UpdateItem"
         elif transition.outcomes() <= statuses.FINAL:
-            write = "TransactWriteItems (refund + order lock" + (", order refunded" if ISSUED in final else "") + ")"
+            counters = ", order's refund counters" if ISSUED in final else ""
+            write = f"TransactWriteItems (refund + order lock{counters})"
         else:
             write = "UpdateItem, or TransactWriteItems when the target is final"
         only_if = transition.only_if.text if transition.only_if else "-"
