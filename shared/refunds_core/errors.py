@@ -56,7 +56,8 @@ CONFLICT = _entry(
     109, HTTPStatus.CONFLICT,
     "The resource was changed by another request or belongs to another account.",
     "Another request changed the refund first (retry with its new state), or PUT "
-    "/v1/orders: the id is another merchant's order, or the order is refunded.",
+    "/v1/orders: the id is another merchant's order, the order is refunded, or a "
+    "refund of it was issued and the body changes its currency, lines or shipping.",
 )
 INVALID_JSON = _entry(
     110, HTTPStatus.BAD_REQUEST,
@@ -82,7 +83,7 @@ INVALID_FIELD = _entry(
 ORDER_NOT_PAID = _entry(
     15030, HTTPStatus.BAD_REQUEST,
     'Order refund is impossible. Order status is not equal to "paid".',
-    "A refund request needs a paid order.",
+    "A refund request needs a paid order; a fully refunded order is `refunded`.",
 )
 ORDER_AMOUNT_ZERO = _entry(
     15040, HTTPStatus.BAD_REQUEST,
@@ -113,14 +114,14 @@ TRANSITION_NOT_ALLOWED = _entry(
 QUANTITY_EXCEEDS_REMAINING = _entry(
     15090, HTTPStatus.BAD_REQUEST,
     "Refund is impossible. The quantity exceeds what remains to refund.",
-    "Item refunds (not yet accepted by the create route; coming with item-level "
-    "refunds): an item's quantity is more than the units of that line not yet refunded.",
+    "An item's quantity is more than the units of its line not yet refunded by ISSUED "
+    "refunds (at create and preview, and checked again at ISSUE).",
 )
 AMOUNT_EXCEEDS_REMAINING = _entry(
     15100, HTTPStatus.BAD_REQUEST,
     "Refund is impossible. The amount exceeds what remains to refund.",
-    "Amount and item refunds (not yet accepted by the create route): the refund's "
-    "amount is more than the order total minus everything already refunded.",
+    "The refund's amount is more than the order total minus everything already ISSUED "
+    "(at create and preview, and checked again at ISSUE).",
 )
 FORBIDDEN = _entry(
     15120, HTTPStatus.FORBIDDEN,
