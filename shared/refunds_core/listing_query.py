@@ -58,6 +58,7 @@ class ListQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     orderId: Identifier = None  # type: ignore[assignment]
+    batchId: Identifier = None  # type: ignore[assignment]  # the batchId a refund was created with
     status: Status = None  # type: ignore[assignment]
     valid: Flag = None  # type: ignore[assignment]
     limit: Limit = DEFAULT_LIMIT

@@ -15,6 +15,8 @@ import pytest
 
 from localrun import template as cfn
 from refunds_core import auth, aws
+from refunds_core.auth import Caller, Role
+from refunds_core.dal import refund_queries
 from refunds_core.settings import settings
 from tests.conftest import ROOT, SAMPLE_EVENTS, LambdaContext, load_handler
 
@@ -61,6 +63,32 @@ def _statements(function: str) -> list[dict]:
     return [s for p in policies if isinstance(p, dict) for s in p.get("Statement", [])]
 
 
+def _run(function: str, event: dict) -> tuple[dict, list[tuple[str, dict]]]:
+    """The function's handler run here on ``event`` as a cold environment
+    would (the template's environment already set): its answer and every
+    DynamoDB call it made."""
+    settings.cache_clear()
+    aws.dynamodb.cache_clear()
+    auth._active_until.clear()  # a cold environment: the caller's account is read
+    calls: list[tuple[str, dict]] = []
+    aws.dynamodb().meta.events.register(
+        "provide-client-params.dynamodb.*", lambda params, model, **_: calls.append((model.name, dict(params))))
+    try:
+        response = load_handler(function)(event, LambdaContext())
+    finally:
+        aws.dynamodb.cache_clear()
+        settings.cache_clear()
+    return response, calls
+
+
+def _assert_allowed(function: str, calls: list[tuple[str, dict]]) -> None:
+    needed = [pair for operation, params in calls for pair in _authorised_calls(operation, params)]
+    assert needed, "the function made no DynamoDB call at all"
+    statements = _statements(function)
+    denied = [pair for pair in needed if not any(_allows(s, *pair) for s in statements)]
+    assert not denied, f"{function} would be denied {denied}"
+
+
 @pytest.mark.parametrize(("event_file", "function"), [(name, fn) for name, (fn, _) in sorted(SAMPLE_EVENTS.items())])
 def test_every_dynamodb_call_is_allowed_by_the_function_policy(runtime, api, monkeypatch, event_file, function):
     from localrun.__main__ import prepare_event
@@ -73,21 +101,50 @@ def test_every_dynamodb_call_is_allowed_by_the_function_policy(runtime, api, mon
         order_id = api.paid_order()
         event["path"], event["pathParameters"] = f"/v1/order/{order_id}/refund", {"orderId": order_id}
 
-    settings.cache_clear()
-    aws.dynamodb.cache_clear()
-    auth._active_until.clear()  # a cold environment: the caller's account is read
-    calls: list[tuple[str, dict]] = []
-    aws.dynamodb().meta.events.register(
-        "provide-client-params.dynamodb.*", lambda params, model, **_: calls.append((model.name, dict(params))))
-    try:
-        response = load_handler(function)(event, LambdaContext())
-    finally:
-        aws.dynamodb.cache_clear()
-        settings.cache_clear()
+    response, calls = _run(function, event)
     assert response["statusCode"] == SAMPLE_EVENTS[event_file][1], response["body"]
+    _assert_allowed(function, calls)
 
-    needed = [pair for operation, params in calls for pair in _authorised_calls(operation, params)]
-    assert needed, "the function made no DynamoDB call at all"
-    statements = _statements(function)
-    denied = [pair for pair in needed if not any(_allows(s, *pair) for s in statements)]
-    assert not denied, f"{function} would be denied {denied}"
+
+# GET /v1/refunds reads the index its filters call for (logic/listing.py): one
+# request per index, by a caller who gets that index, so each index ARN of
+# ListRefundsFunction's policy is checked against a real Query.
+LIST_QUERIES = {
+    "ByMerchant": ("demo", {}),
+    "ByMerchantStatus": ("demo", {"status": "REQUESTED"}),
+    "ByOrder": ("demo", {"orderId": "1001"}),
+    "ByMerchantValidity": ("demo", {"valid": "false"}),
+    "ByCustomer": ("customer", {"status": "REQUESTED"}),
+    "ByStatus": ("support", {"status": "REQUESTED"}),
+    "ByMerchantBatch": ("demo", {"batchId": "batch-iam"}),
+}
+
+
+def test_the_list_queries_cover_every_index():
+    assert set(LIST_QUERIES) == set(refund_queries.INDEXES)
+
+
+@pytest.mark.parametrize("index", sorted(LIST_QUERIES))
+def test_every_index_the_list_function_reads_is_allowed_by_its_policy(runtime, monkeypatch, index):
+    from localrun.__main__ import prepare_event
+
+    function = "ListRefundsFunction"
+    for key, value in runtime.function_env(function).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.syspath_prepend(str(ROOT / "shared"))
+    login, params = LIST_QUERIES[index]
+    event = prepare_event(runtime, json.loads((ROOT / "events" / "list_refunds.json").read_text()))
+    if login == "customer":  # demo's customer cust-1, as POST /v1/auth/customer-token would mint
+        settings.cache_clear()
+        token = auth.issue_token(Caller("customer:cust-1", Role.CUSTOMER, "demo", "cust-1", minted_by="demo"),
+                                 ttl=300)[0]
+    else:
+        token = runtime.token(login)
+    event["headers"]["Authorization"] = event["multiValueHeaders"]["Authorization"][0] = f"Bearer {token}"
+    event["queryStringParameters"] = params or None
+    event["multiValueQueryStringParameters"] = {name: [value] for name, value in params.items()} or None
+
+    response, calls = _run(function, event)
+    assert response["statusCode"] == 200, response["body"]
+    assert [params["IndexName"] for operation, params in calls if operation == "Query"] == [index]
+    _assert_allowed(function, calls)

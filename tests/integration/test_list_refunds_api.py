@@ -47,15 +47,17 @@ class Merchant:
     def order(self, customer_id: str = "cust-1") -> str:
         return self.api.paid_order(merchant_id=self.id, customerId=customer_id)
 
-    def create_refund(self, order_id: str | None = None) -> str:
+    def create_refund(self, order_id: str | None = None, batch_id: str | None = None) -> str:
         """A REQUESTED refund opened through the API (on a new order unless one is given)."""
         order_id = order_id or self.order()
-        answer = self.api.request("POST", f"/v1/order/{order_id}/refund", json_body={"email": "m@example.com"},
-                                  token=self.token)
+        body = {"email": "m@example.com", **({"batchId": batch_id} if batch_id else {})}
+        answer = self.api.request("POST", f"/v1/order/{order_id}/refund", json_body=body, token=self.token)
         assert answer.status == 200, answer
+        assert answer.body["data"]["batchId"] == batch_id
         return answer.body["data"]["id"]
 
-    def store_refund(self, status: str, order_id: str | None = None, customer_id: str = "cust-1") -> str:
+    def store_refund(self, status: str, order_id: str | None = None, customer_id: str = "cust-1",
+                     batch_id: str | None = None) -> str:
         """A refund in any status, written straight into the table (test helper).
         Without an order id it gets an id of its own, and no order item (listing
         never reads orders)."""
@@ -64,7 +66,7 @@ class Merchant:
         refund = {"id": f"rf_{ULID()}", "orderId": order_id, "merchantId": self.id,
                   "customerId": customer_id, "status": status, "email": "m@example.com", "refundOnly": True,
                   "amount": Decimal("59.50"), "currency": "USD", "requester": self.login, "createdAt": now,
-                  "updatedAt": now, "version": 1, "history": []}
+                  "updatedAt": now, "version": 1, "history": [], "batchId": batch_id}
         item = {**keys.refund(refund["id"]), **to_item({"type": "Refund", **refund, **keys.refund_indexes(refund)})}
         self.dynamodb.put_item(TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(PK)")
         return refund["id"]
@@ -291,6 +293,147 @@ def test_a_customer_listing_an_order_that_is_not_theirs_gets_an_empty_page(admin
     assert ids(merchant.list(token, orderId=own_order)) == [own]
 
 
+# ----------------------------------------------------------------- batches
+
+def new_batch_id() -> str:
+    return f"batch-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def batch(merchant):
+    """Refunds on separate orders (one open request per order), some in one
+    batch (through the API and stored), some in none, one in another batch:
+    (merchant, batch id, made, the orders of in-3 and none-1)."""
+    batch_id, other_batch = new_batch_id(), new_batch_id()
+    orders = {"in-3": merchant.order(), "none-1": merchant.order()}
+    made = {
+        "in-1": merchant.create_refund(batch_id=batch_id),
+        "none-1": merchant.create_refund(orders["none-1"]),
+        "in-2-DENIED": merchant.store_refund(statuses.DENIED, batch_id=batch_id),
+        "other-1": merchant.create_refund(batch_id=other_batch),
+        "in-3": merchant.create_refund(orders["in-3"], batch_id=batch_id),
+        "none-2-DENIED": merchant.store_refund(statuses.DENIED),
+        "in-4-ISSUED": merchant.store_refund(statuses.ISSUED, batch_id=batch_id),
+        "in-5": merchant.create_refund(batch_id=batch_id),
+    }
+    return merchant, batch_id, made, orders
+
+
+def test_a_batch_lists_exactly_its_refunds_newest_first(batch):
+    merchant, batch_id, made, _ = batch
+    in_batch = [made[name] for name in ("in-5", "in-4-ISSUED", "in-3", "in-2-DENIED", "in-1")]
+    answer = merchant.list(batchId=batch_id)
+    assert ids(answer) == in_batch and answer.body["nextCursor"] is None
+    assert {refund["batchId"] for refund in answer.body["data"]} == {batch_id}
+    pages = merchant.all_pages(batchId=batch_id, limit=2)
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert [rid for page in pages for rid in page] == in_batch  # newest first, no duplicates, no gaps
+    assert merchant.list(batchId=new_batch_id()).body == {"data": [], "nextCursor": None}
+    everything = ids(merchant.list(limit=100))
+    assert set(everything) == set(made.values())  # a batch changes nothing of the other lists
+
+
+@pytest.mark.parametrize(("filters", "expected"), [
+    ({"status": "REQUESTED"}, ["in-5", "in-3", "in-1"]),
+    ({"status": "DENIED"}, ["in-2-DENIED"]),
+    ({"status": "WAITING"}, []),
+    ({"valid": "true"}, ["in-5", "in-4-ISSUED", "in-3", "in-1"]),
+    ({"valid": "false"}, ["in-2-DENIED"]),
+    ({"status": "ISSUED", "valid": "true"}, ["in-4-ISSUED"]),
+    ({"status": "ISSUED", "valid": "false"}, []),
+    ({"orderId": "in-3"}, ["in-3"]),
+    ({"orderId": "in-3", "status": "DENIED"}, []),
+    ({"orderId": "none-1"}, []),
+])
+def test_a_batch_combines_with_the_other_filters(batch, filters, expected):
+    merchant, batch_id, made, orders = batch
+    if "orderId" in filters:  # the order of that refund
+        filters = {**filters, "orderId": orders[filters["orderId"]]}
+    assert ids(merchant.list(batchId=batch_id, **filters)) == [made[name] for name in expected]
+
+
+def test_a_batch_filtered_by_status_pages_through_the_whole_batch(batch):
+    merchant, batch_id, made, _ = batch
+    pages = merchant.all_pages(batchId=batch_id, status="REQUESTED", limit=2)
+    assert [rid for page in pages for rid in page] == [made["in-5"], made["in-3"], made["in-1"]]
+    assert all(len(page) <= 2 for page in pages)
+
+
+def test_a_batch_cursor_continues_that_batch_only(batch):
+    merchant, batch_id, _, _ = batch
+    next_cursor = merchant.list(batchId=batch_id, limit=1).body["nextCursor"]
+    assert next_cursor is not None
+    assert len(ids(merchant.list(batchId=batch_id, limit=1, cursor=next_cursor))) == 1
+    for params in ({"limit": "1"}, {"batchId": new_batch_id(), "limit": "1"}, {"batchId": batch_id, "limit": "2"},
+                   {"batchId": batch_id, "limit": "1", "status": "REQUESTED"}):
+        answer = merchant.list(**params, cursor=next_cursor)
+        assert answer.status == 400 and messages(answer) == ["Invalid field value: cursor"], params
+
+
+def test_another_merchant_with_the_same_batch_id_sees_nothing_of_it(api):
+    batch_id = new_batch_id()
+    demos = []
+    for _ in range(2):
+        created = api.request("POST", f"/v1/order/{api.paid_order()}/refund",
+                              json_body={"email": "m@example.com", "batchId": batch_id}, login="demo")
+        assert created.status == 200, created
+        demos.append(created.body["data"]["id"])
+    for params in ("", "&limit=1", "&status=REQUESTED", "&valid=true&limit=1"):
+        theirs = api.request("GET", f"/v1/refunds?batchId={batch_id}{params}", login="demo2")
+        never = api.request("GET", f"/v1/refunds?batchId={new_batch_id()}{params}", login="demo2")
+        assert theirs.status == never.status == 200
+        assert theirs.body == never.body == {"data": [], "nextCursor": None}  # nothing tells the two apart
+
+    created = api.request("POST", f"/v1/order/{api.paid_order(merchant_id='demo2')}/refund",
+                          json_body={"email": "m@example.com", "batchId": batch_id}, login="demo2")
+    assert created.status == 200, created
+    assert ids(api.request("GET", f"/v1/refunds?batchId={batch_id}", login="demo2")) == [created.body["data"]["id"]]
+    assert ids(api.request("GET", f"/v1/refunds?batchId={batch_id}", login="demo")) == demos[::-1]
+    support = f"/v1/refunds?batchId={batch_id}&merchantId="
+    assert ids(api.request("GET", support + "demo2", login="support")) == [created.body["data"]["id"]]
+    assert ids(api.request("GET", support + "demo", login="support")) == demos[::-1]
+
+
+def test_support_names_the_merchant_of_a_batch(api):
+    for params in ("", "&status=REQUESTED"):
+        answer = api.request("GET", f"/v1/refunds?batchId={new_batch_id()}{params}", login="support")
+        assert answer.status == 400 and messages(answer) == ["Invalid field value: merchantId"]
+
+
+def test_a_customer_sees_only_their_own_refunds_in_a_batch(admin, merchant, other_merchant):
+    batch_id = new_batch_id()
+    mine_old = merchant.store_refund(statuses.DENIED, customer_id="cust-1", batch_id=batch_id)
+    neighbours = merchant.create_refund(merchant.order("cust-2"), batch_id=batch_id)
+    mine_unbatched = merchant.create_refund(merchant.order("cust-1"))
+    mine_new = merchant.create_refund(merchant.order("cust-1"), batch_id=batch_id)
+    same_name_elsewhere = other_merchant.create_refund(other_merchant.order("cust-1"), batch_id=batch_id)
+    token = customer_token(merchant, "cust-1")
+
+    assert ids(merchant.list(token, batchId=batch_id)) == [mine_new, mine_old]
+    assert ids(merchant.list(token, batchId=batch_id, status="DENIED")) == [mine_old]
+    assert ids(merchant.list(token, batchId=batch_id, valid="true")) == [mine_new]
+    pages = merchant.all_pages(token, batchId=batch_id, limit=1)
+    assert [rid for page in pages for rid in page] == [mine_new, mine_old]
+    assert ids(merchant.list(token, limit=100)) == [mine_new, mine_unbatched, mine_old]
+    assert ids(merchant.list(customer_token(merchant, "cust-2"), batchId=batch_id)) == [neighbours]
+    assert same_name_elsewhere not in ids(merchant.list(token, batchId=batch_id, limit=100))
+
+
+def test_a_customer_cannot_tell_others_refunds_in_a_batch_from_none(admin, merchant):
+    """A customer's batch is read from their own refunds: paging through a
+    batch that holds only other customers' refunds looks exactly like paging
+    through one that was never used."""
+    others = new_batch_id()
+    for customer in ("cust-2", "cust-3", "cust-2"):
+        merchant.create_refund(merchant.order(customer), batch_id=others)
+    merchant.create_refund(merchant.order("cust-1"))
+    token = customer_token(merchant, "cust-1")
+    for limit in ("1", "2", "20"):
+        assert ([len(page) for page in merchant.all_pages(token, batchId=others, limit=limit)]
+                == [len(page) for page in merchant.all_pages(token, batchId=new_batch_id(), limit=limit)])
+    assert ids(merchant.list(token, batchId=others, limit=100)) == []
+
+
 # -------------------------------------------------------------------- roles
 
 def test_support_lists_one_merchant_with_merchant_id(merchant, other_merchant, api):
@@ -316,7 +459,7 @@ def test_support_lists_a_status_across_merchants_and_any_order(merchant, other_m
     assert ids(merchant.list(support, orderId=order_id, merchantId=other_merchant.id)) == []
 
 
-@pytest.mark.parametrize("params", [{}, {"valid": "true"}, {"limit": "5"}])
+@pytest.mark.parametrize("params", [{}, {"valid": "true"}, {"limit": "5"}, {"batchId": "b-1"}])
 def test_support_must_name_a_merchant_an_order_or_a_status(api, params):
     query = "&".join(f"{k}={v}" for k, v in params.items())
     answer = api.request("GET", f"/v1/refunds?{query}", login="support")
@@ -404,6 +547,9 @@ def test_another_callers_cursor_is_15010(api, admin, cursor, other_merchant):
     ("status=requested", ["status"]), ("status=PENDING", ["status"]), ("status=", ["status"]),
     ("valid=1", ["valid"]), ("valid=True", ["valid"]), ("valid=yes", ["valid"]), ("valid=", ["valid"]),
     ("orderId=", ["orderId"]), ("orderId=a%20b", ["orderId"]), ("cursor=", ["cursor"]),
+    ("batchId=" + "b" * 65, ["batchId"]), ("batchId=a%20b", ["batchId"]), ("batchId=", ["batchId"]),
+    ("batchId=b%23STATUS", ["batchId"]), ("batchId=-b", ["batchId"]), ("batchId=b&batchId=c", ["batchId"]),
+    ("batchId=a%20b&limit=0&status=NOPE", ["batchId", "status", "limit"]),
     ("page=2", ["page"]), ("size=10", ["size"]), ("limit=5&limit=6", ["limit"]),
     ("limit=0&status=NOPE&valid=maybe&sort=asc", ["status", "valid", "limit", "sort"]),
 ])
@@ -411,6 +557,12 @@ def test_each_bad_parameter_is_one_15010(api, query, bad):
     answer = api.request("GET", f"/v1/refunds?{query}", login="demo")
     assert answer.status == 400
     assert answer.body["errors"] == [{"error": 15010, "message": f"Invalid field value: {name}"} for name in bad]
+
+
+def test_a_batch_id_of_64_characters_is_accepted(merchant):
+    batch_id = ("B" + uuid.uuid4().hex * 2)[:64]
+    created = merchant.create_refund(batch_id=batch_id)
+    assert len(batch_id) == 64 and ids(merchant.list(batchId=batch_id)) == [created]
 
 
 @pytest.mark.parametrize("limit", ["1", "100"])
@@ -507,6 +659,13 @@ def test_every_page_is_one_query_of_page_size(queries, merchant):
     (Role.SUPPORT, {"merchantId": "MERCHANT"}, "ByMerchant", False),
     (Role.SUPPORT, {"merchantId": "MERCHANT", "valid": "false"}, "ByMerchantValidity", False),
     (Role.SUPPORT, {"merchantId": "MERCHANT", "status": "ISSUED"}, "ByMerchantStatus", False),
+    (Role.MERCHANT, {"batchId": "b-1"}, "ByMerchantBatch", False),
+    (Role.MERCHANT, {"batchId": "b-1", "status": "ISSUED"}, "ByMerchantBatch", True),
+    (Role.MERCHANT, {"batchId": "b-1", "valid": "false"}, "ByMerchantBatch", True),
+    (Role.MERCHANT, {"orderId": "o-1", "batchId": "b-1"}, "ByOrder", False),
+    (Role.CUSTOMER, {"batchId": "b-1"}, "ByCustomer", True),
+    (Role.CUSTOMER, {"batchId": "b-1", "status": "REQUESTED"}, "ByCustomer", True),
+    (Role.SUPPORT, {"merchantId": "MERCHANT", "batchId": "b-1"}, "ByMerchantBatch", False),
 ])
 def test_each_filter_combination_reads_its_index(shared_merchant, queries, role, filters, index, filtered):
     from refunds_core.logic import listing
@@ -520,6 +679,30 @@ def test_each_filter_combination_reads_its_index(shared_merchant, queries, role,
     (operation, query), = _data_calls(queries)
     assert operation == "Query" and query["IndexName"] == index and query["Limit"] == 7
     assert ("FilterExpression" in query) is filtered
+
+
+def test_every_page_of_a_batch_is_one_query_of_page_size(queries, merchant):
+    from refunds_core.logic import listing
+
+    batch_id = new_batch_id()
+    for status in [statuses.REQUESTED, statuses.DENIED] * 3 + [statuses.REQUESTED]:
+        merchant.store_refund(status, batch_id=batch_id)
+        merchant.store_refund(status)
+    caller = Caller(merchant.login, Role.MERCHANT, merchant.id)
+    for filters, count, filtered in (({}, 7, False), ({"status": "REQUESTED"}, 4, True)):
+        params, seen = {"limit": "3", "batchId": batch_id, **filters}, []
+        while True:
+            queries.clear()
+            page = listing.page(caller, params)
+            seen += [refund["id"] for refund in page["data"]]
+            (operation, query), = _data_calls(queries)
+            assert operation == "Query" and query["IndexName"] == "ByMerchantBatch" and query["Limit"] == 3
+            assert query["ScanIndexForward"] is False and ("FilterExpression" in query) is filtered
+            assert query["ExpressionAttributeValues"][":pk"] == {"S": f"MERCHANT#{merchant.id}#BATCH#{batch_id}"}
+            if page["nextCursor"] is None:
+                break
+            params = {**params, "cursor": page["nextCursor"]}
+        assert len(seen) == len(set(seen)) == count
 
 
 def test_a_status_and_a_validity_that_contradict_it_read_nothing(queries, merchant):

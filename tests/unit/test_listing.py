@@ -62,6 +62,16 @@ def test_every_bad_and_unknown_parameter_is_one_entry():
         "orderId", "status", "valid", "limit", "page", "size"]
 
 
+def test_a_batch_id_is_an_identifier():
+    assert parse_query({"batchId": "b-2026.01:x_1"}, merchant_filter_allowed=False).batchId == "b-2026.01:x_1"
+    assert parse_query({"batchId": "b" * 64}, merchant_filter_allowed=False).batchId == "b" * 64
+
+
+@pytest.mark.parametrize("batch_id", ["", "b" * 65, "a b", "-b", "b#1", "b/1", "bé", " b", "b\n"])
+def test_a_batch_id_that_is_not_an_identifier_is_15010(batch_id):
+    assert bad_fields({"batchId": batch_id}) == ["batchId"]
+
+
 def test_only_support_filters_by_merchant():
     assert bad_fields({"merchantId": "demo"}) == ["merchantId"]
     assert bad_fields({"merchantId": "demo", "limit": "0"}) == ["limit", "merchantId"]
@@ -90,12 +100,28 @@ def test_only_support_filters_by_merchant():
     (SUPPORT, {"merchantId": "demo2"}, "ByMerchant", "MERCHANT#demo2", None),
     (SUPPORT, {"merchantId": "demo2", "status": "ISSUED"}, "ByMerchantStatus", "MERCHANT#demo2#STATUS#ISSUED", None),
     (SUPPORT, {"merchantId": "demo2", "valid": "true"}, "ByMerchantValidity", "MERCHANT#demo2#VALID#true", None),
+    (MERCHANT, {"batchId": "b-1"}, "ByMerchantBatch", "MERCHANT#demo#BATCH#b-1", None),
+    (MERCHANT, {"batchId": "b-1", "status": "ISSUED"}, "ByMerchantBatch", "MERCHANT#demo#BATCH#b-1", {"ISSUED"}),
+    (MERCHANT, {"batchId": "b-1", "valid": "true"}, "ByMerchantBatch", "MERCHANT#demo#BATCH#b-1", statuses.VALID),
+    (MERCHANT, {"batchId": "b-1", "status": "DENIED", "valid": "false"}, "ByMerchantBatch",
+     "MERCHANT#demo#BATCH#b-1", {"DENIED"}),
+    (SUPPORT, {"merchantId": "demo2", "batchId": "b-1"}, "ByMerchantBatch", "MERCHANT#demo2#BATCH#b-1", None),
+    (SUPPORT, {"merchantId": "demo2", "batchId": "b-1", "status": "WAITING"}, "ByMerchantBatch",
+     "MERCHANT#demo2#BATCH#b-1", {"WAITING"}),
+    (CUSTOMER, {"batchId": "b-1"}, "ByCustomer", "MERCHANT#demo#CUSTOMER#cust-1", None),
+    (CUSTOMER, {"batchId": "b-1", "status": "REQUESTED"}, "ByCustomer", "MERCHANT#demo#CUSTOMER#cust-1",
+     {"REQUESTED"}),
+    (MERCHANT, {"orderId": "o-1", "batchId": "b-1"}, "ByOrder", "ORDER#o-1", None),
+    (CUSTOMER, {"orderId": "o-1", "batchId": "b-1", "status": "DENIED"}, "ByOrder", "ORDER#o-1", {"DENIED"}),
+    (SUPPORT, {"orderId": "o-1", "batchId": "b-1"}, "ByOrder", "ORDER#o-1", None),
 ])
 def test_each_filter_combination_has_its_index(caller, params, index, partition, only):
     query = parse_query(params, merchant_filter_allowed=caller.role is Role.SUPPORT)
     plan = listing.plan_for(caller, query)
     assert (plan.index, plan.partition) == (index, partition)
     assert plan.only_statuses == (frozenset(only) if only is not None else None)
+    # A batch is a partition of its own on ByMerchantBatch; elsewhere it is dropped from what was read.
+    assert plan.only_batch == (params.get("batchId") if index != "ByMerchantBatch" else None)
 
 
 def test_a_filter_on_an_order_keeps_the_callers_tenancy():
@@ -116,7 +142,8 @@ def test_a_status_with_a_validity_that_contradicts_it_has_no_query(params):
         assert listing.plan_for(caller, parse_query(params, merchant_filter_allowed=False)) is None
 
 
-@pytest.mark.parametrize("params", [{}, {"valid": "true"}, {"valid": "false"}, {"limit": "5"}])
+@pytest.mark.parametrize("params", [{}, {"valid": "true"}, {"valid": "false"}, {"limit": "5"}, {"batchId": "b-1"},
+                                    {"batchId": "b-1", "status": "ISSUED"}])
 def test_support_names_a_merchant_an_order_or_a_status(params):
     with pytest.raises(FieldErrors) as caught:
         listing.plan_for(SUPPORT, parse_query(params, merchant_filter_allowed=True))
@@ -124,7 +151,8 @@ def test_support_names_a_merchant_an_order_or_a_status(params):
 
 
 def test_the_partitions_queried_are_the_ones_refunds_are_written_under():
-    refund = {"id": "rf_01J", "orderId": "o-1", "merchantId": "demo", "customerId": "cust-1", "status": "ISSUED"}
+    refund = {"id": "rf_01J", "orderId": "o-1", "merchantId": "demo", "customerId": "cust-1", "status": "ISSUED",
+              "batchId": "b-1"}
     written = keys.refund_indexes(refund)
     queried = {
         "ByMerchant": refund_queries.by_merchant("demo"),
@@ -133,9 +161,23 @@ def test_the_partitions_queried_are_the_ones_refunds_are_written_under():
         "ByMerchantValidity": refund_queries.by_merchant_validity("demo", True),
         "ByCustomer": refund_queries.by_customer("demo", "cust-1"),
         "ByStatus": refund_queries.by_status("ISSUED"),
+        "ByMerchantBatch": refund_queries.by_merchant_batch("demo", "b-1"),
     }
     assert {index: written[pk] for index, (pk, _) in refund_queries.INDEXES.items()} == queried
     assert all(written[sk] == "rf_01J" for _, sk in refund_queries.INDEXES.values())
+
+
+def test_the_sparse_indexes_hold_only_refunds_with_a_customer_or_a_batch():
+    refund = {"id": "rf_01J", "orderId": "o-1", "merchantId": "demo", "status": "REQUESTED"}
+    for without in (refund, {**refund, "customerId": None, "batchId": None}):
+        written = keys.refund_indexes(without)
+        assert not {"GSI5PK", "GSI5SK", "GSI7PK", "GSI7SK"} & set(written)
+    written = keys.refund_indexes({**refund, "batchId": "b-1"})
+    assert (written["GSI7PK"], written["GSI7SK"]) == ("MERCHANT#demo#BATCH#b-1", "rf_01J")
+
+
+def test_one_batch_id_is_a_partition_per_merchant():
+    assert refund_queries.by_merchant_batch("demo", "b-1") != refund_queries.by_merchant_batch("demo2", "b-1")
 
 
 # ---------------------------------------------------------------- a page
@@ -201,6 +243,60 @@ def test_a_cursor_continues_the_same_query_only(stored):
             listing.page(MERCHANT, {**other, "cursor": cursor})
     with pytest.raises(FieldErrors):
         listing.page(Caller("demo-clerk", Role.MERCHANT, "demo"), {**params, "cursor": cursor})
+
+
+BATCH_LAST = {"PK": {"S": "REFUND#rf_2"}, "SK": {"S": "REFUND"}, "GSI7PK": {"S": "MERCHANT#demo#BATCH#b-1"},
+              "GSI7SK": {"S": "rf_2"}}
+
+
+def test_a_batch_is_read_from_its_partition_and_filtered_by_status_in_the_query(stored):
+    stored.items, stored.last = [_refund("rf_3", "DENIED")], BATCH_LAST
+    page = listing.page(MERCHANT, {"batchId": "b-1", "valid": "false", "limit": "2"})
+    assert [r["id"] for r in page["data"]] == ["rf_3"] and page["nextCursor"] is not None
+    call, = stored.calls
+    assert (call["index"], call["partition"], call["limit"]) == ("ByMerchantBatch", "MERCHANT#demo#BATCH#b-1", 2)
+    assert call["only_statuses"] == statuses.FINAL - {"ISSUED"} and call["only_batch"] is None
+
+
+def test_a_customers_batch_is_filtered_in_their_own_partition(stored):
+    stored.items, stored.last = [], None
+    listing.page(CUSTOMER, {"batchId": "b-1"})
+    call, = stored.calls
+    assert (call["index"], call["partition"]) == ("ByCustomer", "MERCHANT#demo#CUSTOMER#cust-1")
+    assert call["only_batch"] == "b-1" and call["only_statuses"] is None
+
+
+def test_a_batch_on_an_order_is_filtered_after_tenancy_is_checked(stored):
+    in_batch, no_batch = {**_refund("rf_3"), "batchId": "b-1"}, _refund("rf_2", "DENIED")
+    stored.items, stored.last = [in_batch, no_batch], LAST
+    page = listing.page(MERCHANT, {"orderId": "o-1", "batchId": "b-1", "limit": "2"})
+    assert [r["id"] for r in page["data"]] == ["rf_3"] and page["data"][0]["batchId"] == "b-1"
+    assert page["nextCursor"] is not None
+    assert stored.calls[0]["only_batch"] is None and stored.calls[0]["only_statuses"] is None
+    stored.items = [in_batch, {**_refund("rf_2", merchant_id="demo2"), "batchId": "b-1"}]
+    assert listing.page(MERCHANT, {"orderId": "o-1", "batchId": "b-1"}) == {"data": [], "nextCursor": None}
+
+
+def test_a_cursor_is_bound_to_its_batch(stored):
+    stored.items, stored.last = [_refund("rf_3")], BATCH_LAST
+    params = {"batchId": "b-1", "limit": "1"}
+    cursor = listing.page(MERCHANT, params)["nextCursor"]
+    stored.last = None
+    assert listing.page(MERCHANT, {**params, "cursor": cursor})["nextCursor"] is None
+    assert stored.calls[1]["start_key"] == BATCH_LAST
+    for other in ({"batchId": "b-2", "limit": "1"}, {"limit": "1"}, {"batchId": "b-1", "limit": "2"},
+                  {"batchId": "b-1", "limit": "1", "status": "REQUESTED"}):
+        with pytest.raises(FieldErrors) as caught:
+            listing.page(MERCHANT, {**other, "cursor": cursor})
+        assert caught.value.fields == ["cursor"]
+    for caller in (Caller("demo2", Role.MERCHANT, "demo2"), CUSTOMER):
+        with pytest.raises(FieldErrors):
+            listing.page(caller, {**params, "cursor": cursor})
+    # An order's cursor does not continue that order's refunds of one batch either.
+    stored.last = LAST
+    order_cursor = listing.page(MERCHANT, {"orderId": "o-1", "limit": "1"})["nextCursor"]
+    with pytest.raises(FieldErrors):
+        listing.page(MERCHANT, {"orderId": "o-1", "batchId": "b-1", "limit": "1", "cursor": order_cursor})
 
 
 def test_a_contradiction_is_an_empty_page_and_its_cursor_check_still_applies(stored):

@@ -37,6 +37,8 @@ def refund_indexes(refund: dict) -> dict:
     }
     if refund.get("customerId"):  # ByCustomer is sparse: orders without a customer stay out
         indexes |= {"GSI5PK": f"MERCHANT#{merchant_id}#CUSTOMER#{refund['customerId']}", "GSI5SK": refund_id}
+    if refund.get("batchId"):  # ByMerchantBatch is sparse: refunds without a batch stay out
+        indexes |= {"GSI7PK": f"MERCHANT#{merchant_id}#BATCH#{refund['batchId']}", "GSI7SK": refund_id}
     return indexes
 
 

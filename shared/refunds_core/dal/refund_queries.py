@@ -23,6 +23,7 @@ INDEXES = {
     "ByMerchantValidity": ("GSI4PK", "GSI4SK"),
     "ByCustomer": ("GSI5PK", "GSI5SK"),
     "ByStatus": ("GSI6PK", "GSI6SK"),
+    "ByMerchantBatch": ("GSI7PK", "GSI7SK"),
 }
 
 
@@ -52,6 +53,10 @@ def by_status(status: str) -> str:
     return f"STATUS#{status}"
 
 
+def by_merchant_batch(merchant_id: str, batch_id: str) -> str:
+    return f"MERCHANT#{merchant_id}#BATCH#{batch_id}"
+
+
 # ------------------------------------------------------------- queries
 
 def key_attributes(index: str) -> set[str]:
@@ -60,11 +65,12 @@ def key_attributes(index: str) -> set[str]:
 
 
 def page(index: str, partition: str, *, limit: int, start_key: dict | None = None,
-         only_statuses: frozenset[str] | None = None) -> tuple[list[dict], dict | None]:
+         only_statuses: frozenset[str] | None = None, only_batch: str | None = None) -> tuple[list[dict], dict | None]:
     """One Query: at most ``limit`` refunds of one index partition, newest
     first, after ``start_key``; with ``only_statuses``, those in another status
-    are dropped by DynamoDB. Returns the refunds and the LastEvaluatedKey
-    (None on the partition's last page)."""
+    are dropped by DynamoDB, and with ``only_batch`` those of another batch (or
+    of none). Returns the refunds and the LastEvaluatedKey (None on the
+    partition's last page)."""
     partition_attribute, _ = INDEXES[index]
     names = {"#pk": partition_attribute}
     params = {
@@ -72,13 +78,20 @@ def page(index: str, partition: str, *, limit: int, start_key: dict | None = Non
         "KeyConditionExpression": "#pk = :pk", "ScanIndexForward": False, "Limit": limit,
     }
     value_args: dict = {"pk": partition}
+    filters = []
     if only_statuses is not None:
         wanted = sorted(only_statuses)
         if not wanted:
             raise ValueError("no status wanted: nothing to query")
         names["#status"] = "status"
-        params["FilterExpression"] = "#status IN (" + ", ".join(f":s{i}" for i in range(len(wanted))) + ")"
+        filters.append("#status IN (" + ", ".join(f":s{i}" for i in range(len(wanted))) + ")")
         value_args |= {f"s{i}": status for i, status in enumerate(wanted)}
+    if only_batch is not None:
+        names["#batch"] = "batchId"
+        filters.append("#batch = :batch")
+        value_args["batch"] = only_batch
+    if filters:
+        params["FilterExpression"] = " AND ".join(filters)
     if start_key is not None:
         params["ExclusiveStartKey"] = start_key
     response = dynamodb().query(**params, ExpressionAttributeNames=names,

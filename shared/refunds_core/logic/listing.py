@@ -5,8 +5,10 @@ Every page is exactly one Query on the index that fits the filters, with
 
 | filters (after the caller's scope) | index | partition | filtered after the read |
 |---|---|---|---|
-| ``orderId`` (any others) | ByOrder | the order | tenancy, status, valid (in code) |
-| customer, no ``orderId`` | ByCustomer | merchant + customer | status / valid (FilterExpression) |
+| ``orderId`` (any others) | ByOrder | the order | tenancy, status, valid, batchId (in code) |
+| customer, no ``orderId`` | ByCustomer | merchant + customer | status / valid, batchId (FilterExpression) |
+| ``batchId`` (+ ``status`` / ``valid``) | ByMerchantBatch | merchant + batch | status / valid (FilterExpression) |
+| support, no ``merchantId``: ``batchId`` | none: 15010 ``merchantId`` | | |
 | ``status`` (+ a ``valid`` that agrees) | ByMerchantStatus | merchant + status | - |
 | ``valid`` only | ByMerchantValidity | merchant + validity | - |
 | none | ByMerchant | merchant | - |
@@ -15,7 +17,9 @@ Every page is exactly one Query on the index that fits the filters, with
 
 ``status`` with a ``valid`` that contradicts it is an empty page without any
 Query. The merchant is the caller's own; support chooses it with ``merchantId``
-(merchants and customers may not send it: 15010).
+(merchants and customers may not send it: 15010). A customer's ``batchId``
+filters their own partition (ByCustomer), never the merchant's batch: a page
+and its cursor then say nothing of another customer's refunds.
 """
 
 from __future__ import annotations
@@ -40,13 +44,15 @@ class Plan:
     of the order must belong to; when one does not, the order is not the
     caller's and the page is empty, with no cursor (nothing tells another
     tenant's order from one without refunds). ``only_statuses`` keeps the
-    refunds in those statuses: in code on ByOrder (so tenancy sees every item
-    read), as a FilterExpression elsewhere."""
+    refunds in those statuses and ``only_batch`` those of that batch: in code
+    on ByOrder (so tenancy sees every item read), as a FilterExpression
+    elsewhere."""
 
     index: str
     partition: str
     only_statuses: frozenset[str] | None = None
     whole_order_of: tuple[str | None, str | None] | None = None
+    only_batch: str | None = None
 
 
 def page(caller: Caller, params: dict[str, str]) -> dict:
@@ -65,13 +71,16 @@ def page(caller: Caller, params: dict[str, str]) -> dict:
 
     in_code = plan.whole_order_of is not None
     items, last_key = refund_queries.page(plan.index, plan.partition, limit=query.limit, start_key=start_key,
-                                          only_statuses=None if in_code else plan.only_statuses)
+                                          only_statuses=None if in_code else plan.only_statuses,
+                                          only_batch=None if in_code else plan.only_batch)
     if in_code:
         merchant_id, customer_id = plan.whole_order_of
         if not all(_belongs(item, merchant_id, customer_id) for item in items):
             return {"data": [], "nextCursor": None}
         if plan.only_statuses is not None:
             items = [item for item in items if item["status"] in plan.only_statuses]
+        if plan.only_batch is not None:
+            items = [item for item in items if item.get("batchId") == plan.only_batch]
     return {"data": [present(item) for item in items],
             "nextCursor": seal_cursor(last_key, context, key) if last_key else None}
 
@@ -86,9 +95,18 @@ def plan_for(caller: Caller, query: ListQuery) -> Plan | None:
     merchant_id = query.merchantId if caller.role is Role.SUPPORT else caller.merchant_id
 
     if query.orderId is not None:
-        return Plan("ByOrder", refund_queries.by_order(query.orderId), wanted, (merchant_id, customer_id))
+        return Plan("ByOrder", refund_queries.by_order(query.orderId), wanted, (merchant_id, customer_id),
+                    only_batch=query.batchId)
     if customer_id is not None:
-        return Plan("ByCustomer", refund_queries.by_customer(merchant_id, customer_id), wanted)
+        # A customer's batch is read from their own refunds, not from the
+        # merchant's batch with a customer filter: the cursor of a page that
+        # filter emptied would tell a customer the batch holds others' refunds.
+        return Plan("ByCustomer", refund_queries.by_customer(merchant_id, customer_id), wanted,
+                    only_batch=query.batchId)
+    if query.batchId is not None:
+        if merchant_id is None:  # support: a batch is one merchant's
+            raise FieldErrors(["merchantId"])
+        return Plan("ByMerchantBatch", refund_queries.by_merchant_batch(merchant_id, query.batchId), wanted)
     if merchant_id is None:  # support, across merchants
         if query.status is not None:
             return Plan("ByStatus", refund_queries.by_status(query.status))
@@ -121,6 +139,6 @@ def cursor_context(caller: Caller, query: ListQuery, plan: Plan | None) -> dict:
         "caller": {"login": caller.login, "role": caller.role.value, "merchantId": caller.merchant_id,
                    "customerId": caller.customer_id},
         "index": plan.index if plan else None, "partition": plan.partition if plan else None,
-        "orderId": query.orderId, "status": query.status, "valid": query.valid,
+        "orderId": query.orderId, "batchId": query.batchId, "status": query.status, "valid": query.valid,
         "merchantId": query.merchantId, "limit": query.limit,
     }
