@@ -56,8 +56,8 @@ CONFLICT = _entry(
     109, HTTPStatus.CONFLICT,
     "The resource was changed by another request or belongs to another account.",
     "Another request changed the refund first (retry with its new state), or PUT "
-    "/v1/orders: the id is another merchant's order, the order is refunded, or a "
-    "refund of it was issued and the body changes its currency, lines or shipping.",
+    "/v1/orders: the id is another merchant's order, the order is refunded, or the "
+    "body changes its currency, lines or shipping while a request is open or after a refund was issued.",
 )
 INVALID_JSON = _entry(
     110, HTTPStatus.BAD_REQUEST,
@@ -83,7 +83,7 @@ INVALID_FIELD = _entry(
 ORDER_NOT_PAID = _entry(
     15030, HTTPStatus.BAD_REQUEST,
     'Order refund is impossible. Order status is not equal to "paid".',
-    "A refund request needs a paid order; a fully refunded order is `refunded`.",
+    "A refund request (and its ISSUE) needs a paid order; a fully refunded order is `refunded`.",
 )
 ORDER_AMOUNT_ZERO = _entry(
     15040, HTTPStatus.BAD_REQUEST,

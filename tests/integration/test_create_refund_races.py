@@ -79,3 +79,32 @@ def test_a_committed_create_whose_answer_was_lost_still_answers_200(layer, api):
     again = api.request("POST", f"/v1/order/{order_id}/refund", json_body={"email": "m@example.com"}, login="demo")
     assert again.codes == [15050]
     assert sample_order()["number"] == order.body["data"]["number"]
+
+
+def _commit_then_answer_in_progress(monkeypatch, client):
+    """The first TransactWriteItems commits, yet the call fails with
+    TransactionInProgressException (botocore's retries of a slow commit ran out)."""
+    from botocore.exceptions import ClientError
+
+    original, calls = client.transact_write_items, []
+
+    def commit_then_fail(**params):
+        calls.append(params)
+        answer = original(**params)
+        if len(calls) == 1:
+            raise ClientError({"Error": {"Code": "TransactionInProgressException", "Message": "in progress"}},
+                              "TransactWriteItems")
+        return answer
+
+    monkeypatch.setattr(client, "transact_write_items", commit_then_fail)
+    return calls
+
+
+def test_a_create_answered_in_progress_that_had_committed_answers_200_with_it(layer, api, monkeypatch):
+    order_id = api.paid_order()
+    calls = _commit_then_answer_in_progress(monkeypatch, aws.dynamodb())
+    created = refunds.create(DEMO, order_id, {"email": "m@example.com", "items": [{"itemId": "sku-1", "quantity": 1}]})
+    assert len(calls) == 1  # recognised on the re-read: never written twice
+    assert (created["status"], created["amount"], created["number"]) == ("REQUESTED", "24.75", "SO-1001-R1")
+    listed = api.request("GET", f"/v1/refunds?orderId={order_id}", login="demo").body["data"]
+    assert [refund["id"] for refund in listed] == [created["id"]]

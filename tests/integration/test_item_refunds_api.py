@@ -498,31 +498,35 @@ def test_a_fully_refunded_order_cannot_be_put_back(api):
 
 # ------------------------------------------- ISSUE checks the order again
 
-def test_an_order_reduced_under_an_open_refund_makes_issue_15090_and_changes_nothing(api):
+def test_an_open_request_freezes_the_orders_money_until_it_ends(api):
     order_id = api.paid_order()
     refund = approved(api, order_id, items=items(("sku-1", 2)))
-    # Before any ISSUE the order system may still change the order: one unit now.
+    # Its amounts were computed from these lines: the order system cannot change them under it.
+    for change in ({"lineItems": [line("sku-1", 1, "25.00", "5.00", "4.50", "Widget")]},
+                   {"shipping": {"price": "12.00", "tax": "0.00"}}, {"currency": "EUR"}):
+        _, answer = api.put_order(order_id, **change)
+        assert answer.status == 409 and answer.codes == [109] and "open" in answer.body["errors"][0]["message"]
+    _, answer = api.put_order(order_id)  # the same order again is fine
+    assert answer.status == 200
+    # Once the request ends without money moving, the order is the order system's again.
+    assert act(api, refund["id"], "FAIL", responseReason="Card expired").status == 200
     _, answer = api.put_order(order_id, lineItems=[line("sku-1", 1, "25.00", "5.00", "4.50", "Widget")])
     assert answer.status == 200
-
-    answer = act(api, refund["id"], "ISSUE")
-    assert answer.status == 400 and answer.codes == [15090]
-    stored = api.request("GET", f"/v1/refunds/{refund['id']}", login="demo").body["data"]
-    assert stored["status"] == "PROCESSING" and [h["action"] for h in stored["history"]] == ["CREATE", "APPROVE"]
-    assert counters(order_of(api, order_id)) == ("0.00", "34.50", "none", "paid", [0])
-    # Support fails it; the order is free again and what it has left can be refunded.
-    assert act(api, refund["id"], "FAIL", responseReason="Order changed").status == 200
     assert issued(api, order_id)["amount"] == "34.50"
 
 
-def test_an_order_made_cheaper_under_an_open_amount_refund_makes_issue_15100(api):
+def test_an_order_cancelled_under_an_open_refund_makes_issue_15030_and_changes_nothing(api):
     order_id = api.paid_order()
-    refund = approved(api, order_id, amount="50.00")
-    _, answer = api.put_order(order_id, lineItems=[line("sku-1", 2, "15.00", "5.00", "2.50", "Widget")])  # 37.50
+    refund = approved(api, order_id, items=items(("sku-1", 1)))
+    _, answer = api.put_order(order_id, status="cancelled")  # its money may already be back with the customer
     assert answer.status == 200
+
     answer = act(api, refund["id"], "ISSUE")
-    assert answer.status == 400 and answer.codes == [15100]
-    assert counters(order_of(api, order_id)) == ("0.00", "37.50", "none", "paid", [0])
+    assert answer.status == 400 and answer.codes == [15030]
+    stored = api.request("GET", f"/v1/refunds/{refund['id']}", login="demo").body["data"]
+    assert stored["status"] == "PROCESSING" and [h["action"] for h in stored["history"]] == ["CREATE", "APPROVE"]
+    assert counters(order_of(api, order_id)) == ("0.00", "59.50", "none", "cancelled", [0])
+    assert act(api, refund["id"], "DENY", responseReason="Order was cancelled").status == 200
 
 
 @pytest.fixture
@@ -617,20 +621,32 @@ def test_the_same_refund_issued_meanwhile_is_15080_and_counted_once(layer, api):
     assert [h["action"] for h in stored["history"]] == ["CREATE", "APPROVE", "ISSUE"]
 
 
-def test_an_order_reduced_between_issues_read_and_write_is_15090(layer, api):
+def test_an_order_cancelled_between_issues_read_and_write_is_15030(layer, api):
     order_id = api.paid_order()
-    refund = approved(api, order_id, items=items(("sku-1", 2)))
+    refund = approved(api, order_id, items=items(("sku-1", 1)))
 
-    def reduce():
-        _, answer = api.put_order(order_id, lineItems=[line("sku-1", 1, "25.00", "5.00", "4.50", "Widget")])
+    def cancel():
+        _, answer = api.put_order(order_id, status="cancelled")
         assert answer.status == 200
 
-    writes = _before_first("TransactWriteItems", reduce)
+    writes = _before_first("TransactWriteItems", cancel)
     with pytest.raises(ApiError) as caught:
         lifecycle.act(SUPPORT, refund["id"], {"action": "ISSUE"})
-    assert caught.value.entries[0][0] == 15090
-    assert writes == ["TransactWriteItems"]  # re-read, re-checked, never written again
-    assert counters(order_of(api, order_id)) == ("0.00", "34.50", "none", "paid", [0])
+    assert caught.value.entries[0][0] == 15030  # the write's own condition saw it, not the read
+    assert writes == ["TransactWriteItems"]  # explained from the order as stored, never written again
+    assert counters(order_of(api, order_id)) == ("0.00", "59.50", "none", "cancelled", [0])
     stored = api.request("GET", f"/v1/refunds/{refund['id']}", login="demo").body["data"]
     assert stored["status"] == "PROCESSING"
 
+
+
+def test_an_issue_answered_in_progress_that_had_committed_answers_200_and_counts_once(layer, api, monkeypatch):
+    from tests.integration.test_create_refund_races import _commit_then_answer_in_progress
+
+    order_id = api.paid_order()
+    refund = approved(api, order_id, items=items(("sku-1", 1)))
+    calls = _commit_then_answer_in_progress(monkeypatch, aws.dynamodb())
+    answer = lifecycle.act(SUPPORT, refund["id"], {"action": "ISSUE"})
+    assert len(calls) == 1
+    assert answer["status"] == "ISSUED" and [h["action"] for h in answer["history"]] == ["CREATE", "APPROVE", "ISSUE"]
+    assert counters(order_of(api, order_id)) == ("24.75", "34.75", "partially_refunded", "paid", [1])

@@ -21,7 +21,8 @@ from refunds_core.settings import settings
 REFUNDED = "refunded"
 # Written by PUT /v1/orders; everything else on the item is ours.
 ORDER_FIELDS = ("merchantId", "number", "status", "currency", "customerId", "lineItems", "shipping", "totals")
-# What ISSUED refunds were computed from: fixed once one was (``refunded`` exists).
+# What refunds are computed from: fixed while a request is open (its amounts
+# were computed from them) and once one was ISSUED (``refunded`` exists).
 MONEY_FIELDS = ("currency", "lineItems", "shipping")
 
 
@@ -35,10 +36,10 @@ def upsert(order_id: str, fields: dict, *, now: str, idempotency_token: str) -> 
     """Create or replace the order's own fields, keeping our state (lock,
     version, createdAt). Refused when the merchant does not exist (15010
     merchantId), or the id already belongs to another merchant or the order
-    was refunded by us, or a refund of it was ISSUED and the request changes
-    its currency, lines or shipping (409). Otherwise an order with refunds can
-    be updated: it is the order system's data (ISSUE checks the refund against
-    the order as it is then)."""
+    was refunded by us, or the request changes its currency, lines or shipping
+    while a request is open or after one was ISSUED (409). Otherwise an order
+    with refunds can be updated: it is the order system's data (ISSUE checks
+    the refund against the order as it is then)."""
     names = {f"#{name}": name for name in ORDER_FIELDS if fields.get(name) is not None}
     assignments = ", ".join(f"#{name} = :{name}" for name in ORDER_FIELDS if fields.get(name) is not None)
     removals = [f"#{name}" for name in ORDER_FIELDS if fields.get(name) is None]
@@ -58,7 +59,7 @@ def upsert(order_id: str, fields: dict, *, now: str, idempotency_token: str) -> 
                                 + ("#customerId = :customerId)" if fields.get("customerId") is not None
                                    else "attribute_not_exists(#customerId))")
                                 # Equality of lists and maps: the very lines the refunds were computed from.
-                                + " AND (attribute_not_exists(refunded) OR ("
+                                + " AND ((attribute_not_exists(refunded) AND attribute_not_exists(openRefundId)) OR ("
                                 + " AND ".join(f"#{name} = :{name}" for name in MONEY_FIELDS) + ")))"),
         "ExpressionAttributeNames": {**names, "#type": "type", "#id": "id", "#merchantId": "merchantId",
                                      "#status": "status"},
@@ -79,9 +80,9 @@ def upsert(order_id: str, fields: dict, *, now: str, idempotency_token: str) -> 
 def _upsert_refused(old: dict | None, fields: dict) -> ApiError:
     if not old or old.get("merchantId") != fields["merchantId"] or old.get("status") == REFUNDED:
         return ApiError(errors.CONFLICT)
-    if old.get("refunded") and any(old.get(name) != fields.get(name) for name in MONEY_FIELDS):
-        return ApiError(errors.CONFLICT, message=(
-            "The order's currency, line items and shipping cannot change once a refund of it was issued."))
+    if (old.get("refunded") or old.get("openRefundId")) and any(old.get(n) != fields.get(n) for n in MONEY_FIELDS):
+        return ApiError(errors.CONFLICT, message=("The order's currency, line items and shipping cannot change "
+                                                  "while a refund request is open or once a refund was issued."))
     return ApiError(errors.CONFLICT, message="The order's customer cannot change once it has refund requests.")
 
 
@@ -114,21 +115,22 @@ def record_issue(order: dict, refund_id: str, refunded: dict, *, fully_refunded:
                  explain: Explain) -> Guarded:
     """The order's side of ISSUE: the new counters (``refunded``, computed from
     the order as read), the lock released, and the status ``refunded`` when
-    nothing is left; conditioned on the lock being this refund's and on the
-    order being the version that was read, so no unit or cent is counted
-    against counters that changed meanwhile."""
+    nothing is left; conditioned on the lock being this refund's, the order
+    still paid, and the order being the version that was read, so no unit or
+    cent is counted against counters that changed meanwhile."""
     expression = "SET refunded = :refunded, updatedAt = :now, version = version + :one"
-    names, extra = {}, {}
+    extra = {}
     if fully_refunded:
         expression += ", #status = :fully"
-        names, extra = {"#status": "status"}, {"fully": REFUNDED}
+        extra = {"fully": REFUNDED}
     return Guarded({"Update": {
         "TableName": settings().TABLE_NAME, "Key": keys.order(order["id"]),
         "UpdateExpression": expression + " REMOVE openRefundId",
-        "ConditionExpression": "openRefundId = :refundId AND version = :version",
-        **({"ExpressionAttributeNames": names} if names else {}),
+        # Still paid: a cancelled order's money may already be back with the customer.
+        "ConditionExpression": "openRefundId = :refundId AND version = :version AND #status = :paid",
+        "ExpressionAttributeNames": {"#status": "status"},
         "ExpressionAttributeValues": values(refundId=refund_id, refunded=refunded, now=now, one=1,
-                                            version=order["version"], **extra),
+                                            version=order["version"], paid="paid", **extra),
     }}, explain)
 
 

@@ -91,11 +91,15 @@ def _fields(transition: Transition, body: dict) -> dict:
 
 def _apply(caller: Caller, refund_id: str, transition: Transition, fields: dict) -> dict:
     logger.append_keys(refund_id=refund_id, action=transition.action)
+    attempted: set[str] = set()  # our entry ids: an attempt answered "in progress" may have committed
     for attempt in range(_ATTEMPTS):
         refund = visible_refund(caller, refund_id)
+        if any(entry.get("id") in attempted for entry in refund.get("history", [])):
+            return present(refund)
         if (error := transitions.refusal(transition, refund)) is not None:
             raise error
         moved, changes, entry = _moved(refund, transition, fields, caller)
+        attempted.add(entry["id"])
         try:
             _write(refund, changes, entry, transition)
         except AlreadyApplied:
@@ -141,18 +145,26 @@ def _write(refund: dict, changes: dict, entry: dict, transition: Transition) -> 
 
 
 def _count_issue(refund: dict, now: str) -> Guarded:
-    """The order's side of ISSUE, from the order read now: the refund's parts
-    checked against what is left (15090, 15100), then added to the counters;
-    the write is conditioned on this version of the order."""
+    """The order's side of ISSUE, from the order read now: still paid (15030),
+    the refund's parts checked against what is left (15090, 15100), then added
+    to the counters; the write is conditioned on this version of the order."""
     order = orders.get(refund["orderId"])
     if order is None:
         raise _lock_not_held(None, refund["id"])
+    if order["status"] != "paid":
+        raise ApiError(errors.ORDER_NOT_PAID)
     consumed = orders.consumed(order)
     refund_math.check_still_fits(order, consumed, refund)
     refunded = refund_math.apply(consumed, refund)
     left = refund_math.remaining(order, refunded)["total"]
     return orders.record_issue(order, refund["id"], refunded, fully_refunded=left <= 0, now=now,
-                               explain=lambda stored: _lock_not_held(stored, refund["id"]))
+                               explain=lambda stored: _issue_refused(stored, refund["id"]))
+
+
+def _issue_refused(order: dict | None, refund_id: str) -> Exception | None:
+    if order is not None and order.get("openRefundId") == refund_id and order.get("status") != "paid":
+        return ApiError(errors.ORDER_NOT_PAID)
+    return _lock_not_held(order, refund_id)
 
 
 def _refund_refused(stored: dict | None, transition: Transition, entry_id: str) -> Exception | None:

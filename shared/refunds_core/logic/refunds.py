@@ -49,6 +49,15 @@ def create(caller: Caller, order_id: str, body: dict) -> dict:
     request = parse(CreateRefundRequest, body)
     refund_id = f"rf_{ULID()}"  # one id for every attempt: a committed attempt is recognised by it
     for attempt in range(_ATTEMPTS):
+        if attempt:
+            # Lost a race that broke no rule (another transaction on the order,
+            # or the order system updated it): back off, re-read, re-check.
+            time.sleep(random.uniform(0.01, 0.05) * attempt)  # noqa: S311 - jitter, not crypto
+            order = visible_order(caller, order_id)
+            if order.get("openRefundId") == refund_id:  # an attempt answered "in progress" had committed
+                return present(refunds.get(refund_id))
+            if (error := refusal(order, caller.merchant_id)) is not None:
+                raise error
         # The amounts come from the order's counters as read; the lock is
         # conditioned on that very version of the order.
         refund = _new_refund(caller, order, request, refund_id)
@@ -59,13 +68,9 @@ def create(caller: Caller, order_id: str, body: dict) -> dict:
             # One token per attempt: botocore's retry of this call is idempotent,
             # and a new attempt (other order version) is not a "mismatch".
             ], idempotency_token=f"{refund['id']}-{attempt}")
-        except AlreadyApplied:
-            pass
+        except AlreadyApplied:  # committed, its answer lost: answer with what was stored
+            return present(refunds.get(refund_id))
         except Contention:
-            # Lost a race that broke no rule (another transaction on the order,
-            # or the order system updated it): back off, re-read, re-check.
-            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311 - jitter, not crypto
-            order = _refundable_order(caller, order_id)
             continue
         metrics.add_metric(name="RefundRequested", unit=MetricUnit.Count, value=1)
         return present(refund)
