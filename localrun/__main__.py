@@ -55,6 +55,7 @@ def banner(runtime: LocalRuntime) -> str:
         lines += [f"             {a.login:<16}{a.password:<16}{a.role:<10}{a.merchant_id or '-'}"
                   for a in LOCAL_ACCOUNTS]
         lines.append("  demo order: 1001 (merchant demo, paid, 59.50 USD)")
+    lines += events_banner(runtime)
     lines += ["  get a token:",
               f"    curl -s -X POST {runtime.url}/v1/auth/token -H 'Content-Type: application/json' "
               """-d '{"login":"demo","password":"demo-secret"}'""",
@@ -62,11 +63,24 @@ def banner(runtime: LocalRuntime) -> str:
     return "\n".join(lines)
 
 
+def events_banner(runtime: LocalRuntime) -> list[str]:
+    if runtime.events is None:
+        return ["  events: run by the deployed stack's own event source mappings (nothing pumped here)"]
+    env = runtime.function_env(next(iter(runtime.functions)))
+    lines = ["  events: live, pumped from the embedded AWS as Lambda's event source mappings would:"]
+    lines += [f"    {name}" for name in runtime.events.source_names]
+    lines += ["  webhooks: a refund's status change reaches an endpoint on http://127.0.0.1 within seconds",
+              f"    (WEBHOOK_ALLOW_LOOPBACK={env.get('WEBHOOK_ALLOW_LOOPBACK')}; retries after "
+              f"WEBHOOK_RETRY_SCHEDULE={env.get('WEBHOOK_RETRY_SCHEDULE')} s: set either to change it)"]
+    return lines
+
+
 # ----------------------------------------------------------------- invoke
 
 def invoke(args: argparse.Namespace) -> int:
     event = json.loads(sys.stdin.read() if args.event == "-" else Path(args.event).read_text())
-    runtime = LocalRuntime(REPO_ROOT, port=None)
+    # Like `sam local invoke`: the one event only, no stream or queue is pumped.
+    runtime = LocalRuntime(REPO_ROOT, port=None, events=False)
     if args.function not in runtime.functions:
         print(f"{args.function} is not a function of template.yaml; its functions: "
               f"{', '.join(runtime.functions)}", file=sys.stderr)
@@ -88,34 +102,67 @@ def invoke(args: argparse.Namespace) -> int:
 
 def prepare_event(runtime: LocalRuntime, event: dict) -> dict:
     """A sample event made ready to run: the demo order it refers to exists
-    (local modes), `{{token:<login>}}` in its headers is a fresh token, and
-    `{{refund:demo}}` in its path is the id of a fresh demo refund (REQUESTED)."""
+    (local modes), `{{token:<login>}}` in its headers is a fresh token,
+    `{{refund:demo}}` in its path is the id of a fresh demo refund (REQUESTED),
+    and `{{webhook:demo}}` the id of demo's endpoint for the URL of
+    events/create_webhook.json (registered through the API when it has none)."""
     if runtime.mode != "stack":
         runtime.seed_demo_order()
-    return fill_token_placeholders(fill_refund_placeholders(event, runtime.demo_refund_id), runtime.token)
+    event = fill_refund_placeholders(event, runtime.demo_refund_id)
+    event = fill_refund_placeholders(event, lambda: demo_webhook_id(runtime), WEBHOOK_PLACEHOLDER)
+    return fill_token_placeholders(event, runtime.token)
 
 
-REFUND_PLACEHOLDER = re.compile(r"\{\{refund:([^}]+)\}\}")
+REFUND_PLACEHOLDER = re.compile(r"\{\{(refund):([^}]+)\}\}")
+WEBHOOK_PLACEHOLDER = re.compile(r"\{\{(webhook):([^}]+)\}\}")
 
 
-def fill_refund_placeholders(event: dict, demo_refund_id: Callable[[], str]) -> dict:
-    """The event with `{{refund:demo}}` replaced by the demo refund's id
-    wherever the id appears: path, pathParameters, requestContext.path (the
-    resource and resourcePath keep their `{refundId}`). The demo refund is
-    only looked up, or opened, when the event names it."""
+def demo_webhook_id(runtime: LocalRuntime) -> str:
+    """The id of demo's endpoint for create_webhook.json's URL: the first one
+    GET /v1/webhooks lists, else one POST /v1/webhooks registers (both through
+    the functions, as a merchant would), so events reuse one endpoint rather
+    than piling up to the limit. Local modes only."""
+    if runtime.mode == "stack":
+        raise RuntimeError("the runtime seeds nothing into a deployed stack")
+
+    def call(function: str, sample: str) -> dict:
+        event = json.loads((REPO_ROOT / "events" / sample).read_text())
+        response = runtime.invoke(function, fill_token_placeholders(event, runtime.token))
+        if response["statusCode"] not in (200, 201):
+            raise RuntimeError(f"{function} answered {response['statusCode']}: {response['body']}")
+        return json.loads(response["body"])["data"]
+
+    url = json.loads(json.loads((REPO_ROOT / "events" / "create_webhook.json").read_text())["body"])["url"]
+    listed = [endpoint["id"] for endpoint in call("ListWebhooksFunction", "list_webhooks.json")
+              if endpoint["url"] == url]
+    return listed[0] if listed else call("CreateWebhookFunction", "create_webhook.json")["id"]
+
+
+def fill_refund_placeholders(event: dict, demo_refund_id: Callable[[], str],
+                             placeholder: re.Pattern = REFUND_PLACEHOLDER) -> dict:
+    """The event with `{{refund:demo}}` (or another ``placeholder``, such as
+    `{{webhook:demo}}`) replaced by the demo id wherever the id appears: path,
+    pathParameters, requestContext.path (the resource and resourcePath keep
+    their `{refundId}`). The demo id is only looked up, or made, when the
+    event names it."""
     found: dict[str, str] = {}
 
     def refund_id(match: re.Match) -> str:
-        if match.group(1) != "demo":
-            raise ValueError(f"unknown refund placeholder {match.group(0)}; only {{{{refund:demo}}}} exists")
+        kind, name = match.groups()
+        if name != "demo":
+            raise ValueError(f"unknown {kind} placeholder {match.group(0)}; only {{{{{kind}:demo}}}} exists")
         if "demo" not in found:
             found["demo"] = demo_refund_id()
         return found["demo"]
 
     def fill(value):
-        return REFUND_PLACEHOLDER.sub(refund_id, value) if isinstance(value, str) else value
+        return placeholder.sub(refund_id, value) if isinstance(value, str) else value
 
     filled = dict(event)
+    if "Records" in event:  # a queue's or a stream's batch: the ids are in the messages' bodies
+        filled["Records"] = [{**record, "body": fill(record.get("body"))} if "body" in record else record
+                             for record in event["Records"]]
+        return filled
     filled["path"] = fill(event.get("path"))
     if isinstance(event.get("pathParameters"), dict):
         filled["pathParameters"] = {name: fill(value) for name, value in event["pathParameters"].items()}

@@ -3,8 +3,10 @@
 
 Either way the result is the physical-id map the template resolver uses:
 {logical id: what `Ref` returns} - a table's name, a topic's ARN, a queue's
-URL, a secret's ARN. Creation is idempotent: what exists is kept, so a
-restart against a long-running endpoint keeps its data.
+URL, a secret's ARN, a subscription's ARN - plus, for what provisioning
+creates, the attributes a physical id does not tell (a table's StreamArn).
+Creation is idempotent: what exists is kept, so a restart against a
+long-running endpoint keeps its data.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import secrets
 import string
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import boto3
 from botocore.exceptions import ClientError
@@ -23,6 +26,15 @@ LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "t
 
 
 Endpoints = dict[str, str]  # {"default": url, "<service>": url for a service elsewhere}
+# What a creator returns: the physical id, or it and the attributes GetAtt may
+# ask for; None when the resource has no local copy.
+Created = str | tuple[str, dict[str, str]] | None
+
+
+@dataclass
+class Provisioned:
+    physical_ids: dict[str, str] = field(default_factory=dict)      # {logical id: what Ref returns}
+    attributes: dict[str, dict[str, str]] = field(default_factory=dict)  # {logical id: {attribute: value}}
 
 
 def local_client(service: str, endpoints: Endpoints):
@@ -32,7 +44,7 @@ def local_client(service: str, endpoints: Endpoints):
 
 # ------------------------------------------------------------ per type
 
-def _create_table(logical_id: str, props: dict, endpoints: Endpoints) -> str:
+def _create_table(logical_id: str, props: dict, endpoints: Endpoints) -> Created:
     client = local_client("dynamodb", endpoints)
     name = props.get("TableName", logical_id)
     request = {key: props[key] for key in ("AttributeDefinitions", "KeySchema", "LocalSecondaryIndexes")
@@ -50,14 +62,21 @@ def _create_table(logical_id: str, props: dict, endpoints: Endpoints) -> str:
             index.pop("ProvisionedThroughput", None)
     if indexes:
         request["GlobalSecondaryIndexes"] = indexes
-    if "StreamSpecification" in props:
-        request["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+    stream = {"StreamEnabled": True, **props["StreamSpecification"]} if "StreamSpecification" in props else None
+    if stream:
+        request["StreamSpecification"] = stream
     try:
         client.create_table(TableName=name, **request)
     except ClientError as error:
         if error.response["Error"]["Code"] != "ResourceInUseException":
             raise
     client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    table = client.describe_table(TableName=name)["Table"]
+    if stream and not table.get("StreamSpecification", {}).get("StreamEnabled"):
+        # A table kept from before the template had a stream: the stream is added.
+        table = client.update_table(TableName=name, StreamSpecification=stream)["TableDescription"]
+    if stream and table.get("LatestStreamArn"):
+        return name, {"StreamArn": table["LatestStreamArn"]}
     return name
 
 
@@ -89,6 +108,31 @@ def _create_queue(logical_id: str, props: dict, endpoints: Endpoints) -> str:
         if "NonExistentQueue" not in error.response["Error"]["Code"]:
             raise
     return client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+
+
+def _subscribe(_logical_id: str, props: dict, endpoints: Endpoints) -> str | None:
+    """An AWS::SNS::Subscription of a queue to a topic (moto delivers to the
+    queue on Publish). Subscribe is idempotent: the same topic, protocol and
+    endpoint answer with the existing subscription's ARN. Other protocols
+    (lambda, http...) are not run locally."""
+    if props.get("Protocol") != "sqs" or not {"TopicArn", "Endpoint"} <= props.keys():
+        return None
+    attributes = {}
+    for key in ("RawMessageDelivery", "FilterPolicy", "FilterPolicyScope", "RedrivePolicy", "DeliveryPolicy"):
+        value = props.get(key)
+        if value is None:
+            continue
+        if isinstance(value, dict | list):
+            attributes[key] = json.dumps(value)
+        elif isinstance(value, bool) or str(value).lower() in ("true", "false"):
+            # moto reads any RawMessageDelivery string as true: "false" is left out (the default).
+            if str(value).lower() == "true":
+                attributes[key] = "true"
+        else:
+            attributes[key] = str(value)
+    client = local_client("sns", endpoints)
+    return client.subscribe(TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"],
+                            Attributes=attributes, ReturnSubscriptionArn=True)["SubscriptionArn"]
 
 
 def generate_secret_string(spec: dict) -> str:
@@ -126,10 +170,13 @@ def _create_secret(logical_id: str, props: dict, endpoints: Endpoints) -> str:
     return client.create_secret(Name=name, SecretString=value)["ARN"]
 
 
-CREATORS: dict[str, Callable[[str, dict, Endpoints], str]] = {
+# AWS::SQS::QueuePolicy and the functions' IAM are not created: moto does not
+# enforce them (tests/integration/test_iam_coverage.py checks the policies).
+CREATORS: dict[str, Callable[[str, dict, Endpoints], Created]] = {
     "AWS::DynamoDB::Table": _create_table,
     "AWS::SNS::Topic": _create_topic,
     "AWS::SQS::Queue": _create_queue,
+    "AWS::SNS::Subscription": _subscribe,
     "AWS::SecretsManager::Secret": _create_secret,
 }
 
@@ -157,17 +204,25 @@ def creation_order(template: dict) -> list[str]:
     return ordered
 
 
-def provision(template: dict, endpoints: Endpoints | str) -> dict[str, str]:
-    """Create the template's tables, topics, queues and secrets on the endpoint
-    (kept when they exist); other resource types are not the runtime's business."""
+def provision(template: dict, endpoints: Endpoints | str) -> Provisioned:
+    """Create the template's tables, topics, queues, subscriptions and secrets
+    on the endpoint (kept when they exist); other resource types are not the
+    runtime's business."""
     if isinstance(endpoints, str):
         endpoints = {"default": endpoints}
-    physical_ids: dict[str, str] = {}
+    result = Provisioned()
+    resolver = Resolver(template, result.physical_ids, attributes=result.attributes)
     for logical_id in creation_order(template):
         resource = template["Resources"][logical_id]
-        properties = _resolvable_properties(Resolver(template, physical_ids), resource.get("Properties", {}))
-        physical_ids[logical_id] = CREATORS[resource["Type"]](logical_id, properties, endpoints)
-    return physical_ids
+        properties = _resolvable_properties(resolver, resource.get("Properties", {}))
+        created = CREATORS[resource["Type"]](logical_id, properties, endpoints)
+        if created is None:
+            continue
+        physical_id, attributes = created if isinstance(created, tuple) else (created, {})
+        result.physical_ids[logical_id] = physical_id
+        if attributes:
+            result.attributes[logical_id] = attributes
+    return result
 
 
 def _resolvable_properties(resolver: Resolver, properties: dict) -> dict:

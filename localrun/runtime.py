@@ -11,6 +11,11 @@ Where the AWS resources live is decided from the environment when it starts:
                             provisioning and seeding
 AWS_ENDPOINT_URL_DYNAMODB alone (DynamoDB Local) is "endpoint" mode too: the
 table goes there, the other services to the embedded moto.
+
+In the local modes the template's DynamoDB stream and SQS events are pumped
+to their functions (runtime.events, localrun/event_sources.py), as Lambda's
+event source mappings do; a deployed stack has its own mappings, and the
+runtime pumps nothing there.
 """
 
 from __future__ import annotations
@@ -21,16 +26,22 @@ from pathlib import Path
 
 from localrun import template as cfn
 from localrun.embedded_aws import EmbeddedAws
+from localrun.event_sources import EventPump, event_pump
 from localrun.gateway import ApiGateway, ApiSettings
 from localrun.in_process import function_environment
 from localrun.lambda_pool import FunctionPool, Invocation, LambdaPools, max_concurrency_from_env
-from localrun.provision import provision, stack_physical_ids
+from localrun.provision import local_client, provision, stack_physical_ids
 from localrun.routing import Router
 from localrun.seed import open_demo_refund, seed_accounts, seed_demo_order
 from localrun.tokens import issue_local_token
 
 # moto and DynamoDB Local accept any credentials; these can reach nothing real.
 LOCAL_CREDENTIAL_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}  # noqa: S105
+
+# Settings only a local run gets (never the template): webhooks may go to
+# http://127.0.0.1, and failed deliveries are retried within seconds, not
+# hours. A variable of the same name in the environment wins.
+LOCAL_FUNCTION_DEFAULTS = {"WEBHOOK_ALLOW_LOOPBACK": "true", "WEBHOOK_RETRY_SCHEDULE": "2,5,10,20,30,60,60"}
 
 
 class InvocationFailed(Exception):
@@ -45,12 +56,13 @@ class InvocationFailed(Exception):
 class LocalRuntime:
     """`with LocalRuntime(repo_root, port=3000) as runtime:` serves the API at
     runtime.url. port=0 picks a free port; port=None starts no HTTP gateway
-    (runtime.invoke() still works)."""
+    (runtime.invoke() still works). events=False pumps no stream or queue
+    (runtime.events is then None, as it is in stack mode)."""
 
     def __init__(self, repo_root: Path | str = ".", port: int | None = 3000, seed: bool = True,
-                 max_concurrency: int | None = None):
+                 max_concurrency: int | None = None, events: bool = True):
         self.repo_root = Path(repo_root).resolve()
-        self.port, self.seed = port, seed
+        self.port, self.seed, self.pump_events = port, seed, events
         self.max_concurrency = max_concurrency or max_concurrency_from_env()
         self.template = cfn.load_template(self.repo_root / "template.yaml")
         self.routes = cfn.api_routes(self.template)
@@ -59,6 +71,8 @@ class LocalRuntime:
         self.url: str | None = None
         self.aws_endpoint: str | None = None
         self.physical_ids: dict[str, str] = {}
+        self.attributes: dict[str, dict[str, str]] = {}  # GetAtt values provisioning learnt (StreamArn)
+        self.events: EventPump | None = None
         self.region, self.account_id = cfn.LOCAL_REGION, cfn.LOCAL_ACCOUNT_ID
         self._stack_name: str | None = None
         self._resolver: cfn.Resolver | None = None
@@ -86,25 +100,33 @@ class LocalRuntime:
         else:
             self.mode = "endpoint" if _endpoint_configured() else "embedded"
             self.aws_endpoint = os.environ.get("AWS_ENDPOINT_URL") or self._start_embedded_aws()
-            self.physical_ids = provision(self.template, self._provisioning_endpoints())
+            provisioned = provision(self.template, self._provisioning_endpoints())
+            self.physical_ids, self.attributes = provisioned.physical_ids, provisioned.attributes
         self._resolver = cfn.Resolver(self.template, self.physical_ids, region=self.region,
-                                      account_id=self.account_id, stack_name=self._stack_name or "local")
+                                      account_id=self.account_id, stack_name=self._stack_name or "local",
+                                      attributes=self.attributes)
         self._pools = LambdaPools({
             logical_id: FunctionPool(spec, self.function_env(logical_id),
                                      max_concurrency=self.max_concurrency,
                                      function_arn=self._function_arn(logical_id))
             for logical_id, spec in self.functions.items()})
-        self._exit.callback(self._pools.close)
+        pump = self._event_pump() if self.pump_events and self.mode != "stack" else None
+        if pump is not None:
+            self._exit.callback(pump.join)  # 3. its threads, once the workers are gone
+        self._exit.callback(self._pools.close)  # 2. the workers, a batch still running included
         if self.seed and self.mode != "stack":
             self._in_layer(seed_accounts)
+        if pump is not None:
+            self._exit.callback(pump.stop)  # 1. no new poll or batch
+            self.events = pump.start()
         if self.port is not None:
-            gateway = ApiGateway(Router(self.routes), self._api_settings(), self._pools.invoke,
+            gateway = ApiGateway(Router(self.routes), self._api_settings(), self._invoke,
                                  port=self.port)
             self._exit.callback(gateway.stop)
             self.url = gateway.start().url
 
     def _start_embedded_aws(self) -> str:
-        aws = EmbeddedAws().start()
+        aws = EmbeddedAws(on_call=self._aws_call_done).start()
         self._exit.callback(aws.stop)
         return aws.endpoint
 
@@ -114,7 +136,31 @@ class LocalRuntime:
         endpoints = {"default": self.aws_endpoint}
         if os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"):
             endpoints["dynamodb"] = os.environ["AWS_ENDPOINT_URL_DYNAMODB"]
+        # A table's stream is served where the table is (DynamoDB Local serves both).
+        streams = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB_STREAMS") or endpoints.get("dynamodb")
+        if streams:
+            endpoints["dynamodbstreams"] = streams
         return endpoints
+
+    # ------------------------------------------------------------ events
+
+    def _event_pump(self) -> EventPump:
+        endpoints = self._provisioning_endpoints()
+        # The embedded moto reports its writes (the pollers wake on them); another endpoint does not.
+        writes_reported = not os.environ.get("AWS_ENDPOINT_URL") and "dynamodbstreams" not in endpoints
+        return event_pump(self.template, self._resolver, self._pools.invoke,
+                          lambda service: local_client(service, endpoints),
+                          start_at_latest=self.mode == "endpoint", writes_reported=writes_reported)
+
+    def _aws_call_done(self, target: str) -> None:
+        if self.events is not None:
+            self.events.notify_aws_call(target)
+
+    def _invoke(self, logical_id: str, event: dict) -> Invocation:
+        invocation = self._pools.invoke(logical_id, event)
+        if self.events is not None and self.mode == "endpoint":
+            self.events.wake()  # the endpoint does not say what the function wrote
+        return invocation
 
     # -------------------------------------------------------- functions
 
@@ -130,6 +176,7 @@ class LocalRuntime:
             env.pop("AWS_SESSION_TOKEN", None)
             env.update(AWS_ENDPOINT_URL=self.aws_endpoint, AWS_REGION=self.region,
                        AWS_DEFAULT_REGION=self.region, **LOCAL_CREDENTIAL_ENV)
+            env.update({name: os.environ.get(name) or default for name, default in LOCAL_FUNCTION_DEFAULTS.items()})
         env.update(
             AWS_LAMBDA_FUNCTION_NAME=logical_id,
             AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(spec.memory_size),
@@ -159,7 +206,7 @@ class LocalRuntime:
         """One event through the function's pool, with how it went (cold/warm, duration, errors)."""
         if logical_id not in self.functions:
             raise KeyError(f"{logical_id} is not a function of template.yaml: {', '.join(self.functions)}")
-        return self._pools.invoke(logical_id, event)
+        return self._invoke(logical_id, event)
 
     # ------------------------------------------------ layer, in-process
 

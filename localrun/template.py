@@ -169,7 +169,10 @@ _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 @dataclass
 class Resolver:
     """Resolves intrinsics against physical ids: {logical id: table name, topic
-    ARN, queue URL, secret ARN...}, i.e. what `Ref` returns for each resource."""
+    ARN, queue URL, secret ARN...}, i.e. what `Ref` returns for each resource.
+    The attributes that cannot be derived from a physical id (a table's
+    StreamArn holds its creation time) come from `attributes`, which
+    provisioning fills: {logical id: {attribute: value}}."""
 
     template: dict
     physical_ids: dict[str, str]
@@ -177,6 +180,7 @@ class Resolver:
     account_id: str = LOCAL_ACCOUNT_ID
     stack_name: str = "local"
     parameters: dict[str, Any] = field(default_factory=dict)  # overrides of the parameters' Defaults
+    attributes: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
@@ -226,12 +230,17 @@ class Resolver:
     def get_att(self, logical_id: str, attribute: str) -> str:
         resource_type = self.template.get("Resources", {}).get(logical_id, {}).get("Type")
         physical_id = self.ref(logical_id)
+        if attribute in self.attributes.get(logical_id, {}):
+            return self.attributes[logical_id][attribute]
         if attribute == "Arn":
             return self.arn(logical_id)
         if resource_type == "AWS::SQS::Queue" and attribute in ("QueueName", "QueueUrl"):
             return physical_id.rsplit("/", 1)[-1] if attribute == "QueueName" else physical_id
         if resource_type == "AWS::SNS::Topic" and attribute in ("TopicArn", "TopicName"):
             return physical_id if attribute == "TopicArn" else physical_id.rsplit(":", 1)[-1]
+        if resource_type == "AWS::DynamoDB::Table" and attribute == "StreamArn":
+            raise UnresolvableError(f"GetAtt {logical_id}.StreamArn: no stream known for the table "
+                                   "(no StreamSpecification, or not provisioned by the runtime)")
         raise UnresolvableError(f"GetAtt {logical_id}.{attribute} is not known to the local runtime")
 
     def arn(self, logical_id: str) -> str:

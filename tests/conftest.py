@@ -46,7 +46,18 @@ SAMPLE_EVENTS = {"issue_token.json": ("IssueTokenFunction", 200), "put_order.jso
             # so each event's answer does not depend on what ran before it.
             "get_refund.json": ("GetRefundFunction", 200), "update_refund.json": ("UpdateRefundFunction", 200),
             "cancel_refund.json": ("CancelRefundFunction", 200), "deny_refund.json": ("UpdateRefundFunction", 200),
-            "issue_customer_token.json": ("IssueCustomerTokenFunction", 200)}
+            "issue_customer_token.json": ("IssueCustomerTokenFunction", 200),
+            # {{webhook:demo}}: demo's endpoint of create_webhook.json's URL (registered when it has none).
+            "create_webhook.json": ("CreateWebhookFunction", 201), "list_webhooks.json": ("ListWebhooksFunction", 200),
+            "delete_webhook.json": ("DeleteWebhookFunction", 200),
+            "rotate_webhook_secret.json": ("RotateWebhookSecretFunction", 200),
+            "list_webhook_deliveries.json": ("ListWebhookDeliveriesFunction", 200),
+            "replay_webhook.json": ("ReplayWebhookFunction", 202)}
+# Batches of a stream or a queue: each answers {"batchItemFailures": []}.
+BATCH_SAMPLE_EVENTS = {"publish_refund_events.json": "PublishRefundEventsFunction",
+                       "dispatch_webhook_events.json": "DispatchWebhookEventsFunction",
+                       # The last attempt of a delivery to a closed port: recorded failed, kept for replay.
+                       "deliver_webhooks.json": "DeliverWebhooksFunction"}
 
 
 class LambdaContext:

@@ -26,3 +26,13 @@ def dynamodb():
 @cache
 def secretsmanager():
     return boto3.client("secretsmanager", config=_CONFIG)
+
+
+@cache
+def sns():
+    return boto3.client("sns", config=_CONFIG)
+
+
+@cache
+def sqs():
+    return boto3.client("sqs", config=_CONFIG)

@@ -129,13 +129,30 @@ FORBIDDEN = _entry(
     "The caller's role may never call this route (for example the order system "
     "creating a refund).",
 )
+# 15130-15150 are reserved for a later issue.
+WEBHOOK_NOT_FOUND = _entry(
+    15160, HTTPStatus.NOT_FOUND,
+    "Webhook endpoint not found.",
+    "No webhook endpoint with this id, or it belongs to another merchant.",
+)
+EVENT_NOT_FOUND = _entry(
+    15170, HTTPStatus.NOT_FOUND,
+    "Event not found.",
+    "POST /v1/webhooks/{id}/replay: no event with this id among the merchant's events of the "
+    "last 30 days (another merchant's event answers the same).",
+)
+TOO_MANY_WEBHOOKS = _entry(
+    15180, HTTPStatus.BAD_REQUEST,
+    "Too many webhook endpoints.",
+    "POST /v1/webhooks: the merchant already has 10 endpoints; delete one first.",
+)
 
 CATALOGUE: tuple[ErrorCode, ...] = (
     INTERNAL, UNAUTHORIZED, INVALID_CREDENTIALS, ROUTE_NOT_FOUND,
     GATEWAY_REJECTED, CONFLICT, INVALID_JSON, INVALID_CONTENT_TYPE, UNKNOWN_ACCOUNT,
     INVALID_FIELD, ORDER_NOT_PAID, ORDER_AMOUNT_ZERO, REFUND_ALREADY_OPEN, ORDER_NOT_FOUND,
     REFUND_NOT_FOUND, TRANSITION_NOT_ALLOWED, QUANTITY_EXCEEDS_REMAINING, AMOUNT_EXCEEDS_REMAINING,
-    FORBIDDEN,
+    FORBIDDEN, WEBHOOK_NOT_FOUND, EVENT_NOT_FOUND, TOO_MANY_WEBHOOKS,
 )
 
 

@@ -4,10 +4,12 @@ not a value unless a field says so, and an unknown field is an error."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from refunds_core.events import ALL_TYPES as EVENT_TYPES
 from refunds_core.money import CURRENCIES
 
 # The HTML living standard's "valid e-mail address" (what browsers accept),
@@ -138,3 +140,39 @@ class OrderRequest(Strict):
     customerId: Identifier = None  # type: ignore[assignment]
     lineItems: list[LineItem] = Field(min_length=1, max_length=250)
     shipping: Shipping = Shipping()
+
+
+# ------------------------------------------------------------- webhooks
+
+# The event types a webhook endpoint subscribes to (refunds_core/events.py names them).
+EventType = Literal[EVENT_TYPES]  # type: ignore[valid-type]
+EVENT_ID = re.compile(r"evt_[0-9A-HJKMNP-TV-Z]{26}")
+
+
+def _aware_time(value: str) -> str:
+    """An ISO 8601 time with its offset: ``2026-11-22T10:00:00Z``, ``2026-11-22T12:00:00.5+02:00``."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("not an ISO 8601 time") from None
+    if parsed.tzinfo is None:
+        raise ValueError("a date and time with an offset (Z or +hh:mm)")
+    return value
+
+
+AwareTime = Annotated[str, StringConstraints(max_length=64), AfterValidator(_aware_time)]
+
+
+class CreateWebhookRequest(Strict):
+    # Only the length here: whether the URL may be delivered to (https, public
+    # addresses) is checked in logic, which resolves its host.
+    url: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+    # A repeated type is a 15010 for its second occurrence (checked in logic).
+    events: Annotated[list[EventType], Field(min_length=1, max_length=len(EVENT_TYPES))]
+
+
+class ReplayRequest(Strict):
+    """One of the two: an event, or every event since a time (both or neither: 15010, in logic)."""
+
+    eventId: Annotated[str, StringConstraints(pattern=rf"^{EVENT_ID.pattern}$")] = None  # type: ignore[assignment]
+    since: AwareTime = None  # type: ignore[assignment]

@@ -19,6 +19,19 @@ class Settings(BaseModel):
     # signing key before reading it again (a disabled merchant is locked out
     # within this many seconds).
     CACHE_TTL_SECONDS: int = Field(default=60, ge=0, le=900)
+    # Refund events and webhooks (only the functions that use them get these).
+    EVENTS_TOPIC_ARN: str | None = None
+    WEBHOOK_DELIVERIES_QUEUE_URL: str | None = None
+    # Seconds before each retry of a failed webhook delivery; after the last
+    # one the delivery is marked failed (kept for replay). SQS caps a delay at 12 h.
+    WEBHOOK_RETRY_SCHEDULE: str = Field(default="5,300,1800,7200,18000,36000,36000",
+                                        pattern=r"^[0-9]{1,5}(,[0-9]{1,5})*$")
+    # Only the local runtime sets it: webhooks to http://127.0.0.1 are allowed.
+    WEBHOOK_ALLOW_LOOPBACK: bool = False
+
+    @property
+    def retry_delays(self) -> tuple[int, ...]:
+        return tuple(min(int(delay), 43_200) for delay in self.WEBHOOK_RETRY_SCHEDULE.split(","))
 
 
 @cache

@@ -9,6 +9,7 @@ that is too narrow fails here instead of in a deployed stack."""
 from __future__ import annotations
 
 import json
+import re
 from fnmatch import fnmatch
 
 import pytest
@@ -18,7 +19,7 @@ from refunds_core import auth, aws
 from refunds_core.auth import Caller, Role
 from refunds_core.dal import refund_queries
 from refunds_core.settings import settings
-from tests.conftest import ROOT, SAMPLE_EVENTS, LambdaContext, load_handler
+from tests.conftest import BATCH_SAMPLE_EVENTS, ROOT, SAMPLE_EVENTS, LambdaContext, load_handler
 
 pytestmark = pytest.mark.server
 
@@ -39,8 +40,14 @@ def _authorised_calls(operation: str, params: dict) -> list[tuple[str, str]]:
     if operation == "BatchGetItem":
         return [("dynamodb:BatchGetItem", key["PK"]["S"])
                 for request in params["RequestItems"].values() for key in request["Keys"]]
-    if operation == "Query":  # a Query names an index; IAM authorises it on the index's ARN
-        return [("dynamodb:Query", f"index/{params['IndexName']}" if params.get("IndexName") else "")]
+    if operation == "Query" and params.get("IndexName"):  # IAM authorises it on the index's ARN
+        return [("dynamodb:Query", f"index/{params['IndexName']}")]
+    if operation == "Query":  # on the table: LeadingKeys is the partition its key condition names
+        names = {"PK": "PK", **{alias: name for alias, name in params.get("ExpressionAttributeNames", {}).items()}}
+        bound = re.findall(r"(#?\w+)\s*=\s*(:\w+)", params["KeyConditionExpression"])
+        partitions = [params["ExpressionAttributeValues"][value]["S"] for name, value in bound
+                      if names.get(name) == "PK"]
+        return [("dynamodb:Query", partitions[0] if len(partitions) == 1 else "")]
     key = params.get("Key") or params.get("Item")
     return [(f"dynamodb:{operation}", key["PK"]["S"] if key else "")]
 
@@ -103,6 +110,47 @@ def test_every_dynamodb_call_is_allowed_by_the_function_policy(runtime, api, mon
 
     response, calls = _run(function, event)
     assert response["statusCode"] == SAMPLE_EVENTS[event_file][1], response["body"]
+    _assert_allowed(function, calls)
+
+
+@pytest.mark.parametrize("event_file", sorted(name for name, function in BATCH_SAMPLE_EVENTS.items()
+                                               if function != "PublishRefundEventsFunction"))  # no table call
+def test_every_dynamodb_call_of_the_webhook_functions_is_allowed(runtime, monkeypatch, event_file):
+    from localrun.__main__ import prepare_event
+
+    function = BATCH_SAMPLE_EVENTS[event_file]
+    for key, value in runtime.function_env(function).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.syspath_prepend(str(ROOT / "shared"))
+    event = prepare_event(runtime, json.loads((ROOT / "events" / event_file).read_text()))
+    response, calls = _run(function, event)
+    assert response == {"batchItemFailures": []}
+    _assert_allowed(function, calls)
+
+
+def test_issue_reads_and_writes_the_order_within_update_refunds_policy(runtime, api, monkeypatch):
+    """ISSUE (not a sample event: it needs an approved refund) reads the order and
+    writes its counters in the transaction."""
+    from localrun.__main__ import prepare_event
+
+    order_id = api.paid_order()
+    refund = api.request("POST", f"/v1/order/{order_id}/refund", json_body={"email": "m@example.com"}, login="demo")
+    refund_id = refund.body["data"]["id"]
+    approve = api.request("PATCH", f"/v1/refunds/{refund_id}", json_body={"action": "APPROVE"}, login="support")
+    assert approve.status == 200
+    function = "UpdateRefundFunction"
+    for key, value in runtime.function_env(function).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.syspath_prepend(str(ROOT / "shared"))
+    event = prepare_event(runtime, json.loads((ROOT / "events" / "update_refund.json").read_text()))
+    event["path"] = event["requestContext"]["path"] = f"/v1/refunds/{refund_id}"
+    event["pathParameters"] = {"refundId": refund_id}
+    event["body"] = json.dumps({"action": "ISSUE"})
+    response, calls = _run(function, event)
+    assert response["statusCode"] == 200, response["body"]
+    assert json.loads(response["body"])["data"]["status"] == "ISSUED"
+    assert ("dynamodb:GetItem", f"ORDER#{order_id}") in [
+        pair for operation, params in calls for pair in _authorised_calls(operation, params)]
     _assert_allowed(function, calls)
 
 

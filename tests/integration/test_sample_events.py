@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.conftest import ROOT, SAMPLE_EVENTS
+from tests.conftest import BATCH_SAMPLE_EVENTS, ROOT, SAMPLE_EVENTS
 
 pytestmark = pytest.mark.server
 
@@ -20,3 +20,11 @@ def test_sample_event_invokes_its_function(runtime, name):
     response = runtime.invoke(function, event)
     assert response["statusCode"] == status, response["body"]
     assert "data" in json.loads(response["body"]) or "token" in json.loads(response["body"])
+
+
+@pytest.mark.parametrize("name", sorted(BATCH_SAMPLE_EVENTS))
+def test_batch_sample_event_is_processed_without_a_failed_record(runtime, name):
+    from localrun.__main__ import prepare_event
+
+    event = prepare_event(runtime, json.loads((ROOT / "events" / name).read_text()))
+    assert runtime.invoke(BATCH_SAMPLE_EVENTS[name], event) == {"batchItemFailures": []}

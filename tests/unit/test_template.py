@@ -11,7 +11,7 @@ import tomllib
 import pytest
 
 from localrun import template as cfn
-from tests.conftest import ROOT, SAMPLE_EVENTS, LambdaContext, load_handler
+from tests.conftest import BATCH_SAMPLE_EVENTS, ROOT, SAMPLE_EVENTS, LambdaContext, load_handler
 
 TEMPLATE = cfn.load_template(ROOT / "template.yaml")
 ROUTES = cfn.api_routes(TEMPLATE)
@@ -52,7 +52,7 @@ def test_each_route_reaches_a_handler_that_serves_it(route, monkeypatch):
 
 
 def test_every_api_function_has_a_sample_event():
-    events = [json.loads(p.read_text()) for p in (ROOT / "events").glob("*.json")]
+    events = [json.loads((ROOT / "events" / name).read_text()) for name in SAMPLE_EVENTS]
     covered = {(e["httpMethod"], e["resource"]) for e in events}
     missing = [r for r in ROUTES if (r.method, r.path) not in covered]
     assert not missing
@@ -61,11 +61,18 @@ def test_every_api_function_has_a_sample_event():
 def test_every_event_and_every_function_is_exercised():
     """The sample-event and IAM-coverage tests walk SAMPLE_EVENTS: it must name
     every event file, and through them every function of the template."""
-    assert set(SAMPLE_EVENTS) == {p.name for p in (ROOT / "events").glob("*.json")}
-    assert {function for function, _ in SAMPLE_EVENTS.values()} == set(FUNCTIONS)
+    assert set(SAMPLE_EVENTS) | set(BATCH_SAMPLE_EVENTS) == {p.name for p in (ROOT / "events").glob("*.json")}
+    assert {function for function, _ in SAMPLE_EVENTS.values()} | set(BATCH_SAMPLE_EVENTS.values()) == set(FUNCTIONS)
 
 
-@pytest.mark.parametrize("event_file", sorted((ROOT / "events").glob("*.json")), ids=lambda p: p.name)
+@pytest.mark.parametrize("name", sorted(BATCH_SAMPLE_EVENTS))
+def test_batch_sample_events_are_records_of_their_function_s_source(name):
+    records = json.loads((ROOT / "events" / name).read_text())["Records"]
+    source = _event_source(BATCH_SAMPLE_EVENTS[name])
+    assert records and {record["eventSource"] for record in records} == {f"aws:{source['Type'].lower()}"}
+
+
+@pytest.mark.parametrize("event_file", sorted(ROOT / "events" / name for name in SAMPLE_EVENTS), ids=lambda p: p.name)
 def test_sample_events_are_rest_proxy_events(event_file):
     event = json.loads(event_file.read_text())
     assert set(event) >= {"resource", "path", "httpMethod", "headers", "multiValueHeaders",
@@ -89,8 +96,9 @@ def test_policies_are_least_privilege(logical_id):
         assert not any("*" in action for action in actions), statement
         assert "dynamodb:Scan" not in actions
         assert statement["Resource"] != "*"
-        if actions == ["dynamodb:Query"]:
-            # Queries name the indexes they read, never the table or every index.
+        if actions == ["dynamodb:Query"] and statement["Resource"] != {"Fn::GetAtt": ["RefundsTable", "Arn"]}:
+            # Queries of an index name the indexes they read, never every index; a Query
+            # of the table itself is held to its partitions by LeadingKeys (below).
             resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
             assert all(re.fullmatch(r"\$\{RefundsTable\.Arn\}/index/[A-Za-z]+", r["Fn::Sub"]) for r in resources)
         elif any(a.startswith("dynamodb:") for a in actions):
@@ -138,3 +146,63 @@ def test_no_secret_in_the_template():
     assert not re.search(r"^\s*SecretString:", text, re.MULTILINE)  # GenerateSecretString is fine
     assert not re.search(r"(?i)password\s*:", text)
 
+
+
+# ------------------------------------------------ refund events and webhooks
+
+def _event_source(function: str) -> dict:
+    (source,) = RESOURCES[function]["Properties"]["Events"].values()
+    return source
+
+
+def test_the_table_stream_feeds_the_publisher_with_partial_failures_and_no_loss():
+    assert RESOURCES["RefundsTable"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    source = _event_source("PublishRefundEventsFunction")
+    props = source["Properties"]
+    assert source["Type"] == "DynamoDB" and props["Stream"] == {"Fn::GetAtt": ["RefundsTable", "StreamArn"]}
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"] and props["BisectBatchOnFunctionError"]
+    assert props["MaximumRetryAttempts"] == -1  # a failed publish is retried, never dropped
+    assert props["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["RefundEventsFailedQueue", "Arn"]}
+    assert json.loads(props["FilterCriteria"]["Filters"][0]["Pattern"]) == {
+        "dynamodb": {"NewImage": {"type": {"S": ["Refund"]}}}}
+
+
+def test_the_topic_feeds_the_dispatcher_through_a_queue_with_a_dead_letter_queue():
+    subscription = RESOURCES["WebhookEventsSubscription"]["Properties"]
+    assert subscription["TopicArn"] == {"Ref": "RefundEventsTopic"} and subscription["RawMessageDelivery"]
+    assert subscription["Endpoint"] == {"Fn::GetAtt": ["WebhookEventsQueue", "Arn"]}
+    policy = RESOURCES["WebhookEventsQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert policy["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Ref": "RefundEventsTopic"}}}
+    for queue, dead_letters, function in (
+            ("WebhookEventsQueue", "WebhookEventsDeadLetterQueue", "DispatchWebhookEventsFunction"),
+            ("WebhookDeliveriesQueue", "WebhookDeliveriesDeadLetterQueue", "DeliverWebhooksFunction")):
+        redrive = RESOURCES[queue]["Properties"]["RedrivePolicy"]
+        assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": [dead_letters, "Arn"]}
+        source = _event_source(function)
+        assert source["Type"] == "SQS" and source["Properties"]["Queue"] == {"Fn::GetAtt": [queue, "Arn"]}
+        assert source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        # SQS's rule: a queue's visibility timeout is at least its consumer's timeout.
+        assert RESOURCES[queue]["Properties"]["VisibilityTimeout"] >= 6 * RESOURCES[function]["Properties"]["Timeout"]
+
+
+def test_the_event_functions_may_only_publish_queue_and_read_what_they_need():
+    def actions(function):
+        return {(action, json.dumps(s["Resource"])) for s in _statements(function)
+                for action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+
+    assert actions("PublishRefundEventsFunction") == {
+        ("sns:Publish", '{"Ref": "RefundEventsTopic"}'),
+        ("sqs:SendMessage", '{"Fn::GetAtt": ["RefundEventsFailedQueue", "Arn"]}')}
+    assert {a for a, _ in actions("DispatchWebhookEventsFunction")} == {
+        "dynamodb:Query", "dynamodb:PutItem", "sqs:SendMessage"}
+    assert {a for a, _ in actions("DeliverWebhooksFunction")} == {
+        "dynamodb:GetItem", "dynamodb:PutItem", "sqs:ChangeMessageVisibility"}
+    # No API function touches SNS: the handlers never publish (the outbox does).
+    for function in FUNCTIONS:
+        if function != "PublishRefundEventsFunction":
+            assert not any(a.startswith("sns:") for a, _ in actions(function)), function
+
+
+def test_only_the_local_runtime_allows_loopback_webhooks():
+    assert "WEBHOOK_ALLOW_LOOPBACK" not in (ROOT / "template.yaml").read_text()

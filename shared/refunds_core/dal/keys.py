@@ -49,3 +49,20 @@ def status_indexes(merchant_id: str, status: str) -> dict:
         "GSI4PK": f"MERCHANT#{merchant_id}#VALID#{str(statuses.is_valid(status)).lower()}",  # ByMerchantValidity
         "GSI6PK": f"STATUS#{status}",                                               # ByStatus (support, all merchants)
     }
+
+
+# ------------------------------------------------------------- webhooks
+
+def webhook_endpoint(merchant_id: str, webhook_id: str) -> dict:
+    """An endpoint lives in its merchant's partition: one Query lists them."""
+    return _key(f"MERCHANT#{merchant_id}", f"WEBHOOK#{webhook_id}")
+
+
+def webhook_event(merchant_id: str, event_id: str) -> dict:
+    """A merchant's events, sorted by id (a ULID: by time), kept 30 days for replay."""
+    return _key(f"EVENTS#{merchant_id}", event_id)
+
+
+def webhook_attempt(webhook_id: str, attempt_id: str) -> dict:
+    """An endpoint's delivery attempts, sorted by attempt id (a ULID: by time)."""
+    return _key(f"WEBHOOK#{webhook_id}", f"ATTEMPT#{attempt_id}")

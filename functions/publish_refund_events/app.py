@@ -1,0 +1,15 @@
+"""Table stream -> SNS: one refund event per refund change (the outbox's publisher)."""
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+from refunds_core.batch import batch_handler_for
+from refunds_core.logic.publishing import publish
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def handle(event: dict, context) -> dict:
+    return process_partial_response(event=event, record_handler=publish, processor=processor, context=context)
+
+
+lambda_handler = batch_handler_for(handle)

@@ -1,0 +1,57 @@
+"""Refund events: what a refund's change in the table means to the outside world.
+
+Every transition appends one history entry and bumps the refund's version, so
+each change of a refund item (seen on the table's stream) is exactly one event,
+named after the action that made it. The event id is derived from the refund id
+and version (and the change's time, so ids sort by time): a replayed stream
+record, a retried publish and every webhook redelivery carry the same id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+from ulid import ULID
+
+# The action that made the change -> the event's type.
+EVENT_TYPES = {
+    "CREATE": "refund.created", "APPROVE": "refund.approved", "SHIP_INIT": "refund.shipment_provided",
+    "ISSUE": "refund.issued", "DENY": "refund.denied", "CANCEL": "refund.cancelled", "FAIL": "refund.failed",
+}
+ALL_TYPES = tuple(EVENT_TYPES.values())
+
+
+class RefundEvent(BaseModel):
+    """The body published to SNS and POSTed to webhooks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    type: str
+    createdAt: str
+    merchantId: str
+    data: dict
+
+
+def event_id(refund_id: str, version: int, at: str) -> str:
+    """``evt_`` + a ULID: the change's time in milliseconds, then 80 bits of a hash of
+    (refund id, version). The same change always gets the same id."""
+    millis = int(datetime.fromisoformat(at).timestamp() * 1000)
+    digest = hashlib.sha256(f"{refund_id}:{version}".encode()).digest()
+    return f"evt_{ULID.from_bytes(millis.to_bytes(6, 'big') + digest[:10])}"
+
+
+def from_change(old: dict | None, new: dict | None) -> RefundEvent | None:
+    """The event a change of a table item is, or None (not a refund, a removal, or
+    a write that was not a transition)."""
+    if not new or new.get("type") != "Refund" or not new.get("history"):
+        return None
+    if old is not None and old.get("version") == new.get("version"):
+        return None
+    from refunds_core.logic.refunds import present  # the refund as GET shows it; a heavier import
+
+    last = new["history"][-1]
+    return RefundEvent(id=event_id(new["id"], int(new["version"]), last["at"]), type=EVENT_TYPES[last["action"]],
+                       createdAt=last["at"], merchantId=new["merchantId"], data=present(new))

@@ -1,0 +1,125 @@
+"""One webhook delivery: sign the event (Standard Webhooks), POST it to the
+endpoint's vetted address, record the attempt, and schedule the retry.
+
+Retries use the queue itself: a failed attempt sets its message's visibility
+timeout to the schedule's next delay and reports the message failed, so SQS
+hands it back then (``ApproximateReceiveCount`` is the attempt number). After
+the last retry the delivery is recorded ``failed`` and the message deleted;
+the event stays kept for ``POST /v1/webhooks/{id}/replay``.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import time
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from standardwebhooks.webhooks import Webhook
+from ulid import ULID
+
+from refunds_core.aws import sqs
+from refunds_core.clock import now_iso
+from refunds_core.dal import webhooks
+from refunds_core.observability import logger, metrics
+from refunds_core.settings import settings
+from refunds_core.webhook_tasks import DeliveryTask
+from refunds_core.webhook_urls import UnsafeUrl, vetted_addresses
+
+TIMEOUT_SECONDS = 15
+_MAX_RESPONSE_BYTES = 64 * 1024  # read (and drop) at most this much of an answer
+_USER_AGENT = "refund-requests-webhooks/1"
+
+
+class DeliveryFailed(Exception):  # noqa: N818 - the record's outcome
+    """This attempt failed; the message comes back after the retry delay."""
+
+
+def deliver(record: SQSRecord) -> None:
+    task = DeliveryTask.model_validate_json(record.body)
+    attempt = int(record.attributes.approximate_receive_count)
+    endpoint = webhooks.get_endpoint(task.merchantId, task.webhookId)
+    if endpoint is None:  # deleted since the task was queued: nothing to deliver to
+        logger.info("endpoint gone, delivery dropped", extra={"webhook_id": task.webhookId})
+        return
+    status, error = _attempt(endpoint, task)
+    delivered = status is not None and 200 <= status < 300
+    delays = settings().retry_delays
+    outcome = "delivered" if delivered else "retrying" if attempt <= len(delays) else "failed"
+    webhooks.put_attempt(task.webhookId, {
+        "attemptId": str(ULID()), "eventId": task.eventId, "eventType": task.eventType, "attempt": attempt,
+        "statusCode": status, "error": error, "outcome": outcome, "at": now_iso(), "replay": task.replay})
+    metrics.add_metric(name=f"WebhookDelivery{outcome.title()}", unit=MetricUnit.Count, value=1)
+    if outcome == "retrying":
+        # The message comes back after the next delay of the schedule, not the queue's default.
+        sqs().change_message_visibility(QueueUrl=settings().WEBHOOK_DELIVERIES_QUEUE_URL,
+                                        ReceiptHandle=record.receipt_handle, VisibilityTimeout=delays[attempt - 1])
+        raise DeliveryFailed(f"attempt {attempt}: {status or error}")
+
+
+def _attempt(endpoint: dict, task: DeliveryTask) -> tuple[int | None, str | None]:
+    """(HTTP status, None) when the endpoint answered, (None, why) when it could not be reached."""
+    try:
+        host, port, addresses = vetted_addresses(endpoint["url"])
+    except UnsafeUrl as exc:
+        return None, f"refused: {exc}"
+    headers = {"content-type": "application/json", "user-agent": _USER_AGENT,
+               **signature_headers(endpoint, task.eventId, task.body)}
+    try:
+        return _post(endpoint["url"], host, port, addresses[0], task.body.encode(), headers), None
+    except (OSError, http.client.HTTPException) as exc:  # refused, reset, TLS, timeout...
+        return None, type(exc).__name__
+
+
+def signature_headers(endpoint: dict, message_id: str, body: str, now: datetime | None = None) -> dict[str, str]:
+    """Standard Webhooks headers, signed with every secret still valid: after a
+    rotation both the new and the previous secret sign, space-separated."""
+    now = now or datetime.now(UTC)
+    signatures = [Webhook(entry["secret"]).sign(message_id, now, body) for entry in endpoint["secrets"]
+                  if not entry.get("expiresAt") or datetime.fromisoformat(entry["expiresAt"]) > now]
+    return {"webhook-id": message_id, "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": " ".join(signatures)}
+
+
+def _post(url: str, host: str, port: int, address: str, body: bytes, headers: dict[str, str]) -> int:
+    """POST to ``address`` (vetted), naming ``host`` in the Host header and TLS; no redirect
+    is followed (a 3xx is an answer like any other non-2xx)."""
+    parts = urlsplit(url)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    if parts.scheme == "https":
+        connection: http.client.HTTPConnection = _PinnedHTTPS(host, port, address)
+    else:
+        connection = _PinnedHTTP(host, port, address)
+    started = time.monotonic()
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read(_MAX_RESPONSE_BYTES)
+        return response.status
+    finally:
+        connection.close()
+        logger.debug("webhook POST", extra={"ms": round((time.monotonic() - started) * 1000)})
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    """Connects to the vetted address, never to what the name resolves to later
+    (no DNS rebinding between the check and the connection)."""
+
+    def __init__(self, host: str, port: int, address: str):
+        super().__init__(host, port, timeout=TIMEOUT_SECONDS)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPS(_PinnedHTTP):
+    _context = ssl.create_default_context()
+
+    def connect(self) -> None:
+        super().connect()
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=self.host)

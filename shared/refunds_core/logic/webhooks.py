@@ -1,0 +1,298 @@
+"""Webhook endpoints (``/v1/webhooks``): a merchant registers, lists and deletes
+them, rotates their signing secret, reads their delivery attempts and replays
+past events to them. Merchants only; another merchant's endpoint answers 404
+(15160), exactly like a missing one.
+
+- **Register**: the URL must be one we may POST to (``webhook_urls``: https,
+  public addresses) and ``events`` known, non-empty, without repeats: 15010
+  otherwise. The endpoint and the merchant's ``webhookCount`` are written in one
+  transaction conditioned on the count being below ``MAX_ENDPOINTS`` (400,
+  15180 beyond). The secret (``whsec_`` + base64 of 24 random bytes, the
+  Standard Webhooks format) is in this answer only.
+- **Rotate**: a new secret signs first; the previous one keeps signing beside
+  it for ``SECRET_OVERLAP`` (its ``expiresAt``), as do older ones still within
+  their own 24 hours (at most ``MAX_SECRETS`` in all); expired ones are dropped.
+- **Replay**: ``{"eventId"}`` queues that event again, whatever the endpoint
+  subscribes to (the merchant named it); ``{"since"}`` queues the merchant's
+  events since that time, oldest first, of the types the endpoint subscribes
+  to, reading at most ``MAX_REPLAY`` events per call (``nextSince``: call again
+  with it for the rest). A replayed event keeps its id: its ``webhook-id`` is
+  the original's, so receivers that de-duplicate see it as the same event.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import random
+import re
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel, ConfigDict, ValidationError
+from ulid import ULID
+
+from refunds_core import errors
+from refunds_core.auth import Caller, derived_key, require_active_account
+from refunds_core.dal import webhooks
+from refunds_core.dal.transactions import AlreadyApplied, Contention, transact_write, update_item
+from refunds_core.errors import ApiError, FieldErrors, RetryableError
+from refunds_core.listing_query import DEFAULT_LIMIT, CursorText, Limit, open_cursor, seal_cursor
+from refunds_core.models import CreateWebhookRequest, ReplayRequest
+from refunds_core.observability import metrics
+from refunds_core.validation import field_errors, parse
+from refunds_core.webhook_tasks import DeliveryTask, queue
+from refunds_core.webhook_urls import UnsafeUrl, vetted_addresses
+
+MAX_ENDPOINTS = 10
+MAX_REPLAY = 100
+SECRET_OVERLAP = timedelta(hours=24)
+MAX_SECRETS = 5  # the new secret and at most four previous ones still within their 24 hours
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, not a secret
+CURSOR_KEY_PURPOSE = "list-webhook-deliveries-cursor"
+_WEBHOOK_ID = re.compile(r"whk_[0-9A-HJKMNP-TV-Z]{26}")
+# Attempts when another request changed the merchant's count or the endpoint's
+# secrets between our read and our write.
+_ATTEMPTS = 5
+
+
+def new_secret() -> str:
+    """``whsec_`` + base64 of 24 random bytes (192 bits), as Standard Webhooks libraries read it."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def present(endpoint: dict) -> dict:
+    """An endpoint as every route shows it: never a secret."""
+    return {"id": endpoint["id"], "url": endpoint["url"], "events": list(endpoint["events"]),
+            "createdAt": endpoint["createdAt"]}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _retrying(action: Callable[[int], dict]) -> dict:
+    """``action(attempt)``, again after a short jittered back-off while it loses races that break no rule."""
+    for attempt in range(_ATTEMPTS):
+        try:
+            return action(attempt)
+        except Contention:
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311 - jitter, not crypto
+    raise RetryableError("the webhook endpoints kept changing under the request")
+
+
+# -------------------------------------------------------------- register
+
+def create(caller: Caller, body: dict) -> dict:
+    require_active_account(caller)
+    request = _create_request(body)
+    now = _iso(datetime.now(UTC))
+    endpoint = {"id": f"whk_{ULID()}", "merchantId": caller.merchant_id, "url": request.url,
+                "events": list(request.events), "secrets": [{"secret": new_secret()}],
+                "createdAt": now, "updatedAt": now}
+
+    def write(attempt: int) -> dict:
+        # Each attempt its own token: botocore's retry of one is answered as its first success.
+        transact_write([
+            webhooks.count_new_endpoint(caller.merchant_id, MAX_ENDPOINTS, _limit_reached),
+            webhooks.put_new_endpoint(endpoint),
+        ], idempotency_token=f"{endpoint['id']}-{attempt}")
+        return {**present(endpoint), "secret": endpoint["secrets"][0]["secret"]}
+
+    created = _retrying(write)
+    metrics.add_metric(name="WebhookEndpointCreated", unit=MetricUnit.Count, value=1)
+    return created
+
+
+def _create_request(body: dict) -> CreateWebhookRequest:
+    """The body, or FieldErrors naming every bad field: the model's, the URL
+    (resolved here: ``webhook_urls``), and each repeated event type."""
+    request, bad = None, []
+    try:
+        request = CreateWebhookRequest.model_validate(body)
+    except ValidationError as exc:
+        bad = field_errors(exc)
+    url = body.get("url")
+    if "url" not in bad and isinstance(url, str):
+        try:
+            vetted_addresses(url)
+        except UnsafeUrl:
+            bad.insert(0, "url")
+    if request is not None:
+        bad += [f"events[{i}]" for i, event_type in enumerate(request.events) if event_type in request.events[:i]]
+    if bad or request is None:
+        raise FieldErrors(bad)
+    return request
+
+
+def _limit_reached(merchant: dict | None) -> Exception | None:
+    if merchant is not None and int(merchant.get("webhookCount", 0)) >= MAX_ENDPOINTS:
+        return ApiError(errors.TOO_MANY_WEBHOOKS)
+    return None  # not a rule: contention (or a merchant removed meanwhile)
+
+
+# ------------------------------------------------------- list and delete
+
+def list_endpoints(caller: Caller) -> dict:
+    require_active_account(caller)
+    return {"data": [present(endpoint) for endpoint in webhooks.endpoints_of(caller.merchant_id)]}
+
+
+def delete(caller: Caller, webhook_id: str) -> dict:
+    require_active_account(caller)
+
+    def write(_attempt: int) -> dict:
+        endpoint = visible_endpoint(caller, webhook_id)
+        transact_write([
+            webhooks.remove_endpoint(caller.merchant_id, endpoint["id"], _endpoint_gone),
+            webhooks.uncount_endpoint(caller.merchant_id, lambda _merchant: None),
+        ], idempotency_token=str(uuid.uuid4()))
+        return present(endpoint)
+
+    deleted = _retrying(write)
+    metrics.add_metric(name="WebhookEndpointDeleted", unit=MetricUnit.Count, value=1)
+    return deleted
+
+
+def _endpoint_gone(endpoint: dict | None) -> Exception | None:
+    return ApiError(errors.WEBHOOK_NOT_FOUND) if endpoint is None else None
+
+
+def visible_endpoint(caller: Caller, webhook_id: str) -> dict:
+    """The caller's endpoint with this id, or 404 (15160): a malformed id, a
+    missing endpoint and another merchant's answer the same."""
+    endpoint = webhooks.get_endpoint(caller.merchant_id, webhook_id) if _WEBHOOK_ID.fullmatch(webhook_id) else None
+    if endpoint is None:
+        raise ApiError(errors.WEBHOOK_NOT_FOUND)
+    return endpoint
+
+
+# ---------------------------------------------------------------- rotate
+
+def rotate_secret(caller: Caller, webhook_id: str) -> dict:
+    require_active_account(caller)
+
+    def write(_attempt: int) -> dict:
+        endpoint = visible_endpoint(caller, webhook_id)
+        now = datetime.now(UTC)
+        secret, previous_expires = new_secret(), _iso(now + SECRET_OVERLAP)
+        rotated = rotated_secrets(endpoint["secrets"], secret, now)
+
+        def refused(stored: dict | None) -> Exception | None:
+            if stored is None:
+                return ApiError(errors.WEBHOOK_NOT_FOUND)
+            if stored.get("secrets") == rotated:
+                return AlreadyApplied()  # botocore retried our update after it had been applied
+            return None  # another rotation came first: read again
+
+        with contextlib.suppress(AlreadyApplied):
+            update_item(webhooks.replace_secrets(endpoint, rotated, _iso(now), refused))
+        return {"id": endpoint["id"], "secret": secret, "previousSecretExpiresAt": previous_expires}
+
+    return _retrying(write)
+
+
+def rotated_secrets(current: list[dict], secret: str, now: datetime) -> list[dict]:
+    """The secrets after a rotation at ``now``, newest first: the new one; the
+    one that signed until now, for 24 hours more; older ones until their own
+    ``expiresAt``; at most MAX_SECRETS in all."""
+    primary, *older = current
+    kept = [dict(entry) for entry in older
+            if entry.get("expiresAt") and datetime.fromisoformat(entry["expiresAt"]) > now]
+    return [{"secret": secret}, {"secret": primary["secret"], "expiresAt": _iso(now + SECRET_OVERLAP)},
+            *kept][:MAX_SECRETS]
+
+
+# ------------------------------------------------------------ deliveries
+
+class DeliveriesQuery(BaseModel):
+    """GET /v1/webhooks/{id}/deliveries's query string."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    limit: Limit = DEFAULT_LIMIT
+    cursor: CursorText = None  # type: ignore[assignment]
+
+
+def deliveries(caller: Caller, webhook_id: str, params: dict[str, str]) -> dict:
+    """A page of the endpoint's delivery attempts, newest first: one Query, with
+    sealed cursors bound to the caller, the endpoint and the limit (as GET /v1/refunds')."""
+    require_active_account(caller)
+    endpoint = visible_endpoint(caller, webhook_id)
+    query = parse(DeliveriesQuery, params)
+    context = {"caller": {"login": caller.login, "role": caller.role.value, "merchantId": caller.merchant_id},
+               "webhookId": endpoint["id"], "limit": query.limit}
+    key = derived_key(CURSOR_KEY_PURPOSE)
+    start_key = None
+    if query.cursor is not None:
+        start_key = open_cursor(query.cursor, context, key)
+        if (set(start_key) != {"PK", "SK"} or start_key["PK"]["S"] != f"WEBHOOK#{endpoint['id']}"
+                or not start_key["SK"]["S"].startswith("ATTEMPT#")):
+            raise FieldErrors(["cursor"])
+    items, last_key = webhooks.attempts_page(endpoint["id"], query.limit, start_key)
+    return {"data": [present_attempt(item) for item in items],
+            "nextCursor": seal_cursor(last_key, context, key) if last_key else None}
+
+
+def present_attempt(attempt: dict) -> dict:
+    status = attempt.get("statusCode")
+    return {"eventId": attempt["eventId"], "eventType": attempt["eventType"],
+            "statusCode": int(status) if status is not None else None, "outcome": attempt["outcome"],
+            "attempt": int(attempt["attempt"]), "at": attempt["at"], "replay": bool(attempt.get("replay")),
+            "error": attempt.get("error")}
+
+
+# ---------------------------------------------------------------- replay
+
+def replay(caller: Caller, webhook_id: str, body: dict) -> dict:
+    require_active_account(caller)
+    endpoint = visible_endpoint(caller, webhook_id)
+    request = parse(ReplayRequest, body)
+    if (request.eventId is None) == (request.since is None):
+        raise FieldErrors(["eventId", "since"])
+    now = int(time.time())
+    next_since = None
+    if request.eventId is not None:
+        event = webhooks.get_event(caller.merchant_id, request.eventId)
+        if event is None or int(event.get("expiresAt", now + 1)) <= now:  # TTL deletion lags behind expiresAt
+            raise ApiError(errors.EVENT_NOT_FOUND)
+        chosen = [event]
+    else:
+        read = webhooks.events_since(caller.merchant_id, request.since, MAX_REPLAY + 1)
+        page, next_since = _replay_page(read)
+        chosen = [event for event in page
+                  if event["eventType"] in endpoint["events"] and int(event.get("expiresAt", now + 1)) > now]
+    queue([DeliveryTask(webhookId=endpoint["id"], merchantId=caller.merchant_id, eventId=event["eventId"],
+                        eventType=event["eventType"], body=event["body"], replay=True) for event in chosen])
+    if chosen:
+        metrics.add_metric(name="WebhookReplayQueued", unit=MetricUnit.Count, value=len(chosen))
+    return {"queued": len(chosen), "nextSince": next_since}
+
+
+def _replay_page(read: list[dict]) -> tuple[list[dict], str | None]:
+    """The events of this call out of at most MAX_REPLAY + 1 read, and where the
+    next call starts (None: nothing after them). A page ends on a millisecond
+    boundary, so ``since=nextSince`` neither repeats nor skips an event; only
+    when more than MAX_REPLAY events share one millisecond are the rest of
+    that millisecond skipped."""
+    if len(read) <= MAX_REPLAY:
+        return read, None
+    boundary = _event_millis(read[MAX_REPLAY])
+    page = [event for event in read[:MAX_REPLAY] if _event_millis(event) < boundary]
+    if not page:
+        return read[:MAX_REPLAY], _iso_millis(boundary + 1)
+    return page, _iso_millis(boundary)
+
+
+def _event_millis(event: dict) -> int:
+    """The time of an event id (``evt_`` + a ULID), in epoch milliseconds."""
+    return ULID.from_str(event["eventId"].removeprefix("evt_")).milliseconds
+
+
+def _iso_millis(millis: int) -> str:
+    return _iso(datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=millis))
+

@@ -1,0 +1,116 @@
+"""The embedded moto's upkeep (localrun/embedded_aws.py lighten_moto): a
+transaction copies only the items it writes, and a failed one still leaves
+the table and its stream exactly as they were; moto keeps no copy of every
+model instance. On a table of this module's own, on the runtime's moto."""
+
+from __future__ import annotations
+
+import uuid
+
+import boto3
+import pytest
+
+pytestmark = pytest.mark.server
+
+
+@pytest.fixture(scope="module")
+def aws(runtime):
+    def client(service: str):
+        return boto3.client(service, endpoint_url=runtime.aws_endpoint, region_name="us-east-1",
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+    return client
+
+
+@pytest.fixture(scope="module")
+def table(aws):
+    name = f"lighten-{uuid.uuid4().hex[:8]}"
+    dynamodb = aws("dynamodb")
+    dynamodb.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"},
+                              {"AttributeName": "SK", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    yield name
+    dynamodb.delete_table(TableName=name)
+
+
+class Stream:
+    """The test table's stream, read from an iterator taken once."""
+
+    def __init__(self, aws, table: str):
+        self.client = aws("dynamodbstreams")
+        arn = aws("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
+        shard = self.client.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        self.iterator = self.client.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                                       ShardIteratorType="LATEST")["ShardIterator"]
+
+    def new_records(self) -> list[dict]:
+        answer = self.client.get_records(ShardIterator=self.iterator)
+        self.iterator = answer["NextShardIterator"]
+        return answer["Records"]
+
+
+def key(pk: str) -> dict:
+    return {"PK": {"S": pk}, "SK": {"S": "x"}}
+
+
+def test_a_failed_transaction_leaves_items_and_stream_as_they_were(aws, table):
+    dynamodb, run = aws("dynamodb"), uuid.uuid4().hex
+    kept, removed, new, missing = (key(f"{name}-{run}") for name in ("kept", "removed", "new", "missing"))
+    dynamodb.put_item(TableName=table, Item={**kept, "n": {"N": "1"}, "tags": {"SS": ["a"]}})
+    dynamodb.put_item(TableName=table, Item={**removed, "n": {"N": "1"}})
+    stream = Stream(aws, table)
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(TransactItems=[
+            {"Update": {"TableName": table, "Key": kept, "UpdateExpression": "SET n = :n ADD tags :t",
+                        "ExpressionAttributeValues": {":n": {"N": "2"}, ":t": {"SS": ["b"]}}}},
+            {"Delete": {"TableName": table, "Key": removed}},
+            {"Put": {"TableName": table, "Item": {**new, "n": {"N": "1"}}}},
+            {"ConditionCheck": {"TableName": table, "Key": missing, "ConditionExpression": "attribute_exists(PK)"}},
+        ])
+    assert dynamodb.get_item(TableName=table, Key=kept)["Item"] == {**kept, "n": {"N": "1"}, "tags": {"SS": ["a"]}}
+    assert dynamodb.get_item(TableName=table, Key=removed)["Item"] == {**removed, "n": {"N": "1"}}
+    assert "Item" not in dynamodb.get_item(TableName=table, Key=new)
+    assert stream.new_records() == []
+    # The stream goes on where it was, for a reader that was already reading.
+    dynamodb.put_item(TableName=table, Item={**new, "n": {"N": "3"}})
+    (record,) = stream.new_records()
+    assert (record["eventName"], record["dynamodb"]["NewImage"]["n"]) == ("INSERT", {"N": "3"})
+
+
+def test_a_transaction_that_succeeds_writes_and_streams_everything(aws, table):
+    dynamodb, run = aws("dynamodb"), uuid.uuid4().hex
+    first, second = key(f"a-{run}"), key(f"b-{run}")
+    dynamodb.put_item(TableName=table, Item={**first, "n": {"N": "1"}})
+    stream = Stream(aws, table)
+    dynamodb.transact_write_items(TransactItems=[
+        {"Update": {"TableName": table, "Key": first, "UpdateExpression": "SET n = :n",
+                    "ConditionExpression": "n = :one",
+                    "ExpressionAttributeValues": {":n": {"N": "2"}, ":one": {"N": "1"}}}},
+        {"Put": {"TableName": table, "Item": {**second, "n": {"N": "1"}}, "ConditionExpression":
+                 "attribute_not_exists(PK)"}},
+    ])
+    assert dynamodb.get_item(TableName=table, Key=first)["Item"]["n"] == {"N": "2"}
+    assert dynamodb.get_item(TableName=table, Key=second)["Item"]["n"] == {"N": "1"}
+    records = stream.new_records()
+    assert [(r["eventName"], r["dynamodb"]["Keys"]["PK"]["S"]) for r in records] == [
+        ("MODIFY", first["PK"]["S"]), ("INSERT", second["PK"]["S"])]
+    assert records[0]["dynamodb"]["OldImage"]["n"] == {"N": "1"}
+
+
+def test_two_operations_on_one_item_are_refused_and_undone(aws, table):
+    dynamodb, item = aws("dynamodb"), key(f"twice-{uuid.uuid4().hex}")
+    with pytest.raises(dynamodb.exceptions.ClientError):
+        dynamodb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table, "Item": {**item, "n": {"N": "1"}}}},
+            {"Delete": {"TableName": table, "Key": item}},
+        ])
+    assert "Item" not in dynamodb.get_item(TableName=table, Key=item)
+
+
+def test_moto_keeps_no_copy_of_every_item(aws, table):
+    from moto.dynamodb.models.dynamo_type import Item
+
+    aws("dynamodb").put_item(TableName=table, Item={**key(f"untracked-{uuid.uuid4().hex}")})
+    assert len(Item.instances_tracked) == 0

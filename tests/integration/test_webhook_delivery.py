@@ -1,0 +1,166 @@
+"""Refund events end to end, through the local runtime's event sources (what
+Lambda's event source mappings do in AWS): table stream -> publisher -> SNS ->
+queue -> dispatcher -> deliveries queue -> deliverer -> a receiver on 127.0.0.1,
+signed per Standard Webhooks and verified with the ``standardwebhooks`` library."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from refunds_core.auth import Role
+from refunds_core.events import ALL_TYPES
+
+pytestmark = pytest.mark.server
+
+
+class Receiver:
+    """A merchant's endpoint: records every delivery; answers 500 to the first ``fail`` ones."""
+
+    def __init__(self, fail: int = 0):
+        self.deliveries: list[dict] = []
+        self.fail = fail
+        self._arrived = threading.Condition()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+                with receiver._arrived:
+                    failing = receiver.fail > 0
+                    receiver.fail -= failing
+                    receiver.deliveries.append({"headers": {k.lower(): v for k, v in self.headers.items()},
+                                                "body": body, "answered": 500 if failing else 204})
+                    receiver._arrived.notify_all()
+                self.send_response(500 if failing else 204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *_args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[dict]:
+        """Blocks until ``count`` deliveries arrived (the retries' delays are real time)."""
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: len(self.deliveries) >= count, timeout):
+                raise AssertionError(f"{len(self.deliveries)} of {count} deliveries arrived in {timeout}s")
+            return list(self.deliveries)
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture
+def merchant(admin, api):
+    """A merchant of its own (no other test's endpoints or events), with a login."""
+    merchant_id = f"hooks-{uuid.uuid4().hex[:10]}"
+    admin.create_merchant(merchant_id)
+    admin.create_login(merchant_id, "a-long-password", Role.MERCHANT, merchant_id)
+    answer = api.request("POST", "/v1/auth/token", json_body={"login": merchant_id, "password": "a-long-password"})
+    assert answer.status == 200, answer
+    api._tokens[merchant_id] = answer.body["token"]
+    return merchant_id
+
+
+def register(api, merchant_id: str, url: str, events=ALL_TYPES) -> dict:
+    answer = api.request("POST", "/v1/webhooks", json_body={"url": url, "events": list(events)}, login=merchant_id)
+    assert answer.status == 201, answer
+    return answer.body["data"]
+
+
+def open_refund(api, merchant_id: str, **body) -> str:
+    order_id, answer = api.put_order(merchant_id=merchant_id)
+    assert answer.status == 200, answer
+    answer = api.request("POST", f"/v1/order/{order_id}/refund",
+                         json_body={"email": "m@example.com", **body}, login=merchant_id)
+    assert answer.status == 200, answer
+    return answer.body["data"]["id"]
+
+
+def act(api, refund_id: str, action: str, **fields) -> None:
+    answer = api.request("PATCH", f"/v1/refunds/{refund_id}", json_body={"action": action, **fields}, login="support")
+    assert answer.status == 200, answer
+
+
+def test_an_issued_refund_reaches_the_merchant_signed_and_verifiable(api, runtime, merchant):
+    receiver = Receiver()
+    try:
+        endpoint = register(api, merchant, receiver.url, events=["refund.issued"])
+        refund_id = open_refund(api, merchant)
+        act(api, refund_id, "APPROVE")
+        act(api, refund_id, "ISSUE")
+        runtime.events.drain()
+        delivery, = receiver.wait_for(1)
+    finally:
+        receiver.close()
+    event = Webhook(endpoint["secret"]).verify(delivery["body"], delivery["headers"])
+    assert event["type"] == "refund.issued" and event["merchantId"] == merchant
+    assert event["data"]["id"] == refund_id and event["data"]["status"] == "ISSUED"
+    assert event["data"]["amount"] == "59.50" and event["data"]["currency"] == "USD"
+    assert delivery["headers"]["webhook-id"] == event["id"] and event["id"].startswith("evt_")
+    with pytest.raises(Exception, match="(?i)signature"):
+        Webhook("whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY").verify(delivery["body"], delivery["headers"])
+
+
+def test_every_transition_emits_exactly_one_event_of_its_type(api, runtime, merchant):
+    receiver = Receiver()
+    try:
+        register(api, merchant, receiver.url)
+        returned = open_refund(api, merchant, refundOnly=False)   # created
+        act(api, returned, "APPROVE")                             # approved (WAITING)
+        answer = api.request("PATCH", f"/v1/refunds/{returned}", login=merchant,
+                             json_body={"action": "SHIP_INIT", "trackingId": "1Z9", "carrierName": "UPS"})
+        assert answer.status == 200                               # shipment_provided
+        act(api, returned, "FAIL", responseReason="Bank refused")  # failed
+        denied = open_refund(api, merchant)
+        act(api, denied, "DENY", responseReason="Too late")        # created, denied
+        cancelled = open_refund(api, merchant)
+        assert api.request("DELETE", f"/v1/refunds/{cancelled}", login=merchant).status == 200
+        issued = open_refund(api, merchant)
+        act(api, issued, "APPROVE")
+        act(api, issued, "ISSUE")
+        runtime.events.drain()
+        deliveries = receiver.wait_for(11)
+        runtime.events.drain()  # nothing more comes
+    finally:
+        receiver.close()
+    events = [json.loads(d["body"]) for d in deliveries]
+    by_refund: dict[str, list[str]] = {}
+    for event in sorted(events, key=lambda e: e["id"]):
+        by_refund.setdefault(event["data"]["id"], []).append(event["type"])
+    assert by_refund == {
+        returned: ["refund.created", "refund.approved", "refund.shipment_provided", "refund.failed"],
+        denied: ["refund.created", "refund.denied"],
+        cancelled: ["refund.created", "refund.cancelled"],
+        issued: ["refund.created", "refund.approved", "refund.issued"],
+    }
+    assert len({e["id"] for e in events}) == len(events) == 11  # one each, no duplicate
+
+
+def test_an_endpoint_answering_500_gets_the_same_event_again_and_the_attempts_are_listed(api, runtime, merchant):
+    receiver = Receiver(fail=1)
+    try:
+        endpoint = register(api, merchant, receiver.url, events=["refund.created"])
+        open_refund(api, merchant)
+        runtime.events.drain()
+        first, second = receiver.wait_for(2)  # the local schedule retries within seconds
+    finally:
+        receiver.close()
+    assert (first["answered"], second["answered"]) == (500, 204)
+    assert first["headers"]["webhook-id"] == second["headers"]["webhook-id"]
+    assert first["body"] == second["body"]
+    Webhook(endpoint["secret"]).verify(second["body"], second["headers"])
+    runtime.events.drain()
+    attempts = api.request("GET", f"/v1/webhooks/{endpoint['id']}/deliveries", login=merchant).body["data"]
+    assert [(a["attempt"], a["statusCode"], a["outcome"]) for a in attempts] == [
+        (2, 204, "delivered"), (1, 500, "retrying")]
+    assert {a["eventId"] for a in attempts} == {first["headers"]["webhook-id"]}

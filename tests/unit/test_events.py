@@ -1,0 +1,89 @@
+"""Refund events from the table's changes (refunds_core/events.py) and their
+Standard Webhooks signatures (refunds_core/logic/delivery.py), without a server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from refunds_core import events
+
+SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+OTHER = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY"
+
+
+def refund(version: int, *actions: str) -> dict:
+    history = [{"status": "REQUESTED", "action": action, "actor": "demo", "role": "merchant",
+                "at": f"2026-11-22T10:00:0{i}.000Z", "reason": None} for i, action in enumerate(actions)]
+    return {"type": "Refund", "id": "rf_01JD0000000000000000000000", "orderId": "o-1", "merchantId": "demo",
+            "customerId": None, "status": "REQUESTED", "email": "m@example.com", "amount": Decimal("59.50"),
+            "currency": "USD", "requester": "demo", "createdAt": "2026-11-22T10:00:00.000Z",
+            "updatedAt": history[-1]["at"], "version": Decimal(version), "history": history}
+
+
+@pytest.mark.parametrize(("action", "event_type"), sorted(events.EVENT_TYPES.items()))
+def test_each_action_is_one_event_named_after_it(action, event_type):
+    before, after = refund(1, "CREATE"), refund(2, "CREATE", action)
+    event = events.from_change(before, after)
+    assert event.type == event_type
+    assert event.merchantId == "demo"
+    assert event.data["id"] == after["id"] and event.data["amount"] == "59.50"  # the refund as GET shows it
+    assert event.createdAt == after["history"][-1]["at"]
+
+
+def test_a_new_refund_is_refund_created():
+    assert events.from_change(None, refund(1, "CREATE")).type == "refund.created"
+
+
+def test_the_same_change_always_has_the_same_id_and_ids_sort_by_time():
+    first = events.from_change(None, refund(1, "CREATE"))
+    again = events.from_change(None, refund(1, "CREATE"))
+    later = events.from_change(refund(1, "CREATE"), refund(2, "CREATE", "APPROVE"))
+    assert first.id == again.id and first.id.startswith("evt_")
+    assert later.id != first.id and later.id > first.id
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    (None, None),                                                  # a removal
+    (None, {"type": "Order", "id": "o-1", "version": 1}),          # not a refund
+    (refund(2, "CREATE", "APPROVE"), refund(2, "CREATE", "APPROVE")),  # no transition (same version)
+])
+def test_other_changes_are_no_event(old, new):
+    assert events.from_change(old, new) is None
+
+
+# ------------------------------------------------------------- signatures
+
+def headers_for(secrets: list[dict], now: datetime) -> dict[str, str]:
+    from refunds_core.logic.delivery import signature_headers
+
+    return signature_headers({"secrets": secrets}, "evt_1", '{"id": "evt_1"}', now=now)
+
+
+def test_our_signature_verifies_with_the_standardwebhooks_library():
+    headers = headers_for([{"secret": SECRET}], datetime.now(UTC))
+    assert headers["webhook-id"] == "evt_1"
+    assert Webhook(SECRET).verify('{"id": "evt_1"}', headers) == {"id": "evt_1"}
+
+
+def test_a_wrong_secret_or_an_altered_body_does_not_verify():
+    headers = headers_for([{"secret": SECRET}], datetime.now(UTC))
+    with pytest.raises(WebhookVerificationError):
+        Webhook(OTHER).verify('{"id": "evt_1"}', headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(SECRET).verify('{"id": "evt_2"}', headers)
+
+
+def test_after_a_rotation_both_secrets_sign_until_the_old_one_expires():
+    now = datetime.now(UTC)
+    rotated = [{"secret": OTHER}, {"secret": SECRET, "expiresAt": (now + timedelta(hours=24)).isoformat()}]
+    both = headers_for(rotated, now)
+    assert Webhook(SECRET).verify('{"id": "evt_1"}', both) and Webhook(OTHER).verify('{"id": "evt_1"}', both)
+    expired = [{"secret": OTHER}, {"secret": SECRET, "expiresAt": (now - timedelta(seconds=1)).isoformat()}]
+    only_new = headers_for(expired, now)
+    assert len(only_new["webhook-signature"].split()) == 1
+    with pytest.raises(WebhookVerificationError):
+        Webhook(SECRET).verify('{"id": "evt_1"}', only_new)

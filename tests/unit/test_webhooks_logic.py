@@ -1,0 +1,166 @@
+"""The webhook routes' rules that need no server: the secret's format, its
+rotation, the registration body, the replay body and how a replay by time is
+cut into calls (refunds_core/logic/webhooks.py)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+from ulid import ULID
+
+from refunds_core.errors import FieldErrors
+from refunds_core.logic import webhooks
+from refunds_core.models import ReplayRequest
+from refunds_core.validation import parse
+from refunds_core.webhook_urls import UnsafeUrl
+
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+
+
+# ---------------------------------------------------------------- secret
+
+def test_a_secret_is_whsec_and_the_base64_of_24_random_bytes():
+    secret = webhooks.new_secret()
+    assert secret.startswith("whsec_")
+    assert len(base64.b64decode(secret.removeprefix("whsec_"), validate=True)) == 24
+    assert secret != webhooks.new_secret()
+
+
+def test_a_secret_signs_and_verifies_with_the_standardwebhooks_library():
+    secret, body = webhooks.new_secret(), '{"id": "evt_1", "type": "refund.issued"}'
+    now = datetime.now(UTC)
+    headers = {"webhook-id": "evt_1", "webhook-timestamp": str(int(now.timestamp())),
+               "webhook-signature": Webhook(secret).sign("evt_1", now, body)}
+    assert Webhook(secret).verify(body, headers) == {"id": "evt_1", "type": "refund.issued"}
+    with pytest.raises(WebhookVerificationError):
+        Webhook(webhooks.new_secret()).verify(body, headers)
+
+
+# -------------------------------------------------------------- rotation
+
+def _at(delta: timedelta) -> str:
+    return (NOW + delta).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def test_rotation_puts_the_new_secret_first_and_keeps_the_previous_one_24_hours():
+    rotated = webhooks.rotated_secrets([{"secret": "whsec_A"}], "whsec_B", NOW)
+    assert rotated == [{"secret": "whsec_B"}, {"secret": "whsec_A", "expiresAt": "2026-11-23T10:00:00.000Z"}]
+
+
+def test_rotation_keeps_older_secrets_until_their_own_expiry_and_drops_expired_ones():
+    current = [{"secret": "whsec_C"}, {"secret": "whsec_B", "expiresAt": _at(timedelta(hours=5))},
+               {"secret": "whsec_A", "expiresAt": _at(-timedelta(seconds=1))}]
+    rotated = webhooks.rotated_secrets(current, "whsec_D", NOW)
+    assert rotated == [{"secret": "whsec_D"}, {"secret": "whsec_C", "expiresAt": _at(timedelta(hours=24))},
+                       {"secret": "whsec_B", "expiresAt": _at(timedelta(hours=5))}]
+
+
+def test_rotation_keeps_at_most_five_secrets():
+    current = [{"secret": "whsec_0"}] + [{"secret": f"whsec_{i}", "expiresAt": _at(timedelta(hours=i))}
+                                         for i in range(1, 8)]
+    rotated = webhooks.rotated_secrets(current, "whsec_new", NOW)
+    assert [entry["secret"] for entry in rotated] == ["whsec_new", "whsec_0", "whsec_1", "whsec_2", "whsec_3"]
+
+
+# ------------------------------------------------------ registration body
+
+@pytest.fixture
+def vetting(monkeypatch):
+    """URL vetting without DNS: hosts named 'bad...' are refused."""
+    def vetted(url: str):
+        if "//bad" in url:
+            raise UnsafeUrl("refused")
+        return "hooks.example.com", 443, ["93.184.215.14"]
+
+    monkeypatch.setattr(webhooks, "vetted_addresses", vetted)
+
+
+@pytest.mark.parametrize(("body", "fields"), [
+    ({}, ["url", "events"]),
+    ({"url": "https://bad.example.com/", "events": ["refund.issued"]}, ["url"]),
+    ({"url": "https://bad.example.com/", "events": ["refund.nope"]}, ["url", "events[0]"]),
+    ({"url": "https://ok.example.com/", "events": []}, ["events"]),
+    ({"url": "https://ok.example.com/", "events": "refund.issued"}, ["events"]),
+    ({"url": "https://ok.example.com/", "events": None}, ["events"]),
+    ({"url": "https://ok.example.com/", "events": ["refund.issued", "refund.unknown", 3]}, ["events[1]", "events[2]"]),
+    ({"url": "https://ok.example.com/", "events": ["refund.issued", "refund.denied", "refund.issued"]},
+     ["events[2]"]),
+    ({"url": None, "events": ["refund.issued"]}, ["url"]),
+    ({"url": 5, "events": ["refund.issued"]}, ["url"]),
+    ({"url": "", "events": ["refund.issued"]}, ["url"]),
+    ({"url": "https://ok.example.com/" + "a" * 2048, "events": ["refund.issued"]}, ["url"]),
+    ({"url": "https://ok.example.com/", "events": ["refund.issued"], "secret": "whsec_x"}, ["secret"]),
+])
+def test_registration_fields_are_validated(vetting, body, fields):
+    with pytest.raises(FieldErrors) as raised:
+        webhooks._create_request(body)
+    assert raised.value.fields == fields
+
+
+def test_every_event_type_may_be_subscribed_to(vetting):
+    types = ["refund.created", "refund.approved", "refund.shipment_provided", "refund.issued", "refund.denied",
+             "refund.cancelled", "refund.failed"]
+    request = webhooks._create_request({"url": "https://ok.example.com/", "events": types})
+    assert list(request.events) == types
+
+
+# ------------------------------------------------------------ replay body
+
+@pytest.mark.parametrize("body", [
+    {"eventId": "evt_01JD0000000000000000000000"}, {"since": "2026-11-22T10:00:00Z"},
+    {"since": "2026-11-22T12:00:00.250+02:00"}, {"since": "2026-11-22 10:00:00+00:00"},
+])
+def test_replay_bodies_that_parse(body):
+    parse(ReplayRequest, body)
+
+
+@pytest.mark.parametrize(("body", "fields"), [
+    ({"eventId": "rf_01JD0000000000000000000000"}, ["eventId"]),
+    ({"eventId": "evt_x"}, ["eventId"]),
+    ({"eventId": None}, ["eventId"]),
+    ({"since": "2026-11-22T10:00:00"}, ["since"]),      # no offset
+    ({"since": "2026-11-22"}, ["since"]),
+    ({"since": "yesterday"}, ["since"]),
+    ({"since": 1795255200}, ["since"]),
+    ({"since": "2026-11-22T10:00:00Z", "limit": 5}, ["limit"]),
+])
+def test_replay_fields_are_validated(body, fields):
+    with pytest.raises(FieldErrors) as raised:
+        parse(ReplayRequest, body)
+    assert raised.value.fields == fields
+
+
+# ------------------------------------------------------ replay by time
+
+def _event(millis: int) -> dict:
+    return {"eventId": f"evt_{ULID.from_timestamp(millis / 1000)}", "eventType": "refund.issued"}
+
+
+def _millis(iso: str) -> int:
+    return int(datetime.fromisoformat(iso).timestamp() * 1000)
+
+
+START = 1_795_255_200_000
+
+
+def test_a_short_replay_is_one_call():
+    read = [_event(START + i) for i in range(100)]
+    assert webhooks._replay_page(read) == (read, None)
+
+
+def test_a_long_replay_stops_on_a_millisecond_boundary():
+    # 101 read: the 100th and 101st share a millisecond, so the 100th waits for the next call
+    read = [_event(START + i) for i in range(99)] + [_event(START + 99), _event(START + 99)]
+    page, next_since = webhooks._replay_page(read)
+    assert page == read[:99]
+    assert _millis(next_since) == START + 99
+
+
+def test_a_replay_whose_events_all_share_one_millisecond_still_moves_on():
+    read = [_event(START) for _ in range(101)]
+    page, next_since = webhooks._replay_page(read)
+    assert page == read[:100]
+    assert _millis(next_since) == START + 1
