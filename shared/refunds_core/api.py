@@ -117,7 +117,9 @@ def ok(data, status: HTTPStatus = HTTPStatus.OK) -> Response:
 
 def lambda_handler_for(app: APIGatewayRestResolver) -> Callable:
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-    @tracer.capture_lambda_handler
+    # capture_response=False: answers carry tokens and webhook secrets, which must
+    # not end up in X-Ray trace metadata.
+    @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def lambda_handler(event: dict, context) -> dict:
         return app.resolve(event, context)

@@ -13,7 +13,7 @@ def batch_handler_for(handle: Callable[[dict, object], dict]) -> Callable:
     """``handle(event, context)`` returns Lambda's ``{"batchItemFailures": [...]}``."""
 
     @logger.inject_lambda_context(clear_state=True)
-    @tracer.capture_lambda_handler
+    @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def lambda_handler(event: dict, context) -> dict:
         return handle(event, context)

@@ -15,7 +15,8 @@ from refunds_core.aws import sqs
 from refunds_core.errors import RetryableError
 from refunds_core.settings import settings
 
-_BATCH = 10  # SendMessageBatch's limit
+_BATCH = 10  # SendMessageBatch's limits: 10 messages, 256 KiB in all
+_MAX_BATCH_BYTES = 200 * 1024
 
 
 class DeliveryTask(BaseModel):
@@ -36,9 +37,23 @@ def queue(tasks: list[DeliveryTask]) -> None:
     queue_url = settings().WEBHOOK_DELIVERIES_QUEUE_URL
     if queue_url is None:
         raise RuntimeError("WEBHOOK_DELIVERIES_QUEUE_URL is not set")
-    for start in range(0, len(tasks), _BATCH):
-        chunk = tasks[start:start + _BATCH]
+    for chunk in _batches([json.dumps(task.model_dump()) for task in tasks]):
         response = sqs().send_message_batch(QueueUrl=queue_url, Entries=[
-            {"Id": str(i), "MessageBody": json.dumps(task.model_dump())} for i, task in enumerate(chunk)])
+            {"Id": str(i), "MessageBody": body} for i, body in enumerate(chunk)])
         if response.get("Failed"):
             raise RetryableError(f"{len(response['Failed'])} delivery tasks were not queued")
+
+
+def _batches(bodies: list[str]) -> list[list[str]]:
+    """At most 10 messages and _MAX_BATCH_BYTES per SendMessageBatch (a refund with a
+    long history makes a task of tens of KB)."""
+    batches: list[list[str]] = []
+    size = 0
+    for body in bodies:
+        length = len(body.encode())
+        if not batches or len(batches[-1]) == _BATCH or size + length > _MAX_BATCH_BYTES:
+            batches.append([])
+            size = 0
+        batches[-1].append(body)
+        size += length
+    return batches

@@ -87,3 +87,48 @@ def test_after_a_rotation_both_secrets_sign_until_the_old_one_expires():
     assert len(only_new["webhook-signature"].split()) == 1
     with pytest.raises(WebhookVerificationError):
         Webhook(SECRET).verify('{"id": "evt_1"}', only_new)
+
+
+def test_every_action_of_the_state_machine_has_an_event_type():
+    from refunds_core.logic.transitions import TRANSITIONS
+
+    assert set(events.EVENT_TYPES) == {"CREATE", *TRANSITIONS}
+
+
+def test_delivery_tasks_are_sent_in_batches_of_at_most_10_and_200_kib():
+    from refunds_core.webhook_tasks import _batches
+
+    assert [len(b) for b in _batches(["x"] * 23)] == [10, 10, 3]
+    big = "y" * (45 * 1024)  # a refund with a long history
+    assert [len(b) for b in _batches([big] * 10)] == [4, 4, 2]
+
+
+def test_an_endpoint_trickling_its_answer_is_cut_off_at_the_deadline(monkeypatch):
+    """The socket timeout bounds each read; the deadline bounds the whole POST."""
+    import http.client
+    import socket
+    import threading
+    import time
+
+    from refunds_core.logic import delivery
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def trickle():
+        client, _ = server.accept()
+        client.recv(65536)
+        answer = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789"
+        try:
+            for byte in answer:  # one byte every 0.2 s: each read is quick, the whole is ~10 s
+                client.sendall(bytes([byte]))
+                time.sleep(0.2)
+        except OSError:
+            pass
+        client.close()
+
+    threading.Thread(target=trickle, daemon=True).start()
+    monkeypatch.setattr(delivery, "TIMEOUT_SECONDS", 1)
+    with pytest.raises((OSError, http.client.HTTPException)):  # cut mid-answer: what _attempt records
+        delivery._post(f"http://127.0.0.1:{port}/", "127.0.0.1", port, "127.0.0.1", b"{}", {})
+    server.close()

@@ -206,3 +206,13 @@ def test_the_event_functions_may_only_publish_queue_and_read_what_they_need():
 
 def test_only_the_local_runtime_allows_loopback_webhooks():
     assert "WEBHOOK_ALLOW_LOOPBACK" not in (ROOT / "template.yaml").read_text()
+
+
+def test_the_retry_schedule_ends_before_the_dead_letter_queue_and_within_retention():
+    from refunds_core.settings import Settings
+
+    delays = Settings(TABLE_NAME="t-1", TOKEN_SIGNING_SECRET_ID="s").retry_delays
+    queue = RESOURCES["WebhookDeliveriesQueue"]["Properties"]
+    assert len(delays) + 1 < queue["RedrivePolicy"]["maxReceiveCount"]  # attempts = 1 + retries
+    assert sum(delays) < queue["MessageRetentionPeriod"]
+    assert max(delays) <= 12 * 3600  # SQS's longest visibility timeout

@@ -10,9 +10,11 @@ the event stays kept for ``POST /v1/webhooks/{id}/replay``.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import ssl
+import threading
 import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -95,12 +97,17 @@ def _post(url: str, host: str, port: int, address: str, body: bytes, headers: di
     else:
         connection = _PinnedHTTP(host, port, address)
     started = time.monotonic()
+    # The socket timeout bounds each read, not the whole exchange: an endpoint
+    # trickling a byte at a time is cut off at the deadline by closing its socket.
+    watchdog = threading.Timer(TIMEOUT_SECONDS, connection.abort)
+    watchdog.start()
     try:
         connection.request("POST", path, body=body, headers=headers)
         response = connection.getresponse()
         response.read(_MAX_RESPONSE_BYTES)
         return response.status
     finally:
+        watchdog.cancel()
         connection.close()
         logger.debug("webhook POST", extra={"ms": round((time.monotonic() - started) * 1000)})
 
@@ -115,6 +122,13 @@ class _PinnedHTTP(http.client.HTTPConnection):
 
     def connect(self) -> None:
         self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+    def abort(self) -> None:
+        """Ends the exchange now, from another thread: the blocked call raises OSError."""
+        sock = self.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 class _PinnedHTTPS(_PinnedHTTP):
