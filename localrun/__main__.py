@@ -67,8 +67,13 @@ def events_banner(runtime: LocalRuntime) -> list[str]:
     if runtime.events is None:
         return ["  events: run by the deployed stack's own event source mappings (nothing pumped here)"]
     env = runtime.function_env(next(iter(runtime.functions)))
-    lines = ["  events: live, pumped from the embedded AWS as Lambda's event source mappings would:"]
-    lines += [f"    {name}" for name in runtime.events.source_names]
+    where = "the embedded AWS" if runtime.mode == "embedded" else runtime.aws_endpoint
+    lines = [f"  events: live, pumped from {where} as Lambda's event source mappings would:"]
+    for source in runtime.events.sources:
+        arn = getattr(source, "stream_arn", None) or source.queue_arn
+        what = (f"stream of table {arn.split(':', 5)[-1].split('/')[1]}" if arn.startswith("arn:aws:dynamodb:")
+                else f"queue {arn.rsplit(':', 1)[-1]}")
+        lines.append(f"    {what:<38} -> {source.function}")
     lines += ["  webhooks: a refund's status change reaches an endpoint on http://127.0.0.1 within seconds",
               f"    (WEBHOOK_ALLOW_LOOPBACK={env.get('WEBHOOK_ALLOW_LOOPBACK')}; retries after "
               f"WEBHOOK_RETRY_SCHEDULE={env.get('WEBHOOK_RETRY_SCHEDULE')} s: set either to change it)"]

@@ -14,18 +14,20 @@ their records handed to the functions in Lambda's event shapes.
   batchItemFailures, none after a failed invocation. What is not deleted
   comes back after its visibility timeout (the function may change it);
   the queue's RedrivePolicy moves it to its dead-letter queue. Up to
-  ScalingConfig.MaximumConcurrency batches (default 5) run at once.
+  ScalingConfig.MaximumConcurrency batches (default 5) run at once, a new
+  one beside a running one only once that one is slow (SCALE_UP_AFTER).
 
 Polling: every call to the embedded moto goes through one lock, so a long
 poll (WaitTimeSeconds) would stall every other call: receives and reads are
 short, and a poller sleeps between them. It wakes as soon as a call that may
 have given it work completes (a DynamoDB write for a stream; an SQS send or
-SNS publish for a queue: the embedded AWS reports its calls, see
-EmbeddedAws(on_call=)) and after any invocation, at most every MIN_INTERVAL
-seconds; unwoken, it looks now and then (the *_INTERVAL constants below): a
-visibility timeout ends without any call, and another endpoint reports
-nothing. MaximumBatchingWindowInSeconds is not waited for: a batch is what
-is there when the poller looks.
+SNS publish to a topic feeding the queue: the embedded AWS reports its
+calls, see EmbeddedAws(on_call=)), at most every MIN_INTERVAL seconds;
+unwoken, it looks now and then (the *_INTERVAL constants below): a
+visibility timeout ends without any call. Another endpoint reports nothing:
+there every source looks again after each invocation, and more often.
+MaximumBatchingWindowInSeconds is not waited for: a batch is what is there
+when the poller looks.
 
 drain() waits, without sleeping for a guessed time, until a round of polls
 that began after the last activity (an invocation ending, a write reported)
@@ -39,15 +41,22 @@ import datetime as dt
 import json
 import threading
 import time
+import urllib.parse
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from localrun.lambda_pool import Invocation, log_line
-from localrun.template import Resolver
+from localrun.template import Resolver, UnresolvableError
 
 MIN_INTERVAL = 0.1          # a woken poller polls at most this often
+# While a source keeps finding work (a burst of changes), a woken poller
+# waits longer, so that what comes in meanwhile goes in the same batch: fewer
+# invocations for the same records (Lambda's batching window does this). A
+# lone change still goes at once.
+BUSY_INTERVAL = 0.5
+BUSY_FOR = 1.0               # a source is busy this long after a poll that found work
 # Unwoken polls. A stream record only appears with a write, and the embedded
 # AWS reports writes: its stream is looked at unwoken only now and then.
 # Another endpoint reports nothing.
@@ -78,6 +87,27 @@ HISTORY_LENGTH = 256         # the last batches kept in EventPump.history
 _STREAM_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems",
                   "ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction"}
 _QUEUE_WRITES = {"SendMessage", "SendMessageBatch", "ChangeMessageVisibility", "ChangeMessageVisibilityBatch"}
+
+
+def _json_document(body: bytes) -> dict:
+    try:
+        document = json.loads(body or b"{}")
+    except ValueError:
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def _tables_written(action: str, body: bytes) -> set[str] | None:
+    """The tables a DynamoDB write names (None: it does not say, as PartiQL)."""
+    document = _json_document(body)
+    if not document:
+        return None
+    if action == "TransactWriteItems":
+        return {operation.get("TableName") for item in document.get("TransactItems", [])
+                for operation in item.values() if isinstance(operation, dict)}
+    if action == "BatchWriteItem":
+        return set(document.get("RequestItems", {}))
+    return {document["TableName"]} if "TableName" in document else None
 
 Invoke = Callable[[str, dict], Invocation]
 
@@ -374,8 +404,10 @@ class _Poller:
         self.forced = False         # drain() wants a poll now, whatever MIN_INTERVAL says
         self.last_poll = 0.0
         self.next_poll = 0.0        # when the idle interval has passed
+        self.busy_until = 0.0       # found work lately: batches are gathered (BUSY_INTERVAL)
         self.quiet_since: int | None = None  # activity count when a poll that found nothing began
         self.running = 0            # batches being invoked
+        self.polling = False        # a poll is under way (a stream's batch included)
         self.batch_starts: list[float] = []  # when each running batch of a queue began
         self.thread: threading.Thread | None = None
 
@@ -384,7 +416,8 @@ class _Poller:
         if self.forced:
             return now
         if self.woken:
-            return min(self.next_poll, self.last_poll + MIN_INTERVAL)
+            interval = BUSY_INTERVAL if self.last_poll < self.busy_until else MIN_INTERVAL
+            return min(self.next_poll, self.last_poll + interval)
         return self.next_poll
 
     def drained(self, activity: int) -> bool:
@@ -406,6 +439,8 @@ class _Poller:
                     return
                 log_line(f"[event-source {self.label}] poll failed: {exc!r}")
                 self.pump._polled(self, None)
+            finally:
+                self.pump._poll_done(self)
 
     def poll(self) -> None:
         raise NotImplementedError
@@ -429,6 +464,8 @@ class StreamPoller(_Poller):
         self.attempts = 0                          # failed tries of the batch at the buffer's head
         self.batch_limit = settings.batch_size     # smaller while bisecting
         self.retry_at = 0.0
+        # arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>
+        self.table_name = settings.stream_arn.split(":", 5)[-1].split("/")[1]
 
     def due(self, now: float) -> float:
         return max(super().due(now), self.retry_at)
@@ -475,8 +512,10 @@ class StreamPoller(_Poller):
             return self.client.get_shard_iterator(
                 StreamArn=self.settings.stream_arn, ShardId=shard_id,
                 ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=position)["ShardIterator"]
-        return self.client.get_shard_iterator(StreamArn=self.settings.stream_arn, ShardId=shard_id,
-                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        # Nothing read yet: from the start, or from now on if that is where we started.
+        return self.client.get_shard_iterator(
+            StreamArn=self.settings.stream_arn, ShardId=shard_id,
+            ShardIteratorType="LATEST" if self.start_at_latest else "TRIM_HORIZON")["ShardIterator"]
 
     def _read(self) -> None:
         """New records of every shard into the buffer: those a filter keeps."""
@@ -506,7 +545,11 @@ class StreamPoller(_Poller):
     def poll(self) -> None:
         activity = self.pump.activity
         if len(self.buffer) < self.batch_limit:
-            self._read()
+            try:
+                self._read()
+            except Exception:
+                self.chained.clear()  # an iterator that failed (expired, forgotten) is asked for anew
+                raise
         if not self.buffer:
             self.pump._polled(self, activity)
             return
@@ -576,6 +619,9 @@ class QueuePoller(_Poller):
         self.client, self.queue_url = client, queue_url
         self.last_message_at = float("-inf")
 
+    def is_queue(self, url: str) -> bool:
+        return url.rstrip("/").rsplit("/", 1)[-1] == self.queue_url.rstrip("/").rsplit("/", 1)[-1]
+
     @property
     def idle_interval(self) -> float:
         recent = time.monotonic() - self.last_message_at < QUEUE_ACTIVE_WINDOW
@@ -590,9 +636,9 @@ class QueuePoller(_Poller):
 
     def poll(self) -> None:
         activity = self.pump.activity
-        answer = self.client.receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=min(self.settings.batch_size, 10), WaitTimeSeconds=0,
-            AttributeNames=["All"], MessageAttributeNames=["All"])
+        most = min(self.settings.batch_size, 10)  # SQS's limit; Lambda gathers more over a batching window
+        answer = self.client.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=most, WaitTimeSeconds=0,
+                                             AttributeNames=["All"], MessageAttributeNames=["All"])
         messages = answer.get("Messages", [])
         if not messages:
             self.pump._polled(self, activity)
@@ -604,7 +650,9 @@ class QueuePoller(_Poller):
             self._delete([record for record in records if record not in kept])
         if kept:
             self.pump._start_batch(self, kept, self._process)
-        self.pump._polled(self, None, again=True)  # more may be right behind
+        # More may be right behind: a full batch, or another endpoint (that
+        # reports nothing, and may answer a short poll with part of a queue).
+        self.pump._polled(self, None, again=len(messages) >= most or not self.pump.writes_reported)
 
     def _process(self, records: list[dict]) -> None:
         invocation = self.pump._invoke(self, records, counted=True)
@@ -644,12 +692,15 @@ class EventPump:
     clients(service) makes a boto3 client ("dynamodbstreams", "sqs");
     start_at_latest: streams are read from now on rather than from their
     start (an endpoint that outlives the runtime); writes_reported: every
-    write is reported to notify_aws_call() (the embedded AWS)."""
+    write is reported to notify_aws_call() (the embedded AWS); subscriptions:
+    the queues each topic feeds (a publish wakes those)."""
 
     def __init__(self, sources: list[StreamSettings | QueueSettings], invoke: Invoke, clients: Callable[[str], Any],
                  *, region: str, account_id: str, start_at_latest: bool = False,
-                 stream_idle_interval: float = STREAM_IDLE_INTERVAL, writes_reported: bool = False):
+                 stream_idle_interval: float = STREAM_IDLE_INTERVAL, writes_reported: bool = False,
+                 subscriptions: dict[str, set[str]] | None = None):
         self.sources, self._invoke_function, self._clients = sources, invoke, clients
+        self.subscriptions = subscriptions or {}  # topic ARN -> the ARNs of the queues it feeds
         self.region, self.account_id = region, account_id
         self.start_at_latest, self.stream_idle_interval = start_at_latest, stream_idle_interval
         # Whether notify_aws_call() hears of every write (the embedded AWS); if
@@ -709,10 +760,14 @@ class EventPump:
     # ------------------------------------------------------------ control
 
     def pause(self) -> None:
-        """No poll or batch starts until resume(); running batches finish."""
+        """No poll or batch starts until resume(). Returns once no poll is under
+        way (a stream's batch included; a queue's running batches finish on
+        their own)."""
         with self._changed:
             self.paused = True
             self._changed.notify_all()
+            while any(poller.polling for poller in self._pollers) and not self.stopping:
+                self._changed.wait()
 
     def resume(self) -> None:
         with self._changed:
@@ -725,18 +780,29 @@ class EventPump:
         """Something may have changed anywhere: every source looks soon."""
         self._wake(self._pollers)
 
-    def notify_aws_call(self, target: str) -> None:
-        """The embedded AWS finished a call (its X-Amz-Target): the sources it
-        may have given work look soon."""
+    def notify_aws_call(self, target: str, body: bytes = b"") -> None:
+        """The embedded AWS finished a call (its X-Amz-Target, "" for the query
+        protocol, and its request body): the sources it may have given work
+        look soon. A write names its table or queue; a publish, its topic."""
+        streams = [p for p in self._pollers if isinstance(p, StreamPoller)]
+        queues = [p for p in self._pollers if isinstance(p, QueuePoller)]
         service, _, action = target.partition(".")
-        if service.startswith("DynamoDB_"):
-            if action in _STREAM_WRITES:
-                self._wake([p for p in self._pollers if isinstance(p, StreamPoller)])
-        elif service == "AmazonSQS":
-            if action in _QUEUE_WRITES:
-                self._wake([p for p in self._pollers if isinstance(p, QueuePoller)])
-        elif not service:  # the query protocol: SNS's Publish delivers to subscribed queues
-            self._wake([p for p in self._pollers if isinstance(p, QueuePoller)])
+        if service.startswith("DynamoDB_") and action in _STREAM_WRITES and streams:
+            tables = _tables_written(action, body)
+            self._wake([p for p in streams if tables is None or p.table_name in tables])
+        elif service == "AmazonSQS" and action in _QUEUE_WRITES and queues:
+            url = _json_document(body).get("QueueUrl")
+            self._wake([p for p in queues if not isinstance(url, str) or p.is_queue(url)])
+        elif not service and queues:  # SNS (or an older client's SQS): form-encoded
+            form = urllib.parse.parse_qs(body.decode(errors="replace"))
+            action = form.get("Action", [""])[0]
+            if action in ("Publish", "PublishBatch"):
+                topic = (form.get("TopicArn") or form.get("TargetArn") or [""])[0]
+                subscribed = self.subscriptions.get(topic)
+                self._wake([p for p in queues if subscribed is None or p.settings.queue_arn in subscribed])
+            elif action in _QUEUE_WRITES:
+                url = form.get("QueueUrl", [""])[0]
+                self._wake([p for p in queues if not url or p.is_queue(url)])
 
     def drain(self, timeout: float = 30.0) -> None:
         """Returns once every stream is read and processed, every queue has no
@@ -787,6 +853,7 @@ class EventPump:
                 if due <= now:
                     poller.woken = poller.forced = False
                     poller.last_poll, poller.next_poll = now, now + poller.idle_interval
+                    poller.polling = True
                     return True
                 self._changed.wait(None if due == float("inf") else due - now)
 
@@ -795,8 +862,15 @@ class EventPump:
         if it found nothing to do, else None; again: poll again at once."""
         with self._changed:
             poller.quiet_since = quiet_since
+            if quiet_since is None:
+                poller.busy_until = time.monotonic() + BUSY_FOR
             if again:
                 poller.forced = True
+            self._changed.notify_all()
+
+    def _poll_done(self, poller: _Poller) -> None:
+        with self._changed:
+            poller.polling = False
             self._changed.notify_all()
 
     def _retry_at(self, poller: StreamPoller, when: float) -> None:
@@ -827,7 +901,8 @@ class EventPump:
             with self._changed:  # running until its messages are deleted: drain() waits for that too
                 poller.running -= 1
                 poller.batch_starts.remove(started)
-                poller.forced = True  # its queue may hold more
+                if not self.writes_reported:  # else what was sent meanwhile woke it
+                    poller.forced = True
                 self._changed.notify_all()
 
     def _invoke(self, poller: _Poller, records: list[dict], *, counted: bool = False) -> Invocation:
@@ -872,4 +947,18 @@ def event_pump(template: dict, resolver: Resolver, invoke: Invoke, clients: Call
     return EventPump([settings_of(spec, resolver) for spec in event_source_specs(template)], invoke, clients,
                      region=resolver.region, account_id=resolver.account_id, start_at_latest=start_at_latest,
                      stream_idle_interval=STREAM_IDLE_INTERVAL if writes_reported else ENDPOINT_STREAM_IDLE_INTERVAL,
-                     writes_reported=writes_reported)
+                     writes_reported=writes_reported, subscriptions=queue_subscriptions(template, resolver))
+
+
+def queue_subscriptions(template: dict, resolver: Resolver) -> dict[str, set[str]]:
+    """{topic ARN: ARNs of the queues subscribed to it} from the template's AWS::SNS::Subscription."""
+    subscriptions: dict[str, set[str]] = {}
+    for resource in template.get("Resources", {}).values():
+        props = resource.get("Properties", {})
+        if resource.get("Type") == "AWS::SNS::Subscription" and props.get("Protocol") == "sqs":
+            try:
+                topic, queue = resolver.resolve(props.get("TopicArn")), resolver.resolve(props.get("Endpoint"))
+            except UnresolvableError:
+                continue
+            subscriptions.setdefault(topic, set()).add(queue)
+    return subscriptions

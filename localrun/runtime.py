@@ -152,9 +152,9 @@ class LocalRuntime:
                           lambda service: local_client(service, endpoints),
                           start_at_latest=self.mode == "endpoint", writes_reported=writes_reported)
 
-    def _aws_call_done(self, target: str) -> None:
+    def _aws_call_done(self, target: str, body: bytes) -> None:
         if self.events is not None:
-            self.events.notify_aws_call(target)
+            self.events.notify_aws_call(target, body)
 
     def _invoke(self, logical_id: str, event: dict) -> Invocation:
         invocation = self._pools.invoke(logical_id, event)

@@ -224,6 +224,8 @@ def test_failed_messages_come_back_then_go_to_the_dead_letter_queue(runtime):
 # ------------------------------------------------------- local settings
 
 def test_functions_get_the_local_webhook_settings_and_the_environment_wins(runtime, monkeypatch):
+    for name in LOCAL_FUNCTION_DEFAULTS:
+        monkeypatch.delenv(name, raising=False)  # a developer's own setting aside
     env = runtime.function_env("DeliverWebhooksFunction")
     assert env["WEBHOOK_ALLOW_LOOPBACK"] == "true"
     assert env["WEBHOOK_RETRY_SCHEDULE"] == LOCAL_FUNCTION_DEFAULTS["WEBHOOK_RETRY_SCHEDULE"]
@@ -258,6 +260,7 @@ def test_make_run_says_the_events_are_live_and_stops_cleanly_on_ctrl_c():
             server.wait()
     reader.join(timeout=5)
     text = "".join(banner)
-    assert "events: live" in text and "PublishRefundEventsFunction.RefundChanges" in text, text
+    assert "events: live" in text and "stream of table RefundsTable" in text, text
+    assert "queue WebhookDeliveriesQueue" in text and "-> DeliverWebhooksFunction" in text, text
     assert "WEBHOOK_RETRY_SCHEDULE=" in text
     assert errors and errors[-1].strip() == "stopped", errors[-5:]

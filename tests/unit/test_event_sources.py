@@ -66,6 +66,10 @@ def test_event_settings_resolve_with_lambdas_defaults(template):
     assert settings["DeliverWebhooksFunction", "Deliveries"].queue_arn.endswith(":WebhookDeliveriesQueue")
 
 
+def test_the_topic_feeds_the_events_queue(template):
+    assert es.queue_subscriptions(template, resolver_for(template)) == {TOPIC_ARN: {QUEUE_ARN}}
+
+
 def test_disabled_events_and_other_types_are_left_out():
     template = cfn.load_text("""
         Resources:
@@ -497,12 +501,18 @@ def test_sqs_batch_size_and_filters(stopping):
 
 
 def test_drain_says_what_is_stuck(stopping, fast_retries):
-    streams = FakeStreams()
+    streams, called = FakeStreams(), threading.Event()
+
+    def always_failing(ids):
+        called.set()
+        return crash(ids)
+
     streams.records = [raw_stream_record(1)]
-    pump = run_pump([stream_settings()], Function(*[crash] * 1000), streams=streams)
+    pump = run_pump([stream_settings()], Function(*[always_failing] * 10000), streams=streams)
     stopping(pump)
+    assert called.wait(10)
     with pytest.raises(TimeoutError, match=r"Fn.Changes: 1 record\(s\) waiting, retry"):
-        pump.drain(timeout=0.3)
+        pump.drain(timeout=0.5)
 
 
 def test_pause_holds_the_pollers_until_resume(stopping):
@@ -533,18 +543,76 @@ def test_stop_and_join_end_every_thread():
 
 
 def test_aws_calls_wake_only_the_sources_they_concern(stopping):
-    pump = run_pump([queue_settings(), stream_settings()], Function())
+    other_queue = queue_settings(name="Other", queue_arn="arn:aws:sqs:us-east-1:123456789012:Other")
+    pump = es.EventPump([queue_settings(), other_queue, stream_settings()], Function(),
+                        {"dynamodbstreams": FakeStreams(), "sqs": FakeSqs()}.__getitem__, region="us-east-1",
+                        account_id="123456789012", subscriptions={TOPIC_ARN: {QUEUE_ARN}}).start()
     stopping(pump)
     pump.drain(timeout=10)
-    queue, stream = pump._pollers
-    pump.pause()  # nobody polls, so the flags stay as the notifications left them
-    for poller in (queue, stream):
-        poller.woken = False
-    pump.notify_aws_call("DynamoDB_20120810.GetItem")
-    pump.notify_aws_call("AmazonSQS.ReceiveMessage")
-    assert not queue.woken and not stream.woken
-    pump.notify_aws_call("DynamoDB_20120810.TransactWriteItems")
-    assert stream.woken and not queue.woken
-    pump.notify_aws_call("")  # SNS Publish (query protocol)
-    assert queue.woken
+    queue, other, stream = pump._pollers
+    pump.pause()  # nobody polls: the flags stay as the notifications leave them
+
+    def woken(target: str, body: dict | str | None = None) -> set[str]:
+        for poller in (queue, other, stream):
+            poller.woken = False
+        data = body.encode() if isinstance(body, str) else json.dumps(body).encode() if body else b""
+        pump.notify_aws_call(target, data)
+        return {poller.settings.name for poller in (queue, other, stream) if poller.woken}
+
+    assert woken("DynamoDB_20120810.GetItem", {"TableName": "RefundsTable"}) == set()
+    assert woken("AmazonSQS.ReceiveMessage", {"QueueUrl": "https://queue/WebhookEventsQueue"}) == set()
+    assert woken("DynamoDB_20120810.PutItem", {"TableName": "RefundsTable"}) == {"Changes"}
+    assert woken("DynamoDB_20120810.PutItem", {"TableName": "SomethingElse"}) == set()
+    assert woken("DynamoDB_20120810.TransactWriteItems", {"TransactItems": [
+        {"Update": {"TableName": "RefundsTable"}}, {"ConditionCheck": {"TableName": "X"}}]}) == {"Changes"}
+    assert woken("DynamoDB_20120810.BatchWriteItem", {"RequestItems": {"RefundsTable": []}}) == {"Changes"}
+    assert woken("DynamoDB_20120810.ExecuteStatement", {"Statement": "UPDATE ..."}) == {"Changes"}
+    assert woken("AmazonSQS.SendMessage", {"QueueUrl": "http://127.0.0.1:1/123456789012/Other"}) == {"Other"}
+    assert woken("AmazonSQS.ChangeMessageVisibility", {"QueueUrl": "https://q/WebhookEventsQueue"}) == {"Queue"}
+    assert woken("", f"Action=Publish&TopicArn={TOPIC_ARN}&Message=x") == {"Queue"}  # the topic feeds it alone
+    assert woken("", "Action=Publish&TopicArn=arn:aws:sns:us-east-1:123456789012:Unknown") == {"Queue", "Other"}
+    assert woken("", "Action=CreateTopic&Name=x") == set()
     pump.resume()
+
+
+def test_a_slow_batch_does_not_hold_up_the_queue(stopping, monkeypatch):
+    """Quick batches follow each other on one worker; once one is slow (a hung
+    webhook endpoint), the next starts beside it."""
+    monkeypatch.setattr(es, "SCALE_UP_AFTER", 0.05)
+    release, second_started = threading.Event(), threading.Event()
+
+    def function(_logical_id: str, event: dict) -> Invocation:
+        if event["Records"][0]["messageId"] == "slow":
+            assert release.wait(10)
+        else:
+            second_started.set()
+        return ok()
+
+    sqs = FakeSqs()
+    sqs.add("slow")
+    pump = run_pump([queue_settings(batch_size=1)], function, sqs=sqs)
+    stopping(pump)
+    sqs.add("quick")
+    pump.wake()
+    try:
+        assert second_started.wait(10)  # while "slow" still runs
+    finally:
+        release.set()
+    pump.drain(timeout=10)
+    assert sorted(sqs.deleted) == ["quick", "slow"]
+
+
+def test_when_a_woken_poller_looks():
+    poller = es.QueuePoller(None, queue_settings(maximum_concurrency=2), FakeSqs(), "https://queue/Q")
+    poller.last_poll, poller.next_poll = 100.0, 101.0
+    assert poller.due(100.0) == 101.0  # not woken: at the idle interval
+    poller.woken = True
+    assert poller.due(100.0) == 100.0 + es.MIN_INTERVAL  # a lone change goes at once
+    poller.busy_until = 100.5  # it found work lately: a burst is gathered into fewer batches
+    assert poller.due(100.0) == 100.0 + es.BUSY_INTERVAL
+    poller.forced = True  # drain() asks
+    assert poller.due(100.2) == 100.2
+    poller.running, poller.batch_starts = 1, [100.1]  # a batch runs: the next one only once it is slow
+    assert poller.due(100.2) == 100.1 + es.SCALE_UP_AFTER
+    poller.running, poller.batch_starts = 2, [100.1, 100.7]  # MaximumConcurrency: until one ends
+    assert poller.due(100.2) == float("inf")
