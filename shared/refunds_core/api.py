@@ -19,7 +19,10 @@ from refunds_core.errors import ApiError, RetryableError
 from refunds_core.observability import logger, metrics, tracer
 from refunds_core.validation import json_object
 
-CORS = CORSConfig(allow_origin="*", allow_headers=["Authorization", "Content-Type"], max_age=600)
+# Browsers may send the credentials and the idempotency key, and read the
+# headers a client needs to retry well. The template's Cors says the same for preflights.
+CORS = CORSConfig(allow_origin="*", allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-API-KEY"],
+                  expose_headers=["Idempotent-Replayed", "Retry-After", "X-Correlation-Id"], max_age=600)
 
 
 def error_response(error: ApiError) -> Response:

@@ -64,6 +64,12 @@ INVALID_JSON = _entry(
     "JSON is not valid.",
     "The request body is not a JSON object.",
 )
+REQUEST_TOO_LARGE = _entry(
+    112, HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    "Request body is too large.",
+    "The body is over 16 KB (16 384 bytes); no route needs more. API Gateway answers "
+    "the same for bodies over its own 10 MB limit.",
+)
 INVALID_CONTENT_TYPE = _entry(
     111, HTTPStatus.BAD_REQUEST,
     "Invalid data format (Content-type).",
@@ -129,7 +135,24 @@ FORBIDDEN = _entry(
     "The caller's role may never call this route (for example the order system "
     "creating a refund).",
 )
-# 15130-15150 are reserved for a later issue.
+IDEMPOTENCY_KEY_REUSED = _entry(
+    15130, HTTPStatus.UNPROCESSABLE_ENTITY,
+    "Idempotency-Key was already used for a different request.",
+    "The key was used in the last 24 hours with another method, path or body. Use a new key "
+    "for a new request.",
+)
+IDEMPOTENCY_IN_FLIGHT = _entry(
+    15140, HTTPStatus.CONFLICT,
+    "A request with this Idempotency-Key is still being processed.",
+    "The first request with this key has not finished yet. Retry after `Retry-After` seconds: "
+    "you will get its response.",
+)
+THROTTLED = _entry(
+    15150, HTTPStatus.TOO_MANY_REQUESTS,
+    "Too many requests.",
+    "The API's request rate limit was exceeded (API Gateway throttling). Retry after "
+    "`Retry-After` seconds, with backoff.",
+)
 WEBHOOK_NOT_FOUND = _entry(
     15160, HTTPStatus.NOT_FOUND,
     "Webhook endpoint not found.",
@@ -146,13 +169,24 @@ TOO_MANY_WEBHOOKS = _entry(
     "Too many webhook endpoints.",
     "POST /v1/webhooks: the merchant already has 10 endpoints; delete one first.",
 )
+API_KEY_NOT_FOUND = _entry(
+    15190, HTTPStatus.NOT_FOUND,
+    "API key not found.",
+    "DELETE /v1/api-keys/{id}: no key with this id, or it belongs to another merchant.",
+)
+TOO_MANY_API_KEYS = _entry(
+    15200, HTTPStatus.BAD_REQUEST,
+    "Too many API keys.",
+    "POST /v1/api-keys: the merchant already has 10 active keys; revoke one first.",
+)
 
 CATALOGUE: tuple[ErrorCode, ...] = (
     INTERNAL, UNAUTHORIZED, INVALID_CREDENTIALS, ROUTE_NOT_FOUND,
-    GATEWAY_REJECTED, CONFLICT, INVALID_JSON, INVALID_CONTENT_TYPE, UNKNOWN_ACCOUNT,
+    GATEWAY_REJECTED, CONFLICT, INVALID_JSON, INVALID_CONTENT_TYPE, REQUEST_TOO_LARGE, UNKNOWN_ACCOUNT,
     INVALID_FIELD, ORDER_NOT_PAID, ORDER_AMOUNT_ZERO, REFUND_ALREADY_OPEN, ORDER_NOT_FOUND,
     REFUND_NOT_FOUND, TRANSITION_NOT_ALLOWED, QUANTITY_EXCEEDS_REMAINING, AMOUNT_EXCEEDS_REMAINING,
-    FORBIDDEN, WEBHOOK_NOT_FOUND, EVENT_NOT_FOUND, TOO_MANY_WEBHOOKS,
+    FORBIDDEN, IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_IN_FLIGHT, THROTTLED, WEBHOOK_NOT_FOUND,
+    EVENT_NOT_FOUND, TOO_MANY_WEBHOOKS, API_KEY_NOT_FOUND, TOO_MANY_API_KEYS,
 )
 
 
