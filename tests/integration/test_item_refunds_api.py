@@ -16,8 +16,6 @@ from refunds_core import aws
 from refunds_core.auth import Caller, Role
 from refunds_core.errors import ApiError
 from refunds_core.logic import lifecycle
-from refunds_core.observability import metrics
-from refunds_core.settings import settings
 from tests.integration.test_lifecycle_api import customer_token
 
 pytestmark = pytest.mark.server
@@ -527,20 +525,6 @@ def test_an_order_cancelled_under_an_open_refund_makes_issue_15030_and_changes_n
     assert stored["status"] == "PROCESSING" and [h["action"] for h in stored["history"]] == ["CREATE", "APPROVE"]
     assert counters(order_of(api, order_id)) == ("0.00", "59.50", "none", "cancelled", [0])
     assert act(api, refund["id"], "DENY", responseReason="Order was cancelled").status == 200
-
-
-@pytest.fixture
-def layer(runtime, monkeypatch):
-    """refunds_core configured as UpdateRefundFunction is, in this process."""
-    for key, value in runtime.function_env("UpdateRefundFunction").items():
-        monkeypatch.setenv(key, value)
-    settings.cache_clear()
-    aws.dynamodb.cache_clear()
-    monkeypatch.setattr(lifecycle, "require_active_account", lambda caller: None)
-    yield
-    aws.dynamodb.cache_clear()
-    settings.cache_clear()
-    metrics.clear_metrics()
 
 
 def _before_first(operation: str, action) -> list:

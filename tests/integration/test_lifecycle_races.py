@@ -21,8 +21,6 @@ from refunds_core.dal import keys
 from refunds_core.dal.codec import to_item
 from refunds_core.errors import ApiError
 from refunds_core.logic import lifecycle
-from refunds_core.observability import metrics
-from refunds_core.settings import settings
 from tests.integration.test_lifecycle_api import BODIES, get, open_refund, order_of, refund_in, take
 
 pytestmark = pytest.mark.server
@@ -86,20 +84,6 @@ def test_concurrent_shipment_updates_never_lose_one(api):
 
 
 # -------------------------------------------------------- in this process
-
-@pytest.fixture
-def layer(runtime, monkeypatch):
-    """refunds_core configured as UpdateRefundFunction is, in this process."""
-    for key, value in runtime.function_env("UpdateRefundFunction").items():
-        monkeypatch.setenv(key, value)
-    settings.cache_clear()
-    aws.dynamodb.cache_clear()
-    monkeypatch.setattr(lifecycle, "require_active_account", lambda caller: None)
-    yield
-    aws.dynamodb.cache_clear()
-    settings.cache_clear()
-    metrics.clear_metrics()  # what the transitions recorded is never flushed in this process
-
 
 def _before_first(operation: str, action):
     """Run action() once, just before this process's first call of operation."""

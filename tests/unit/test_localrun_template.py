@@ -238,9 +238,10 @@ def test_proxy_results_become_http_responses():
 
 def test_cors_preflight_headers_come_from_the_template(template):
     cors = cfn.api_properties(template, "RefundsApi")["Cors"]
-    assert cors_headers(cors) == {"Access-Control-Allow-Origin": "*",
-                                  "Access-Control-Allow-Headers": "Authorization,Content-Type,Idempotency-Key,X-API-KEY",
-                                  "Access-Control-Allow-Methods": "GET,POST,PUT,PATCH,DELETE,OPTIONS"}
+    assert cors_headers(cors) == {
+        "Access-Control-Allow-Origin": "*",
+        "Access-Control-Allow-Headers": "Authorization,Content-Type,Idempotency-Key,X-API-KEY",
+        "Access-Control-Allow-Methods": "GET,POST,PUT,PATCH,DELETE,OPTIONS"}
 
 
 def test_token_placeholders_are_filled_in_headers_only():
