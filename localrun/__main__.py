@@ -109,17 +109,20 @@ def prepare_event(runtime: LocalRuntime, event: dict) -> dict:
     """A sample event made ready to run: the demo order it refers to exists
     (local modes), `{{token:<login>}}` in its headers is a fresh token,
     `{{refund:demo}}` in its path is the id of a fresh demo refund (REQUESTED),
-    and `{{webhook:demo}}` the id of demo's endpoint for the URL of
-    events/create_webhook.json (registered through the API when it has none)."""
+    `{{webhook:demo}}` the id of demo's endpoint for the URL of
+    events/create_webhook.json (registered through the API when it has none),
+    and `{{apikey:demo}}` the id of one of demo's API keys (likewise)."""
     if runtime.mode != "stack":
         runtime.seed_demo_order()
     event = fill_refund_placeholders(event, runtime.demo_refund_id)
     event = fill_refund_placeholders(event, lambda: demo_webhook_id(runtime), WEBHOOK_PLACEHOLDER)
+    event = fill_refund_placeholders(event, lambda: demo_api_key_id(runtime), API_KEY_PLACEHOLDER)
     return fill_token_placeholders(event, runtime.token)
 
 
 REFUND_PLACEHOLDER = re.compile(r"\{\{(refund):([^}]+)\}\}")
 WEBHOOK_PLACEHOLDER = re.compile(r"\{\{(webhook):([^}]+)\}\}")
+API_KEY_PLACEHOLDER = re.compile(r"\{\{(apikey):([^}]+)\}\}")
 
 
 def demo_webhook_id(runtime: LocalRuntime) -> str:
@@ -130,17 +133,29 @@ def demo_webhook_id(runtime: LocalRuntime) -> str:
     if runtime.mode == "stack":
         raise RuntimeError("the runtime seeds nothing into a deployed stack")
 
-    def call(function: str, sample: str) -> dict:
-        event = json.loads((REPO_ROOT / "events" / sample).read_text())
-        response = runtime.invoke(function, fill_token_placeholders(event, runtime.token))
-        if response["statusCode"] not in (200, 201):
-            raise RuntimeError(f"{function} answered {response['statusCode']}: {response['body']}")
-        return json.loads(response["body"])["data"]
-
     url = json.loads(json.loads((REPO_ROOT / "events" / "create_webhook.json").read_text())["body"])["url"]
-    listed = [endpoint["id"] for endpoint in call("ListWebhooksFunction", "list_webhooks.json")
+    listed = [endpoint["id"] for endpoint in _call(runtime, "ListWebhooksFunction", "list_webhooks.json")
               if endpoint["url"] == url]
-    return listed[0] if listed else call("CreateWebhookFunction", "create_webhook.json")["id"]
+    return listed[0] if listed else _call(runtime, "CreateWebhookFunction", "create_webhook.json")["id"]
+
+
+def demo_api_key_id(runtime: LocalRuntime) -> str:
+    """The id of one of demo's API keys: the newest GET /v1/api-keys lists,
+    else one POST /v1/api-keys creates (through the functions), so events
+    do not pile keys up to the limit. Local modes only."""
+    if runtime.mode == "stack":
+        raise RuntimeError("the runtime seeds nothing into a deployed stack")
+    listed = [key["id"] for key in _call(runtime, "ListApiKeysFunction", "list_api_keys.json")]
+    return listed[-1] if listed else _call(runtime, "CreateApiKeyFunction", "create_api_key.json")["id"]
+
+
+def _call(runtime: LocalRuntime, function: str, sample: str) -> dict:
+    """The data a sample event of events/ gets from its function, with its tokens filled in."""
+    event = json.loads((REPO_ROOT / "events" / sample).read_text())
+    response = runtime.invoke(function, fill_token_placeholders(event, runtime.token))
+    if response["statusCode"] not in (200, 201):
+        raise RuntimeError(f"{function} answered {response['statusCode']}: {response['body']}")
+    return json.loads(response["body"])["data"]
 
 
 def fill_refund_placeholders(event: dict, demo_refund_id: Callable[[], str],

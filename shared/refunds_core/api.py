@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.logging import correlation_paths
 
 from refunds_core import errors
-from refunds_core.auth import Caller, Role, caller_from_authorization
+from refunds_core.auth import API_KEY_HEADER, Caller, Role, Via, caller_from_headers
 from refunds_core.errors import ApiError, RetryableError
 from refunds_core.observability import logger, metrics, tracer
 from refunds_core.validation import json_object
@@ -66,19 +66,32 @@ def build_app() -> APIGatewayRestResolver:
     return app
 
 
-def allow(*roles: Role) -> Callable:
-    """Route middleware: 401 without a valid token, 403 (15120) for a role the
-    route never serves. The caller is then ``app.context["caller"]``."""
+def allow(*roles: Role, api_keys: bool = True) -> Callable:
+    """Route middleware: 401 without a valid token or API key, 403 (15120) for
+    a role the route never serves, or for an API key where ``api_keys`` is
+    False (managing keys takes a login's token: a leaked key cannot mint or
+    revoke keys). The caller is then ``app.context["caller"]``."""
 
     def middleware(app: APIGatewayRestResolver, next_middleware) -> Response:
-        caller = caller_from_authorization(app.current_event.headers.get("Authorization"))
-        if caller.role not in roles:
+        event = app.current_event
+        caller = caller_from_headers(event.headers.get("Authorization"), _api_keys_sent(event))
+        if caller.role not in roles or (caller.via is Via.API_KEY and not api_keys):
             raise ApiError(errors.FORBIDDEN)
+        # An API key's caller logs as "apikey:<key id>": never the key.
         logger.append_keys(caller=caller.login, merchant_id=caller.merchant_id)
         app.append_context(caller=caller)
         return next_middleware(app)
 
     return middleware
+
+
+def _api_keys_sent(event) -> list[str]:
+    """Every X-API-KEY value of the request (header names are case-insensitive)."""
+    sent = (event.multi_value_headers or {}).get(API_KEY_HEADER)
+    if sent:
+        return list(sent)
+    single = event.headers.get(API_KEY_HEADER)
+    return [single] if single is not None else []
 
 
 def caller(app: APIGatewayRestResolver) -> Caller:
@@ -116,6 +129,11 @@ def path_id(value: str) -> str:
 def ok(data, status: HTTPStatus = HTTPStatus.OK) -> Response:
     return Response(status_code=int(status), content_type=content_types.APPLICATION_JSON,
                     body=json.dumps(data, ensure_ascii=False))
+
+
+def no_content() -> Response:
+    """204: done, nothing to show."""
+    return Response(status_code=int(HTTPStatus.NO_CONTENT), body=None)
 
 
 def lambda_handler_for(app: APIGatewayRestResolver) -> Callable:

@@ -1,8 +1,9 @@
-"""Who is calling: passwords, access tokens (JWT, HS256) and the caller's account.
+"""Who is calling: passwords, access tokens (JWT, HS256), API keys and the caller's account.
 
 The signing key is a Secrets Manager secret the template creates; it is read
-through Powertools Parameters and cached, like the caller's account, for
-``CACHE_TTL_SECONDS``, so a warm function authenticates with no AWS call.
+through Powertools Parameters and cached, like the caller's account and a
+merchant's API key, for ``CACHE_TTL_SECONDS``, so a warm function
+authenticates with no AWS call.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from enum import StrEnum
 import jwt
 
 from refunds_core import errors
+from refunds_core.dal import keys
 from refunds_core.errors import ApiError
 from refunds_core.settings import settings
 
@@ -36,8 +39,19 @@ class Role(StrEnum):
     SUPPORT = "support"
 
 
+class Via(StrEnum):
+    """How a caller authenticated."""
+
+    BEARER = "bearer"    # Authorization: Bearer <token>
+    API_KEY = "api_key"  # X-API-KEY: <a merchant's API key>
+
+
 # A customer token lives long enough to fill in a return form, no longer.
 CUSTOMER_TOKEN_TTL_SECONDS = 900
+# An API key's caller is "apikey:<key id>": its refunds' requester and history
+# actor, its customer tokens' act.sub, its log lines (never the key itself).
+API_KEY_LOGIN_PREFIX = "apikey:"
+API_KEY_HEADER = "X-API-KEY"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +60,20 @@ class Caller:
     role: Role
     merchant_id: str | None
     customer_id: str | None = None
-    # A customer's token names the merchant login that minted it: the token
-    # stops working when that login is disabled, like the login's own.
+    # A customer's token names the merchant login (or API key) that minted it:
+    # the token stops working when that login is disabled (or the key revoked).
     minted_by: str | None = None
+    via: Via = Via.BEARER
+
+    @property
+    def api_key_id(self) -> str | None:
+        """The API key this caller authenticated with, or None (a token)."""
+        return api_key_id_of(self.login) if self.via is Via.API_KEY else None
+
+
+def api_key_id_of(login: str | None) -> str | None:
+    """The key id in an API key's caller name ("apikey:<key id>"), else None."""
+    return login.removeprefix(API_KEY_LOGIN_PREFIX) if login and login.startswith(API_KEY_LOGIN_PREFIX) else None
 
 
 # ------------------------------------------------------------- passwords
@@ -103,6 +128,17 @@ def issue_token(caller: Caller, *, now: float | None = None, ttl: int | None = N
     return jwt.encode(claims, _signing_key(), algorithm=_ALGORITHM), ttl
 
 
+def caller_from_headers(authorization: str | None, api_keys: list[str]) -> Caller:
+    """The caller of a request: a Bearer token in ``Authorization`` or a
+    merchant's API key in ``X-API-KEY`` (``api_keys``: every value sent), or
+    401. Both at once, or the key twice, is ambiguous: 401."""
+    if not api_keys:
+        return caller_from_authorization(authorization)
+    if authorization is not None or len(api_keys) != 1:
+        raise ApiError(errors.UNAUTHORIZED)
+    return caller_from_api_key(api_keys[0])
+
+
 def caller_from_authorization(header: str | None) -> Caller:
     """The caller a Bearer token names, or 401. Only HS256 with our key is
     accepted: ``alg: none`` and public-key algorithms are refused by the
@@ -133,26 +169,104 @@ def caller_from_authorization(header: str | None) -> Caller:
 _active_until: dict[tuple[str, str, str | None, str | None], float] = {}
 
 
+def _account_cache_key(caller: Caller) -> tuple[str, str, str | None, str | None]:
+    return caller.login, caller.role.value, caller.merchant_id, caller.minted_by
+
+
 def require_active_account(caller: Caller) -> None:
     """15000 unless the caller's account is usable: its login exists, is enabled
-    and still has the token's role and merchant; a merchant's or customer's
-    merchant is active. A customer has no login: the merchant login that minted
-    its token answers for it. A positive answer is cached for CACHE_TTL_SECONDS."""
+    and still has the token's role and merchant (an API key: it is not revoked);
+    a merchant's or customer's merchant is active. A customer has no login: the
+    merchant login (or API key) that minted its token answers for it. A
+    positive answer is cached for CACHE_TTL_SECONDS."""
     from refunds_core.dal import accounts
 
-    key = (caller.login, caller.role.value, caller.merchant_id, caller.minted_by)
+    key = _account_cache_key(caller)
     now = time.monotonic()
     if _active_until.get(key, 0.0) > now:
         return
     login, role = (caller.minted_by, Role.MERCHANT) if caller.role is Role.CUSTOMER else (caller.login, caller.role)
-    credential, merchant = accounts.get_login_and_merchant(login, caller.merchant_id)
-    login_ok = (
-        credential is not None and not credential.get("disabled")
-        and credential.get("role") == role.value
-        and credential.get("merchantId") == caller.merchant_id)
+    key_id = api_key_id_of(login)
+    if key_id is not None:  # an API key's caller, or a customer whose token a key minted
+        stored_key, merchant = accounts.get_with_merchant(
+            keys.merchant_api_key(caller.merchant_id, key_id) if caller.merchant_id else None, caller.merchant_id)
+        login_ok = role is Role.MERCHANT and stored_key is not None
+    else:
+        credential, merchant = accounts.get_login_and_merchant(login, caller.merchant_id)
+        login_ok = (
+            credential is not None and not credential.get("disabled")
+            and credential.get("role") == role.value
+            and credential.get("merchantId") == caller.merchant_id)
     merchant_ok = caller.merchant_id is None or (merchant is not None and merchant.get("status") == "active")
     usable = login_ok and merchant_ok
     if not usable:
         _active_until.pop(key, None)
         raise ApiError(errors.UNKNOWN_ACCOUNT)
     _active_until[key] = now + settings().CACHE_TTL_SECONDS
+
+
+# --------------------------------------------------------------- API keys
+#
+# A key is ``rrk_live_`` + 32 random bytes (base64url, 43 characters) + ``_`` +
+# its merchant's id. The merchant id in the key lets one BatchGetItem read
+# both the key's lookup item and its merchant (is it active?); it is no
+# secret (every token of the merchant carries it), and it is covered by the
+# hash: a key with another merchant's id is simply an unknown key.
+#
+# Keys are stored as SHA-256 only. A slow, salted hash (scrypt, as for
+# passwords) defends guessable secrets against a stolen table; a 256-bit
+# random key cannot be guessed, so a plain SHA-256 is as strong here, and it
+# makes authentication a key lookup (``APIKEY#<sha256 hex>``) instead of a
+# search.
+
+API_KEY_PREFIX = "rrk_live_"
+_API_KEY = re.compile(rf"{API_KEY_PREFIX}[A-Za-z0-9_-]{{43}}_(?P<merchant>[A-Za-z0-9][A-Za-z0-9._:-]{{0,63}})")
+# What an API key's list shows of it: enough to tell keys apart, never enough to use one.
+API_KEY_DISPLAY_LENGTH = 12
+
+_api_key_callers: dict[str, tuple[float, Caller]] = {}  # by the key's digest: positive answers only
+
+
+def new_api_key(merchant_id: str) -> str:
+    return f"{API_KEY_PREFIX}{secrets.token_urlsafe(32)}_{merchant_id}"
+
+
+def api_key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def caller_from_api_key(key: str) -> Caller:
+    """The merchant caller an API key names, or 401 (malformed, unknown or
+    revoked). The key's merchant being disabled or unknown is 15000, later,
+    from ``require_active_account`` (after the checks that come before it).
+    A key of an active merchant is trusted for CACHE_TTL_SECONDS."""
+    from refunds_core.dal import accounts
+
+    match = _API_KEY.fullmatch(key.strip())
+    if match is None:
+        raise ApiError(errors.UNAUTHORIZED)
+    digest, merchant_id, now = api_key_digest(match.group(0)), match.group("merchant"), time.monotonic()
+    cached = _api_key_callers.get(digest)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    stored, merchant = accounts.get_with_merchant(keys.api_key(digest), merchant_id)
+    if stored is None or stored.get("merchantId") != merchant_id:
+        _api_key_callers.pop(digest, None)
+        raise ApiError(errors.UNAUTHORIZED)
+    caller = Caller(login=API_KEY_LOGIN_PREFIX + stored["keyId"], role=Role.MERCHANT, merchant_id=merchant_id,
+                    via=Via.API_KEY)
+    if merchant is not None and merchant.get("status") == "active":
+        until = now + settings().CACHE_TTL_SECONDS
+        _api_key_callers[digest] = (until, caller)
+        _active_until[_account_cache_key(caller)] = until  # the same read answered require_active_account
+    return caller
+
+
+def forget_api_key(key_id: str, digest: str) -> None:
+    """Drop what this execution environment cached about a revoked key: it,
+    and the customer tokens it minted. (Other environments trust their cache
+    for at most CACHE_TTL_SECONDS.)"""
+    _api_key_callers.pop(digest, None)
+    login = API_KEY_LOGIN_PREFIX + key_id
+    for cached in [key for key in _active_until if login in (key[0], key[3])]:
+        _active_until.pop(cached, None)

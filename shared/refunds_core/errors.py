@@ -34,7 +34,8 @@ UNAUTHORIZED = _entry(
     101, HTTPStatus.UNAUTHORIZED,
     "Unsuccessful authorization.",
     "The Authorization header is missing, not a Bearer token, or the token is "
-    "malformed, expired, not yet valid or not signed by us.",
+    "malformed, expired, not yet valid or not signed by us; or the X-API-KEY is unknown or "
+    "revoked; or a request sends both.",
 )
 INVALID_CREDENTIALS = _entry(
     102, HTTPStatus.UNAUTHORIZED,
@@ -78,7 +79,7 @@ INVALID_CONTENT_TYPE = _entry(
 UNKNOWN_ACCOUNT = _entry(
     15000, HTTPStatus.BAD_REQUEST,
     "Unable to identify your configuration for accessing this API. Please contact technical support.",
-    "The token is valid but its account is unknown or disabled.",
+    "The token (or API key) is valid but its account is unknown or disabled.",
 )
 INVALID_FIELD = _entry(
     15010, HTTPStatus.BAD_REQUEST,

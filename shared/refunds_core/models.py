@@ -176,3 +176,17 @@ class ReplayRequest(Strict):
 
     eventId: Annotated[str, StringConstraints(pattern=rf"^{EVENT_ID.pattern}$")] = None  # type: ignore[assignment]
     since: AwareTime = None  # type: ignore[assignment]
+
+
+# ------------------------------------------------------------- API keys
+
+def _printable(value: str) -> str:
+    if not value.isprintable() or not value.strip():
+        raise ValueError("printable characters, not only spaces")
+    return value
+
+
+class CreateApiKeyRequest(Strict):
+    # Optional: a label for the merchant's own list ("checkout server"); null when absent.
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100),  # type: ignore[assignment]
+                    AfterValidator(_printable)] = None

@@ -77,6 +77,7 @@ def _run(function: str, event: dict) -> tuple[dict, list[tuple[str, dict]]]:
     settings.cache_clear()
     aws.dynamodb.cache_clear()
     auth._active_until.clear()  # a cold environment: the caller's account is read
+    auth._api_key_callers.clear()  # and so is an API key
     calls: list[tuple[str, dict]] = []
     aws.dynamodb().meta.events.register(
         "provide-client-params.dynamodb.*", lambda params, model, **_: calls.append((model.name, dict(params))))
@@ -110,6 +111,44 @@ def test_every_dynamodb_call_is_allowed_by_the_function_policy(runtime, api, mon
 
     response, calls = _run(function, event)
     assert response["statusCode"] == SAMPLE_EVENTS[event_file][1], response["body"]
+    _assert_allowed(function, calls)
+
+
+# Every sample event a merchant token sends, sent with an API key instead:
+# each function reads the key's lookup item (APIKEY#...) in its ResolveCaller.
+KEY_ROUTES = {"CreateApiKeyFunction", "ListApiKeysFunction", "DeleteApiKeyFunction"}  # refuse keys: 403
+
+
+@pytest.fixture(scope="module")
+def demo_api_key(api):
+    created = api.request("POST", "/v1/api-keys", json_body={"name": "iam coverage"}, login="demo")
+    assert created.status == 201, created
+    yield created.body["data"]["key"]
+    api.request("DELETE", f"/v1/api-keys/{created.body['data']['id']}", login="demo")
+
+
+@pytest.mark.parametrize(("event_file", "function"), [
+    (name, fn) for name, (fn, _) in sorted(SAMPLE_EVENTS.items())
+    if "{{token:demo}}" in (ROOT / "events" / name).read_text()])
+def test_an_api_key_is_resolved_within_every_function_policy(runtime, api, monkeypatch, demo_api_key, event_file,
+                                                             function):
+    from localrun.__main__ import prepare_event
+
+    for key, value in runtime.function_env(function).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.syspath_prepend(str(ROOT / "shared"))
+    event = prepare_event(runtime, json.loads((ROOT / "events" / event_file).read_text()))
+    for section in ("headers", "multiValueHeaders"):
+        sent = event[section].pop("Authorization")
+        event[section]["X-API-KEY"] = [demo_api_key] if isinstance(sent, list) else demo_api_key
+    if function == "CreateRefundFunction":
+        order_id = api.paid_order()
+        event["path"], event["pathParameters"] = f"/v1/order/{order_id}/refund", {"orderId": order_id}
+
+    response, calls = _run(function, event)
+    assert response["statusCode"] == (403 if function in KEY_ROUTES else SAMPLE_EVENTS[event_file][1]), response
+    needed = [pair for operation, params in calls for pair in _authorised_calls(operation, params)]
+    assert any(action == "dynamodb:BatchGetItem" and key.startswith("APIKEY#") for action, key in needed)
     _assert_allowed(function, calls)
 
 

@@ -30,7 +30,10 @@ def test_sample_event_invokes_its_function(runtime, name):
     event = prepare_event(runtime, json.loads((ROOT / "events" / name).read_text()))
     response = runtime.invoke(function, event)
     assert response["statusCode"] == status, response["body"]
-    assert "data" in json.loads(response["body"]) or "token" in json.loads(response["body"])
+    if status == 204:  # done, nothing to show
+        assert not response.get("body")
+    else:
+        assert "data" in json.loads(response["body"]) or "token" in json.loads(response["body"])
 
 
 @pytest.mark.parametrize("name", sorted(BATCH_SAMPLE_EVENTS))

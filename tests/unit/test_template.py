@@ -111,6 +111,26 @@ def test_only_the_create_function_writes_refunds():
     assert writers == ["CreateRefundFunction"]
 
 
+def test_every_function_that_resolves_callers_may_read_api_keys_and_only_two_write_them():
+    resolving = [fid for fid in FUNCTIONS if any(st.get("Sid") == "ResolveCaller" for st in _statements(fid))]
+    assert {"CreateRefundFunction", "ListRefundsFunction", "CreateApiKeyFunction"} <= set(resolving)
+    for fid in resolving:
+        (resolve,) = [st for st in _statements(fid) if st.get("Sid") == "ResolveCaller"]
+        assert resolve["Action"] == ["dynamodb:BatchGetItem"], fid
+        assert resolve["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == [
+            "LOGIN#*", "MERCHANT#*", "APIKEY#*"], fid
+
+    def writers(action):
+        return sorted(fid for fid in FUNCTIONS for st in _statements(fid)
+                      if '"APIKEY#*"' in json.dumps(st) and action in st["Action"])
+
+    assert writers("dynamodb:PutItem") == ["CreateApiKeyFunction"]
+    assert writers("dynamodb:DeleteItem") == ["DeleteApiKeyFunction"]
+    assert writers("dynamodb:UpdateItem") == []
+    assert {(r.method, r.path) for r in ROUTES} >= {
+        ("POST", "/v1/api-keys"), ("GET", "/v1/api-keys"), ("DELETE", "/v1/api-keys/{keyId}")}
+
+
 def test_no_scan_anywhere_in_the_code():
     for path in [*(ROOT / "shared").rglob("*.py"), *(ROOT / "functions").rglob("*.py")]:
         assert not re.search(r"\.scan\(|\"Scan\"", path.read_text()), path

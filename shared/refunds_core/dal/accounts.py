@@ -1,10 +1,11 @@
-"""Logins (credentials) and merchants."""
+"""Logins (credentials) and merchants, and the counters kept on a merchant."""
 
 from __future__ import annotations
 
 from refunds_core.aws import dynamodb
 from refunds_core.dal import keys
 from refunds_core.dal.codec import from_item, to_item, values
+from refunds_core.dal.transactions import Explain, Guarded
 from refunds_core.settings import settings
 
 
@@ -15,7 +16,15 @@ def get_credential(login: str) -> dict | None:
 
 def get_login_and_merchant(login: str | None, merchant_id: str | None) -> tuple[dict | None, dict | None]:
     """The records a caller's token rests on, in one round trip."""
-    wanted = ([keys.credential(login)] if login else []) + ([keys.merchant(merchant_id)] if merchant_id else [])
+    return get_with_merchant(keys.credential(login) if login else None, merchant_id)
+
+
+def get_with_merchant(key: dict | None, merchant_id: str | None) -> tuple[dict | None, dict | None]:
+    """The item at ``key`` (a login, an API key...) and the merchant's item, in
+    one BatchGetItem; None for what is missing or not asked for."""
+    wanted = [k for k in (key, keys.merchant(merchant_id) if merchant_id else None) if k is not None]
+    if not wanted:
+        return None, None
     table = settings().TABLE_NAME
     request = {table: {"Keys": wanted}}
     found: list[dict] = []
@@ -23,10 +32,40 @@ def get_login_and_merchant(login: str | None, merchant_id: str | None) -> tuple[
         response = dynamodb().batch_get_item(RequestItems=request)
         found += response.get("Responses", {}).get(table, [])
         request = response.get("UnprocessedKeys") or None
-    by_pk = {item["PK"]["S"]: from_item(item) for item in found}
-    credential = by_pk.get(keys.credential(login)["PK"]["S"]) if login else None
-    merchant = by_pk.get(keys.merchant(merchant_id)["PK"]["S"]) if merchant_id else None
-    return credential, merchant
+    # By PK and SK: a merchant's API key shares its partition with the merchant.
+    by_key = {(item["PK"]["S"], item["SK"]["S"]): from_item(item) for item in found}
+
+    def record(wanted_key: dict | None) -> dict | None:
+        return by_key.get((wanted_key["PK"]["S"], wanted_key["SK"]["S"])) if wanted_key else None
+
+    return record(key), record(keys.merchant(merchant_id) if merchant_id else None)
+
+
+# ------------------------------------------------- counters on the merchant
+
+def count_one_more(merchant_id: str, counter: str, limit: int, explain: Explain) -> Guarded:
+    """The transaction item that counts one more of something the merchant
+    owns (``webhookCount``, ``apiKeyCount``) on its merchant item, on the
+    condition that it has fewer than ``limit``: written with the thing itself,
+    so concurrent creations never exceed the limit."""
+    return Guarded({"Update": {
+        "TableName": settings().TABLE_NAME, "Key": keys.merchant(merchant_id),
+        "UpdateExpression": "SET #counter = if_not_exists(#counter, :zero) + :one",
+        "ConditionExpression": "attribute_exists(PK) AND (attribute_not_exists(#counter) OR #counter < :limit)",
+        "ExpressionAttributeNames": {"#counter": counter},
+        "ExpressionAttributeValues": values(zero=0, one=1, limit=limit),
+    }}, explain)
+
+
+def count_one_less(merchant_id: str, counter: str, explain: Explain) -> Guarded:
+    """The transaction item that counts one less (never below zero)."""
+    return Guarded({"Update": {
+        "TableName": settings().TABLE_NAME, "Key": keys.merchant(merchant_id),
+        "UpdateExpression": "SET #counter = #counter - :one",
+        "ConditionExpression": "#counter > :zero",
+        "ExpressionAttributeNames": {"#counter": counter},
+        "ExpressionAttributeValues": values(zero=0, one=1),
+    }}, explain)
 
 
 class NotCreated(Exception):  # noqa: N818 - says what happened, like KeyError

@@ -17,6 +17,16 @@ def merchant(merchant_id: str) -> dict:
     return _key(f"MERCHANT#{merchant_id}", "MERCHANT")
 
 
+def api_key(digest: str) -> dict:
+    """An API key's lookup item, by the SHA-256 (hex) of the key: authenticating is one key lookup."""
+    return _key(f"APIKEY#{digest}", "APIKEY")
+
+
+def merchant_api_key(merchant_id: str, key_id: str) -> dict:
+    """An API key in its merchant's partition (no key, only its hash): one Query lists them."""
+    return _key(f"MERCHANT#{merchant_id}", f"APIKEY#{key_id}")
+
+
 def order(order_id: str) -> dict:
     return _key(f"ORDER#{order_id}", "ORDER")
 

@@ -16,8 +16,11 @@ item as it was) goes through the very same explanation.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -27,6 +30,7 @@ from refunds_core.errors import RetryableError
 from refunds_core.observability import logger
 
 Explain = Callable[[dict | None], Exception | None]
+T = TypeVar("T")
 
 # Cancellation codes that mean "someone else is writing this item right now".
 _CONTENTION = {"ConditionalCheckFailed", "TransactionConflict"}
@@ -71,6 +75,18 @@ def transact_write(items: list[Guarded], *, idempotency_token: str) -> None:
         if code in _RETRYABLE_CALL_ERRORS:
             raise Contention(code) from exc
         raise
+
+
+def retry_on_contention(action: Callable[[int], T], *, gave_up: str, attempts: int = 5) -> T:
+    """``action(attempt)``, again after a short jittered back-off while it loses
+    races that break no rule (``Contention``: read again and write again);
+    ``RetryableError(gave_up)`` after ``attempts``."""
+    for attempt in range(attempts):
+        try:
+            return action(attempt)
+        except Contention:
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311 - jitter, not crypto
+    raise RetryableError(gave_up)
 
 
 def update_item(guarded: Guarded) -> None:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from ulid import ULID
 
 from refunds_core.aws import dynamodb
-from refunds_core.dal import keys
+from refunds_core.dal import accounts, keys
 from refunds_core.dal.codec import from_item, to_item, values
 from refunds_core.dal.transactions import Explain, Guarded
 from refunds_core.settings import settings
@@ -56,12 +56,7 @@ def get_endpoint(merchant_id: str, webhook_id: str) -> dict | None:
 def count_new_endpoint(merchant_id: str, limit: int, explain: Explain) -> Guarded:
     """The transaction item that counts one more endpoint on the merchant item,
     on the condition that the merchant has fewer than ``limit``."""
-    return Guarded({"Update": {
-        "TableName": settings().TABLE_NAME, "Key": keys.merchant(merchant_id),
-        "UpdateExpression": "SET webhookCount = if_not_exists(webhookCount, :zero) + :one",
-        "ConditionExpression": "attribute_exists(PK) AND (attribute_not_exists(webhookCount) OR webhookCount < :limit)",
-        "ExpressionAttributeValues": values(zero=0, one=1, limit=limit),
-    }}, explain)
+    return accounts.count_one_more(merchant_id, "webhookCount", limit, explain)
 
 
 def put_new_endpoint(endpoint: dict) -> Guarded:
@@ -81,12 +76,7 @@ def remove_endpoint(merchant_id: str, webhook_id: str, explain: Explain) -> Guar
 
 def uncount_endpoint(merchant_id: str, explain: Explain) -> Guarded:
     """The transaction item that counts one endpoint less (never below zero)."""
-    return Guarded({"Update": {
-        "TableName": settings().TABLE_NAME, "Key": keys.merchant(merchant_id),
-        "UpdateExpression": "SET webhookCount = webhookCount - :one",
-        "ConditionExpression": "webhookCount > :zero",
-        "ExpressionAttributeValues": values(zero=0, one=1),
-    }}, explain)
+    return accounts.count_one_less(merchant_id, "webhookCount", explain)
 
 
 def replace_secrets(endpoint: dict, new_secrets: list[dict], now: str, explain: Explain) -> Guarded:

@@ -7,7 +7,7 @@ existing record raises ``accounts.NotCreated``.
 
 from __future__ import annotations
 
-from refunds_core.auth import Role, hash_password
+from refunds_core.auth import API_KEY_LOGIN_PREFIX, Role, hash_password
 from refunds_core.clock import now_iso
 from refunds_core.dal import accounts
 from refunds_core.dal.accounts import NotCreated
@@ -30,6 +30,8 @@ def create_login(login: str, password: str, role: Role, merchant_id: str | None 
                  replace: bool = False) -> None:
     if (role is Role.MERCHANT) != bool(merchant_id):
         raise ValueError("a merchant login needs a merchant id, and only a merchant login has one")
+    if login.startswith(API_KEY_LOGIN_PREFIX):
+        raise ValueError(f"{API_KEY_LOGIN_PREFIX!r} names API keys' callers, not logins")
     if len(password) < 8:
         raise ValueError("passwords are at least 8 characters")
     accounts.put_credential(login, hash_password(password), role.value, merchant_id, now=now_iso(),

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import random
 import re
 import secrets
 import time
@@ -39,8 +38,8 @@ from ulid import ULID
 from refunds_core import errors
 from refunds_core.auth import Caller, derived_key, require_active_account
 from refunds_core.dal import webhooks
-from refunds_core.dal.transactions import AlreadyApplied, Contention, transact_write, update_item
-from refunds_core.errors import ApiError, FieldErrors, RetryableError
+from refunds_core.dal.transactions import AlreadyApplied, retry_on_contention, transact_write, update_item
+from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.listing_query import DEFAULT_LIMIT, CursorText, Limit, open_cursor, seal_cursor
 from refunds_core.models import CreateWebhookRequest, ReplayRequest
 from refunds_core.observability import metrics
@@ -76,13 +75,9 @@ def _iso(moment: datetime) -> str:
 
 
 def _retrying(action: Callable[[int], dict]) -> dict:
-    """``action(attempt)``, again after a short jittered back-off while it loses races that break no rule."""
-    for attempt in range(_ATTEMPTS):
-        try:
-            return action(attempt)
-        except Contention:
-            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311 - jitter, not crypto
-    raise RetryableError("the webhook endpoints kept changing under the request")
+    """``action(attempt)``, again while it loses races that break no rule."""
+    return retry_on_contention(action, gave_up="the webhook endpoints kept changing under the request",
+                               attempts=_ATTEMPTS)
 
 
 # -------------------------------------------------------------- register

@@ -1,0 +1,103 @@
+"""API keys (``/v1/api-keys``): a merchant creates, lists and revokes the keys
+its systems send as ``X-API-KEY`` instead of a Bearer token (auth.py reads them).
+
+Managing keys takes a merchant login's token (the routes refuse API-key
+callers: 403, 15120), so a leaked key cannot mint more keys nor revoke its
+owner's. Another merchant's key answers 404 (15190), exactly like a missing one.
+
+- **Create**: the key (``auth.new_api_key``) is in this answer only; the table
+  keeps its SHA-256. Its two items and the merchant's ``apiKeyCount`` are
+  written in one transaction conditioned on the count being below
+  ``MAX_KEYS`` (400, 15200 beyond).
+- **Revoke**: both items are deleted and the count lowered in one
+  transaction. The key stops working at once in this execution environment,
+  and within CACHE_TTL_SECONDS (60 s by default) in the others, which trust a
+  key they read for that long; so do the customer tokens it minted.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from aws_lambda_powertools.metrics import MetricUnit
+from ulid import ULID
+
+from refunds_core import errors
+from refunds_core.auth import (
+    API_KEY_DISPLAY_LENGTH,
+    Caller,
+    api_key_digest,
+    forget_api_key,
+    new_api_key,
+    require_active_account,
+)
+from refunds_core.clock import now_iso
+from refunds_core.dal import accounts, api_keys
+from refunds_core.dal.transactions import retry_on_contention, transact_write
+from refunds_core.errors import ApiError
+from refunds_core.models import CreateApiKeyRequest
+from refunds_core.observability import logger, metrics
+from refunds_core.validation import parse
+
+MAX_KEYS = 10
+_KEY_ID = re.compile(r"key_[0-9A-HJKMNP-TV-Z]{26}")
+
+
+def present(record: dict) -> dict:
+    """A key as the list shows it: never the key, nor its hash."""
+    return {"id": record["id"], "name": record.get("name"), "prefix": record["prefix"],
+            "createdAt": record["createdAt"]}
+
+
+def create(caller: Caller, body: dict) -> dict:
+    require_active_account(caller)
+    request = parse(CreateApiKeyRequest, body)
+    key = new_api_key(caller.merchant_id)
+    record = {"id": f"key_{ULID()}", "merchantId": caller.merchant_id, "name": request.name,
+              "prefix": key[:API_KEY_DISPLAY_LENGTH], "keyHash": api_key_digest(key), "createdAt": now_iso()}
+
+    def write(attempt: int) -> None:
+        # Each attempt its own token: botocore's retry of one is answered as its first success.
+        transact_write([accounts.count_one_more(caller.merchant_id, api_keys.COUNTER, MAX_KEYS, _limit_reached),
+                        *api_keys.put_new_key(record)], idempotency_token=f"{record['id']}-{attempt}")
+
+    retry_on_contention(write, gave_up="the merchant's API keys kept changing under the request")
+    metrics.add_metric(name="ApiKeyCreated", unit=MetricUnit.Count, value=1)
+    logger.info("api key created", extra={"api_key_id": record["id"]})
+    shown = present(record)
+    return {"id": shown["id"], "name": shown["name"], "key": key, "prefix": shown["prefix"],
+            "createdAt": shown["createdAt"]}
+
+
+def _limit_reached(merchant: dict | None) -> Exception | None:
+    if merchant is not None and int(merchant.get(api_keys.COUNTER, 0)) >= MAX_KEYS:
+        return ApiError(errors.TOO_MANY_API_KEYS)
+    return None  # not a rule: contention (or a merchant removed meanwhile)
+
+
+def list_keys(caller: Caller) -> dict:
+    require_active_account(caller)
+    return {"data": [present(record) for record in api_keys.keys_of(caller.merchant_id)]}
+
+
+def revoke(caller: Caller, key_id: str) -> None:
+    require_active_account(caller)
+
+    def write(_attempt: int) -> dict:
+        record = api_keys.get_key(caller.merchant_id, key_id) if _KEY_ID.fullmatch(key_id) else None
+        if record is None:
+            raise ApiError(errors.API_KEY_NOT_FOUND)
+        transact_write([*api_keys.remove_key(record, _key_gone),
+                        accounts.count_one_less(caller.merchant_id, api_keys.COUNTER, lambda _merchant: None)],
+                       idempotency_token=str(uuid.uuid4()))
+        return record
+
+    record = retry_on_contention(write, gave_up="the merchant's API keys kept changing under the request")
+    forget_api_key(record["id"], record["keyHash"])
+    metrics.add_metric(name="ApiKeyRevoked", unit=MetricUnit.Count, value=1)
+    logger.info("api key revoked", extra={"api_key_id": record["id"]})
+
+
+def _key_gone(record: dict | None) -> Exception | None:
+    return ApiError(errors.API_KEY_NOT_FOUND) if record is None else None
