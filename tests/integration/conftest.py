@@ -1,0 +1,23 @@
+"""Fixtures the integration tests share beyond tests/conftest.py."""
+
+import pytest
+
+from refunds_core import aws
+from refunds_core.logic import lifecycle
+from refunds_core.observability import metrics
+from refunds_core.settings import settings
+
+
+@pytest.fixture
+def layer(runtime, monkeypatch):
+    """refunds_core configured as UpdateRefundFunction is, in this process, for
+    tests that drive the lifecycle logic directly (races, injected failures)."""
+    for key, value in runtime.function_env("UpdateRefundFunction").items():
+        monkeypatch.setenv(key, value)
+    settings.cache_clear()
+    aws.dynamodb.cache_clear()
+    monkeypatch.setattr(lifecycle, "require_active_account", lambda caller: None)
+    yield
+    aws.dynamodb.cache_clear()
+    settings.cache_clear()
+    metrics.clear_metrics()  # what the transitions recorded is never flushed in this process
