@@ -141,19 +141,23 @@ def stored(error: ApiError) -> bool:
 
 # ---------------------------------------------------------- Powertools
 
-def _to_record(response: Response) -> dict:
+def stored_answer(response: Response) -> dict:
+    """What the record keeps of an answer: status, content type and body, the
+    body as the text sent (a replay is byte for byte the same) unless a
+    credential had to be taken out of it."""
     body = response.body
-    return {"statusCode": response.status_code, "contentType": response.content_type,
-            "body": redacted(json.loads(body)) if body else None}
+    if body:
+        sent = json.loads(body)
+        kept = redacted(sent)
+        body = body if kept == sent else json.dumps(kept, ensure_ascii=False)
+    return {"statusCode": response.status_code, "contentType": response.content_type, "body": body or None}
 
 
-def _replayed(record: dict, _data_record) -> Response:
+def replayed_answer(record: dict, _data_record=None) -> Response:
     """The config's response_hook: a stored answer, marked as a replay."""
-    body = record.get("body")
     return Response(status_code=int(record["statusCode"]),
                     content_type=record.get("contentType") or content_types.APPLICATION_JSON,
-                    body=json.dumps(body, ensure_ascii=False) if body is not None else None,
-                    headers={REPLAYED_HEADER: "true"})
+                    body=record.get("body"), headers={REPLAYED_HEADER: "true"})
 
 
 @cache
@@ -165,7 +169,7 @@ def _serializer():
         back goes to the response hook as it was written."""
 
         def to_dict(self, data: Response) -> dict:
-            return _to_record(data)
+            return stored_answer(data)
 
         def from_dict(self, data: dict) -> dict:
             return data
@@ -179,7 +183,7 @@ def _config():
 
     return IdempotencyConfig(event_key_jmespath="[scope, key]", payload_validation_jmespath="request",
                              raise_on_no_idempotency_key=True, expires_after_seconds=EXPIRES_AFTER_SECONDS,
-                             hash_function="sha256", response_hook=_replayed)
+                             hash_function="sha256", response_hook=replayed_answer)
 
 
 @cache

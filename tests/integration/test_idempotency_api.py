@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -116,6 +117,22 @@ def test_a_business_refusal_is_stored_and_replayed(api):
     again = api.request("POST", path, json_body=REFUND, login="demo", headers=with_key(key))
     assert again.status == 400 and again.body == refused.body and replayed(again)
     assert len(order_refunds(api, order_id)) == 1
+
+
+def test_concurrent_repeats_open_one_refund_and_answer_it_or_409(api):
+    order_id, key = api.paid_order(), new_key()
+    path = f"/v1/order/{order_id}/refund"
+
+    def send(_):
+        return api.request("POST", path, json_body=REFUND, login="demo", headers=with_key(key))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(send, range(8)))
+    assert {a.status for a in answers} <= {200, 409}, answers
+    created = [a for a in answers if a.status == 200]
+    assert created and all(a.body == created[0].body for a in created)
+    assert all(a.body == IN_FLIGHT and int(a.headers["retry-after"]) >= 1 for a in answers if a.status == 409)
+    assert [r["id"] for r in order_refunds(api, order_id)] == [created[0].body["data"]["id"]]
 
 
 # ------------------------------------------------------- a key's other uses

@@ -4,13 +4,24 @@ scope, the request's fingerprint, what is stored and what is redacted."""
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 
 import pytest
 
 from refunds_core import errors
+from refunds_core.api import ok
 from refunds_core.auth import Caller, Role
 from refunds_core.errors import ApiError, FieldErrors
-from refunds_core.idempotency import canonical_body, key_from_headers, record_data, redacted, scope, stored
+from refunds_core.idempotency import (
+    canonical_body,
+    key_from_headers,
+    record_data,
+    redacted,
+    replayed_answer,
+    scope,
+    stored,
+    stored_answer,
+)
 
 MERCHANT = Caller("demo", Role.MERCHANT, "demo")
 
@@ -117,6 +128,20 @@ def test_credential_fields_are_redacted_wherever_they_are():
                                          "keys": [{"key": None, "id": "k1"}], "token": None}}
     assert "whsec_" not in json.dumps(redacted(answer)) and "rk_live" not in json.dumps(redacted(answer))
 
+
+
+def test_a_replay_is_the_first_answer_byte_for_byte_with_the_replay_header():
+    first = ok({"data": {"id": "rf_1", "amount": "59.50", "description": "Gr\u00f6\u00dfe"}}, HTTPStatus.CREATED)
+    record = json.loads(json.dumps(stored_answer(first), sort_keys=True))  # as Powertools writes and reads it
+    again = replayed_answer(record)
+    assert (again.status_code, again.body, again.content_type) == (201, first.body, first.content_type)
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_a_replay_of_an_answer_with_a_credential_shows_it_as_null():
+    first = ok({"data": {"id": "whk_1", "secret": "whsec_abc"}})
+    assert "whsec_" not in json.dumps(stored_answer(first))
+    assert json.loads(replayed_answer(stored_answer(first)).body) == {"data": {"id": "whk_1", "secret": None}}
 
 def test_no_function_loads_the_idempotency_utility_before_a_request_has_a_key():
     """Cold starts stay as they were: the utility (and its persistence layer)
