@@ -146,10 +146,13 @@ def stored_answer(response: Response) -> dict:
     body as the text sent (a replay is byte for byte the same) unless a
     credential had to be taken out of it."""
     body = response.body
-    if body:
-        sent = json.loads(body)
-        kept = redacted(sent)
-        body = body if kept == sent else json.dumps(kept, ensure_ascii=False)
+    try:
+        sent = json.loads(body) if body else None
+    except ValueError:  # every answer of the API is JSON; anything else is kept as it is
+        sent = None
+    kept = redacted(sent)
+    if kept != sent:
+        body = json.dumps(kept, ensure_ascii=False)
     return {"statusCode": response.status_code, "contentType": response.content_type, "body": body or None}
 
 
@@ -220,7 +223,7 @@ def _idempotent_answer(store):
 
     @idempotent_function(data_keyword_argument="request", persistence_store=store, config=_config(),
                          output_serializer=_serializer(), key_prefix=KEY_PREFIX)
-    def answer(*, request: dict, app, next_middleware) -> Response:  # noqa: ARG001 - request is the record's data
+    def answer(*, request: dict, app, next_middleware) -> Response:  # request: what Powertools hashes
         return _answer(app, next_middleware)
 
     return answer
