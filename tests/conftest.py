@@ -69,6 +69,9 @@ class LambdaContext:
     function_name, memory_limit_in_mb, aws_request_id = "test", 512, "test-request"
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
 
+    def get_remaining_time_in_millis(self) -> int:  # read by the idempotency utility
+        return 10_000
+
 
 def load_handler(logical_id: str):
     """The handler template.yaml names for a function, imported from its CodeUri

@@ -4,12 +4,13 @@ from http import HTTPStatus
 
 from refunds_core.api import allow, build_app, caller, lambda_handler_for, ok, request_body
 from refunds_core.auth import Role
+from refunds_core.idempotency import idempotent
 from refunds_core.logic import webhooks
 
 app = build_app()
 
 
-@app.post("/v1/webhooks", middlewares=[allow(Role.MERCHANT)])
+@app.post("/v1/webhooks", middlewares=[allow(Role.MERCHANT), idempotent])
 def create_webhook():
     return ok({"data": webhooks.create(caller(app), request_body(app))}, HTTPStatus.CREATED)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from fnmatch import fnmatch
 
 import pytest
@@ -235,3 +236,49 @@ def test_every_index_the_list_function_reads_is_allowed_by_its_policy(runtime, m
     assert response["statusCode"] == 200, response["body"]
     assert [params["IndexName"] for operation, params in calls if operation == "Query"] == [index]
     _assert_allowed(function, calls)
+
+
+# Every POST, PATCH and DELETE sample event again, with an Idempotency-Key: the
+# function writes its record through Powertools' persistence layer to the
+# IdempotencyTable (the token routes write none), within its policy.
+MUTATING_EVENTS = [(name, function) for name, (function, _) in sorted(SAMPLE_EVENTS.items())
+                   if json.loads((ROOT / "events" / name).read_text())["httpMethod"] in ("POST", "PATCH", "DELETE")]
+TOKEN_FUNCTIONS = {"IssueTokenFunction", "IssueCustomerTokenFunction"}
+
+
+def _idempotency_allowed(statements: list[dict], action: str, record_id: str) -> bool:
+    return any(action in s["Action"] and s["Resource"] == {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}
+               and any(fnmatch(record_id, pattern)
+                       for pattern in s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"])
+               for s in statements)
+
+
+@pytest.mark.parametrize(("event_file", "function"), MUTATING_EVENTS)
+def test_idempotency_records_are_written_within_the_function_policy(runtime, api, monkeypatch, event_file, function):
+    from localrun.__main__ import prepare_event
+
+    for key, value in runtime.function_env(function).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.syspath_prepend(str(ROOT / "shared"))
+    event = prepare_event(runtime, json.loads((ROOT / "events" / event_file).read_text()))
+    if function == "CreateRefundFunction":
+        order_id = api.paid_order()
+        event["path"], event["pathParameters"] = f"/v1/order/{order_id}/refund", {"orderId": order_id}
+    key = f"iam-{event_file}-{uuid.uuid4()}"
+    event["headers"]["Idempotency-Key"] = key
+    event.setdefault("multiValueHeaders", {})["Idempotency-Key"] = [key]
+
+    response, calls = _run(function, event)
+    assert response["statusCode"] == SAMPLE_EVENTS[event_file][1], response["body"]
+    table = runtime.physical_ids["IdempotencyTable"]
+    records = [(operation, params) for operation, params in calls if params.get("TableName") == table]
+    _assert_allowed(function, [call for call in calls if call not in records])
+    if function in TOKEN_FUNCTIONS:
+        assert records == []
+        return
+    assert [operation for operation, _ in records] == ["PutItem", "UpdateItem"]  # INPROGRESS, then COMPLETED
+    statements = _statements(function)
+    needed = [(f"dynamodb:{operation}", (params.get("Key") or params["Item"])["id"]["S"])
+              for operation, params in records]
+    denied = [pair for pair in needed if not _idempotency_allowed(statements, *pair)]
+    assert not denied, f"{function} would be denied {denied}"

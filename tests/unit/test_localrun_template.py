@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:TokenSigningSecret-AbCdEf"  # noqa: S105
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:RefundEventsTopic"
 PHYSICAL_IDS = {"RefundsTable": "RefundsTable", "TokenSigningSecret": SECRET_ARN,
-                "RefundEventsTopic": TOPIC_ARN}
+                "RefundEventsTopic": TOPIC_ARN, "IdempotencyTable": "IdempotencyTable"}
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +107,7 @@ def test_function_environment_resolves_to_physical_ids(template):
     assert env == {
         "TABLE_NAME": "RefundsTable", "TOKEN_SIGNING_SECRET_ID": SECRET_ARN,
         "POWERTOOLS_SERVICE_NAME": "refund-requests", "POWERTOOLS_METRICS_NAMESPACE": "RefundRequests",
-        "POWERTOOLS_LOG_LEVEL": "INFO",
+        "POWERTOOLS_LOG_LEVEL": "INFO", "IDEMPOTENCY_TABLE_NAME": "IdempotencyTable",
     }
 
 

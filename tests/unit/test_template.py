@@ -236,3 +236,38 @@ def test_the_retry_schedule_ends_before_the_dead_letter_queue_and_within_retenti
     assert len(delays) + 1 < queue["RedrivePolicy"]["maxReceiveCount"]  # attempts = 1 + retries
     assert sum(delays) < queue["MessageRetentionPeriod"]
     assert max(delays) <= 12 * 3600  # SQS's longest visibility timeout
+
+
+# ------------------------------------------------------------ idempotency
+
+# They change nothing and answer with a credential: the key is checked, nothing is stored.
+TOKEN_ROUTES = {("POST", "/v1/auth/token"), ("POST", "/v1/auth/customer-token")}
+IDEMPOTENCY_TABLE_ARN = {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}
+
+
+def test_the_idempotency_table_is_powertools_layout_with_ttl():
+    table = RESOURCES["IdempotencyTable"]["Properties"]
+    assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert table["SSESpecification"] == {"SSEEnabled": True}
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")
+def test_every_post_patch_and_delete_route_and_only_those_may_keep_idempotency_records(route):
+    variables = RESOURCES[route.function]["Properties"].get("Environment", {}).get("Variables", {})
+    grants = [s for s in _statements(route.function) if s["Resource"] == IDEMPOTENCY_TABLE_ARN]
+    if route.method in ("POST", "PATCH", "DELETE") and (route.method, route.path) not in TOKEN_ROUTES:
+        assert variables.get("IDEMPOTENCY_TABLE_NAME") == {"Ref": "IdempotencyTable"}
+        (grant,) = grants
+        assert sorted(grant["Action"]) == ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem",
+                                           "dynamodb:UpdateItem"]
+        assert grant["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["idempotency#*"]}}
+    else:
+        assert "IDEMPOTENCY_TABLE_NAME" not in variables and not grants
+
+
+def test_no_other_function_touches_the_idempotency_table():
+    api_functions = {route.function for route in ROUTES}
+    for function in set(FUNCTIONS) - api_functions:
+        assert "IdempotencyTable" not in json.dumps(RESOURCES[function]["Properties"]), function

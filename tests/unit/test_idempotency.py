@@ -1,0 +1,159 @@
+"""The pure parts of refunds_core/idempotency.py: the header, the caller's
+scope, the request's fingerprint, what is stored and what is redacted."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+
+import pytest
+
+from refunds_core import errors
+from refunds_core.api import ok
+from refunds_core.auth import Caller, Role
+from refunds_core.errors import ApiError, FieldErrors
+from refunds_core.idempotency import (
+    canonical_body,
+    key_from_headers,
+    record_data,
+    redacted,
+    replayed_answer,
+    scope,
+    stored,
+    stored_answer,
+)
+
+MERCHANT = Caller("demo", Role.MERCHANT, "demo")
+
+
+# ---------------------------------------------------------------- header
+
+def test_no_header_is_no_key():
+    assert key_from_headers({"Content-Type": "application/json"}, {"Content-Type": ["application/json"]}) is None
+    assert key_from_headers(None, None) is None
+
+
+@pytest.mark.parametrize("name", ["Idempotency-Key", "idempotency-key", "IDEMPOTENCY-KEY"])
+def test_the_header_name_is_case_insensitive(name):
+    assert key_from_headers({name: "k-1"}, {name: ["k-1"]}) == "k-1"
+    assert key_from_headers({name: "k-1"}, None) == "k-1"  # an event with single-value headers only
+
+
+@pytest.mark.parametrize("key", ["a", "x" * 255, " ~!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}"])
+def test_one_to_255_printable_ascii_characters_are_a_key(key):
+    assert key_from_headers({"Idempotency-Key": key}, None) == key
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "caf\u00e9", "tab\there", "nul\x00", "del\x7f"])
+def test_anything_else_is_15010_naming_the_header(key):
+    with pytest.raises(FieldErrors) as raised:
+        key_from_headers({"Idempotency-Key": key}, None)
+    assert raised.value.body() == {"errors": [{"error": 15010, "message": "Invalid field value: Idempotency-Key"}]}
+
+
+def test_two_keys_in_one_request_are_15010():
+    with pytest.raises(FieldErrors):
+        key_from_headers({"Idempotency-Key": "b"}, {"Idempotency-Key": ["a", "b"]})
+
+
+# ----------------------------------------------------------------- scope
+
+def test_every_login_of_a_merchant_shares_its_keys():
+    assert scope(MERCHANT) == scope(Caller("demo-api", Role.MERCHANT, "demo"))
+    assert scope(MERCHANT) != scope(Caller("demo2", Role.MERCHANT, "demo2"))
+
+
+def test_a_customer_has_keys_of_its_own_per_merchant():
+    customer = Caller("customer:c1", Role.CUSTOMER, "demo", "c1", minted_by="demo")
+    assert scope(customer) != scope(MERCHANT)
+    assert scope(customer) != scope(Caller("customer:c1", Role.CUSTOMER, "demo2", "c1", minted_by="demo2"))
+    assert scope(customer) != scope(Caller("customer:c2", Role.CUSTOMER, "demo", "c2", minted_by="demo"))
+
+
+def test_service_and_support_logins_have_keys_of_their_own():
+    assert scope(Caller("support", Role.SUPPORT, None)) != scope(Caller("support-2", Role.SUPPORT, None))
+    # A login named like a merchant is not that merchant.
+    assert scope(Caller("demo", Role.SUPPORT, None)) != scope(MERCHANT)
+
+
+# ------------------------------------------------------------ fingerprint
+
+def test_the_same_json_written_differently_is_the_same_body():
+    assert canonical_body('{"b": [1, {"y": 2, "x": "é"}], "a": null}') == canonical_body(
+        '{"a":null,"b":[1,{"x":"\\u00e9","y":2}]}')
+
+
+@pytest.mark.parametrize(("one", "other"), [
+    ('{"amount": "1.0"}', '{"amount": "1.00"}'),
+    ('{"n": 1.0}', '{"n": 1.00}'),
+    ('{"n": 0.1}', '{"n": 0.1000000000000000000001}'),  # equal as floats
+    ('{"n": 1}', '{"n": "1"}'),
+    ('{"a": [1, 2]}', '{"a": [2, 1]}'),
+    ('{"a": true}', '{"a": "true"}'),
+])
+def test_different_json_is_a_different_body(one, other):
+    assert canonical_body(one) != canonical_body(other)
+
+
+def test_a_body_that_is_not_json_is_kept_as_sent():
+    assert canonical_body("{not json") == "{not json"
+    assert canonical_body(None) is None and canonical_body("") is None
+
+
+def test_the_fingerprint_is_method_path_and_body():
+    data = record_data(MERCHANT, "k", "post", "/v1/refunds/rf%5F1", '{ "a": 1 }')
+    assert data == {"scope": ["merchant", "demo"], "key": "k",
+                    "request": {"method": "POST", "path": "/v1/refunds/rf_1", "body": '{"a":1}'}}
+
+
+# ---------------------------------------------------------- what is stored
+
+@pytest.mark.parametrize(("error", "kept"), [
+    (ApiError(errors.REFUND_ALREADY_OPEN), True), (ApiError(errors.ORDER_NOT_FOUND), True),
+    (ApiError(errors.TRANSITION_NOT_ALLOWED), True), (ApiError(errors.AMOUNT_EXCEEDS_REMAINING), True),
+    (ApiError(errors.TOO_MANY_WEBHOOKS), True),
+    (ApiError(errors.INVALID_JSON), False), (ApiError(errors.INVALID_CONTENT_TYPE), False),
+    (ApiError(errors.REQUEST_TOO_LARGE), False), (FieldErrors(["email", "description"]), False),
+    (ApiError(errors.UNKNOWN_ACCOUNT), False), (ApiError(errors.CONFLICT), False),
+    (ApiError(errors.INTERNAL), False),
+])
+def test_business_answers_are_stored_and_fixable_ones_are_not(error, kept):
+    assert stored(error) is kept
+
+
+def test_credential_fields_are_redacted_wherever_they_are():
+    answer = {"data": {"id": "whk_1", "secret": "whsec_x", "events": ["refund.issued"],
+                       "keys": [{"key": "rk_live_x", "id": "k1"}], "token": "eyJ"}}
+    assert redacted(answer) == {"data": {"id": "whk_1", "secret": None, "events": ["refund.issued"],
+                                         "keys": [{"key": None, "id": "k1"}], "token": None}}
+    assert "whsec_" not in json.dumps(redacted(answer)) and "rk_live" not in json.dumps(redacted(answer))
+
+
+
+def test_a_replay_is_the_first_answer_byte_for_byte_with_the_replay_header():
+    first = ok({"data": {"id": "rf_1", "amount": "59.50", "description": "Gr\u00f6\u00dfe"}}, HTTPStatus.CREATED)
+    record = json.loads(json.dumps(stored_answer(first), sort_keys=True))  # as Powertools writes and reads it
+    again = replayed_answer(record)
+    assert (again.status_code, again.body, again.content_type) == (201, first.body, first.content_type)
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_a_replay_of_an_answer_with_a_credential_shows_it_as_null():
+    first = ok({"data": {"id": "whk_1", "secret": "whsec_abc"}})
+    assert "whsec_" not in json.dumps(stored_answer(first))
+    assert json.loads(replayed_answer(stored_answer(first)).body) == {"data": {"id": "whk_1", "secret": None}}
+
+def test_no_function_loads_the_idempotency_utility_before_a_request_has_a_key():
+    """Cold starts stay as they were: the utility (and its persistence layer)
+    is imported by the first request that carries an Idempotency-Key."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    script = ("import sys; from tests.conftest import load_handler\n"
+              "for fn in ('GetRefundFunction', 'CreateRefundFunction', 'IssueTokenFunction'): load_handler(fn)\n"
+              "print('aws_lambda_powertools.utilities.idempotency' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True,  # noqa: S603
+                            env={"PYTHONPATH": f"{ROOT}:{ROOT / 'shared'}", "PATH": ""})
+    assert result.stdout.strip() == "False", result.stderr
