@@ -55,12 +55,25 @@ def banner(runtime: LocalRuntime) -> str:
         lines += [f"             {a.login:<16}{a.password:<16}{a.role:<10}{a.merchant_id or '-'}"
                   for a in LOCAL_ACCOUNTS]
         lines.append("  demo order: 1001 (merchant demo, paid, 59.50 USD)")
+    lines += throttling_banner(runtime)
     lines += events_banner(runtime)
     lines += ["  get a token:",
               f"    curl -s -X POST {runtime.url}/v1/auth/token -H 'Content-Type: application/json' "
               """-d '{"login":"demo","password":"demo-secret"}'""",
               "  Ctrl-C stops."]
     return "\n".join(lines)
+
+
+def throttling_banner(runtime: LocalRuntime) -> list[str]:
+    throttles = [t for api in runtime.apis.values() if api.throttle for t in api.throttle.throttles]
+    if not throttles:
+        return ["  throttling: off"]
+    lines = ["  throttling (the template's MethodSettings; 429 15150 with Retry-After beyond them):"]
+    for t in throttles:
+        where = "every other route, each" if t.resource_path == "/*" else f"{t.http_method} {t.resource_path}"
+        lines.append(f"    {where:<38} {t.rate:g} requests/s, burst {t.burst}")
+    lines.append("    (THROTTLE_RATE_LIMIT, THROTTLE_BURST_LIMIT, TOKEN_THROTTLE_RATE_LIMIT... change them)")
+    return lines
 
 
 def events_banner(runtime: LocalRuntime) -> list[str]:

@@ -1,24 +1,26 @@
 """The local API Gateway: an HTTP server on loopback that answers like the
-deployed REST API - its own errors for unknown paths, methods and oversized
-bodies, CORS preflights from the template, everything else through the Lambda
-proxy integration of the function the template names for the route."""
+deployed REST API - its own errors for unknown paths, methods, oversized
+bodies and throttled requests (the template's Gateway Responses and
+MethodSettings, localrun/throttling.py), CORS preflights from the template,
+everything else through the Lambda proxy integration of the function the
+template names for the route."""
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
 import traceback
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 from localrun.lambda_pool import Invocation
 from localrun.proxy_event import HttpRequest, HttpResponse, MalformedResponse, http_response, proxy_event
 from localrun.routing import Match, MethodNotAllowed, Router
+from localrun.throttling import GatewayAnswer, GatewayResponses, Throttle
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 # An oversized body is read and dropped so the client gets its 413 rather than
@@ -27,22 +29,16 @@ MAX_DRAINED_BYTES = 100 * 1024 * 1024
 _CHUNK = 1 << 16
 
 
-def _error_body(code: int, message: str) -> bytes:
-    return json.dumps({"errors": [{"error": code, "message": message}]}).encode()
-
-
-# The bodies of the template's GatewayResponses (and the error catalogue).
-NOT_FOUND = _error_body(104, "Invalid request URL.")
-TOO_LARGE = _error_body(106, "Request Too Long")
-LAMBDA_FAILED = _error_body(100, "Internal server error. Please try again later or contact support.")
-
-
 @dataclass(frozen=True)
 class ApiSettings:
     """What the gateway needs of one AWS::Serverless::Api."""
 
     stage: str
     cors_headers: dict[str, str] | None  # None: the API answers no preflight
+    # Its GatewayResponses (none: API Gateway's built-in answers) and its
+    # MethodSettings' throttling (None: no request is throttled).
+    responses: GatewayResponses = field(default_factory=GatewayResponses)
+    throttle: Throttle | None = None
 
 
 class RequestTooLarge(Exception):
@@ -93,8 +89,24 @@ class ApiGateway:
         # unknown path (MISSING_AUTHENTICATION_TOKEN, which the template maps
         # to 404 104), so the twin does too.
         if not isinstance(match, Match):
-            return _json_response(404, NOT_FOUND), "gateway"
+            return self.gateway_response(request.method, path, "MISSING_AUTHENTICATION_TOKEN"), "gateway"
+        api = self.apis[match.route.api]
+        if api.throttle is not None and not api.throttle.admit(match.route.path, match.route.method):
+            return _answer(api.responses.answer("THROTTLED")), "gateway (throttled)"
         return self._integrate(request, match, request_id)
+
+    def gateway_response(self, method: str, path: str, response_type: str, *,
+                         status: int | None = None) -> HttpResponse:
+        """API Gateway's own answer of this type, from the Api serving the
+        path (the first Api when none does)."""
+        match = self.router.resolve(method, path)
+        if isinstance(match, Match):
+            api = match.route.api
+        elif isinstance(match, MethodNotAllowed):
+            api = next(r.api for r in self.router.routes if r.path == match.resource_path)
+        else:
+            api = next(iter(self.apis))
+        return _answer(self.apis[api].responses.answer(response_type, status=status))
 
     def _preflight(self, path: str) -> HttpResponse | None:
         # An explicit OPTIONS route is the function's; otherwise the API's Cors answers.
@@ -116,15 +128,16 @@ class ApiGateway:
         event = proxy_event(request, match, stage=self.apis[match.route.api].stage, request_id=request_id)
         invocation = self.invoke(match.route.function, event)
         served = f"{match.route.function} {'cold' if invocation.cold else 'warm'}"
+        responses = self.apis[match.route.api].responses
         if invocation.outcome == "timeout":
-            return _json_response(504, LAMBDA_FAILED), served
+            return _answer(responses.answer("INTEGRATION_TIMEOUT")), served
         if not invocation.ok:
-            return _json_response(502, LAMBDA_FAILED), served
+            return _answer(responses.answer("DEFAULT_5XX", status=502)), served
         try:
             return http_response(invocation.payload), served
         except MalformedResponse as exc:
             _log(f"{match.route.function} returned a malformed Lambda proxy response: {exc}")
-            return _json_response(502, LAMBDA_FAILED), served
+            return _answer(responses.answer("DEFAULT_5XX", status=502)), served
 
 
 class _Server(ThreadingHTTPServer):
@@ -132,8 +145,8 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128   # socketserver's 5 resets connections of a burst of clients
 
 
-def _json_response(status: int, body: bytes) -> HttpResponse:
-    return HttpResponse(status, [("Content-Type", "application/json")], body)
+def _answer(answer: GatewayAnswer) -> HttpResponse:
+    return HttpResponse(answer.status, list(answer.headers), answer.body)
 
 
 def _log(line: str) -> None:
@@ -153,10 +166,12 @@ class _Handler(BaseHTTPRequestHandler):
             request = self._request()
             response, served = gateway.answer(request, request_id)
         except RequestTooLarge:
-            response, served = _json_response(413, TOO_LARGE), "gateway"
+            path = urlsplit(self.path).path
+            response, served = gateway.gateway_response(self.command, path, "REQUEST_TOO_LARGE"), "gateway"
         except Exception:
             traceback.print_exc()
-            response, served = _json_response(502, LAMBDA_FAILED), "gateway"
+            path = urlsplit(self.path).path
+            response, served = gateway.gateway_response(self.command, path, "DEFAULT_5XX", status=502), "gateway"
         self._write(response, request_id)
         elapsed = (time.monotonic() - started) * 1000
         _log(f"{self.command} {self.path} {response.status} {elapsed:.0f}ms {served}")

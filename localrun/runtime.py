@@ -20,6 +20,7 @@ runtime pumps nothing there.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from contextlib import ExitStack
 from pathlib import Path
@@ -33,6 +34,7 @@ from localrun.lambda_pool import FunctionPool, Invocation, LambdaPools, max_conc
 from localrun.provision import local_client, provision, stack_physical_ids
 from localrun.routing import Router
 from localrun.seed import open_demo_refund, seed_accounts, seed_demo_order
+from localrun.throttling import GatewayResponses, Throttle, method_throttles, parameter_overrides
 from localrun.tokens import issue_local_token
 
 # moto and DynamoDB Local accept any credentials; these can reach nothing real.
@@ -57,12 +59,15 @@ class LocalRuntime:
     """`with LocalRuntime(repo_root, port=3000) as runtime:` serves the API at
     runtime.url. port=0 picks a free port; port=None starts no HTTP gateway
     (runtime.invoke() still works). events=False pumps no stream or queue
-    (runtime.events is then None, as it is in stack mode)."""
+    (runtime.events is then None, as it is in stack mode). throttling=False
+    turns off the gateway's emulation of the template's MethodSettings
+    throttling (whose parameters THROTTLE_RATE_LIMIT, THROTTLE_BURST_LIMIT,
+    TOKEN_THROTTLE_RATE_LIMIT... in the environment override)."""
 
     def __init__(self, repo_root: Path | str = ".", port: int | None = 3000, seed: bool = True,
-                 max_concurrency: int | None = None, events: bool = True):
+                 max_concurrency: int | None = None, events: bool = True, throttling: bool = True):
         self.repo_root = Path(repo_root).resolve()
-        self.port, self.seed, self.pump_events = port, seed, events
+        self.port, self.seed, self.pump_events, self.throttling = port, seed, events, throttling
         self.max_concurrency = max_concurrency or max_concurrency_from_env()
         self.template = cfn.load_template(self.repo_root / "template.yaml")
         self.routes = cfn.api_routes(self.template)
@@ -73,6 +78,7 @@ class LocalRuntime:
         self.physical_ids: dict[str, str] = {}
         self.attributes: dict[str, dict[str, str]] = {}  # GetAtt values provisioning learnt (StreamArn)
         self.events: EventPump | None = None
+        self.apis: dict[str, ApiSettings] = {}  # what the gateway serves each Api with
         self.region, self.account_id = cfn.LOCAL_REGION, cfn.LOCAL_ACCOUNT_ID
         self._stack_name: str | None = None
         self._resolver: cfn.Resolver | None = None
@@ -120,8 +126,8 @@ class LocalRuntime:
             self._exit.callback(pump.stop)  # 1. no new poll or batch
             self.events = pump.start()
         if self.port is not None:
-            gateway = ApiGateway(Router(self.routes), self._api_settings(), self._invoke,
-                                 port=self.port)
+            self.apis = self._api_settings()
+            gateway = ApiGateway(Router(self.routes), self.apis, self._invoke, port=self.port)
             self._exit.callback(gateway.stop)
             self.url = gateway.start().url
 
@@ -238,8 +244,15 @@ class LocalRuntime:
         return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{logical_id}"
 
     def _api_settings(self) -> dict[str, ApiSettings]:
-        return {api: ApiSettings(stage=str(self._resolver.resolve(props.get("StageName", "Prod"))),
-                                 cors_headers=cors_headers(self._resolver.resolve(props.get("Cors"))))
+        # Throttling parameters may be overridden from the environment (a load test sets them high).
+        throttle_resolver = dataclasses.replace(self._resolver, parameters={
+            **self._resolver.parameters, **parameter_overrides(self.template)})
+        return {api: ApiSettings(
+                    stage=str(self._resolver.resolve(props.get("StageName", "Prod"))),
+                    cors_headers=cors_headers(self._resolver.resolve(props.get("Cors"))),
+                    responses=GatewayResponses(self._resolver.resolve(props.get("GatewayResponses")) or {}),
+                    throttle=Throttle(method_throttles(throttle_resolver.resolve(props.get("MethodSettings"))))
+                    if self.throttling else None)
                 for api in {route.api for route in self.routes}
                 for props in [cfn.api_properties(self.template, api)]}
 

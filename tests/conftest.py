@@ -159,7 +159,9 @@ class Client:
 def runtime():
     from localrun.runtime import LocalRuntime
 
-    with LocalRuntime(ROOT, port=0) as local:
+    # Throttling off: the suite's bursts (token requests above all) are not what
+    # it tests; tests/integration/test_throttling.py builds a throttled gateway of its own.
+    with LocalRuntime(ROOT, port=0, throttling=False) as local:
         yield local
 
 

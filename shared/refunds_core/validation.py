@@ -1,4 +1,11 @@
-"""The request's body: 110 and 111 first, then 15010 per bad field."""
+"""The request's body: 110 and 111 first, then 15010 per bad field.
+
+Beyond what ``json`` accepts, a body must be I-JSON (RFC 7493), which parsers
+agree on: no repeated member name (``{"a": 1, "a": 2}`` means one thing to one
+parser and another to the next) and no lone surrogate (``"\\ud800"``, which no
+UTF-8 can carry); otherwise it is 110. A string holding a NUL character is a
+bad value of its field (15010).
+"""
 
 from __future__ import annotations
 
@@ -25,11 +32,21 @@ def _int_or_decimal(digits: str) -> int | Decimal:
     return int(digits) if len(digits) <= 40 else Decimal(digits)
 
 
+def _unique_members(pairs: list[tuple[str, object]]) -> dict:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        raise ValueError("a member name is repeated")
+    return value
+
+
 def json_object(body: str | None, content_type: str | None) -> dict:
     """The body as a JSON object. 110 when it is not one, else 111 when the
     Content-Type is not application/json (the contract's order)."""
     try:
-        value = json.loads(body or "", parse_constant=_reject_constant, parse_int=_int_or_decimal)
+        value = json.loads(body or "", parse_constant=_reject_constant, parse_int=_int_or_decimal,
+                           object_pairs_hook=_unique_members)
+        # A lone surrogate (an escape such as \ud800, in a name or a value) cannot be encoded.
+        json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
     except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         raise ApiError(errors.INVALID_JSON) from None
     if not isinstance(value, dict):
@@ -57,8 +74,27 @@ def field_errors(exc: ValidationError) -> list[str]:
     return names
 
 
+def nul_fields(data: object) -> list[str]:
+    """The fields whose string value holds a NUL character, as field_name names them."""
+    found, pending = [], [((), data)]
+    while pending:  # no recursion: the body may be nested as deep as the parser allowed
+        location, value = pending.pop()
+        if isinstance(value, str) and "\0" in value:
+            found.append(field_name(location) or "body")
+        elif isinstance(value, dict):
+            pending += [((*location, name), item) for name, item in reversed(value.items())]
+        elif isinstance(value, list):
+            pending += [((*location, index), item) for index, item in reversed(list(enumerate(value)))]
+    return found
+
+
 def parse(model: type[Model], data: dict) -> Model:
+    nul = nul_fields(data)
     try:
-        return model.model_validate(data)
+        parsed = model.model_validate(data)
     except ValidationError as exc:
-        raise FieldErrors(field_errors(exc)) from None
+        names = field_errors(exc)
+        raise FieldErrors(names + [name for name in nul if name not in names]) from None
+    if nul:
+        raise FieldErrors(nul)
+    return parsed

@@ -75,3 +75,24 @@ def test_field_names_follow_the_json_path():
 def test_models_are_strict():
     with pytest.raises(ValidationError):
         CreateRefundRequest.model_validate({"email": "a@b.co", "description": 12})
+
+
+@pytest.mark.parametrize("body", ['{"a": 1, "a": 1}', '{"a": {"b": 1, "b": 2}}', '[{"a": 1}, {"c": {"a": 1, "a": 1}}]',
+                                  '{"a": "\\ud800"}', '{"\\udfff": 1}', '{"a": ["x\\udc00y"]}'])
+def test_a_repeated_member_name_or_a_lone_surrogate_is_110(body):
+    """Not I-JSON (RFC 7493): parsers disagree on the first, no UTF-8 carries the second."""
+    with pytest.raises(ApiError) as caught:
+        json_object(body, JSON)
+    assert caught.value.entries == [(110, "JSON is not valid.")]
+
+
+def test_a_surrogate_pair_is_one_character_and_fine():
+    assert json_object('{"a": "\\ud83d\\ude00"}', JSON) == {"a": "\U0001F600"}
+
+
+def test_a_nul_character_is_a_bad_value_of_its_field_reported_with_the_others():
+    assert fields(CreateRefundRequest, {"email": "a@b.co", "description": "x\u0000y"}) == ["description"]
+    assert fields(CreateRefundRequest, {"email": 5, "description": "\u0000"}) == ["email", "description"]
+    order = {"merchantId": "demo", "number": "SO-1", "status": "paid", "currency": "USD",
+             "lineItems": [{"itemId": "a", "name": "A\u0000", "quantity": 1, "unitPrice": "1.00"}]}
+    assert fields(OrderRequest, order) == ["lineItems[0].name"]

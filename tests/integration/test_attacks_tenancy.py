@@ -1,0 +1,231 @@
+"""Every route, tried with another tenant's ids: the answer is the route's
+"not found" (never 403, never the other tenant's data), and the other tenant's
+objects are exactly as they were.
+
+The routes come from template.yaml: a route added to the template without a
+row here (or a reasoned exemption) fails test_every_route_of_the_template_has_a_row.
+
+Tenant A is merchant ``demo`` (an order of customer cust-1, a refund request
+on it, a webhook endpoint); the attackers are merchant ``demo2``, demo's
+other customer ``cust-2``, and demo2's own customer called ``cust-1`` (the
+same customer id at another merchant).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from localrun import template as cfn
+from tests.conftest import ROOT, Answer
+
+pytestmark = pytest.mark.server
+
+TEMPLATE_ROUTES = {(r.method, r.path) for r in cfn.api_routes(cfn.load_template(ROOT / "template.yaml"))}
+
+ORDER_NOT_FOUND = (404, 15060)
+REFUND_NOT_FOUND = (404, 15070)
+WEBHOOK_NOT_FOUND = (404, 15160)
+API_KEY_NOT_FOUND = (404, 15190)
+SHIPMENT = {"action": "SHIP_INIT", "trackingId": "1Z999AA10123456784", "carrierName": "UPS"}
+REFUND_BODY = {"email": "attacker@example.com", "refundOnly": False}
+
+
+@dataclass
+class World:
+    """Tenant A's objects, and the attackers' tokens."""
+
+    order_id: str
+    refund_id: str
+    webhook_id: str
+    attackers: dict[str, str]  # name -> token
+    api_key_id: str | None = None
+
+
+def _customer_token(api, merchant_login: str, customer_id: str) -> str:
+    answer = api.request("POST", "/v1/auth/customer-token", json_body={"customerId": customer_id},
+                         login=merchant_login)
+    assert answer.status == 200, answer
+    return answer.body["token"]
+
+
+@pytest.fixture(scope="module")
+def world(api):
+    order_id = api.paid_order()  # demo's, customer cust-1
+    refund = api.request("POST", f"/v1/order/{order_id}/refund", json_body={
+        "email": "merchant@example.com", "refundOnly": False}, login="demo")
+    assert refund.status == 200, refund
+    hook = api.request("POST", "/v1/webhooks", json_body={
+        "url": f"http://127.0.0.1:9/tenancy/{uuid.uuid4().hex[:8]}", "events": ["refund.issued"]}, login="demo")
+    assert hook.status == 201, hook
+    attackers = {"merchant demo2": api.token("demo2"),
+                 "demo's customer cust-2": _customer_token(api, "demo", "cust-2"),
+                 "demo2's customer cust-1": _customer_token(api, "demo2", "cust-1")}
+    world = World(order_id, refund.body["data"]["id"], hook.body["data"]["id"], attackers)
+    if ("POST", "/v1/api-keys") in TEMPLATE_ROUTES:
+        world.api_key_id = _api_key_of_demo(api)
+    yield world
+    api.request("DELETE", f"/v1/webhooks/{world.webhook_id}", login="demo")
+    if world.api_key_id:
+        api.request("DELETE", f"/v1/api-keys/{world.api_key_id}", login="demo")
+
+
+def snapshot(api, dynamodb, table_name, world: World) -> dict:
+    """Everything tenant A can see of its objects (and the stored webhook, secrets included)."""
+    order = api.request("GET", f"/v1/orders/{world.order_id}", login="demo")
+    refund = api.request("GET", f"/v1/refunds/{world.refund_id}", login="demo")
+    refunds = api.request("GET", f"/v1/refunds?orderId={world.order_id}", login="demo")
+    hook = dynamodb.get_item(TableName=table_name, ConsistentRead=True, Key={
+        "PK": {"S": "MERCHANT#demo"}, "SK": {"S": f"WEBHOOK#{world.webhook_id}"}}).get("Item")
+    assert order.status == refund.status == refunds.status == 200 and hook is not None
+    state = {"order": order.body, "refund": refund.body, "refunds": refunds.body, "webhook": hook}
+    if world.api_key_id:
+        state["apiKeys"] = api.request("GET", "/v1/api-keys", login="demo").body
+    return state
+
+
+# ------------------------------------------------------------------- rows
+# A row: the attack (the attacker's token, tenant A's world) -> the answer,
+# and the (status, error code) it must get, or a check of its own.
+
+
+@dataclass(frozen=True)
+class Row:
+    attack: Callable[[object, str, World], Answer]
+    expected: tuple[int, int] | None = None           # (status, code)
+    check: Callable[[Answer, World], None] | None = None  # when the answer is not an error
+    attackers: tuple[str, ...] = ("merchant demo2",)
+
+
+def _empty_list(answer: Answer, _world: World) -> None:
+    assert (answer.status, answer.body) == (200, {"data": [], "nextCursor": None})
+
+
+def _webhook_not_listed(answer: Answer, world: World) -> None:
+    assert answer.status == 200 and world.webhook_id not in json.dumps(answer.body)
+
+
+def _mint_then_read(api, token: str, world: World) -> Answer:
+    """demo2 mints a token for 'cust-1' (demo's customer id): it is demo2's cust-1, who sees none of demo's."""
+    minted = api.request("POST", "/v1/auth/customer-token", json_body={"customerId": "cust-1"}, token=token)
+    assert minted.status == 200, minted
+    customer = minted.body["token"]
+    assert api.request("GET", f"/v1/refunds?orderId={world.order_id}", token=customer).body["data"] == []
+    assert api.request("POST", f"/v1/order/{world.order_id}/refund", json_body=REFUND_BODY,
+                       token=customer).codes == [15060]
+    return api.request("GET", f"/v1/refunds/{world.refund_id}", token=customer)
+
+
+def _put_order_of_another_merchant(api, _token: str, world: World) -> Answer:
+    # The order system writes for every merchant: naming demo2 as the owner of
+    # demo's order id must not move the order (documented: 409, 109).
+    order = {"merchantId": "demo2", "number": "SO-EVIL", "status": "paid", "currency": "USD", "customerId": "cust-1",
+             "lineItems": [{"itemId": "sku-1", "name": "Widget", "quantity": 1, "unitPrice": "1.00"}]}
+    return api.request("PUT", f"/v1/orders/{world.order_id}", json_body=order, login="orders-service")
+
+
+REFUND_ATTACKERS = ("merchant demo2", "demo's customer cust-2", "demo2's customer cust-1")
+
+ROWS: dict[tuple[str, str], Row] = {
+    ("POST", "/v1/auth/customer-token"): Row(_mint_then_read, REFUND_NOT_FOUND),
+    ("PUT", "/v1/orders/{orderId}"): Row(_put_order_of_another_merchant, (409, 109)),
+    ("GET", "/v1/orders/{orderId}"): Row(
+        lambda api, token, w: api.request("GET", f"/v1/orders/{w.order_id}", token=token), ORDER_NOT_FOUND),
+    ("POST", "/v1/order/{orderId}/refund"): Row(
+        lambda api, token, w: api.request("POST", f"/v1/order/{w.order_id}/refund", json_body=REFUND_BODY,
+                                          token=token), ORDER_NOT_FOUND, attackers=REFUND_ATTACKERS),
+    ("POST", "/v1/order/{orderId}/refund/preview"): Row(
+        lambda api, token, w: api.request("POST", f"/v1/order/{w.order_id}/refund/preview", json_body=REFUND_BODY,
+                                          token=token), ORDER_NOT_FOUND, attackers=REFUND_ATTACKERS),
+    ("GET", "/v1/refunds"): Row(
+        lambda api, token, w: api.request("GET", f"/v1/refunds?orderId={w.order_id}", token=token),
+        check=_empty_list, attackers=REFUND_ATTACKERS),
+    ("GET", "/v1/refunds/{refundId}"): Row(
+        lambda api, token, w: api.request("GET", f"/v1/refunds/{w.refund_id}", token=token), REFUND_NOT_FOUND,
+        attackers=REFUND_ATTACKERS),
+    ("PATCH", "/v1/refunds/{refundId}"): Row(
+        lambda api, token, w: api.request("PATCH", f"/v1/refunds/{w.refund_id}", json_body=SHIPMENT, token=token),
+        REFUND_NOT_FOUND, attackers=REFUND_ATTACKERS),
+    ("DELETE", "/v1/refunds/{refundId}"): Row(
+        lambda api, token, w: api.request("DELETE", f"/v1/refunds/{w.refund_id}", token=token), REFUND_NOT_FOUND,
+        attackers=REFUND_ATTACKERS),
+    # No id to name in the path: the body may not name another merchant either.
+    ("POST", "/v1/webhooks"): Row(
+        lambda api, token, w: api.request("POST", "/v1/webhooks", token=token, json_body={
+            "url": "http://127.0.0.1:9/evil", "events": ["refund.issued"], "merchantId": "demo"}), (400, 15010)),
+    ("GET", "/v1/webhooks"): Row(
+        lambda api, token, w: api.request("GET", "/v1/webhooks", token=token), check=_webhook_not_listed),
+    ("DELETE", "/v1/webhooks/{webhookId}"): Row(
+        lambda api, token, w: api.request("DELETE", f"/v1/webhooks/{w.webhook_id}", token=token), WEBHOOK_NOT_FOUND),
+    ("POST", "/v1/webhooks/{webhookId}/rotate-secret"): Row(
+        lambda api, token, w: api.request("POST", f"/v1/webhooks/{w.webhook_id}/rotate-secret", token=token),
+        WEBHOOK_NOT_FOUND),
+    ("GET", "/v1/webhooks/{webhookId}/deliveries"): Row(
+        lambda api, token, w: api.request("GET", f"/v1/webhooks/{w.webhook_id}/deliveries", token=token),
+        WEBHOOK_NOT_FOUND),
+    ("POST", "/v1/webhooks/{webhookId}/replay"): Row(
+        lambda api, token, w: api.request("POST", f"/v1/webhooks/{w.webhook_id}/replay", token=token,
+                                          json_body={"since": "2026-01-01T00:00:00Z"}), WEBHOOK_NOT_FOUND),
+}
+
+# Routes whose attack is elsewhere, with why.
+EXEMPT = {
+    ("POST", "/v1/auth/token"): "names no object of a tenant: a login and its password (tests/integration/"
+                                "test_attacks_tokens.py and test_auth_api.py)",
+}
+
+
+# TODO(lead, at merge): the API-key routes of the api-keys branch, written
+# against main's contract as merged (POST {"name"} -> {"data": {"id", "key", ...}},
+# DELETE /v1/api-keys/{keyId} -> 404 15190 for another merchant's key). Each row
+# is skipped while its route is not in this branch's template.yaml; after the
+# merge they run, and test_every_route_of_the_template_has_a_row holds them to it.
+def _api_key_of_demo(api) -> str:
+    created = api.request("POST", "/v1/api-keys", json_body={"name": "tenancy"}, login="demo")
+    assert created.status in (200, 201), created
+    return created.body["data"]["id"]
+
+
+def _api_key_not_listed(answer: Answer, world: World) -> None:
+    assert answer.status == 200 and world.api_key_id not in json.dumps(answer.body)
+
+
+TODO_API_KEY_ROWS: dict[tuple[str, str], Row] = {
+    ("POST", "/v1/api-keys"): Row(
+        lambda api, token, w: api.request("POST", "/v1/api-keys", token=token,
+                                          json_body={"name": "evil", "merchantId": "demo"}), (400, 15010)),
+    ("GET", "/v1/api-keys"): Row(lambda api, token, w: api.request("GET", "/v1/api-keys", token=token),
+                                 check=_api_key_not_listed),
+    ("DELETE", "/v1/api-keys/{keyId}"): Row(
+        lambda api, token, w: api.request("DELETE", f"/v1/api-keys/{w.api_key_id}", token=token), API_KEY_NOT_FOUND),
+}
+ALL_ROWS = {**ROWS, **TODO_API_KEY_ROWS}
+
+
+def test_every_route_of_the_template_has_a_row():
+    missing = TEMPLATE_ROUTES - set(ALL_ROWS) - set(EXEMPT)
+    assert not missing, f"routes with no tenancy attack: add a row for each of {sorted(missing)}"
+    assert not (set(ROWS) | set(EXEMPT)) - TEMPLATE_ROUTES, "a row for a route the template no longer has"
+
+
+CASES = [(route, attacker) for route, row in ALL_ROWS.items() for attacker in row.attackers]
+
+
+@pytest.mark.parametrize(("route", "attacker"), CASES, ids=[f"{m} {p} as {a}" for (m, p), a in CASES])
+def test_another_tenants_ids_are_not_found_and_nothing_changes(api, dynamodb, table_name, world, route, attacker):
+    if route not in TEMPLATE_ROUTES:
+        pytest.skip(f"{route[0]} {route[1]} is not in template.yaml yet (TODO_API_KEY_ROWS)")
+    row = ALL_ROWS[route]
+    before = snapshot(api, dynamodb, table_name, world)
+    answer = row.attack(api, world.attackers[attacker], world)
+    if row.expected is not None:
+        assert (answer.status, answer.codes) == (row.expected[0], [row.expected[1]]), answer
+        assert set(answer.body) == {"errors"}  # the errors body, nothing of A's object
+    else:
+        row.check(answer, world)
+    assert answer.status != 403 and answer.status < 500
+    assert snapshot(api, dynamodb, table_name, world) == before
