@@ -66,12 +66,10 @@ def world(api):
                  "demo's customer cust-2": _customer_token(api, "demo", "cust-2"),
                  "demo2's customer cust-1": _customer_token(api, "demo2", "cust-1")}
     world = World(order_id, refund.body["data"]["id"], hook.body["data"]["id"], attackers)
-    if ("POST", "/v1/api-keys") in TEMPLATE_ROUTES:
-        world.api_key_id = _api_key_of_demo(api)
+    world.api_key_id = _api_key_of_demo(api)
     yield world
     api.request("DELETE", f"/v1/webhooks/{world.webhook_id}", login="demo")
-    if world.api_key_id:
-        api.request("DELETE", f"/v1/api-keys/{world.api_key_id}", login="demo")
+    api.request("DELETE", f"/v1/api-keys/{world.api_key_id}", login="demo")
 
 
 def snapshot(api, dynamodb, table_name, world: World) -> dict:
@@ -179,11 +177,6 @@ EXEMPT = {
 }
 
 
-# TODO(lead, at merge): the API-key routes of the api-keys branch, written
-# against main's contract as merged (POST {"name"} -> {"data": {"id", "key", ...}},
-# DELETE /v1/api-keys/{keyId} -> 404 15190 for another merchant's key). Each row
-# is skipped while its route is not in this branch's template.yaml; after the
-# merge they run, and test_every_route_of_the_template_has_a_row holds them to it.
 def _api_key_of_demo(api) -> str:
     created = api.request("POST", "/v1/api-keys", json_body={"name": "tenancy"}, login="demo")
     assert created.status in (200, 201), created
@@ -194,7 +187,7 @@ def _api_key_not_listed(answer: Answer, world: World) -> None:
     assert answer.status == 200 and world.api_key_id not in json.dumps(answer.body)
 
 
-TODO_API_KEY_ROWS: dict[tuple[str, str], Row] = {
+API_KEY_ROWS: dict[tuple[str, str], Row] = {
     ("POST", "/v1/api-keys"): Row(
         lambda api, token, w: api.request("POST", "/v1/api-keys", token=token,
                                           json_body={"name": "evil", "merchantId": "demo"}), (400, 15010)),
@@ -203,13 +196,13 @@ TODO_API_KEY_ROWS: dict[tuple[str, str], Row] = {
     ("DELETE", "/v1/api-keys/{keyId}"): Row(
         lambda api, token, w: api.request("DELETE", f"/v1/api-keys/{w.api_key_id}", token=token), API_KEY_NOT_FOUND),
 }
-ALL_ROWS = {**ROWS, **TODO_API_KEY_ROWS}
+ALL_ROWS = {**ROWS, **API_KEY_ROWS}
 
 
 def test_every_route_of_the_template_has_a_row():
     missing = TEMPLATE_ROUTES - set(ALL_ROWS) - set(EXEMPT)
     assert not missing, f"routes with no tenancy attack: add a row for each of {sorted(missing)}"
-    assert not (set(ROWS) | set(EXEMPT)) - TEMPLATE_ROUTES, "a row for a route the template no longer has"
+    assert not (set(ALL_ROWS) | set(EXEMPT)) - TEMPLATE_ROUTES, "a row for a route the template no longer has"
 
 
 CASES = [(route, attacker) for route, row in ALL_ROWS.items() for attacker in row.attackers]
@@ -217,8 +210,6 @@ CASES = [(route, attacker) for route, row in ALL_ROWS.items() for attacker in ro
 
 @pytest.mark.parametrize(("route", "attacker"), CASES, ids=[f"{m} {p} as {a}" for (m, p), a in CASES])
 def test_another_tenants_ids_are_not_found_and_nothing_changes(api, dynamodb, table_name, world, route, attacker):
-    if route not in TEMPLATE_ROUTES:
-        pytest.skip(f"{route[0]} {route[1]} is not in template.yaml yet (TODO_API_KEY_ROWS)")
     row = ALL_ROWS[route]
     before = snapshot(api, dynamodb, table_name, world)
     answer = row.attack(api, world.attackers[attacker], world)
