@@ -81,6 +81,7 @@ class Result:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     statuses: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     errors: Counter = field(default_factory=Counter)  # transport failures (no HTTP answer)
+    refusals: Counter = field(default_factory=Counter)  # "create 400 15050": the API's 4xx, by error code
     server_errors: list[str] = field(default_factory=list)  # the first few 5xx, for the report
     invariants: Report | None = None
     setup_seconds: float = 0.0
@@ -275,6 +276,9 @@ def client_loop(url: str, world: World, result: Result, deadline: float, rng: ra
         with results_lock:
             result.latencies[operation].append(elapsed)
             result.statuses[operation][status] += 1
+            if 400 <= status < 500:
+                for error in (answer or {}).get("errors", [{}]):
+                    result.refusals[f"{operation} {status} {error.get('error')}"] += 1
             if status >= 500 and len(result.server_errors) < 20:
                 result.server_errors.append(f"{method} {path} -> {status} {answer}")
         return status, answer
@@ -428,7 +432,9 @@ def render(result: Result) -> str:
         lines.append(f"| {operation} | {count} | {rate:.1f} | {p50:.0f} | {p99:.0f} | {statuses} |")
     report = result.invariants or Report()
     refunds = ", ".join(f"{status} {count}" for status, count in sorted(report.statuses.items()))
+    refusals = ", ".join(f"{key}: {count}" for key, count in sorted(result.refusals.items()))
     lines += ["", f"- 5xx: **{result.five_xx}**; transport errors: {sum(result.errors.values())}",
+              f"- 4xx by operation, status and error code: {refusals or 'none'}",
               f"- invariants over {report.orders} orders and {report.refunds} refunds ({refunds}): "
               f"**{len(report.violations)} violations**; {report.issued} ISSUED refunds, "
               f"{report.issued_events} `refund.issued` events"]
