@@ -476,8 +476,10 @@ def doc_section(result: Result, target: str) -> str:
 
 Latency is end to end (client -> local gateway -> Lambda worker -> moto), on
 one machine shared by everything: it measures this local
-stack, not API Gateway, Lambda and DynamoDB. What the run asserts is zero 5xx
-and zero invariant violations.
+stack, not API Gateway, Lambda and DynamoDB. The p99 includes the cold starts
+of further workers when more requests to one function overlap than it has warm
+workers (a cold start takes 1-3 s here, and requests queue behind it). What the
+run asserts is zero 5xx and zero invariant violations.
 """
 
 
