@@ -52,13 +52,13 @@ endif
 export SAM_CLI_TELEMETRY := 0
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: help venv sam-venv run test invoke lint template-check build deploy admin docs clean distclean
+.PHONY: help venv sam-venv run test load invoke lint template-check build deploy admin docs clean distclean
 
 help: ## list the targets
 	@echo "Refund Requests API - make targets:"
 	@grep -E '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | \
 	  awk 'BEGIN {FS = ":.*## "} {printf "  %-16s %s\n", $$1, $$2}'
-	@echo "Variables: PORT (run), PYTEST_ARGS (test), FN EVENT (invoke), ARGS (admin), GUIDED=0 (deploy)"
+	@echo "Variables: PORT (run), PYTEST_ARGS (test), FN EVENT (invoke), ARGS (admin, load), GUIDED=0 (deploy)"
 
 # ------------------------------------------------------------ virtualenvs
 venv: $(VENV_STAMP) ## create .venv (project + dev tools)
@@ -90,6 +90,9 @@ test: $(VENV_STAMP) ## run the tests (extra pytest args: PYTEST_ARGS="-k foo -x"
 	  echo "*** make test FAILED: pytest collected no tests (exit 5). An empty test run is a failure. ***" >&2; \
 	fi; \
 	exit $$rc
+
+load: $(VENV_STAMP) ## load test (at most 60 s, loopback) on a runtime of its own; figures to docs/benchmarks.md (ARGS="...")
+	$(VENV)/bin/python scripts/load_test.py --write-doc docs/benchmarks.md $(ARGS)
 
 invoke: $(VENV_STAMP) ## invoke one function locally: FN=<LogicalId> EVENT=events/<file>.json
 	$(VENV)/bin/python -m localrun invoke $(FN) $(EVENT)

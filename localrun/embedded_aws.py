@@ -7,9 +7,12 @@ import importlib
 import io
 import threading
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
+
+from localrun.faults import Faults
 
 
 class OneCallAtATime:
@@ -25,13 +28,22 @@ class OneCallAtATime:
     back a lazy iterable), gives every call the atomicity the code relies on.
     """
 
-    def __init__(self, app: Callable, on_call: Callable[[str, bytes], None] | None = None):
+    def __init__(self, app: Callable, on_call: Callable[[str, bytes], None] | None = None,
+                 faults: Faults | None = None):
         self._app = app
         self._lock = threading.Lock()
         self._on_call = on_call
+        self._faults = faults
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         _buffer_request_body(environ)  # a slow client uploads outside the lock
+        if self._faults is not None:
+            request = environ["wsgi.input"]
+            injected = self._faults.answer(environ, request.getvalue() if isinstance(request, io.BytesIO) else b"")
+            if injected is not None:  # answered with an AWS error: moto never sees the call
+                status, headers, body = injected
+                start_response(f"{status} {HTTPStatus(status).phrase}", [*headers, ("Content-Length", str(len(body)))])
+                return [body]
         # "DynamoDB_20120810.PutItem", "AmazonSQS.SendMessage"...; "" for the
         # query protocol (SNS, STS).
         target = environ.get("HTTP_X_AMZ_TARGET", "")
@@ -208,13 +220,15 @@ class _QuietRequestHandler(MotoRequestHandler):
 class EmbeddedAws:
     """moto's server on 127.0.0.1 (an ephemeral port unless one is given).
     on_call(target, body) is told of each call once it is done: its
-    X-Amz-Target ("" for query-protocol services like SNS) and request body."""
+    X-Amz-Target ("" for query-protocol services like SNS) and request body.
+    faults: the AWS errors injected into its calls (localrun/faults.py)."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0,
                  on_call: Callable[[str, bytes], None] | None = None):
         self._host, self._port, self._on_call = host, port, on_call
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        self.faults = Faults()
 
     @property
     def endpoint(self) -> str:
@@ -223,7 +237,8 @@ class EmbeddedAws:
 
     def start(self) -> EmbeddedAws:
         lighten_moto()
-        app = OneCallAtATime(DomainDispatcherApplication(create_backend_app), on_call=self._on_call)
+        app = OneCallAtATime(DomainDispatcherApplication(create_backend_app), on_call=self._on_call,
+                             faults=self.faults)
         # threaded: connections are served concurrently (keep-alive clients do
         # not block each other); the middleware serializes the AWS work itself.
         self._server = make_server(self._host, self._port, app, threaded=True,

@@ -79,6 +79,8 @@ class LocalRuntime:
         self.attributes: dict[str, dict[str, str]] = {}  # GetAtt values provisioning learnt (StreamArn)
         self.events: EventPump | None = None
         self.apis: dict[str, ApiSettings] = {}  # what the gateway serves each Api with
+        # The embedded AWS (None in endpoint and stack modes): runtime.aws.faults injects AWS errors.
+        self.aws: EmbeddedAws | None = None
         self.region, self.account_id = cfn.LOCAL_REGION, cfn.LOCAL_ACCOUNT_ID
         self._stack_name: str | None = None
         self._resolver: cfn.Resolver | None = None
@@ -132,9 +134,9 @@ class LocalRuntime:
             self.url = gateway.start().url
 
     def _start_embedded_aws(self) -> str:
-        aws = EmbeddedAws(on_call=self._aws_call_done).start()
-        self._exit.callback(aws.stop)
-        return aws.endpoint
+        self.aws = EmbeddedAws(on_call=self._aws_call_done).start()
+        self._exit.callback(self.aws.stop)
+        return self.aws.endpoint
 
     def _provisioning_endpoints(self) -> dict[str, str]:
         # boto3 gives a service-specific variable precedence over AWS_ENDPOINT_URL;

@@ -13,6 +13,7 @@ from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
 from refunds_core import errors
 from refunds_core.auth import API_KEY_HEADER, Caller, Role, Via, caller_from_headers
@@ -39,6 +40,23 @@ def _client_error(exc: ApiError) -> Response:
 
 def _retryable(exc: RetryableError) -> Response:
     logger.warning("retryable failure", extra={"reason": str(exc)})
+    return error_response(ApiError(errors.INTERNAL, headers=_correlation({"Retry-After": "1"})))
+
+
+# AWS errors a later attempt may not get: throttling, and the service's own 5xx
+# (botocore already retried them; what is left is the client's retry to make).
+_THROTTLING = {"ProvisionedThroughputExceededException", "ThrottlingException", "Throttling",
+               "RequestLimitExceeded", "TooManyRequestsException", "LimitExceededException"}
+
+
+def _aws_error(exc: ClientError | HTTPClientError) -> Response:
+    """An AWS call that still failed after botocore's retries: throttled, a 5xx
+    or unreachable is a retryable 500 (Retry-After); any other is unexpected."""
+    if isinstance(exc, ClientError):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if exc.response.get("Error", {}).get("Code") not in _THROTTLING and status < 500:
+            return _unexpected(exc)
+    logger.warning("AWS call failed after retries", extra={"reason": str(exc)})
     return error_response(ApiError(errors.INTERNAL, headers=_correlation({"Retry-After": "1"})))
 
 
@@ -89,6 +107,7 @@ def build_app() -> APIGatewayRestResolver:
     app.use([limit_body_size])
     app.exception_handler(ApiError)(_client_error)
     app.exception_handler(RetryableError)(_retryable)
+    app.exception_handler([ClientError, ConnectionError, HTTPClientError])(_aws_error)
     app.exception_handler(Exception)(_unexpected)
     app.not_found(_not_found)
     return app

@@ -14,25 +14,27 @@ from botocore.config import Config
 
 # Standard retry mode backs off on throttling and 5xx. Timeouts are short so
 # three attempts of one call (3 x (1 + 2) s) fit the functions' 10 s Timeout;
-# DynamoDB answers in milliseconds when it answers at all.
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=1, read_timeout=2)
+# DynamoDB answers in milliseconds when it answers at all. total_max_attempts
+# counts the first attempt (botocore's max_attempts would count retries only:
+# four attempts).
+CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=1, read_timeout=2)
 
 
 @cache
 def dynamodb():
-    return boto3.client("dynamodb", config=_CONFIG)
+    return boto3.client("dynamodb", config=CONFIG)
 
 
 @cache
 def secretsmanager():
-    return boto3.client("secretsmanager", config=_CONFIG)
+    return boto3.client("secretsmanager", config=CONFIG)
 
 
 @cache
 def sns():
-    return boto3.client("sns", config=_CONFIG)
+    return boto3.client("sns", config=CONFIG)
 
 
 @cache
 def sqs():
-    return boto3.client("sqs", config=_CONFIG)
+    return boto3.client("sqs", config=CONFIG)

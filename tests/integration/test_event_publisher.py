@@ -75,3 +75,34 @@ def test_sns_down_fails_the_record_and_the_retry_publishes_the_same_event(publis
     assert bodies[0]["type"] == "refund.created" and bodies[0]["data"]["id"] == "rf_01JD8Z7Q5W3X2Y1V0T9S8R7Q6P"
     assert messages[0]["MessageAttributes"]["eventType"]["StringValue"] == "refund.created"
     assert messages[0]["MessageAttributes"]["merchantId"]["StringValue"] == "demo"
+
+
+def test_a_failed_record_stops_its_batch_so_nothing_after_it_is_published_twice(publisher, observer, monkeypatch):
+    """Lambda retries a stream batch from its first failed record: a later record
+    published meanwhile would be published again then, and overtake the failed one."""
+    client = aws.sns()
+    publish = client.publish
+    first = EVENT["Records"][0]
+    image = first["dynamodb"]["NewImage"]
+    later = {**first, "eventID": "later-change", "dynamodb": {
+        **first["dynamodb"], "SequenceNumber": "999900000000000000000000",
+        "NewImage": {**image, "version": {"N": "2"}, "status": {"S": "CANCELLED"}, "history": {"L": [
+            *image["history"]["L"], {"M": {"status": {"S": "CANCELLED"}, "action": {"S": "CANCEL"},
+                                           "actor": {"S": "demo"}, "role": {"S": "merchant"},
+                                           "at": {"S": "2026-11-22T10:05:00.000Z"}, "reason": {"NULL": True}}}]}},
+        "OldImage": image}}
+    down_once = iter([True])
+
+    def flaky(**kwargs):
+        if next(down_once, False):
+            raise EndpointConnectionError(endpoint_url="https://sns.us-east-1.amazonaws.com")
+        return publish(**kwargs)
+
+    with monkeypatch.context() as fault:
+        fault.setattr(client, "publish", flaky)
+        with pytest.raises(BatchProcessingError):  # the first failed, the later one was not even tried
+            publisher({"Records": [first, later]}, LambdaContext())
+    assert observer() == []
+    assert publisher({"Records": [first, later]}, LambdaContext()) == {"batchItemFailures": []}
+    bodies = [json.loads(m["Body"]) for m in observer()]
+    assert [body["type"] for body in bodies] == ["refund.created", "refund.cancelled"]  # once each, in order

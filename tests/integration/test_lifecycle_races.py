@@ -219,3 +219,23 @@ def test_a_refund_whose_order_lost_its_lock_is_a_500_and_nothing_changes(api, dy
     assert answer.status == 500 and answer.codes == [100] and answer.headers.get("x-correlation-id")
     assert get(api, refund["id"]).body["data"] == refund
     assert order_of(api, refund["orderId"])["status"] == "paid"
+
+
+def test_an_issue_losing_to_another_issue_that_refunded_the_whole_order_is_15080(layer, api):
+    """Found by the load test: the loser read the refund PROCESSING, then the order
+    after the winner's ISSUE had made it `refunded`: it answered 400 15030 (the
+    order's state), not the race's 409 15080."""
+    refund = refund_in(api, "PROCESSING")
+    done = []
+
+    def winner_first(params, **_):
+        if not done and params.get("Key", {}).get("PK", {}).get("S", "").startswith("ORDER#"):
+            done.append(take(api, refund["id"], "ISSUE"))  # between our read of the refund and of its order
+
+    aws.dynamodb().meta.events.register_first("before-parameter-build.dynamodb.GetItem", winner_first)
+    with pytest.raises(ApiError) as caught:
+        lifecycle.act(SUPPORT, refund["id"], BODIES["ISSUE"])
+    assert done[0].status == 200
+    assert (caught.value.status, caught.value.entries[0][0]) == (409, 15080)
+    assert order_of(api, refund["orderId"])["status"] == "refunded"
+    assert get(api, refund["id"]).body["data"]["status"] == "ISSUED"

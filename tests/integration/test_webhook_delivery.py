@@ -20,9 +20,10 @@ pytestmark = pytest.mark.server
 
 
 class Receiver:
-    """A merchant's endpoint: records every delivery; answers 500 to the first ``fail`` ones."""
+    """A merchant's endpoint: records every delivery; answers 500 to the first ``fail`` ones.
+    ``port``: listen there (an endpoint that was down comes back at its URL)."""
 
-    def __init__(self, fail: int = 0):
+    def __init__(self, fail: int = 0, port: int = 0):
         self.deliveries: list[dict] = []
         self.fail = fail
         self._arrived = threading.Condition()
@@ -44,7 +45,7 @@ class Receiver:
             def log_message(self, *_args) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

@@ -4,6 +4,7 @@ import io
 import json
 
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
 from refunds_core.api import build_app
 from refunds_core.errors import INTERNAL, RetryableError
@@ -65,3 +66,39 @@ def test_an_unknown_route_is_404_104():
     answer = _resolve(build_app(), "/nowhere")
     assert answer["statusCode"] == 404
     assert json.loads(answer["body"]) == {"errors": [{"error": 104, "message": "Invalid request URL."}]}
+
+
+def _aws_failure(code: str, status: int) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": "from AWS"},
+                        "ResponseMetadata": {"HTTPStatusCode": status}}, "TransactWriteItems")
+
+
+@pytest.mark.parametrize("failure", [
+    _aws_failure("ProvisionedThroughputExceededException", 400), _aws_failure("ThrottlingException", 400),
+    _aws_failure("InternalServerError", 500), _aws_failure("ServiceUnavailable", 503),
+    EndpointConnectionError(endpoint_url="http://127.0.0.1:1"), ReadTimeoutError(endpoint_url="http://127.0.0.1:1"),
+], ids=lambda failure: (getattr(failure, "response", None) or {}).get("Error", {}).get("Code", type(failure).__name__))
+def test_aws_throttled_failing_or_unreachable_after_botocores_retries_is_500_with_retry_after(failure):
+    app = build_app()
+
+    @app.get("/boom")
+    def boom():
+        raise failure
+
+    answer = _resolve(app)
+    assert answer["statusCode"] == 500
+    assert json.loads(answer["body"]) == {"errors": [{"error": 100, "message": INTERNAL.message}]}
+    assert answer["multiValueHeaders"]["Retry-After"] == ["1"]
+    assert answer["multiValueHeaders"]["X-Correlation-Id"] == ["api-req-42"]
+
+
+def test_an_aws_error_a_retry_cannot_fix_is_500_without_retry_after():
+    app = build_app()
+
+    @app.get("/boom")
+    def boom():
+        raise _aws_failure("ValidationException", 400)
+
+    answer = _resolve(app)
+    assert answer["statusCode"] == 500 and json.loads(answer["body"])["errors"][0]["error"] == 100
+    assert "Retry-After" not in answer["multiValueHeaders"]

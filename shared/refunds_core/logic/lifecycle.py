@@ -151,6 +151,14 @@ def _count_issue(refund: dict, now: str) -> Guarded:
     order = orders.get(refund["orderId"])
     if order is None:
         raise _lock_not_held(None, refund["id"])
+    if order.get("openRefundId") != refund["id"]:
+        # Another request decided the refund since we read it, and released the
+        # lock (an ISSUE may even have made the order `refunded`): read it again
+        # and answer from its new state (15080, 109), not from the order's.
+        current = refunds.get(refund["id"])
+        if current is None or current["version"] != refund["version"]:
+            raise Contention("the refund was decided since it was read")
+        raise _lock_not_held(order, refund["id"])
     if order["status"] != "paid":
         raise ApiError(errors.ORDER_NOT_PAID)
     consumed = orders.consumed(order)
