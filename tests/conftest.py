@@ -52,7 +52,9 @@ SAMPLE_EVENTS = {"issue_token.json": ("IssueTokenFunction", 200), "put_order.jso
             "delete_webhook.json": ("DeleteWebhookFunction", 200),
             "rotate_webhook_secret.json": ("RotateWebhookSecretFunction", 200),
             "list_webhook_deliveries.json": ("ListWebhookDeliveriesFunction", 200),
-            "replay_webhook.json": ("ReplayWebhookFunction", 202)}
+            "replay_webhook.json": ("ReplayWebhookFunction", 202),
+            # No token: the OpenAPI document is public.
+            "get_openapi.json": ("OpenApiFunction", 200)}
 # Batches of a stream or a queue: each answers {"batchItemFailures": []}.
 BATCH_SAMPLE_EVENTS = {"publish_refund_events.json": "PublishRefundEventsFunction",
                        "dispatch_webhook_events.json": "DispatchWebhookEventsFunction",

@@ -19,7 +19,8 @@ def test_sample_event_invokes_its_function(runtime, name):
     event = prepare_event(runtime, json.loads((ROOT / "events" / name).read_text()))
     response = runtime.invoke(function, event)
     assert response["statusCode"] == status, response["body"]
-    assert "data" in json.loads(response["body"]) or "token" in json.loads(response["body"])
+    body = json.loads(response["body"])
+    assert "data" in body or "token" in body or "openapi" in body
 
 
 @pytest.mark.parametrize("name", sorted(BATCH_SAMPLE_EVENTS))
