@@ -55,7 +55,9 @@ SAMPLE_EVENTS = {"issue_token.json": ("IssueTokenFunction", 200), "put_order.jso
             "replay_webhook.json": ("ReplayWebhookFunction", 202),
             # {{apikey:demo}}: one of demo's API keys (created when it has none); revoking answers 204.
             "create_api_key.json": ("CreateApiKeyFunction", 201), "list_api_keys.json": ("ListApiKeysFunction", 200),
-            "delete_api_key.json": ("DeleteApiKeyFunction", 204)}
+            "delete_api_key.json": ("DeleteApiKeyFunction", 204),
+            # No token: the OpenAPI document is public.
+            "get_openapi.json": ("OpenApiFunction", 200)}
 # Batches of a stream or a queue: each answers {"batchItemFailures": []}.
 BATCH_SAMPLE_EVENTS = {"publish_refund_events.json": "PublishRefundEventsFunction",
                        "dispatch_webhook_events.json": "DispatchWebhookEventsFunction",

@@ -46,7 +46,9 @@ def _boolean(value: object) -> object:
     return {"true": True, "false": False}.get(value, value) if isinstance(value, str) else value
 
 
-Limit = Annotated[int, BeforeValidator(_whole_number), Field(ge=1, le=MAX_LIMIT)]
+# The bounds before the validator: pydantic then writes them into the JSON
+# schema (docs/openapi.json) as minimum/maximum; the validation is the same.
+Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT), BeforeValidator(_whole_number)]
 Flag = Annotated[bool, BeforeValidator(_boolean)]
 CursorText = Annotated[str, StringConstraints(max_length=_MAX_CURSOR, pattern=r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")]
 Status = Literal[statuses.ALL]  # type: ignore[valid-type]

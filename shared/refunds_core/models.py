@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 from refunds_core.events import ALL_TYPES as EVENT_TYPES
 from refunds_core.money import CURRENCIES
@@ -34,7 +34,9 @@ def _currency(value: str) -> str:
     return value
 
 
-Email = Annotated[str, StringConstraints(max_length=80), AfterValidator(_email)]
+# WithJsonSchema: what the validator checks, said in the OpenAPI document (docs/openapi.json).
+Email = Annotated[str, StringConstraints(max_length=80), AfterValidator(_email),
+                  WithJsonSchema({"type": "string", "format": "email", "maxLength": 80})]
 # Order, merchant and item ids: what fits in a URL path segment and a key.
 IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 Identifier = Annotated[str, StringConstraints(pattern=rf"^{IDENTIFIER.pattern}$")]
@@ -42,7 +44,7 @@ Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 # Money is a decimal string in major units; its decimals are checked against
 # the order's currency in logic (it depends on a sibling field).
 MoneyText = Annotated[str, StringConstraints(pattern=r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,4})?$")]
-Currency = Annotated[str, AfterValidator(_currency)]
+Currency = Annotated[str, AfterValidator(_currency), WithJsonSchema({"type": "string", "enum": sorted(CURRENCIES)})]
 
 
 class Strict(BaseModel):

@@ -33,7 +33,8 @@ def test_sample_event_invokes_its_function(runtime, name):
     if status == 204:  # done, nothing to show
         assert not response.get("body")
     else:
-        assert "data" in json.loads(response["body"]) or "token" in json.loads(response["body"])
+        body = json.loads(response["body"])
+        assert "data" in body or "token" in body or "openapi" in body
 
 
 @pytest.mark.parametrize("name", sorted(BATCH_SAMPLE_EVENTS))

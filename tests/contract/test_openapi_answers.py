@@ -1,0 +1,133 @@
+"""The answers of real flows (the README's walkthroughs: an order, its refunds
+through the lifecycle, webhooks) hold to docs/openapi.json, success bodies
+included, which generated requests rarely reach. Each request goes through
+schemathesis's checks (status, content type, body schema, no 5xx); and the
+local runtime serves the very document that is committed."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+import requests
+import schemathesis
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from scripts import openapi
+
+pytestmark = pytest.mark.server
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+SCHEMA = schemathesis.openapi.from_path(openapi.PUBLISHED)
+
+
+class Contract:
+    """Requests as schemathesis cases: every answer is checked against the document."""
+
+    def __init__(self, api):
+        self.api, self.session = api, requests.Session()
+
+    def __call__(self, method: str, path: str, *, login: str | None = None, token: str | None = None,
+                 status: int, body=None, query: dict | None = None, **path_parameters) -> dict | None:
+        headers = {"Authorization": f"Bearer {token or self.api.token(login)}"} if (login or token) else {}
+        case = SCHEMA[path][method].Case(path_parameters=path_parameters, query=query, headers=headers,
+                                         **({"body": body} if body is not None else {}))
+        response = case.call_and_validate(base_url=self.api.base_url, session=self.session, checks=CHECKS,
+                                          timeout=30)
+        assert response.status_code == status, response.text
+        return response.json() if response.content else None
+
+
+@pytest.fixture(scope="module")
+def call(api):
+    contract = Contract(api)
+    yield contract
+    contract.session.close()
+
+
+def test_the_runtime_serves_the_committed_document(api):
+    answer = requests.get(f"{api.base_url}/v1/openapi.json", timeout=30)
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("application/json")
+    assert "max-age" in answer.headers["Cache-Control"]
+    assert answer.json() == json.loads(openapi.PUBLISHED.read_text(encoding="utf-8"))
+
+
+def test_an_order_and_its_refunds_through_the_lifecycle(api, call):
+    order_id = f"oa-{uuid.uuid4().hex[:10]}"
+    order = {"merchantId": "demo", "number": "SO-OA", "status": "paid", "currency": "USD", "customerId": "cust-oa",
+             "lineItems": [{"itemId": "sku-1", "name": "Widget", "quantity": 2, "unitPrice": "25.00",
+                            "discount": "5.00", "tax": "4.50"},
+                           {"itemId": "sku-2", "name": "Socks", "quantity": 3, "unitPrice": "10.00", "tax": "2.00"}],
+             "shipping": {"price": "10.00", "tax": "0.80"}}
+    call("PUT", "/v1/orders/{orderId}", login="orders-service", status=200, body=order, orderId=order_id)
+    items = {"email": "merchant@example.com", "items": [{"itemId": "sku-1", "quantity": 1}], "refundOnly": False,
+             "batchId": "oa-batch"}
+    preview = call("POST", "/v1/order/{orderId}/refund/preview", login="demo", status=200, body=items,
+                   orderId=order_id)
+    assert preview["data"]["remainingAfter"]["lines"]
+    refund = call("POST", "/v1/order/{orderId}/refund", login="demo", status=200, body=items, orderId=order_id)
+    refund_id = refund["data"]["id"]
+    customer = call("POST", "/v1/auth/customer-token", login="demo", status=200, body={"customerId": "cust-oa"})
+    call("PATCH", "/v1/refunds/{refundId}", token=customer["token"], status=200, refundId=refund_id,
+         body={"action": "SHIP_INIT", "trackingId": "1Z999", "carrierName": "UPS"})
+    for action in ("APPROVE", "ISSUE"):
+        call("PATCH", "/v1/refunds/{refundId}", login="support", status=200, body={"action": action},
+             refundId=refund_id)
+    expanded = call("GET", "/v1/refunds/{refundId}", login="demo", status=200, query={"expand": "order"},
+                    refundId=refund_id)
+    assert expanded["data"]["status"] == "ISSUED" and expanded["data"]["order"]["refundStatus"] == "partially_refunded"
+    call("GET", "/v1/refunds/{refundId}", token=customer["token"], status=200, refundId=refund_id)
+
+    amount = call("POST", "/v1/order/{orderId}/refund", login="demo", status=200, orderId=order_id,
+                  body={"email": "merchant@example.com", "amount": "5.00", "description": "Goodwill"})
+    call("PATCH", "/v1/refunds/{refundId}", login="support", status=200, refundId=amount["data"]["id"],
+         body={"action": "DENY", "responseReason": "No"})
+    full = call("POST", "/v1/order/{orderId}/refund", login="demo", status=200, orderId=order_id,
+                body={"email": "merchant@example.com"})
+    call("DELETE", "/v1/refunds/{refundId}", login="demo", status=200, refundId=full["data"]["id"])
+
+    got = call("GET", "/v1/orders/{orderId}", login="demo", status=200, orderId=order_id)
+    assert len(got["data"]["refunds"]) == 3
+    page = call("GET", "/v1/refunds", login="demo", status=200, query={"orderId": order_id, "limit": 2})
+    assert page["nextCursor"]
+    call("GET", "/v1/refunds", login="demo", status=200, query={"orderId": order_id, "limit": 2,
+                                                                  "cursor": page["nextCursor"]})
+    call("GET", "/v1/refunds", login="support", status=200, query={"status": "ISSUED", "limit": 1})
+
+    # And the documented errors of the same routes
+    call("DELETE", "/v1/refunds/{refundId}", login="demo", status=409, refundId=refund_id)
+    call("GET", "/v1/refunds/{refundId}", login="demo2", status=404, refundId=refund_id)
+    call("PATCH", "/v1/refunds/{refundId}", login="demo", status=403, refundId=refund_id, body={"action": "APPROVE"})
+    call("POST", "/v1/order/{orderId}/refund", status=401, orderId=order_id, body={"email": "m@example.com"})
+    call("POST", "/v1/order/{orderId}/refund", login="demo", status=400, orderId=order_id,
+         body={"email": "merchant@example.com", "items": [{"itemId": "sku-1", "quantity": 5}]})
+    call("PUT", "/v1/orders/{orderId}", login="orders-service", status=409, orderId=order_id,
+         body={**order, "currency": "EUR"})
+
+
+def test_webhook_routes(api, call, admin):
+    merchant_id, login = f"oa-{uuid.uuid4().hex[:8]}", f"oa-{uuid.uuid4().hex[:8]}"
+    admin.create_merchant(merchant_id)
+    admin.create_login(login, "a-long-password", admin.Role.MERCHANT, merchant_id)
+    token = call("POST", "/v1/auth/token", status=200, body={"login": login, "password": "a-long-password"})["token"]
+    created = call("POST", "/v1/webhooks", token=token, status=201,
+                   body={"url": "http://127.0.0.1:9/hooks", "events": ["refund.issued", "refund.denied"]})
+    webhook_id = created["data"]["id"]
+    call("GET", "/v1/webhooks", token=token, status=200)
+    call("POST", "/v1/webhooks/{webhookId}/rotate-secret", token=token, status=200, webhookId=webhook_id)
+    call("GET", "/v1/webhooks/{webhookId}/deliveries", token=token, status=200, query={"limit": 5},
+         webhookId=webhook_id)
+    call("POST", "/v1/webhooks/{webhookId}/replay", token=token, status=202, webhookId=webhook_id,
+         body={"since": "2026-01-01T00:00:00Z"})
+    call("POST", "/v1/webhooks/{webhookId}/replay", token=token, status=404, webhookId=webhook_id,
+         body={"eventId": "evt_01JD0000000000000000000000"})
+    call("DELETE", "/v1/webhooks/{webhookId}", token=token, status=200, webhookId=webhook_id)
+    call("DELETE", "/v1/webhooks/{webhookId}", token=token, status=404, webhookId=webhook_id)
+    call("GET", "/v1/webhooks", login="support", status=403)

@@ -1,0 +1,187 @@
+"""schemathesis against the local runtime: docs/openapi.json drives a bounded,
+derandomized number of generated requests per operation (valid and invalid
+ones), and every answer must hold to the document: no 5xx, a documented
+status, the documented content type, and a body matching the documented
+schema (an error's code among those documented for its status).
+
+Requests are sent as a fresh merchant (the order system for its route,
+support for the PATCH actions, which are mostly support's), so what fuzzing
+creates never crowds another test's merchant. To get past 404 into the
+validation and the domain rules, about half the generated path ids are
+swapped for ones that merchant owns (an order, a refund, a webhook endpoint),
+and a generated order names that merchant."""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+import zlib
+
+import pytest
+import requests
+import schemathesis
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import Failure, FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from refunds_core.auth import Role
+from scripts import openapi
+
+pytestmark = pytest.mark.server
+
+# Per operation and phase (examples, coverage, fuzzing): bounded so the file stays about a minute.
+EXAMPLES_PER_OPERATION = 8
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+# Where a generated webhook URL points: a closed loopback port. Registering an
+# endpoint resolves the URL's host, and the suite never leaves loopback.
+LOOPBACK_HOOK = "http://127.0.0.1:9/fuzzed-hook"
+# The role each operation is called as, when not its first merchant-or-other role.
+ROLE_FOR = {("PATCH", "/v1/refunds/{refundId}"): Role.SUPPORT}
+
+DOCUMENT = json.loads(openapi.PUBLISHED.read_text(encoding="utf-8"))
+
+
+def configured(document: dict) -> schemathesis.BaseSchema:
+    schema = schemathesis.openapi.from_dict(document)
+    schema.config.generation.update(max_examples=EXAMPLES_PER_OPERATION, deterministic=True, database="none")
+    schema.config.phases.stateful.enabled = False  # it follows links between operations; the document has none
+    # A method a path does not serve (TRACE /v1/auth/token) gets API Gateway's 404 (104) for any
+    # unknown route, which the document's introduction names rather than every operation.
+    schema.config.phases.coverage.unexpected_methods = set()
+    return schema
+
+
+SCHEMA = configured(DOCUMENT)
+
+
+@pytest.fixture(scope="module")
+def fuzzing(runtime, api) -> dict:
+    """A fresh merchant, its token, and an order, a refund and a webhook endpoint of its own."""
+    from refunds_core.logic import accounts
+    from refunds_core.settings import settings
+
+    merchant_id, login = f"fz-{uuid.uuid4().hex[:8]}", f"fz-{uuid.uuid4().hex[:8]}"
+    with pytest.MonkeyPatch.context() as env:
+        for key, value in runtime.function_env("CreateRefundFunction").items():
+            env.setenv(key, value)
+        settings.cache_clear()
+        accounts.create_merchant(merchant_id)
+        accounts.create_login(login, "a-long-password", Role.MERCHANT, merchant_id)
+    settings.cache_clear()
+    answer = api.request("POST", "/v1/auth/token", json_body={"login": login, "password": "a-long-password"})
+    assert answer.status == 200, answer
+    token = answer.body["token"]
+
+    def owned() -> dict[str, str]:
+        refund = api.request("POST", f"/v1/order/{api.paid_order(merchant_id=merchant_id)}/refund", token=token,
+                             json_body={"email": "fuzz@example.com", "refundOnly": False})
+        endpoint = api.request("POST", "/v1/webhooks", token=token,
+                               json_body={"url": LOOPBACK_HOOK, "events": ["refund.issued"]})
+        assert refund.status == 200 and endpoint.status == 201, (refund, endpoint)
+        return {"orderId": api.paid_order(merchant_id=merchant_id), "refundId": refund.body["data"]["id"],
+                "webhookId": endpoint.body["data"]["id"]}
+
+    tokens = {Role.MERCHANT: token, Role.SERVICE: api.token("orders-service"), Role.SUPPORT: api.token("support")}
+    # DELETE gets ids of its own: a cancelled refund or a deleted endpoint would leave the other routes only 404s.
+    return {"merchantId": merchant_id, "tokens": tokens, "ids": owned(), "ids_to_delete": owned()}
+
+
+def authorization(case: schemathesis.Case, tokens: dict[Role, str]) -> dict[str, str]:
+    """A token of a role the operation serves (none for public routes)."""
+    key = (case.operation.method.upper(), case.operation.path)
+    roles = openapi.OPERATIONS[key].roles
+    if roles is None:
+        return {}
+    role = ROLE_FOR.get(key) or (Role.MERCHANT if Role.MERCHANT in roles else roles[0])
+    return {"Authorization": f"Bearer {tokens[role]}"}
+
+
+def aim(case: schemathesis.Case, fuzzing: dict) -> None:
+    """Half the generated ids (chosen by a hash of the id: deterministic) become
+    the fuzzing merchant's own; a generated order names that merchant; a
+    generated webhook URL stays on loopback."""
+    owned = fuzzing["ids_to_delete" if case.operation.method.upper() == "DELETE" else "ids"]
+    for name, value in (case.path_parameters or {}).items():
+        if name in owned and isinstance(value, str) and zlib.crc32(value.encode()) % 2 == 0:
+            case.path_parameters[name] = owned[name]
+    if not isinstance(case.body, dict):
+        return
+    if case.operation.path == "/v1/orders/{orderId}" and isinstance(case.body.get("merchantId"), str):
+        case.body["merchantId"] = fuzzing["merchantId"]
+    if case.operation.path == "/v1/webhooks" and isinstance(case.body.get("url"), str) and "://" in case.body["url"]:
+        case.body["url"] = LOOPBACK_HOOK
+
+
+@pytest.fixture(scope="module")
+def session():
+    with requests.Session() as shared:
+        yield shared
+
+
+@SCHEMA.parametrize()
+def test_no_generated_request_breaks_the_contract(case, api, fuzzing, session):
+    aim(case, fuzzing)
+    case.call_and_validate(base_url=api.base_url, session=session, headers=authorization(case, fuzzing["tokens"]),
+                           checks=CHECKS, timeout=30)
+
+
+# ------------------------------------------------- the checks can fail
+
+def _failures(document: dict, path: str, method: str, api, response: requests.Response | None = None, **data):
+    """The check failures of one request (or of ``response`` to it) against ``document``."""
+    case = configured(document)[path][method].Case(**data)
+    try:
+        if response is None:
+            case.call_and_validate(base_url=api.base_url, checks=CHECKS, timeout=30)
+        else:
+            case.validate_response(response, checks=CHECKS)
+    except FailureGroup as group:
+        return [type(failure).__name__ for failure in group.exceptions]
+    except Failure as failure:
+        return [type(failure).__name__]
+    return []
+
+
+def test_the_real_answer_passes_the_checks(api, fuzzing):
+    """The control for the tests below: the same request, against the document as it is."""
+    assert _failures(DOCUMENT, "/v1/orders/{orderId}", "GET", api, path_parameters={"orderId": "no-such-order"},
+                     headers=authorization_for(fuzzing, Role.MERCHANT)) == []
+
+
+def authorization_for(fuzzing: dict, role: Role) -> dict[str, str]:
+    return {"Authorization": f"Bearer {fuzzing['tokens'][role]}"}
+
+
+def test_an_error_code_the_document_does_not_list_fails_the_checks(api, fuzzing):
+    """GET of a missing order answers 404 (15060); a document that lists only
+    15070 for that 404 makes the same answer a failure."""
+    wrong = copy.deepcopy(DOCUMENT)
+    schema = wrong["paths"]["/v1/orders/{orderId}"]["get"]["responses"]["404"]["content"]["application/json"]["schema"]
+    schema["properties"]["errors"]["items"]["properties"]["error"]["enum"] = [15070]
+    failures = _failures(wrong, "/v1/orders/{orderId}", "GET", api, path_parameters={"orderId": "no-such-order"},
+                         headers=authorization_for(fuzzing, Role.MERCHANT))
+    assert failures == ["JsonSchemaError"]
+
+
+def test_an_undocumented_status_fails_the_checks(api, fuzzing):
+    wrong = copy.deepcopy(DOCUMENT)
+    del wrong["paths"]["/v1/orders/{orderId}"]["get"]["responses"]["404"]
+    failures = _failures(wrong, "/v1/orders/{orderId}", "GET", api, path_parameters={"orderId": "no-such-order"},
+                         headers=authorization_for(fuzzing, Role.MERCHANT))
+    assert failures == ["UndefinedStatusCode"]
+
+
+def test_a_server_error_fails_the_checks_even_when_documented(api, fuzzing):
+    """A 500 is documented (the errors body, code 100) and still a failure: no input may cause one."""
+    answer = requests.get(f"{api.base_url}/v1/orders/no-such-order", headers=authorization_for(fuzzing, Role.MERCHANT),
+                          timeout=30)
+    answer.status_code = 500
+    answer._content = json.dumps({"errors": [{"error": 100, "message": "Internal server error."}]}).encode()
+    failures = _failures(DOCUMENT, "/v1/orders/{orderId}", "GET", api, response=answer,
+                         path_parameters={"orderId": "no-such-order"})
+    assert failures == ["ServerError"]
