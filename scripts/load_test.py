@@ -87,6 +87,9 @@ class Result:
     setup_seconds: float = 0.0
     warmup_5xx: int = 0
     load_average: float | None = None  # the machine's 1-minute load average when the measured run began
+    # Writes retried with their Idempotency-Key that did not answer the first response again.
+    replays: int = 0
+    replay_mismatches: list[str] = field(default_factory=list)
 
     @property
     def requests(self) -> int:
@@ -99,7 +102,8 @@ class Result:
 
     @property
     def ok(self) -> bool:
-        return (self.five_xx == 0 and not self.errors and self.invariants is not None and self.invariants.ok)
+        return (self.five_xx == 0 and not self.errors and not self.replay_mismatches
+                and self.invariants is not None and self.invariants.ok)
 
 
 # ------------------------------------------------------------ HTTP
@@ -113,10 +117,14 @@ class Connection:
             raise SystemExit(f"loopback only: {base_url}")
         self.host, self.port, self.prefix = parts.hostname, parts.port or 80, parts.path.rstrip("/")
         self._connection: http.client.HTTPConnection | None = None
+        self.replayed = False
 
     def request(self, method: str, path: str, body: dict | None = None,
-                token: str | None = None) -> tuple[int, dict | None]:
+                token: str | None = None, idempotency_key: str | None = None) -> tuple[int, dict | None]:
+        """The status and JSON body; ``self.replayed`` says whether it was an idempotent replay."""
         headers = {"Connection": "keep-alive"}
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
         data = None
         if body is not None:
             data = json.dumps(body).encode()
@@ -137,6 +145,7 @@ class Connection:
                 continue
             if response.getheader("Connection", "").lower() == "close":
                 self.close()
+            self.replayed = response.getheader("Idempotent-Replayed") == "true"
             return response.status, (json.loads(payload) if payload else None)
         raise AssertionError("unreachable")
 
@@ -264,10 +273,11 @@ def client_loop(url: str, world: World, result: Result, deadline: float, rng: ra
     merchants = sorted(world.merchant_tokens)
     orders = sorted(world.orders)
 
-    def call(operation: str, method: str, path: str, body: dict | None, bearer: str) -> tuple[int, dict | None]:
+    def call(operation: str, method: str, path: str, body: dict | None, bearer: str,
+             key: str | None = None) -> tuple[int, dict | None]:
         started = time.perf_counter()
         try:
-            status, answer = connection.request(method, path, body, bearer)
+            status, answer = connection.request(method, path, body, bearer, key)
         except (OSError, http.client.HTTPException) as exc:
             with results_lock:
                 result.errors[f"{operation}: {type(exc).__name__}"] += 1
@@ -283,14 +293,28 @@ def client_loop(url: str, world: World, result: Result, deadline: float, rng: ra
                 result.server_errors.append(f"{method} {path} -> {status} {answer}")
         return status, answer
 
+    def write(operation: str, method: str, path: str, body: dict | None, bearer: str) -> tuple[int, dict | None]:
+        """A write with an Idempotency-Key; one in ten is sent again with the same key, as a client
+        retrying after a lost answer would, and must answer the first response again."""
+        key = f"load-{rng.getrandbits(64):016x}"
+        status, answer = call(operation, method, path, body, bearer, key)
+        if 200 <= status < 500 and status != 409 and rng.random() < 0.1:
+            again, repeated = call("replay", method, path, body, bearer, key)
+            with results_lock:
+                result.replays += 1
+                if (again, repeated) != (status, answer) or not connection.replayed:
+                    result.replay_mismatches.append(f"{method} {path}: {status} then {again} "
+                                                    f"(replayed={connection.replayed})")
+        return status, answer
+
     try:
         while time.monotonic() < deadline:
             roll = rng.random()
             if roll < 0.35:
                 order_id = rng.choice(world.hot) if rng.random() < 0.2 else rng.choice(orders)
                 merchant = world.orders[order_id]
-                status, answer = call("create", "POST", f"/v1/order/{order_id}/refund", _create_body(rng),
-                                      world.merchant_tokens[merchant])
+                status, answer = write("create", "POST", f"/v1/order/{order_id}/refund", _create_body(rng),
+                                       world.merchant_tokens[merchant])
                 if status == 200:
                     world.note(answer["data"])
             elif roll < 0.70:
@@ -300,7 +324,7 @@ def client_loop(url: str, world: World, result: Result, deadline: float, rng: ra
                 refund_id, merchant, status_seen = picked
                 method, body, who = _decision(rng, status_seen)
                 bearer = world.support_token if who == "support" else world.merchant_tokens[merchant]
-                status, answer = call("decide", method, f"/v1/refunds/{refund_id}", body, bearer)
+                status, answer = write("decide", method, f"/v1/refunds/{refund_id}", body, bearer)
                 if status == 200:
                     world.note(answer["data"])
                 elif status == 409:  # another client decided it first: look again next time
@@ -411,7 +435,7 @@ def summary_rows(result: Result) -> list[tuple[str, int, float, float, float, st
     """(operation, requests, requests/s, p50 ms, p99 ms, status counts) per operation, then all."""
     rows = []
     everything: list[float] = []
-    for operation in ("create", "decide", "list", "get"):
+    for operation in ("create", "decide", "replay", "list", "get"):
         found = result.latencies.get(operation, [])
         everything.extend(found)
         statuses = ", ".join(f"{status}: {count}" for status, count in sorted(result.statuses[operation].items()))
@@ -435,6 +459,8 @@ def render(result: Result) -> str:
     refusals = ", ".join(f"{key}: {count}" for key, count in sorted(result.refusals.items()))
     lines += ["", f"- 5xx: **{result.five_xx}**; transport errors: {sum(result.errors.values())}",
               f"- 4xx by operation, status and error code: {refusals or 'none'}",
+              f"- writes sent again with their Idempotency-Key: {result.replays}, answered other than the "
+              f"first time: **{len(result.replay_mismatches)}**",
               f"- invariants over {report.orders} orders and {report.refunds} refunds ({refunds}): "
               f"**{len(report.violations)} violations**; {report.issued} ISSUED refunds, "
               f"{report.issued_events} `refund.issued` events"]
@@ -466,7 +492,9 @@ def doc_section(result: Result, target: str) -> str:
   {result.setup_seconds:.0f} s, not measured); each client draws: 35 % open a request (a full,
   an amount or an item refund; a fifth of them on {config.hot_orders} hot orders every client targets, so
   requests race), 35 % decide one (support APPROVE / ISSUE / DENY / FAIL, the merchant cancels), 20 %
-  list (the merchant's newest, or support's queue of one merchant), 10 % read one.
+  list (the merchant's newest, or support's queue of one merchant), 10 % read one. Every create and
+  decision carries an Idempotency-Key; one in ten is sent again with its key, as a client retrying after
+  a lost answer would, and must answer the first response again (the `replay` row).
 - Gateway throttling off for this runtime (`LocalRuntime(throttling=False)`)
   (the template's stage limits are 50 rps, burst 100).
 - 400 and 409 are the API refusing what the race lost (an open request exists, the amount exceeds what
@@ -558,6 +586,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"transport error: {error} x{count}")
     for violation in (result.invariants.violations if result.invariants else [])[:50]:
         print("VIOLATION:", violation)
+    for mismatch in result.replay_mismatches[:20]:
+        print("REPLAY MISMATCH:", mismatch)
     if args.write_doc:
         write_doc(args.write_doc, doc_section(result, target))
         print(f"written to {args.write_doc}")

@@ -27,7 +27,8 @@ def _entry(code: int, status: HTTPStatus, message: str, description: str) -> Err
 INTERNAL = _entry(
     100, HTTPStatus.INTERNAL_SERVER_ERROR,
     "Internal server error. Please try again later or contact support.",
-    "Unexpected failure; nothing was changed. Safe to retry. The response's "
+    "Unexpected failure. Safe to retry: every write is one conditional transaction, so a retry "
+    "cannot act twice (send an Idempotency-Key to get the first answer back). The response's "
     "correlation id is in the logs.",
 )
 UNAUTHORIZED = _entry(

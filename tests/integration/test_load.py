@@ -18,6 +18,7 @@ def test_a_short_load_run_answers_no_5xx_and_breaks_no_invariant():
     assert result.server_errors == [] and result.five_xx == 0
     assert not result.errors  # every request got an HTTP answer
     assert result.invariants.violations == []
+    assert result.replays > 0 and result.replay_mismatches == []  # retried writes answered the first response
     # It did load the API: requests were opened and decided, and the invariants covered them.
     assert result.statuses["create"][200] > 0 and result.statuses["decide"][200] > 0
     assert result.invariants.refunds >= result.statuses["create"][200]
