@@ -1,5 +1,7 @@
 """Fixtures the integration tests share beyond tests/conftest.py."""
 
+import uuid
+
 import pytest
 
 from refunds_core import aws
@@ -21,3 +23,15 @@ def layer(runtime, monkeypatch):
     aws.dynamodb.cache_clear()
     settings.cache_clear()
     metrics.clear_metrics()  # what the transitions recorded is never flushed in this process
+
+
+@pytest.fixture
+def merchant(api, admin) -> tuple[str, str]:
+    """A fresh merchant and a token of its own login: what the test creates
+    (endpoints, keys, events) is its alone."""
+    merchant_id, login = f"m-{uuid.uuid4().hex[:8]}", f"m-{uuid.uuid4().hex[:8]}"
+    admin.create_merchant(merchant_id)
+    admin.create_login(login, "a-long-password", admin.Role.MERCHANT, merchant_id)
+    answer = api.request("POST", "/v1/auth/token", json_body={"login": login, "password": "a-long-password"})
+    assert answer.status == 200, answer
+    return merchant_id, answer.body["token"]

@@ -36,17 +36,6 @@ TOO_MANY = {"errors": [{"error": 15200, "message": "Too many API keys."}]}
 FORBIDDEN = [15120]
 
 
-@pytest.fixture
-def merchant(api, admin):
-    """A fresh merchant and its login's token: its keys are this test's alone."""
-    merchant_id, login = f"ak-{uuid.uuid4().hex[:8]}", f"ak-{uuid.uuid4().hex[:8]}"
-    admin.create_merchant(merchant_id)
-    admin.create_login(login, "a-long-password", admin.Role.MERCHANT, merchant_id)
-    answer = api.request("POST", "/v1/auth/token", json_body={"login": login, "password": "a-long-password"})
-    assert answer.status == 200, answer
-    return merchant_id, answer.body["token"]
-
-
 def create_key(api, token: str, name: str | None = "checkout server"):
     return api.request("POST", "/v1/api-keys", json_body={} if name is None else {"name": name}, token=token)
 

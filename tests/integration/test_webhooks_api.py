@@ -55,17 +55,6 @@ def endpoint(api):
     api.request("DELETE", f"/v1/webhooks/{answer.body['data']['id']}", login="demo")
 
 
-@pytest.fixture
-def merchant(api, admin):
-    """A fresh merchant and a token of its own login: its endpoints and events are this test's alone."""
-    merchant_id, login = f"wh-{uuid.uuid4().hex[:8]}", f"wh-{uuid.uuid4().hex[:8]}"
-    admin.create_merchant(merchant_id)
-    admin.create_login(login, "a-long-password", admin.Role.MERCHANT, merchant_id)
-    answer = api.request("POST", "/v1/auth/token", json_body={"login": login, "password": "a-long-password"})
-    assert answer.status == 200, answer
-    return merchant_id, answer.body["token"]
-
-
 def stored(dynamodb, table_name, pk: str, sk: str) -> dict | None:
     return from_item(dynamodb.get_item(TableName=table_name, Key={"PK": {"S": pk}, "SK": {"S": sk}},
                                        ConsistentRead=True).get("Item"))

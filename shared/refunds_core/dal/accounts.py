@@ -43,11 +43,17 @@ def get_with_merchant(key: dict | None, merchant_id: str | None) -> tuple[dict |
 
 # ------------------------------------------------- counters on the merchant
 
-def count_one_more(merchant_id: str, counter: str, limit: int, explain: Explain) -> Guarded:
+def count_one_more(merchant_id: str, counter: str, limit: int, refusal: Exception) -> Guarded:
     """The transaction item that counts one more of something the merchant
     owns (``webhookCount``, ``apiKeyCount``) on its merchant item, on the
     condition that it has fewer than ``limit``: written with the thing itself,
-    so concurrent creations never exceed the limit."""
+    so concurrent creations never exceed the limit. A cancellation on it is
+    ``refusal`` when the merchant is at the limit; otherwise it was contention
+    (or the merchant was removed meanwhile), which the caller retries."""
+
+    def explain(merchant: dict | None) -> Exception | None:
+        return refusal if merchant is not None and int(merchant.get(counter, 0)) >= limit else None
+
     return Guarded({"Update": {
         "TableName": settings().TABLE_NAME, "Key": keys.merchant(merchant_id),
         "UpdateExpression": "SET #counter = if_not_exists(#counter, :zero) + :one",

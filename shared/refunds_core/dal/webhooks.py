@@ -53,10 +53,10 @@ def get_endpoint(merchant_id: str, webhook_id: str) -> dict | None:
     return from_item(response.get("Item"))
 
 
-def count_new_endpoint(merchant_id: str, limit: int, explain: Explain) -> Guarded:
+def count_new_endpoint(merchant_id: str, limit: int, refusal: Exception) -> Guarded:
     """The transaction item that counts one more endpoint on the merchant item,
     on the condition that the merchant has fewer than ``limit``."""
-    return accounts.count_one_more(merchant_id, "webhookCount", limit, explain)
+    return accounts.count_one_more(merchant_id, "webhookCount", limit, refusal)
 
 
 def put_new_endpoint(endpoint: dict) -> Guarded:

@@ -59,8 +59,9 @@ def create(caller: Caller, body: dict) -> dict:
 
     def write(attempt: int) -> None:
         # Each attempt its own token: botocore's retry of one is answered as its first success.
-        transact_write([accounts.count_one_more(caller.merchant_id, api_keys.COUNTER, MAX_KEYS, _limit_reached),
-                        *api_keys.put_new_key(record)], idempotency_token=f"{record['id']}-{attempt}")
+        counted = accounts.count_one_more(caller.merchant_id, api_keys.COUNTER, MAX_KEYS,
+                                          ApiError(errors.TOO_MANY_API_KEYS))
+        transact_write([counted, *api_keys.put_new_key(record)], idempotency_token=f"{record['id']}-{attempt}")
 
     retry_on_contention(write, gave_up="the merchant's API keys kept changing under the request")
     metrics.add_metric(name="ApiKeyCreated", unit=MetricUnit.Count, value=1)
@@ -68,12 +69,6 @@ def create(caller: Caller, body: dict) -> dict:
     shown = present(record)
     return {"id": shown["id"], "name": shown["name"], "key": key, "prefix": shown["prefix"],
             "createdAt": shown["createdAt"]}
-
-
-def _limit_reached(merchant: dict | None) -> Exception | None:
-    if merchant is not None and int(merchant.get(api_keys.COUNTER, 0)) >= MAX_KEYS:
-        return ApiError(errors.TOO_MANY_API_KEYS)
-    return None  # not a rule: contention (or a merchant removed meanwhile)
 
 
 def list_keys(caller: Caller) -> dict:

@@ -93,7 +93,7 @@ def create(caller: Caller, body: dict) -> dict:
     def write(attempt: int) -> dict:
         # Each attempt its own token: botocore's retry of one is answered as its first success.
         transact_write([
-            webhooks.count_new_endpoint(caller.merchant_id, MAX_ENDPOINTS, _limit_reached),
+            webhooks.count_new_endpoint(caller.merchant_id, MAX_ENDPOINTS, ApiError(errors.TOO_MANY_WEBHOOKS)),
             webhooks.put_new_endpoint(endpoint),
         ], idempotency_token=f"{endpoint['id']}-{attempt}")
         return {**present(endpoint), "secret": endpoint["secrets"][0]["secret"]}
@@ -122,12 +122,6 @@ def _create_request(body: dict) -> CreateWebhookRequest:
     if bad or request is None:
         raise FieldErrors(bad)
     return request
-
-
-def _limit_reached(merchant: dict | None) -> Exception | None:
-    if merchant is not None and int(merchant.get("webhookCount", 0)) >= MAX_ENDPOINTS:
-        return ApiError(errors.TOO_MANY_WEBHOOKS)
-    return None  # not a rule: contention (or a merchant removed meanwhile)
 
 
 # ------------------------------------------------------- list and delete
