@@ -12,11 +12,17 @@ request runs as it always did. With it:
 - the request's fingerprint is its method, path and canonical JSON body
   (``canonical_body``): the same request re-serialised with other spacing or
   key order is the same request;
+- the caller's account is checked first (15000, ``require_active_account``):
+  a disabled login or merchant gets no stored answer;
 - the first answer is stored for 24 hours and replayed, status and body, with
   ``Idempotent-Replayed: true``; the route does not run again. Answers a client
   fixes by changing the request (110, 111, 112, 15010), the account failure
   15000, a lost race (109) and every 5xx are not stored: Powertools deletes
   the record and the same key may be sent again;
+- when the answer cannot be stored after the route ran (IdempotencyTable
+  throttled or failing), the client still gets it (the work is done: no 5xx)
+  and the record is deleted, so the key is not left in flight: a repeat runs
+  the route again, as without a key;
 - credential fields (``CREDENTIAL_FIELDS``) are stored as null: a replay says
   the resource exists, the credential is shown only once.
 
@@ -37,8 +43,9 @@ from aws_lambda_powertools.event_handler import Response, content_types
 
 from refunds_core import aws, errors
 from refunds_core.api import caller, error_response
-from refunds_core.auth import Caller, Role
+from refunds_core.auth import Caller, Role, require_active_account
 from refunds_core.errors import ApiError, FieldErrors, RetryableError
+from refunds_core.observability import logger
 from refunds_core.settings import settings
 
 if TYPE_CHECKING:
@@ -96,15 +103,15 @@ def scope(who: Caller) -> list[str]:
 
 def canonical_body(body: str | None) -> str | None:
     """The body as compact JSON with sorted keys and each number as written
-    (1.0 and 1.00 stay different). A body that is not JSON is kept as it is
-    (such a request fails with 110 and is not stored)."""
+    (1.0 and 1.00 stay different). A body that is not JSON, or is nested
+    deeper than Python recurses, is kept as it is (such a request fails with
+    110 or 15010 and is not stored)."""
     if not body:
         return None
     try:
-        value = json.loads(body, parse_float=Decimal, parse_int=Decimal)
-    except ValueError:
+        return _dump(json.loads(body, parse_float=Decimal, parse_int=Decimal))
+    except (ValueError, RecursionError):
         return body
-    return _dump(value)
 
 
 def _dump(value: Any) -> str:
@@ -223,8 +230,10 @@ def _idempotent_answer(store):
 
     @idempotent_function(data_keyword_argument="request", persistence_store=store, config=_config(),
                          output_serializer=_serializer(), key_prefix=KEY_PREFIX)
-    def answer(*, request: dict, app, next_middleware) -> Response:  # request: what Powertools hashes
-        return _answer(app, next_middleware)
+    def answer(*, request: dict, app, next_middleware, answered: list[Response]) -> Response:
+        # request: what Powertools hashes; answered: the route's answer, kept in case it cannot be stored
+        answered.append(_answer(app, next_middleware))
+        return answered[0]
 
     return answer
 
@@ -264,16 +273,34 @@ def idempotent(app: APIGatewayRestResolver, next_middleware) -> Response:
     key = key_from_headers(event.headers, event.multi_value_headers)
     if key is None:
         return next_middleware(app)
-    data = record_data(caller(app), key, event.http_method, event.path, _request_body(app))
+    who = caller(app)
+    require_active_account(who)  # before any replay: a disabled account's token gets 15000, not a stored answer
+    data = record_data(who, key, event.http_method, event.path, _request_body(app))
     # An in-flight record of an invocation that dies expires with the invocation's time.
     _config().register_lambda_context(app.lambda_context)
+    store, answered = persistence_layer(), []
     try:
-        return _idempotent_answer(persistence_layer())(request=data, app=app, next_middleware=next_middleware)
+        return _idempotent_answer(store)(request=data, app=app, next_middleware=next_middleware, answered=answered)
     except Exception as exc:
+        if answered:  # the route ran: only storing its answer failed
+            return _unstored(store, data, answered[0], exc)
         refusal = _refusal(exc)
         if refusal is None:
             raise
         raise refusal from None
+
+
+def _unstored(store, data: dict, response: Response, exc: Exception) -> Response:
+    """The route's answer when the record could not be saved: the work is done,
+    so the client gets it, never a 500 saying nothing changed. The record is
+    deleted (Powertools leaves it in flight) so a repeat runs the route again;
+    if that fails too, it stops blocking when the invocation's time is over."""
+    logger.warning("idempotency record not saved: answering without it", extra={"reason": str(exc)})
+    try:
+        store.delete_record(data=data, exception=exc)
+    except Exception as delete_error:  # the answer stands; the in-flight record expires
+        logger.warning("idempotency record not deleted", extra={"reason": str(delete_error)})
+    return response
 
 
 def key_checked(app: APIGatewayRestResolver, next_middleware) -> Response:

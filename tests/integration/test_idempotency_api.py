@@ -205,6 +205,37 @@ def test_an_auth_failure_never_reaches_the_store(api):
     assert api.request("POST", path, json_body=REFUND, login="demo", headers=with_key(key)).status == 200
 
 
+# ------------------------------------------------------- the account
+
+@pytest.mark.parametrize("disabled", ["login", "merchant"])
+def test_a_disabled_account_gets_no_stored_answer(api, admin, disabled):
+    """Every login of a merchant shares its keys, so another login's token
+    would be answered from the first login's record; once that login (or the
+    merchant) is disabled it gets 15000 instead. The other login's token has
+    never reached CreateRefundFunction, so no cached "active" answer (60 s)
+    stands in for the check."""
+    merchant_id, password = f"m-{uuid.uuid4().hex[:8]}", "a-long-password"
+    first_login, other_login = f"u-{uuid.uuid4().hex[:8]}", f"u-{uuid.uuid4().hex[:8]}"
+    admin.create_merchant(merchant_id)
+    tokens = {}
+    for login in (first_login, other_login):
+        admin.create_login(login, password, admin.Role.MERCHANT, merchant_id)
+        minted = api.request("POST", "/v1/auth/token", json_body={"login": login, "password": password})
+        assert minted.status == 200, minted
+        tokens[login] = minted.body["token"]
+    order_id, key = api.paid_order(merchant_id=merchant_id), new_key()
+    path = f"/v1/order/{order_id}/refund"
+    first = api.request("POST", path, json_body=REFUND, token=tokens[first_login], headers=with_key(key))
+    assert first.status == 200, first
+
+    if disabled == "login":
+        admin.set_login_disabled(other_login, True)
+    else:
+        admin.set_merchant_disabled(merchant_id, True)
+    again = api.request("POST", path, json_body=REFUND, token=tokens[other_login], headers=with_key(key))
+    assert again.status == 400 and again.codes == [15000] and not replayed(again), again
+
+
 # ----------------------------------------------------------------- in flight
 
 def test_a_key_whose_first_request_is_in_flight_is_409_with_retry_after(api, persistence):
@@ -235,6 +266,32 @@ def test_the_record_of_an_invocation_that_died_stops_blocking_when_its_time_is_o
     answer = api.request("POST", path, raw=body.encode(), login="demo",
                          headers={**with_key(key), "Content-Type": "application/json"})
     assert answer.status == 200 and not replayed(answer), answer
+
+
+# ------------------------------------------------- the store failing
+
+def test_an_answer_the_store_could_not_keep_is_still_sent_and_frees_the_key(api, runtime):
+    """The route opened the refund, then IdempotencyTable refused to store its
+    answer (UpdateItem throttled through botocore's three attempts). The client
+    gets the route's answer, not a 500 saying nothing changed; the record is
+    deleted, so the key is not stuck in flight: a repeat is judged afresh, as
+    without a key (15050: the order's request is open), and opens nothing."""
+    order_id, key = api.paid_order(), new_key()
+    path = f"/v1/order/{order_id}/refund"
+    faults = runtime.aws.faults
+    refused = faults.inject("dynamodb", "UpdateItem", "ProvisionedThroughputExceededException", times=3,
+                            match=f"{idempotency.KEY_PREFIX}#")
+    try:
+        first = api.request("POST", path, json_body=REFUND, login="demo", headers=with_key(key))
+    finally:
+        faults.clear()
+    assert refused.hits == 3
+    assert first.status == 200 and not replayed(first), first
+    assert [r["id"] for r in order_refunds(api, order_id)] == [first.body["data"]["id"]]
+
+    again = api.request("POST", path, json_body=REFUND, login="demo", headers=with_key(key))
+    assert again.status == 400 and again.codes == [15050] and not replayed(again), again
+    assert len(order_refunds(api, order_id)) == 1
 
 
 # ------------------------------------------------------------- credentials

@@ -100,6 +100,14 @@ def test_a_body_that_is_not_json_is_kept_as_sent():
     assert canonical_body(None) is None and canonical_body("") is None
 
 
+@pytest.mark.parametrize("depth", [500, 7_500, 100_000])
+def test_a_body_nested_deeper_than_python_recurses_is_kept_as_sent(depth):
+    """Hostile nesting is no crash: the body is its own fingerprint and the
+    route answers it (110 or 15010, not stored)."""
+    for body in ("[" * depth + "]" * depth, '{"a":' * depth + "1" + "}" * depth):
+        assert canonical_body(body) == body
+
+
 def test_the_fingerprint_is_method_path_and_body():
     data = record_data(MERCHANT, "k", "post", "/v1/refunds/rf%5F1", '{ "a": 1 }')
     assert data == {"scope": ["merchant", "demo"], "key": "k",
