@@ -69,10 +69,11 @@ def throttling_banner(runtime: LocalRuntime) -> list[str]:
     if not throttles:
         return ["  throttling: off"]
     lines = ["  throttling (the template's MethodSettings; 429 15150 with Retry-After beyond them):"]
+    default = "every route, each" if len(throttles) == 1 else "every other route, each"
     for t in throttles:
-        where = "every other route, each" if t.resource_path == "/*" else f"{t.http_method} {t.resource_path}"
+        where = default if t.resource_path == "/*" else f"{t.http_method} {t.resource_path}"
         lines.append(f"    {where:<38} {t.rate:g} requests/s, burst {t.burst}")
-    lines.append("    (THROTTLE_RATE_LIMIT, THROTTLE_BURST_LIMIT, TOKEN_THROTTLE_RATE_LIMIT... change them)")
+    lines.append("    (THROTTLE_RATE_LIMIT, THROTTLE_BURST_LIMIT change them)")
     return lines
 
 

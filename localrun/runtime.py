@@ -61,8 +61,8 @@ class LocalRuntime:
     (runtime.invoke() still works). events=False pumps no stream or queue
     (runtime.events is then None, as it is in stack mode). throttling=False
     turns off the gateway's emulation of the template's MethodSettings
-    throttling (whose parameters THROTTLE_RATE_LIMIT, THROTTLE_BURST_LIMIT,
-    TOKEN_THROTTLE_RATE_LIMIT... in the environment override)."""
+    throttling (whose parameters THROTTLE_RATE_LIMIT and THROTTLE_BURST_LIMIT
+    in the environment override)."""
 
     def __init__(self, repo_root: Path | str = ".", port: int | None = 3000, seed: bool = True,
                  max_concurrency: int | None = None, events: bool = True, throttling: bool = True):

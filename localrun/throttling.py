@@ -108,7 +108,8 @@ class Throttle:
 
 def parameter_overrides(template: dict, environ: dict[str, str] | None = None) -> dict[str, str]:
     """Throttling parameters set in the environment: ``ThrottleRateLimit`` is
-    ``THROTTLE_RATE_LIMIT``, ``TokenThrottleBurstLimit`` ``TOKEN_THROTTLE_BURST_LIMIT``..."""
+    ``THROTTLE_RATE_LIMIT``, ``ThrottleBurstLimit`` ``THROTTLE_BURST_LIMIT`` (any
+    template parameter named ``...Throttle...`` likewise)."""
     environ = os.environ if environ is None else environ
     overrides = {}
     for name in template.get("Parameters", {}):

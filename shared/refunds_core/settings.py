@@ -22,10 +22,13 @@ class Settings(BaseModel):
     # Refund events and webhooks (only the functions that use them get these).
     EVENTS_TOPIC_ARN: str | None = None
     WEBHOOK_DELIVERIES_QUEUE_URL: str | None = None
+    # Where a delivery goes once its retry schedule is spent (the deliverer only).
+    WEBHOOK_DEAD_LETTER_QUEUE_URL: str | None = None
     # Idempotency-Key records (only the POST, PATCH and DELETE functions get it).
     IDEMPOTENCY_TABLE_NAME: str | None = None
     # Seconds before each retry of a failed webhook delivery; after the last
-    # one the delivery is marked failed (kept for replay). SQS caps a delay at 12 h.
+    # one the delivery is marked failed and dead-lettered (the event is kept for
+    # replay). SQS caps a delay at 12 h.
     WEBHOOK_RETRY_SCHEDULE: str = Field(default="5,300,1800,7200,18000,36000,36000",
                                         pattern=r"^[0-9]{1,5}(,[0-9]{1,5})*$")
     # Only the local runtime sets it: webhooks to http://127.0.0.1 are allowed.

@@ -343,7 +343,7 @@ def queue_depth(aws, url: str) -> int:
     return sum(int(value) for value in attributes.values())
 
 
-def test_an_endpoint_down_is_retried_on_schedule_then_recorded_failed_and_its_replay_delivers(
+def test_an_endpoint_down_is_retried_on_schedule_then_dead_lettered_and_its_replay_delivers(
         api, faulty, aws, paid_order, invariants_hold):
     port = free_port()  # nothing listens there: every attempt is refused
     answer = api.request("POST", "/v1/webhooks", login="demo", json_body={
@@ -367,9 +367,18 @@ def test_an_endpoint_down_is_retried_on_schedule_then_recorded_failed_and_its_re
         event_id = recorded[0]["eventId"]
         assert {a["eventId"] for a in recorded} == {event_id}
         faulty.events.drain()
-        # Failed is the delivery's final state: its message is gone, not left in the queue or dead-lettered.
+        # Its retries spent, the task left the queue for the dead-letter queue, as it was queued.
         assert queue_depth(aws, faulty.physical_ids["WebhookDeliveriesQueue"]) == 0
-        assert queue_depth(aws, faulty.physical_ids["WebhookDeliveriesDeadLetterQueue"]) == 0
+        dead_letters = faulty.physical_ids["WebhookDeliveriesDeadLetterQueue"]
+        dead, = aws("sqs").receive_message(QueueUrl=dead_letters, MaxNumberOfMessages=10,
+                                           MessageAttributeNames=["All"])["Messages"]
+        aws("sqs").delete_message(QueueUrl=dead_letters, ReceiptHandle=dead["ReceiptHandle"])
+        task = json.loads(dead["Body"])
+        assert (task["webhookId"], task["eventId"], task["eventType"], task["replay"]) == (
+            endpoint["id"], event_id, "refund.issued", False)
+        assert json.loads(task["body"])["id"] == event_id
+        assert {name: value["StringValue"] for name, value in dead["MessageAttributes"].items()} == {
+            "attempts": "3", "lastError": "ConnectionRefusedError"}
 
         receiver = Receiver(port=port)  # the endpoint is back
         try:

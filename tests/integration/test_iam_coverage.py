@@ -1,4 +1,5 @@
-"""Each function's IAM policy allows every DynamoDB call it really makes.
+"""Each function's IAM policy allows every DynamoDB call it really makes (and
+the webhook functions' SQS calls).
 
 The handlers run in this process with their template environment against the
 local runtime's AWS; a botocore hook records each call, transactions and
@@ -158,7 +159,7 @@ def test_an_api_key_is_resolved_within_every_function_policy(runtime, api, monke
 
 @pytest.mark.parametrize("event_file", sorted(name for name, function in BATCH_SAMPLE_EVENTS.items()
                                                if function != "PublishRefundEventsFunction"))  # no table call
-def test_every_dynamodb_call_of_the_webhook_functions_is_allowed(runtime, monkeypatch, event_file):
+def test_every_dynamodb_and_sqs_call_of_the_webhook_functions_is_allowed(runtime, monkeypatch, event_file):
     from localrun.__main__ import prepare_event
 
     function = BATCH_SAMPLE_EVENTS[event_file]
@@ -166,9 +167,26 @@ def test_every_dynamodb_call_of_the_webhook_functions_is_allowed(runtime, monkey
         monkeypatch.setenv(key, value)
     monkeypatch.syspath_prepend(str(ROOT / "shared"))
     event = prepare_event(runtime, json.loads((ROOT / "events" / event_file).read_text()))
-    response, calls = _run(function, event)
+    aws.sqs.cache_clear()  # a client with this function's environment, its calls recorded
+    queue_calls: list[tuple[str, str]] = []
+    aws.sqs().meta.events.register(
+        "provide-client-params.sqs.*", lambda params, model, **_: queue_calls.append((model.name, params["QueueUrl"])))
+    try:
+        response, calls = _run(function, event)
+    finally:
+        aws.sqs.cache_clear()
     assert response == {"batchItemFailures": []}
     _assert_allowed(function, calls)
+    # Each queue call is allowed on that queue's ARN (IAM authorises SendMessageBatch as SendMessage).
+    queues = {url: logical_id for logical_id, url in runtime.physical_ids.items()}
+    needed = {(f"sqs:{operation.removesuffix('Batch')}", queues[url]) for operation, url in queue_calls}
+    allowed = {(action, json.dumps(s["Resource"])) for s in _statements(function) if s.get("Effect") == "Allow"
+               for action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+    denied = {(action, queue) for action, queue in needed
+              if (action, json.dumps({"Fn::GetAtt": [queue, "Arn"]})) not in allowed}
+    assert not denied, f"{function} would be denied {denied}"
+    if function == "DeliverWebhooksFunction":  # the sample is a last attempt that fails: it is dead-lettered
+        assert needed == {("sqs:SendMessage", "WebhookDeliveriesDeadLetterQueue")}
 
 
 def test_issue_reads_and_writes_the_order_within_update_refunds_policy(runtime, api, monkeypatch):

@@ -227,8 +227,16 @@ def test_the_event_functions_may_only_publish_queue_and_read_what_they_need():
         ("sqs:SendMessage", '{"Fn::GetAtt": ["RefundEventsFailedQueue", "Arn"]}')}
     assert {a for a, _ in actions("DispatchWebhookEventsFunction")} == {
         "dynamodb:Query", "dynamodb:PutItem", "sqs:SendMessage"}
+    deliveries, dead_letters = ({"Fn::GetAtt": [queue, "Arn"]} for queue in (
+        "WebhookDeliveriesQueue", "WebhookDeliveriesDeadLetterQueue"))
+    assert {pair for pair in actions("DeliverWebhooksFunction") if pair[0].startswith("sqs:")} == {
+        ("sqs:ChangeMessageVisibility", json.dumps(deliveries)),  # schedules a retry
+        ("sqs:SendMessage", json.dumps(dead_letters))}  # dead-letters a task after its last retry
     assert {a for a, _ in actions("DeliverWebhooksFunction")} == {
-        "dynamodb:GetItem", "dynamodb:PutItem", "sqs:ChangeMessageVisibility"}
+        "dynamodb:GetItem", "dynamodb:PutItem", "sqs:ChangeMessageVisibility", "sqs:SendMessage"}
+    assert RESOURCES["DeliverWebhooksFunction"]["Properties"]["Environment"]["Variables"] == {
+        "WEBHOOK_DELIVERIES_QUEUE_URL": {"Ref": "WebhookDeliveriesQueue"},
+        "WEBHOOK_DEAD_LETTER_QUEUE_URL": {"Ref": "WebhookDeliveriesDeadLetterQueue"}}
     # No API function touches SNS: the handlers never publish (the outbox does).
     for function in FUNCTIONS:
         if function != "PublishRefundEventsFunction":
@@ -239,12 +247,14 @@ def test_only_the_local_runtime_allows_loopback_webhooks():
     assert "WEBHOOK_ALLOW_LOOPBACK" not in (ROOT / "template.yaml").read_text()
 
 
-def test_the_retry_schedule_ends_before_the_dead_letter_queue_and_within_retention():
+def test_the_retry_schedule_ends_before_the_redrive_backstop_and_within_retention():
     from refunds_core.settings import Settings
 
     delays = Settings(TABLE_NAME="t-1", TOKEN_SIGNING_SECRET_ID="s").retry_delays
     queue = RESOURCES["WebhookDeliveriesQueue"]["Properties"]
-    assert len(delays) + 1 < queue["RedrivePolicy"]["maxReceiveCount"]  # attempts = 1 + retries
+    # The function dead-letters a task after its last attempt (attempts = 1 + retries); SQS's
+    # redrive, counting receives, must not move it there earlier.
+    assert len(delays) + 1 < queue["RedrivePolicy"]["maxReceiveCount"]
     assert sum(delays) < queue["MessageRetentionPeriod"]
     assert max(delays) <= 12 * 3600  # SQS's longest visibility timeout
 

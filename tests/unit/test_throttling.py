@@ -1,6 +1,7 @@
 """API Gateway's own answers as the local gateway gives them: stage and
 method throttling (token buckets, the template's MethodSettings), and the
-template's Gateway Responses (429 15150 with Retry-After, 413 112, 404 104).
+template's Gateway Responses (429 15150 with Retry-After, 413 112, 404 104,
+each readable by a browser: CORS).
 
 The gateway here is a real HTTP server on loopback in front of a stand-in
 function, with a clock the test moves: nothing waits, nothing depends on speed.
@@ -74,25 +75,24 @@ def test_each_route_has_the_stage_default_bucket_of_its_own_unless_it_has_its_ow
 
 # ----------------------------------------------------------- the template's
 
-def test_the_template_throttles_the_stage_and_its_costly_routes_with_lower_limits():
+def test_the_template_throttles_every_route_with_the_stage_default_and_no_route_lower():
+    """A method's own limit would be shared by all callers too: one client sending junk
+    passwords to POST /v1/auth/token at its rate would deny tokens to every merchant
+    (README, Limits: a per-IP WAF rule instead)."""
     throttles = {(t.resource_path, t.http_method): (t.rate, t.burst)
                  for t in method_throttles(_resolved("MethodSettings"))}
-    stage = throttles[("/*", "*")]
-    assert stage == (50, 100)  # the parameters' defaults
-    token, replay = throttles[("/v1/auth/token", "POST")], throttles[("/v1/webhooks/{webhookId}/replay", "POST")]
-    assert token < stage and replay < stage
-    routes = {(r.path, r.method) for r in cfn.api_routes(TEMPLATE)}
-    # Each method setting names a route that exists (a typo in its ~1 path would throttle nothing).
-    assert {key[::-1] for key in throttles if key[0] != "/*"} <= {(m, p) for p, m in routes}
+    assert throttles == {("/*", "*"): (50, 100)}  # the parameters' defaults
+    assert sorted(name for name in TEMPLATE["Parameters"] if "Throttle" in name) == [
+        "ThrottleBurstLimit", "ThrottleRateLimit"]
 
 
 def test_throttling_parameters_are_overridden_from_the_environment():
     overrides = parameter_overrides(TEMPLATE, {"THROTTLE_RATE_LIMIT": "5000", "THROTTLE_BURST_LIMIT": "9000",
                                                "TOKEN_THROTTLE_RATE_LIMIT": "300", "LOG_LEVEL": "DEBUG"})
-    assert overrides == {"ThrottleRateLimit": "5000", "ThrottleBurstLimit": "9000", "TokenThrottleRateLimit": "300"}
+    assert overrides == {"ThrottleRateLimit": "5000", "ThrottleBurstLimit": "9000"}  # no token parameter
     throttles = {(t.resource_path, t.http_method): (t.rate, t.burst)
                  for t in method_throttles(_resolved("MethodSettings", **overrides))}
-    assert throttles[("/*", "*")] == (5000, 9000) and throttles[("/v1/auth/token", "POST")][0] == 300
+    assert throttles == {("/*", "*"): (5000, 9000)}
 
 
 @pytest.mark.parametrize("response_type, status, code", [
@@ -113,11 +113,15 @@ def test_the_gateway_answers_in_the_errors_body_with_the_catalogues_status_and_m
         assert status == int(code.status)
 
 
-def test_only_the_throttled_answer_says_when_to_retry():
+def test_every_gateway_answer_is_readable_by_a_browser_and_only_the_throttled_one_says_when_to_retry():
+    """The functions' answers carry the CORS origin; without it on the gateway's own,
+    a browser could not read a 429, 413, 404 or 5xx."""
     responses = _resolved("GatewayResponses")
-    with_headers = {name: r["ResponseParameters"]["Headers"] for name, r in responses.items()
-                    if "ResponseParameters" in r}
-    assert with_headers == {"THROTTLED": {"Retry-After": "'1'"}}
+    origin = PROPS["Cors"]["AllowOrigin"]  # "'*'", a static value as ResponseParameters writes it
+    headers = {name: r["ResponseParameters"]["Headers"] for name, r in responses.items()}
+    assert {name: h.pop("Access-Control-Allow-Origin") for name, h in headers.items()} == dict.fromkeys(
+        responses, origin)
+    assert {name: h for name, h in headers.items() if h} == {"THROTTLED": {"Retry-After": "'1'"}}
 
 
 # ------------------------------------------------- the gateway, on loopback
@@ -136,8 +140,7 @@ def clock():
 def gateway(clock):
     """The template's routes and Gateway Responses, and its MethodSettings with
     low limits (as THROTTLE_RATE_LIMIT=1 THROTTLE_BURST_LIMIT=3 would set them)."""
-    overrides = parameter_overrides(TEMPLATE, {"THROTTLE_RATE_LIMIT": "1", "THROTTLE_BURST_LIMIT": "3",
-                                               "TOKEN_THROTTLE_RATE_LIMIT": "1", "TOKEN_THROTTLE_BURST_LIMIT": "1"})
+    overrides = parameter_overrides(TEMPLATE, {"THROTTLE_RATE_LIMIT": "1", "THROTTLE_BURST_LIMIT": "3"})
     api = ApiSettings(stage="prod", cors_headers=None, responses=GatewayResponses(_resolved("GatewayResponses")),
                       throttle=Throttle(method_throttles(_resolved("MethodSettings", **overrides)), clock))
     served = ApiGateway(Router(cfn.api_routes(TEMPLATE)), {API: api}, _function_answering_200, port=0).start()
@@ -164,23 +167,41 @@ def test_beyond_its_burst_a_route_is_429_15150_with_retry_after_until_tokens_ref
     status, body, headers = _call(gateway, "GET", "/v1/refunds")
     assert (status, body) == (429, THROTTLED_BODY)
     assert headers["Retry-After"] == "1" and headers["Content-Type"] == "application/json"
+    assert headers["Access-Control-Allow-Origin"] == "*"
     # Other routes have buckets of their own.
     assert _call(gateway, "GET", "/v1/refunds/rf_1")[0] == 200
     clock.now += int(headers["Retry-After"])  # what the client was told to wait: one token at 1/s
     assert [_call(gateway, "GET", "/v1/refunds")[0] for _ in range(2)] == [200, 429]
 
 
-def test_the_token_route_has_its_own_lower_limit(gateway, clock):
-    assert [_call(gateway, "POST", "/v1/auth/token", b"{}")[0] for _ in range(2)] == [200, 429]
+def test_the_token_route_has_the_stage_default_bucket_of_its_own(gateway, clock):
+    assert [_call(gateway, "POST", "/v1/auth/token", b"{}")[0] for _ in range(4)] == [200, 200, 200, 429]
     assert _call(gateway, "GET", "/v1/webhooks")[0] == 200
 
 
 def test_a_body_over_api_gateways_10_mb_is_413_112_before_any_function(gateway):
-    status, body, _ = _call(gateway, "POST", "/v1/webhooks", b"x" * (MAX_BODY_BYTES + 1))
+    status, body, headers = _call(gateway, "POST", "/v1/webhooks", b"x" * (MAX_BODY_BYTES + 1))
     assert (status, body) == (413, {"errors": [{"error": 112, "message": "Request body is too large."}]})
+    assert headers["Access-Control-Allow-Origin"] == "*"
 
 
 def test_an_unknown_route_is_404_104_and_is_not_throttled(gateway):
     for _ in range(5):
-        status, body, _ = _call(gateway, "GET", "/v1/nowhere")
+        status, body, headers = _call(gateway, "GET", "/v1/nowhere")
         assert (status, body) == (404, {"errors": [{"error": 104, "message": "Invalid request URL."}]})
+        assert headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_a_failed_function_is_502_100_readable_by_a_browser():
+    def failing(_function: str, _event: dict) -> Invocation:
+        return Invocation("error", {"type": "RuntimeError", "message": "boom", "trace": []}, cold=False,
+                          duration_ms=1.0, request_id="r")
+
+    api = ApiSettings(stage="prod", cors_headers=None, responses=GatewayResponses(_resolved("GatewayResponses")))
+    served = ApiGateway(Router(cfn.api_routes(TEMPLATE)), {API: api}, failing, port=0).start()
+    try:
+        status, body, headers = _call(served, "GET", "/v1/refunds")
+    finally:
+        served.stop()
+    assert (status, body["errors"][0]["error"]) == (502, errors.INTERNAL.code)
+    assert headers["Access-Control-Allow-Origin"] == "*"

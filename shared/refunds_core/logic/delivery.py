@@ -4,8 +4,15 @@ endpoint's vetted address, record the attempt, and schedule the retry.
 Retries use the queue itself: a failed attempt sets its message's visibility
 timeout to the schedule's next delay and reports the message failed, so SQS
 hands it back then (``ApproximateReceiveCount`` is the attempt number). After
-the last retry the delivery is recorded ``failed`` and the message deleted;
+the last retry the delivery is recorded ``failed`` and the task sent to the
+deliveries' dead-letter queue (an operator sees and can redrive it there);
 the event stays kept for ``POST /v1/webhooks/{id}/replay``.
+
+The function dead-letters the task itself rather than leaving it to the
+queue's redrive policy: SQS counts receives, not attempts (a crashed or
+timed-out invocation is a receive too), so only the function knows when the
+schedule is spent. The queue's ``maxReceiveCount`` stays above the schedule's
+attempts, the backstop for a task the function never finishes.
 """
 
 from __future__ import annotations
@@ -61,6 +68,19 @@ def deliver(record: SQSRecord) -> None:
         sqs().change_message_visibility(QueueUrl=settings().WEBHOOK_DELIVERIES_QUEUE_URL,
                                         ReceiptHandle=record.receipt_handle, VisibilityTimeout=delays[attempt - 1])
         raise DeliveryFailed(f"attempt {attempt}: {status or error}")
+    if outcome == "failed":
+        _dead_letter(record, attempt, f"HTTP {status}" if status is not None else str(error))
+
+
+def _dead_letter(record: SQSRecord, attempts: int, last_error: str) -> None:
+    """The task, as it was queued, to the dead-letter queue; the message is then
+    deleted. When the send fails the record fails and the last attempt comes again."""
+    queue_url = settings().WEBHOOK_DEAD_LETTER_QUEUE_URL
+    if queue_url is None:
+        raise RuntimeError("WEBHOOK_DEAD_LETTER_QUEUE_URL is not set")
+    sqs().send_message(QueueUrl=queue_url, MessageBody=record.body, MessageAttributes={
+        "attempts": {"DataType": "Number", "StringValue": str(attempts)},
+        "lastError": {"DataType": "String", "StringValue": last_error}})
 
 
 def _attempt(endpoint: dict, task: DeliveryTask) -> tuple[int | None, str | None]:
