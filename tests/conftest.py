@@ -61,7 +61,8 @@ SAMPLE_EVENTS = {"issue_token.json": ("IssueTokenFunction", 200), "put_order.jso
 # Batches of a stream or a queue: each answers {"batchItemFailures": []}.
 BATCH_SAMPLE_EVENTS = {"publish_refund_events.json": "PublishRefundEventsFunction",
                        "dispatch_webhook_events.json": "DispatchWebhookEventsFunction",
-                       # The last attempt of a delivery to a closed port: recorded failed, dead-lettered, kept for replay.
+                       # The last attempt of a delivery to a closed port: recorded failed, dead-lettered,
+                       # kept for replay.
                        "deliver_webhooks.json": "DeliverWebhooksFunction"}
 
 

@@ -290,11 +290,24 @@ def idempotent(app: APIGatewayRestResolver, next_middleware) -> Response:
         raise refusal from None
 
 
+# Saves of an answer after the route ran, beyond the one Powertools made (each
+# with botocore's own retries): a repeat of a saved answer replays it, while a
+# repeat of a lost one would run the route again and keep that second answer.
+_SAVE_RETRIES = 2
+
+
 def _unstored(store, data: dict, response: Response, exc: Exception) -> Response:
     """The route's answer when the record could not be saved: the work is done,
-    so the client gets it, never a 500 saying nothing changed. The record is
-    deleted (Powertools leaves it in flight) so a repeat runs the route again;
-    if that fails too, it stops blocking when the invocation's time is over."""
+    so the client gets it, never a 500 saying nothing changed. The save is
+    tried again; failing that, the record is deleted (Powertools leaves it in
+    flight) so a repeat runs the route again, and if that fails too, it stops
+    blocking when the invocation's time is over."""
+    for _ in range(_SAVE_RETRIES):
+        try:
+            store.save_success(data=data, result=_serializer().to_dict(response))
+            return response
+        except Exception as save_error:
+            exc = save_error
     logger.warning("idempotency record not saved: answering without it", extra={"reason": str(exc)})
     try:
         store.delete_record(data=data, exception=exc)

@@ -270,26 +270,47 @@ def test_the_record_of_an_invocation_that_died_stops_blocking_when_its_time_is_o
 
 # ------------------------------------------------- the store failing
 
-def test_an_answer_the_store_could_not_keep_is_still_sent_and_frees_the_key(api, runtime):
-    """The route opened the refund, then IdempotencyTable refused to store its
-    answer (UpdateItem throttled through botocore's three attempts). The client
-    gets the route's answer, not a 500 saying nothing changed; the record is
-    deleted, so the key is not stuck in flight: a repeat is judged afresh, as
-    without a key (15050: the order's request is open), and opens nothing."""
-    order_id, key = api.paid_order(), new_key()
-    path = f"/v1/order/{order_id}/refund"
+def _create_with_store_failing(api, runtime, key: str, failures: int):
+    """Open a refund with an Idempotency-Key while IdempotencyTable refuses the
+    first ``failures`` UpdateItem calls (each save is three botocore attempts)."""
+    order_id = api.paid_order()
     faults = runtime.aws.faults
-    refused = faults.inject("dynamodb", "UpdateItem", "ProvisionedThroughputExceededException", times=3,
+    refused = faults.inject("dynamodb", "UpdateItem", "ProvisionedThroughputExceededException", times=failures,
                             match=f"{idempotency.KEY_PREFIX}#")
     try:
-        first = api.request("POST", path, json_body=REFUND, login="demo", headers=with_key(key))
+        first = api.request("POST", f"/v1/order/{order_id}/refund", json_body=REFUND, login="demo",
+                            headers=with_key(key))
     finally:
         faults.clear()
-    assert refused.hits == 3
+    assert refused.hits == failures
+    return order_id, first
+
+
+def test_an_answer_whose_save_failed_once_is_saved_again_and_replayed(api, runtime):
+    """The route opened the refund, then the store refused the answer through
+    botocore's three attempts: the save is tried again, so a client that lost
+    the first answer gets it back with the key, not a 15050."""
+    key = new_key()
+    order_id, first = _create_with_store_failing(api, runtime, key, failures=3)
+    assert first.status == 200 and not replayed(first), first
+    again = api.request("POST", f"/v1/order/{order_id}/refund", json_body=REFUND, login="demo",
+                        headers=with_key(key))
+    assert (again.status, again.body) == (200, first.body) and replayed(again), again
+    assert [r["id"] for r in order_refunds(api, order_id)] == [first.body["data"]["id"]]
+
+
+def test_an_answer_the_store_could_not_keep_is_still_sent_and_frees_the_key(api, runtime):
+    """The store refused every save: the client still gets the route's answer,
+    not a 500 saying nothing changed; the record is deleted, so the key is not
+    stuck in flight: a repeat is judged afresh, as without a key (15050: the
+    order's request is open), and opens nothing."""
+    key = new_key()
+    order_id, first = _create_with_store_failing(api, runtime, key, failures=3 * (1 + idempotency._SAVE_RETRIES))
     assert first.status == 200 and not replayed(first), first
     assert [r["id"] for r in order_refunds(api, order_id)] == [first.body["data"]["id"]]
 
-    again = api.request("POST", path, json_body=REFUND, login="demo", headers=with_key(key))
+    again = api.request("POST", f"/v1/order/{order_id}/refund", json_body=REFUND, login="demo",
+                        headers=with_key(key))
     assert again.status == 400 and again.codes == [15050] and not replayed(again), again
     assert len(order_refunds(api, order_id)) == 1
 
