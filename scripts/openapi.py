@@ -62,6 +62,8 @@ SCHEMAS = "#/components/schemas/"
 MERCHANT, CUSTOMER, SERVICE, SUPPORT = Role.MERCHANT, Role.CUSTOMER, Role.SERVICE, Role.SUPPORT
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 IDEMPOTENT_METHODS = frozenset({"POST", "PATCH", "DELETE"})  # those that take an Idempotency-Key
+# They take the header too, but store nothing: their answers are credentials.
+NOTHING_STORED = frozenset({("POST", "/v1/auth/token"), ("POST", "/v1/auth/customer-token")})
 
 
 # The PATCH /v1/refunds/{refundId} body is one of the actions (built from TRANSITIONS).
@@ -275,7 +277,7 @@ def _error_codes(method: str, path: str, operation: Operation) -> list[ErrorCode
     if operation.body is not None or operation.query is not None or method in IDEMPOTENT_METHODS:
         codes.append(errors.INVALID_FIELD)
     codes += operation.errors
-    if method in IDEMPOTENT_METHODS:
+    if method in IDEMPOTENT_METHODS and (method, path) not in NOTHING_STORED:
         codes += [errors.IDEMPOTENCY_KEY_REUSED, errors.IDEMPOTENCY_IN_FLIGHT]
     codes += [errors.THROTTLED, errors.INTERNAL]
     unique: list[ErrorCode] = []
@@ -315,7 +317,7 @@ def _responses(method: str, path: str, operation: Operation) -> dict:
         success["content"] = {"application/json": {"schema": {"type": "object"}}}
         success["headers"] = {"Cache-Control": {"description": "How long the document may be cached.",
                                                 "schema": {"type": "string"}}}
-    if method in IDEMPOTENT_METHODS:
+    if method in IDEMPOTENT_METHODS and (method, path) not in NOTHING_STORED:
         success["headers"] = {"Idempotent-Replayed": REPLAYED}
     answers = {str(int(operation.status)): success}
     by_status: dict[int, list[ErrorCode]] = {}

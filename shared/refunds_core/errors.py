@@ -152,8 +152,9 @@ IDEMPOTENCY_IN_FLIGHT = _entry(
 THROTTLED = _entry(
     15150, HTTPStatus.TOO_MANY_REQUESTS,
     "Too many requests.",
-    "The API's request rate limit was exceeded (API Gateway throttling). Retry after "
-    "`Retry-After` seconds, with backoff.",
+    "The API's request rate limit was exceeded (API Gateway throttling): retry after "
+    "`Retry-After` seconds, with backoff; or one IP sent too many token requests (AWS WAF, "
+    "no Retry-After): wait 5 minutes.",
 )
 WEBHOOK_NOT_FOUND = _entry(
     15160, HTTPStatus.NOT_FOUND,

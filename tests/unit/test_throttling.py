@@ -121,7 +121,8 @@ def test_every_gateway_answer_is_readable_by_a_browser_and_only_the_throttled_on
     headers = {name: r["ResponseParameters"]["Headers"] for name, r in responses.items()}
     assert {name: h.pop("Access-Control-Allow-Origin") for name, h in headers.items()} == dict.fromkeys(
         responses, origin)
-    assert {name: h for name, h in headers.items() if h} == {"THROTTLED": {"Retry-After": "'1'"}}
+    assert {name: h for name, h in headers.items() if h} == {
+        "THROTTLED": {"Retry-After": "'1'", "Access-Control-Expose-Headers": "'Retry-After'"}}
 
 
 # ------------------------------------------------- the gateway, on loopback
@@ -205,3 +206,21 @@ def test_a_failed_function_is_502_100_readable_by_a_browser():
         served.stop()
     assert (status, body["errors"][0]["error"]) == (502, errors.INTERNAL.code)
     assert headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_token_requests_are_limited_per_client_ip_by_waf_with_the_errors_body():
+    """Per IP, not per route: one client guessing passwords is blocked, the
+    others keep getting tokens. The 429 body is the catalogue's 15150."""
+    acl = TEMPLATE["Resources"]["TokenRequestsWebAcl"]["Properties"]
+    (rule,) = acl["Rules"]
+    statement = rule["Statement"]["RateBasedStatement"]
+    assert statement["AggregateKeyType"] == "IP" and statement["EvaluationWindowSec"] == 300
+    match = statement["ScopeDownStatement"]["ByteMatchStatement"]
+    assert (match["FieldToMatch"], match["SearchString"]) == ({"UriPath": {}}, "/v1/auth/token")
+    response = rule["Action"]["Block"]["CustomResponse"]
+    assert response["ResponseCode"] == 429
+    body = acl["CustomResponseBodies"][response["CustomResponseBodyKey"]]
+    assert json.loads(body["Content"]) == errors.ApiError(errors.THROTTLED).body()
+    association = TEMPLATE["Resources"]["TokenRequestsWebAclAssociation"]["Properties"]
+    assert "/restapis/${RefundsApi}/stages/${RefundsApi.Stage}" in str(association["ResourceArn"])
+    assert TEMPLATE["Parameters"]["TokenRequestsPerIpLimit"]["Default"] == 100
