@@ -32,9 +32,11 @@ pytestmark = pytest.mark.server
 UNAUTHORIZED = {"errors": [{"error": 101, "message": "Unsuccessful authorization."}]}
 UNKNOWN_ACCOUNT = {"errors": [{"error": 15000, "message": (
     "Unable to identify your configuration for accessing this API. Please contact technical support.")}]}
-# Every route but the token exchange needs a Bearer token (a route added later is in this list by itself).
+# Every route needs a Bearer token but the token exchange and the public OpenAPI
+# document (a route added later is in this list by itself).
+PUBLIC = {"/v1/auth/token", "/v1/openapi.json"}
 ROUTES = [(r.method, re.sub(r"\{[^}]+\}", "x-1", r.path))
-          for r in cfn.api_routes(cfn.load_template(ROOT / "template.yaml")) if r.path != "/v1/auth/token"]
+          for r in cfn.api_routes(cfn.load_template(ROOT / "template.yaml")) if r.path not in PUBLIC]
 
 
 @pytest.fixture(scope="module")

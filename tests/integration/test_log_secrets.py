@@ -58,14 +58,17 @@ def handlers(runtime, monkeypatch):
     from refunds_core import aws
     from refunds_core.settings import settings
 
-    for key, value in runtime.function_env("CreateWebhookFunction").items():
-        monkeypatch.setenv(key, value)
+    # The routes' environment, and the deliverer's (its dead-letter queue) beside it.
+    for function in ("CreateWebhookFunction", "DeliverWebhooksFunction"):
+        for key, value in runtime.function_env(function).items():
+            monkeypatch.setenv(key, value)
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "DEBUG")
     monkeypatch.syspath_prepend(str(ROOT / "shared"))
-    for cached in (settings, aws.dynamodb, aws.secretsmanager):
+    caches = (settings, aws.dynamodb, aws.secretsmanager, aws.sqs)
+    for cached in caches:
         cached.cache_clear()
     yield Handlers()
-    for cached in (settings, aws.dynamodb, aws.secretsmanager):
+    for cached in caches:
         cached.cache_clear()
 
 

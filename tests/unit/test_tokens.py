@@ -59,7 +59,9 @@ def _unsigned(payload):
     bearer(jwt.encode(claims(), "another key" * 4, algorithm="HS256")),          # wrong key
     bearer(jwt.encode(claims(), KEY, algorithm="HS512")),                         # not our algorithm
     bearer(jwt.encode(claims(exp=int(time.time()) - 120), KEY, algorithm="HS256")),  # expired
-    bearer(jwt.encode(claims(nbf=int(time.time()) + 600), KEY, algorithm="HS256")),  # not yet valid
+    # not yet valid: a day ahead, since these are built at collection, long before a full suite runs them
+    bearer(jwt.encode(claims(nbf=int(time.time()) + 86400, exp=int(time.time()) + 2 * 86400), KEY,
+                      algorithm="HS256")),
     bearer(jwt.encode(claims(iss="someone-else"), KEY, algorithm="HS256")),
     bearer(jwt.encode(claims(aud="another-api"), KEY, algorithm="HS256")),
     bearer(jwt.encode(claims(exp=None), KEY, algorithm="HS256")),                 # never expires
