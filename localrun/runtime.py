@@ -101,6 +101,10 @@ class LocalRuntime:
         self._exit.close()  # gateway, then workers, then moto: the reverse of starting
 
     def _start(self) -> None:
+        # Like a deployed function's, the environment is fixed when the runtime
+        # starts: a worker started later (more concurrency) gets the same one,
+        # whatever this process's environment has become since.
+        self._environ = dict(os.environ)
         self._stack_name = os.environ.get("STACK_NAME") or None
         if self._stack_name:
             self.mode = "stack"
@@ -175,7 +179,7 @@ class LocalRuntime:
     def function_env(self, logical_id: str) -> dict[str, str]:
         """The exact environment a worker of this function gets."""
         spec = self.functions[logical_id]
-        env = dict(os.environ)
+        env = dict(self._environ)
         env.update(self._resolver.resolve_environment(spec.environment))
         if self.mode == "stack":
             env.pop("AWS_ENDPOINT_URL", None)
@@ -184,7 +188,7 @@ class LocalRuntime:
             env.pop("AWS_SESSION_TOKEN", None)
             env.update(AWS_ENDPOINT_URL=self.aws_endpoint, AWS_REGION=self.region,
                        AWS_DEFAULT_REGION=self.region, **LOCAL_CREDENTIAL_ENV)
-            env.update({name: os.environ.get(name) or default for name, default in LOCAL_FUNCTION_DEFAULTS.items()})
+            env.update({name: self._environ.get(name) or default for name, default in LOCAL_FUNCTION_DEFAULTS.items()})
         env.update(
             AWS_LAMBDA_FUNCTION_NAME=logical_id,
             AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(spec.memory_size),
