@@ -70,7 +70,7 @@ class AwsCalls:
     def __init__(self):
         self.sent: list[str] = []          # "dynamodb.GetItem"... since the last reset
         self.recording: list[Recorded] | None = None
-        self._replay: deque[Recorded] = deque()
+        self._replay: deque[tuple[Recorded, dict]] = deque()
         self._replay_at: str | None = None  # "call" (stubbed) or "send" (wire)
 
     def attach(self, client) -> None:
@@ -99,26 +99,27 @@ class AwsCalls:
             self._replay_at, self._replay = None, deque()
 
     def load(self, answers: list[Recorded]) -> None:
-        self._replay = deque(answers)
+        """The answers for the next request, each with a fresh copy of its
+        parsed response made now, so the copying is not timed with the request."""
+        self._replay = deque((answer, copy.deepcopy(answer.parsed)) for answer in answers)
 
-    def _next(self, event_name: str) -> Recorded:
+    def _next(self, event_name: str) -> tuple[Recorded, dict]:
         _, service, operation = event_name.split(".", 2)
         if not self._replay:
             raise RuntimeError(f"benchmark replay: {service}.{operation} was not recorded")
-        answer = self._replay.popleft()
+        answer, parsed = self._replay.popleft()
         if (answer.service, answer.operation) != (service, operation):
             raise RuntimeError(f"benchmark replay: {service}.{operation} called, "
                                f"{answer.service}.{answer.operation} recorded")
-        return answer
+        return answer, parsed
 
     def _before_call(self, event_name: str, **_kwargs):
         if self._replay_at != "call":
             return None
         from botocore.awsrequest import AWSResponse
 
-        answer = self._next(event_name)
-        return (AWSResponse(answer.url, answer.status, answer.headers, _Raw(answer.body)),
-                copy.deepcopy(answer.parsed))
+        answer, parsed = self._next(event_name)
+        return AWSResponse(answer.url, answer.status, answer.headers, _Raw(answer.body)), parsed
 
     def _before_send(self, event_name: str, request, **_kwargs):
         _, service, operation = event_name.split(".", 2)
@@ -127,7 +128,7 @@ class AwsCalls:
             return None
         from botocore.awsrequest import AWSResponse
 
-        answer = self._next(event_name)
+        answer, _ = self._next(event_name)
         return AWSResponse(request.url, answer.status, answer.headers, _Raw(answer.body))
 
     def _after_call(self, event_name: str, http_response, parsed, **_kwargs) -> None:
