@@ -38,7 +38,7 @@ SAM_STAMP  := $(SAM_VENV)/.installed-sam-$(SAM_CLI_VERSION)-cfn-lint-$(CFN_LINT_
 SAM        := $(SAM_VENV)/bin/sam
 CFN_LINT   := $(SAM_VENV)/bin/cfn-lint
 
-LINT_PATHS := $(wildcard shared functions localrun tests scripts)
+LINT_PATHS := $(wildcard shared functions localrun tests scripts bench)
 
 # `make invoke` without FN or EVENT stops before building anything.
 ifneq ($(filter invoke,$(MAKECMDGOALS)),)
@@ -52,13 +52,13 @@ endif
 export SAM_CLI_TELEMETRY := 0
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: help venv sam-venv run test load invoke lint template-check build deploy admin docs clean distclean
+.PHONY: help venv sam-venv run test load bench invoke lint template-check build deploy admin docs clean distclean
 
 help: ## list the targets
 	@echo "Refund Requests API - make targets:"
 	@grep -E '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | \
 	  awk 'BEGIN {FS = ":.*## "} {printf "  %-16s %s\n", $$1, $$2}'
-	@echo "Variables: PORT (run), PYTEST_ARGS (test), FN EVENT (invoke), ARGS (admin, load), GUIDED=0 (deploy)"
+	@echo "Variables: PORT (run), PYTEST_ARGS (test), FN EVENT (invoke), ARGS (admin, load), QUICK=1 (bench), GUIDED=0 (deploy)"
 
 # ------------------------------------------------------------ virtualenvs
 venv: $(VENV_STAMP) ## create .venv (project + dev tools)
@@ -93,6 +93,9 @@ test: $(VENV_STAMP) ## run the tests (extra pytest args: PYTEST_ARGS="-k foo -x"
 
 load: $(VENV_STAMP) ## load test (at most 60 s, loopback) on a runtime of its own; figures to docs/benchmarks.md (ARGS="...")
 	$(VENV)/bin/python scripts/load_test.py --write-doc docs/benchmarks.md $(ARGS)
+
+bench: $(VENV_STAMP) ## measure cold starts, round trips, warm CPU, layer size, RSS: bench/results.json + docs/benchmarks.md (QUICK=1: CI's quick run)
+	$(VENV)/bin/python -m bench $(if $(filter 1 true yes,$(QUICK)),--quick)
 
 invoke: $(VENV_STAMP) ## invoke one function locally: FN=<LogicalId> EVENT=events/<file>.json
 	$(VENV)/bin/python -m localrun invoke $(FN) $(EVENT)
