@@ -204,10 +204,11 @@ def creation_order(template: dict) -> list[str]:
     return ordered
 
 
-def provision(template: dict, endpoints: Endpoints | str) -> Provisioned:
+def provision(template: dict, endpoints: Endpoints | str, name_prefix: str = "") -> Provisioned:
     """Create the template's tables, topics, queues, subscriptions and secrets
     on the endpoint (kept when they exist); other resource types are not the
-    runtime's business."""
+    runtime's business. Each is named after its logical id, after
+    ``name_prefix`` (a second runtime on the same moto backends)."""
     if isinstance(endpoints, str):
         endpoints = {"default": endpoints}
     result = Provisioned()
@@ -215,7 +216,7 @@ def provision(template: dict, endpoints: Endpoints | str) -> Provisioned:
     for logical_id in creation_order(template):
         resource = template["Resources"][logical_id]
         properties = _resolvable_properties(resolver, resource.get("Properties", {}))
-        created = CREATORS[resource["Type"]](logical_id, properties, endpoints)
+        created = CREATORS[resource["Type"]](name_prefix + logical_id, properties, endpoints)
         if created is None:
             continue
         physical_id, attributes = created if isinstance(created, tuple) else (created, {})

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -53,6 +54,11 @@ class InvocationFailed(Exception):
         error = invocation.payload or {}
         super().__init__(f"{invocation.outcome}: {error.get('type')}: {error.get('message')}")
         self.invocation = invocation
+
+
+# Embedded runtimes alive in this process (see LocalRuntime._name_prefix).
+_EMBEDDED_SLOTS: set[int] = set()
+_EMBEDDED_LOCK = threading.Lock()
 
 
 class LocalRuntime:
@@ -112,7 +118,7 @@ class LocalRuntime:
         else:
             self.mode = "endpoint" if _endpoint_configured() else "embedded"
             self.aws_endpoint = os.environ.get("AWS_ENDPOINT_URL") or self._start_embedded_aws()
-            provisioned = provision(self.template, self._provisioning_endpoints())
+            provisioned = provision(self.template, self._provisioning_endpoints(), self._name_prefix())
             self.physical_ids, self.attributes = provisioned.physical_ids, provisioned.attributes
         self._resolver = cfn.Resolver(self.template, self.physical_ids, region=self.region,
                                       account_id=self.account_id, stack_name=self._stack_name or "local",
@@ -136,6 +142,20 @@ class LocalRuntime:
             gateway = ApiGateway(Router(self.routes), self.apis, self._invoke, port=self.port)
             self._exit.callback(gateway.stop)
             self.url = gateway.start().url
+
+    def _name_prefix(self) -> str:
+        """moto's backends are one per process: embedded AWS servers started in
+        one process share every table, queue and topic by name. The first
+        runtime's resources keep the template's names; a runtime started beside
+        it (a test's own) gets names of its own, so neither runtime's event
+        sources nor faults ever reach the other's resources."""
+        if self.mode != "embedded":
+            return ""
+        with _EMBEDDED_LOCK:
+            slot = next(n for n in range(len(_EMBEDDED_SLOTS) + 1) if n not in _EMBEDDED_SLOTS)
+            _EMBEDDED_SLOTS.add(slot)
+        self._exit.callback(_EMBEDDED_SLOTS.discard, slot)
+        return f"runtime{slot}-" if slot else ""
 
     def _start_embedded_aws(self) -> str:
         self.aws = EmbeddedAws(on_call=self._aws_call_done).start()

@@ -114,3 +114,17 @@ def test_moto_keeps_no_copy_of_every_item(aws, table):
 
     aws("dynamodb").put_item(TableName=table, Item={**key(f"untracked-{uuid.uuid4().hex}")})
     assert len(Item.instances_tracked) == 0
+
+
+def test_a_runtime_started_beside_another_gets_resources_of_its_own(runtime):
+    """moto's backends are one per process: a test's own runtime (the fault
+    and load tests start one) must not share the session runtime's table,
+    queues or topic, or each runtime's event sources would drain the other's."""
+    from localrun.runtime import LocalRuntime
+    from tests.conftest import ROOT
+
+    with LocalRuntime(ROOT, port=None, seed=False, events=False) as beside:
+        assert beside.physical_ids["RefundsTable"] != runtime.physical_ids["RefundsTable"]
+        assert beside.physical_ids["WebhookDeliveriesQueue"] != runtime.physical_ids["WebhookDeliveriesQueue"]
+        assert beside.physical_ids["RefundEventsTopic"] != runtime.physical_ids["RefundEventsTopic"]
+        assert beside.attributes["RefundsTable"]["StreamArn"] != runtime.attributes["RefundsTable"]["StreamArn"]

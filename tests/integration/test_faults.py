@@ -42,7 +42,7 @@ def faulty():
     from localrun.runtime import LocalRuntime
 
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("WEBHOOK_RETRY_SCHEDULE", RETRY_SCHEDULE)  # read once, when the workers' environment is made
+        env.setenv("WEBHOOK_RETRY_SCHEDULE", RETRY_SCHEDULE)  # the runtime's functions keep what it started with
         with LocalRuntime(ROOT, port=0, throttling=False) as local:
             env.delenv("WEBHOOK_RETRY_SCHEDULE")
             yield local
