@@ -6,19 +6,19 @@ model instance. On a table of this module's own, on the runtime's moto."""
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
-import boto3
 import pytest
+
+from localrun.provision import local_client
 
 pytestmark = pytest.mark.server
 
 
 @pytest.fixture(scope="module")
 def aws(runtime):
-    def client(service: str):
-        return boto3.client(service, endpoint_url=runtime.aws_endpoint, region_name="us-east-1",
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
-    return client
+    """A client of the runtime's embedded AWS, per service: aws("dynamodb")."""
+    return partial(local_client, endpoints={"default": runtime.aws_endpoint})
 
 
 @pytest.fixture(scope="module")

@@ -23,11 +23,12 @@ import json
 import socket
 import time
 import uuid
+from functools import partial
 
-import boto3
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from localrun.provision import local_client
 from scripts.invariants import check
 from tests.conftest import ROOT, Client
 from tests.integration.test_webhook_delivery import Receiver
@@ -61,10 +62,8 @@ def api(faulty) -> Client:
 
 @pytest.fixture(scope="module")
 def aws(faulty):
-    def client(service: str):
-        return boto3.client(service, endpoint_url=faulty.aws_endpoint, region_name="us-east-1",
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
-    return client
+    """A client of the runtime's embedded AWS, per service: aws("dynamodb")."""
+    return partial(local_client, endpoints={"default": faulty.aws_endpoint})
 
 
 @pytest.fixture(scope="module")
