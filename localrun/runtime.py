@@ -272,7 +272,7 @@ class LocalRuntime:
     def _api_settings(self) -> dict[str, ApiSettings]:
         # Throttling parameters may be overridden from the environment (a load test sets them high).
         throttle_resolver = dataclasses.replace(self._resolver, parameters={
-            **self._resolver.parameters, **parameter_overrides(self.template)})
+            **self._resolver.parameters, **parameter_overrides(self.template, self._environ)})
         return {api: ApiSettings(
                     stage=str(self._resolver.resolve(props.get("StageName", "Prod"))),
                     cors_headers=cors_headers(self._resolver.resolve(props.get("Cors"))),

@@ -62,8 +62,10 @@ SCHEMAS = "#/components/schemas/"
 MERCHANT, CUSTOMER, SERVICE, SUPPORT = Role.MERCHANT, Role.CUSTOMER, Role.SERVICE, Role.SUPPORT
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 IDEMPOTENT_METHODS = frozenset({"POST", "PATCH", "DELETE"})  # those that take an Idempotency-Key
-# They take the header too, but store nothing: their answers are credentials.
-NOTHING_STORED = frozenset({("POST", "/v1/auth/token"), ("POST", "/v1/auth/customer-token")})
+# They take the header too, but store nothing: the token routes' answers are
+# credentials, and preview writes nothing (its figures follow the order).
+NOTHING_STORED = frozenset({("POST", "/v1/auth/token"), ("POST", "/v1/auth/customer-token"),
+                            ("POST", "/v1/order/{orderId}/refund/preview")})
 
 
 # The PATCH /v1/refunds/{refundId} body is one of the actions (built from TRANSITIONS).

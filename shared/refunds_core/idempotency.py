@@ -283,7 +283,7 @@ def idempotent(app: APIGatewayRestResolver, next_middleware) -> Response:
         return _idempotent_answer(store)(request=data, app=app, next_middleware=next_middleware, answered=answered)
     except Exception as exc:
         if answered:  # the route ran: only storing its answer failed
-            return _unstored(store, data, answered[0], exc)
+            return _unstored(store, data, answered[0], exc, app.lambda_context.get_remaining_time_in_millis)
         refusal = _refusal(exc)
         if refusal is None:
             raise
@@ -294,31 +294,40 @@ def idempotent(app: APIGatewayRestResolver, next_middleware) -> Response:
 # with botocore's own retries): a repeat of a saved answer replays it, while a
 # repeat of a lost one would run the route again and keep that second answer.
 _SAVE_RETRIES = 2
+# An extra call to the store only starts with this much of the invocation
+# left (a throttled call answers in milliseconds; one that hangs takes 1 s to
+# connect and 2 s to read): the client must get the answer of work done, not
+# the function's timeout.
+_CALL_BUDGET_MS = 4_000
 
 
-def _unstored(store, data: dict, response: Response, exc: Exception) -> Response:
+def _unstored(store, data: dict, response: Response, exc: Exception, time_left_ms) -> Response:
     """The route's answer when the record could not be saved: the work is done,
     so the client gets it, never a 500 saying nothing changed. The save is
-    tried again; failing that, the record is deleted (Powertools leaves it in
-    flight) so a repeat runs the route again, and if that fails too, it stops
-    blocking when the invocation's time is over."""
+    tried again while time allows; failing that, the record is deleted
+    (Powertools leaves it in flight) so a repeat runs the route again; if even
+    that cannot be done, it stops blocking when the invocation's time is over."""
     for _ in range(_SAVE_RETRIES):
+        if time_left_ms() < _CALL_BUDGET_MS:
+            break
         try:
             store.save_success(data=data, result=_serializer().to_dict(response))
             return response
         except Exception as save_error:
             exc = save_error
     logger.warning("idempotency record not saved: answering without it", extra={"reason": str(exc)})
-    try:
-        store.delete_record(data=data, exception=exc)
-    except Exception as delete_error:  # the answer stands; the in-flight record expires
-        logger.warning("idempotency record not deleted", extra={"reason": str(delete_error)})
+    if time_left_ms() >= _CALL_BUDGET_MS:
+        try:
+            store.delete_record(data=data, exception=exc)
+        except Exception as delete_error:  # the answer stands; the in-flight record expires
+            logger.warning("idempotency record not deleted", extra={"reason": str(delete_error)})
     return response
 
 
 def key_checked(app: APIGatewayRestResolver, next_middleware) -> Response:
-    """Route middleware of the token routes: they change nothing and answer
-    with a credential, so they are always safe to retry and nothing of them is
-    stored; a malformed Idempotency-Key is still a 15010."""
+    """Route middleware of the POSTs that change nothing (the token routes,
+    whose answers are credentials, and preview, whose figures follow the
+    order): always safe to retry, nothing of them is stored; a malformed
+    Idempotency-Key is still a 15010."""
     key_from_headers(app.current_event.headers, app.current_event.multi_value_headers)
     return next_middleware(app)

@@ -217,6 +217,7 @@ def test_token_requests_are_limited_per_client_ip_by_waf_with_the_errors_body():
     assert statement["AggregateKeyType"] == "IP" and statement["EvaluationWindowSec"] == 300
     match = statement["ScopeDownStatement"]["ByteMatchStatement"]
     assert (match["FieldToMatch"], match["SearchString"]) == ({"UriPath": {}}, "/v1/auth/token")
+    assert match["TextTransformations"] == [{"Priority": 0, "Type": "URL_DECODE"}]  # no %-encoded way round
     response = rule["Action"]["Block"]["CustomResponse"]
     assert response["ResponseCode"] == 429
     body = acl["CustomResponseBodies"][response["CustomResponseBodyKey"]]
