@@ -34,6 +34,41 @@ class InOrderStreamProcessor(BatchProcessor):
         return super()._process_record(record)
 
 
+class StoppedAt(Exception):  # noqa: N818 - where a batch handler stopped
+    """Raised by a whole-batch handler (:class:`InOrderStreamBatchProcessor`): the
+    records before ``index`` were handled, the one at ``index`` failed (``cause``)."""
+
+    def __init__(self, index: int, cause: BaseException):
+        super().__init__(f"record {index} failed: {cause!r}")
+        self.index, self.cause = index, cause
+
+
+class InOrderStreamBatchProcessor(InOrderStreamProcessor):
+    """The same outcome as :class:`InOrderStreamProcessor`, for a handler that needs
+    the records together (to send them in batch calls): ``handler(records)`` gets
+    the whole batch, typed and in order, and raises :class:`StoppedAt` at the first
+    record it could not handle (any other exception: the first record failed).
+    The records before it succeed; it and all after it are reported failed."""
+
+    def process(self) -> list[tuple]:
+        records = [self._to_batch_type(record, event_type=self.event_type, model=self.model)
+                   for record in self.records]
+        try:
+            self.handler(records)
+            handled, error = len(records), None
+        except StoppedAt as stop:
+            handled, error = stop.index, stop.cause
+        except Exception as exc:  # noqa: BLE001 - reported as the first record's failure
+            handled, error = 0, exc
+        outcome = [self.success_handler(record=record, result=None) for record in self.records[:handled]]
+        if error is not None:
+            outcome.append(self.failure_handler(record=records[handled],
+                                                exception=(type(error), error, error.__traceback__)))
+            outcome += [self.failure_handler(record=record, exception=self._SKIPPED)
+                        for record in records[handled + 1:]]
+        return outcome
+
+
 def batch_handler_for(handle: Callable[[dict, object], dict]) -> Callable:
     """``handle(event, context)`` returns Lambda's ``{"batchItemFailures": [...]}``."""
 

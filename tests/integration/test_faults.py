@@ -313,7 +313,7 @@ def test_events_published_while_sns_is_down_arrive_once_it_is_back_each_exactly_
     """End to end through the stream and the publisher's worker (test_event_publisher.py has the
     handler's side: the failed record is reported, and its retry publishes the same event)."""
     order_id = paid_order()
-    fault = faults.inject("sns", "Publish", code, times=None)
+    fault = faults.inject("sns", "PublishBatch", code, times=None)  # the publisher's only SNS call
     refund_id = approved_refund(api, order_id)  # no handler calls SNS: the API answers as usual
     assert decide(api, refund_id, "ISSUE").status == 200
     # The publisher tried (and its boto3 retried) while SNS was down; nothing got through.

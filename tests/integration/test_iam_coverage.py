@@ -189,6 +189,34 @@ def test_every_dynamodb_and_sqs_call_of_the_webhook_functions_is_allowed(runtime
         assert needed == {("sqs:SendMessage", "WebhookDeliveriesDeadLetterQueue")}
 
 
+def test_the_publishers_sns_calls_are_allowed_by_its_policy(runtime, monkeypatch):
+    """The publisher calls PublishBatch, which IAM authorises as sns:Publish
+    (SNS has no sns:PublishBatch action), on the events topic only."""
+    from localrun.__main__ import prepare_event
+
+    function = "PublishRefundEventsFunction"
+    for key, value in runtime.function_env(function).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.syspath_prepend(str(ROOT / "shared"))
+    event = prepare_event(runtime, json.loads((ROOT / "events" / "publish_refund_events.json").read_text()))
+    settings.cache_clear()
+    aws.sns.cache_clear()  # a client with this function's environment, its calls recorded
+    topic_calls: list[tuple[str, str]] = []
+    aws.sns().meta.events.register(
+        "provide-client-params.sns.*", lambda params, model, **_: topic_calls.append((model.name, params["TopicArn"])))
+    try:
+        response, calls = _run(function, event)
+    finally:
+        aws.sns.cache_clear()
+    assert response == {"batchItemFailures": []} and calls == []  # no table call
+    assert [operation for operation, _ in topic_calls] == ["PublishBatch"]
+    topics = {arn: logical_id for logical_id, arn in runtime.physical_ids.items()}
+    needed = {("sns:Publish", topics[arn]) for _, arn in topic_calls}
+    allowed = {(action, json.dumps(s["Resource"])) for s in _statements(function) if s.get("Effect") == "Allow"
+               for action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+    assert {(action, json.dumps({"Ref": topic})) for action, topic in needed} <= allowed
+
+
 def test_issue_reads_and_writes_the_order_within_update_refunds_policy(runtime, api, monkeypatch):
     """ISSUE (not a sample event: it needs an approved refund) reads the order and
     writes its counters in the transaction."""

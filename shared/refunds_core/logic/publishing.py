@@ -1,4 +1,14 @@
-"""The outbox's publisher: table stream records -> the refund events topic."""
+"""The outbox's publisher: table stream records -> the refund events topic, in
+SNS ``PublishBatch`` calls (up to 10 events and 256 KiB each).
+
+A stream batch is published in order, one call at a time: the next call is
+made only when the previous one published all of its entries. At the first
+record that is not published (its event could not be built, its call failed,
+or SNS answered its entry in ``Failed``) the batch stops: that record and all
+after it are reported failed and Lambda retries from it. Entries of the same
+call after a failed one may have been published already; the retry publishes
+them again with the same event id (at least once per event id, the contract
+subscribers already have: they de-duplicate on the id)."""
 
 from __future__ import annotations
 
@@ -7,21 +17,72 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from refunds_core import events
 from refunds_core.aws import sns
+from refunds_core.batch import StoppedAt
 from refunds_core.observability import logger, metrics
 from refunds_core.settings import settings
 
+MAX_ENTRIES = 10                 # SNS PublishBatch: at most 10 entries per request
+MAX_REQUEST_BYTES = 256 * 1024   # and at most 256 KiB of messages (bodies and attributes) per request
 
-def publish(record: DynamoDBRecord) -> None:
-    """Publish the record's event, if it is one. Raising marks the record failed:
-    Lambda retries it (and everything after it in the shard) until it is published."""
+
+class EntryFailed(Exception):  # noqa: N818 - SNS's answer for one entry
+    """SNS listed the entry in the ``Failed`` of its PublishBatch answer."""
+
+
+def entry_size(entry: dict) -> int:
+    """What an entry counts toward a request's 256 KiB: its body and its attributes."""
+    return len(entry["Message"].encode()) + sum(
+        len(name.encode()) + len(value["DataType"].encode()) + len(value["StringValue"].encode())
+        for name, value in entry["MessageAttributes"].items())
+
+
+def _entry(index: int, event: events.RefundEvent) -> dict:
+    return {"Id": str(index), "Message": event.model_dump_json(),
+            # Subscribers filter on these without reading the body.
+            "MessageAttributes": {"eventType": {"DataType": "String", "StringValue": event.type},
+                                  "merchantId": {"DataType": "String", "StringValue": event.merchantId}}}
+
+
+def _event(record: DynamoDBRecord) -> events.RefundEvent | None:
     stream = record.dynamodb
-    event = events.from_change(stream.old_image if stream else None, stream.new_image if stream else None)
-    if event is None:
+    return events.from_change(stream.old_image if stream else None, stream.new_image if stream else None)
+
+
+def publish_all(records: list[DynamoDBRecord]) -> None:
+    """Publish the events of a stream batch's records (the records that are no
+    event are skipped), in order. Raises :class:`StoppedAt` at the first record
+    not published: Lambda retries the batch from it."""
+    chunk: list[tuple[events.RefundEvent, dict]] = []
+    size = 0
+    for index, record in enumerate(records):
+        try:
+            event = _event(record)
+        except Exception as exc:  # noqa: BLE001 - the records before it are published, then the batch stops
+            _send(chunk)
+            raise StoppedAt(index, exc) from exc
+        if event is None:
+            continue
+        entry = _entry(index, event)
+        if chunk and (len(chunk) == MAX_ENTRIES or size + entry_size(entry) > MAX_REQUEST_BYTES):
+            _send(chunk)
+            chunk, size = [], 0
+        chunk.append((event, entry))
+        size += entry_size(entry)
+    _send(chunk)
+
+
+def _send(chunk: list[tuple[events.RefundEvent, dict]]) -> None:
+    """One PublishBatch call; raises StoppedAt at its first entry not published."""
+    if not chunk:
         return
-    sns().publish(
-        TopicArn=settings().EVENTS_TOPIC_ARN, Message=event.model_dump_json(),
-        # Subscribers filter on these without reading the body.
-        MessageAttributes={"eventType": {"DataType": "String", "StringValue": event.type},
-                           "merchantId": {"DataType": "String", "StringValue": event.merchantId}})
-    logger.info("refund event published", extra={"event_id": event.id, "event_type": event.type})
-    metrics.add_metric(name="RefundEventPublished", unit=MetricUnit.Count, value=1)
+    try:
+        answer = sns().publish_batch(TopicArn=settings().EVENTS_TOPIC_ARN,
+                                     PublishBatchRequestEntries=[entry for _, entry in chunk])
+    except Exception as exc:  # noqa: BLE001 - nothing of this call is known published: it fails from its first
+        raise StoppedAt(int(chunk[0][1]["Id"]), exc) from exc
+    failed = {failure["Id"]: failure for failure in answer.get("Failed", [])}
+    for event, entry in chunk:
+        if failure := failed.get(entry["Id"]):
+            raise StoppedAt(int(entry["Id"]), EntryFailed(f"{failure.get('Code')}: {failure.get('Message')}"))
+        logger.info("refund event published", extra={"event_id": event.id, "event_type": event.type})
+        metrics.add_metric(name="RefundEventPublished", unit=MetricUnit.Count, value=1)
