@@ -17,7 +17,11 @@ from botocore.config import Config
 # DynamoDB answers in milliseconds when it answers at all. total_max_attempts
 # counts the first attempt (botocore's max_attempts would count retries only:
 # four attempts).
-CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=1, read_timeout=2)
+# No client-side parameter validation: our requests are built by code (tests
+# cover every shape), DynamoDB validates each one again, and on a warm request
+# botocore's validator was about a quarter of our CPU (docs/benchmarks.md).
+CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=1, read_timeout=2,
+                parameter_validation=False)
 
 
 @cache

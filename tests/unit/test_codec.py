@@ -1,0 +1,34 @@
+"""The codec's direct paths write and read exactly what boto3's TypeSerializer
+and TypeDeserializer would: DynamoDB must never see a different item."""
+
+from decimal import Decimal
+
+import pytest
+from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
+
+from refunds_core.dal import codec
+
+VALUES = [None, True, False, 0, -5, 10**30, Decimal("12.30"), Decimal("-0.01"), "", "abc", "\u00e9\u20ac",
+          [], {}, (1, "a"), [1, "a", None, {"x": [True, Decimal("1.5")]}], {"a": {"b": ["z", None, {}]}},
+          {1, 2}, {"a", "b"}, b"xy", bytearray(b"q"), Binary(b"z")]
+
+
+@pytest.mark.parametrize("value", VALUES, ids=repr)
+def test_values_are_written_and_read_as_boto3_does(value):
+    expected = TypeSerializer().serialize(value)
+    assert codec.values(v=value) == {":v": expected}
+    assert codec.from_item({"v": expected}) == {"v": TypeDeserializer().deserialize(expected)}
+
+
+def test_an_item_drops_its_none_attributes_only_at_the_top():
+    item = {"pk": "A", "gone": None, "lines": [{"sku": "x", "note": None}]}
+    assert codec.to_item(item) == {"pk": {"S": "A"},
+                                   "lines": {"L": [{"M": {"sku": {"S": "x"}, "note": {"NULL": True}}}]}}
+
+
+@pytest.mark.parametrize("value", [1.5, Decimal("Infinity"), Decimal("NaN"), object()], ids=repr)
+def test_what_boto3_refuses_is_refused(value):
+    with pytest.raises(TypeError):
+        TypeSerializer().serialize(value)
+    with pytest.raises(TypeError):
+        codec.to_item({"v": value})
