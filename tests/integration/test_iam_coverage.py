@@ -30,6 +30,17 @@ _TRANSACTION_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "Del
                         "ConditionCheck": "ConditionCheckItem"}
 
 
+def as_function(runtime, monkeypatch, function: str, event_file: str) -> dict:
+    """This process set up as ``function`` is on the runtime (its environment,
+    the layer), and the sample event ``event_file`` as `make invoke` sends it."""
+    from localrun.__main__ import prepare_event
+
+    for key, value in runtime.function_env(function).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.syspath_prepend(str(ROOT / "shared"))
+    return prepare_event(runtime, json.loads((ROOT / "events" / event_file).read_text()))
+
+
 def _authorised_calls(operation: str, params: dict) -> list[tuple[str, str]]:
     """(IAM action, partition key) pairs one API call needs."""
     if operation == "TransactWriteItems":
@@ -101,12 +112,7 @@ def _assert_allowed(function: str, calls: list[tuple[str, dict]]) -> None:
 
 @pytest.mark.parametrize(("event_file", "function"), [(name, fn) for name, (fn, _) in sorted(SAMPLE_EVENTS.items())])
 def test_every_dynamodb_call_is_allowed_by_the_function_policy(runtime, api, monkeypatch, event_file, function):
-    from localrun.__main__ import prepare_event
-
-    for key, value in runtime.function_env(function).items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.syspath_prepend(str(ROOT / "shared"))
-    event = prepare_event(runtime, json.loads((ROOT / "events" / event_file).read_text()))
+    event = as_function(runtime, monkeypatch, function, event_file)
     if function == "CreateRefundFunction":  # a fresh paid order, so the whole success path runs
         order_id = api.paid_order()
         event["path"], event["pathParameters"] = f"/v1/order/{order_id}/refund", {"orderId": order_id}
@@ -137,12 +143,7 @@ def demo_api_key(api):
     if "{{token:demo}}" in (ROOT / "events" / name).read_text()])
 def test_an_api_key_is_resolved_within_every_function_policy(runtime, api, monkeypatch, demo_api_key, event_file,
                                                              function):
-    from localrun.__main__ import prepare_event
-
-    for key, value in runtime.function_env(function).items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.syspath_prepend(str(ROOT / "shared"))
-    event = prepare_event(runtime, json.loads((ROOT / "events" / event_file).read_text()))
+    event = as_function(runtime, monkeypatch, function, event_file)
     for section in ("headers", "multiValueHeaders"):
         sent = event[section].pop("Authorization")
         event[section]["X-API-KEY"] = [demo_api_key] if isinstance(sent, list) else demo_api_key
@@ -160,13 +161,8 @@ def test_an_api_key_is_resolved_within_every_function_policy(runtime, api, monke
 @pytest.mark.parametrize("event_file", sorted(name for name, function in BATCH_SAMPLE_EVENTS.items()
                                                if function != "PublishRefundEventsFunction"))  # no table call
 def test_every_dynamodb_and_sqs_call_of_the_webhook_functions_is_allowed(runtime, monkeypatch, event_file):
-    from localrun.__main__ import prepare_event
-
     function = BATCH_SAMPLE_EVENTS[event_file]
-    for key, value in runtime.function_env(function).items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.syspath_prepend(str(ROOT / "shared"))
-    event = prepare_event(runtime, json.loads((ROOT / "events" / event_file).read_text()))
+    event = as_function(runtime, monkeypatch, function, event_file)
     aws.sqs.cache_clear()  # a client with this function's environment, its calls recorded
     queue_calls: list[tuple[str, str]] = []
     aws.sqs().meta.events.register(
@@ -192,13 +188,8 @@ def test_every_dynamodb_and_sqs_call_of_the_webhook_functions_is_allowed(runtime
 def test_the_publishers_sns_calls_are_allowed_by_its_policy(runtime, monkeypatch):
     """The publisher calls PublishBatch, which IAM authorises as sns:Publish
     (SNS has no sns:PublishBatch action), on the events topic only."""
-    from localrun.__main__ import prepare_event
-
     function = "PublishRefundEventsFunction"
-    for key, value in runtime.function_env(function).items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.syspath_prepend(str(ROOT / "shared"))
-    event = prepare_event(runtime, json.loads((ROOT / "events" / "publish_refund_events.json").read_text()))
+    event = as_function(runtime, monkeypatch, function, "publish_refund_events.json")
     settings.cache_clear()
     aws.sns.cache_clear()  # a client with this function's environment, its calls recorded
     topic_calls: list[tuple[str, str]] = []
@@ -220,18 +211,13 @@ def test_the_publishers_sns_calls_are_allowed_by_its_policy(runtime, monkeypatch
 def test_issue_reads_and_writes_the_order_within_update_refunds_policy(runtime, api, monkeypatch):
     """ISSUE (not a sample event: it needs an approved refund) reads the order and
     writes its counters in the transaction."""
-    from localrun.__main__ import prepare_event
-
     order_id = api.paid_order()
     refund = api.request("POST", f"/v1/order/{order_id}/refund", json_body={"email": "m@example.com"}, login="demo")
     refund_id = refund.body["data"]["id"]
     approve = api.request("PATCH", f"/v1/refunds/{refund_id}", json_body={"action": "APPROVE"}, login="support")
     assert approve.status == 200
     function = "UpdateRefundFunction"
-    for key, value in runtime.function_env(function).items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.syspath_prepend(str(ROOT / "shared"))
-    event = prepare_event(runtime, json.loads((ROOT / "events" / "update_refund.json").read_text()))
+    event = as_function(runtime, monkeypatch, function, "update_refund.json")
     event["path"] = event["requestContext"]["path"] = f"/v1/refunds/{refund_id}"
     event["pathParameters"] = {"refundId": refund_id}
     event["body"] = json.dumps({"action": "ISSUE"})
@@ -263,14 +249,9 @@ def test_the_list_queries_cover_every_index():
 
 @pytest.mark.parametrize("index", sorted(LIST_QUERIES))
 def test_every_index_the_list_function_reads_is_allowed_by_its_policy(runtime, monkeypatch, index):
-    from localrun.__main__ import prepare_event
-
     function = "ListRefundsFunction"
-    for key, value in runtime.function_env(function).items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.syspath_prepend(str(ROOT / "shared"))
     login, params = LIST_QUERIES[index]
-    event = prepare_event(runtime, json.loads((ROOT / "events" / "list_refunds.json").read_text()))
+    event = as_function(runtime, monkeypatch, function, "list_refunds.json")
     if login == "customer":  # demo's customer cust-1, as POST /v1/auth/customer-token would mint
         settings.cache_clear()
         token = auth.issue_token(Caller("customer:cust-1", Role.CUSTOMER, "demo", "cust-1", minted_by="demo"),
@@ -304,12 +285,7 @@ def _idempotency_allowed(statements: list[dict], action: str, record_id: str) ->
 
 @pytest.mark.parametrize(("event_file", "function"), MUTATING_EVENTS)
 def test_idempotency_records_are_written_within_the_function_policy(runtime, api, monkeypatch, event_file, function):
-    from localrun.__main__ import prepare_event
-
-    for key, value in runtime.function_env(function).items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.syspath_prepend(str(ROOT / "shared"))
-    event = prepare_event(runtime, json.loads((ROOT / "events" / event_file).read_text()))
+    event = as_function(runtime, monkeypatch, function, event_file)
     if function == "CreateRefundFunction":
         order_id = api.paid_order()
         event["path"], event["pathParameters"] = f"/v1/order/{order_id}/refund", {"orderId": order_id}
