@@ -30,6 +30,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
 
 # X-Amz-Target prefix -> service (the name a fault is injected under)
 _JSON_TARGETS = {"DynamoDB_20120810": "dynamodb", "DynamoDBStreams_20120810": "dynamodbstreams",
@@ -158,7 +159,7 @@ def error_response(fault: Fault, call: AwsCall) -> tuple[int, list[tuple[str, st
         kind = "Receiver" if fault.status >= 500 else "Sender"
         namespace = _QUERY_NAMESPACES.get(call.service, "")
         xml = (f'<ErrorResponse xmlns="{namespace}"><Error><Type>{kind}</Type><Code>{fault.code}</Code>'
-               f"<Message>{_xml_escape(fault.message)}</Message></Error><RequestId>{request_id}</RequestId>"
+               f"<Message>{escape(fault.message)}</Message></Error><RequestId>{request_id}</RequestId>"
                "</ErrorResponse>").encode()
         return fault.status, [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)], xml
     document: dict = {"__type": _JSON_ERROR_NAMESPACES[call.service] + fault.code, "message": fault.message}
@@ -189,6 +190,3 @@ def _cancellation_codes(reasons: list[str], body: bytes) -> list[str]:
     items = max(items, len(reasons))
     return [*reasons, *["None"] * (items - len(reasons))]
 
-
-def _xml_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

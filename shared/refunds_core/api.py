@@ -56,8 +56,7 @@ def _aws_error(exc: ClientError | HTTPClientError) -> Response:
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         if exc.response.get("Error", {}).get("Code") not in _THROTTLING and status < 500:
             return _unexpected(exc)
-    logger.warning("AWS call failed after retries", extra={"reason": str(exc)})
-    return error_response(ApiError(errors.INTERNAL, headers=_correlation({"Retry-After": "1"})))
+    return _retryable(RetryableError(f"AWS call failed after retries: {exc}"))
 
 
 def _unexpected(exc: Exception) -> Response:

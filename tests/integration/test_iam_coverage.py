@@ -41,6 +41,27 @@ def as_function(runtime, monkeypatch, function: str, event_file: str) -> dict:
     return prepare_event(runtime, json.loads((ROOT / "events" / event_file).read_text()))
 
 
+def _run_recording(function: str, event: dict, service: str, target: str):
+    """``_run``, and each (operation, ``target`` parameter) the function's
+    ``service`` client (refunds_core.aws, made afresh for it) was asked for."""
+    client_of = getattr(aws, service)
+    client_of.cache_clear()
+    recorded: list[tuple[str, str]] = []
+    client_of().meta.events.register(f"provide-client-params.{service}.*",
+                                     lambda params, model, **_: recorded.append((model.name, params[target])))
+    try:
+        response, calls = _run(function, event)
+    finally:
+        client_of.cache_clear()
+    return response, calls, recorded
+
+
+def _allowed_on(function: str) -> set[tuple[str, str]]:
+    """(action, resource as JSON) pairs the function's policy allows."""
+    return {(action, json.dumps(s["Resource"])) for s in _statements(function) if s.get("Effect") == "Allow"
+            for action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+
+
 def _authorised_calls(operation: str, params: dict) -> list[tuple[str, str]]:
     """(IAM action, partition key) pairs one API call needs."""
     if operation == "TransactWriteItems":
@@ -163,21 +184,13 @@ def test_an_api_key_is_resolved_within_every_function_policy(runtime, api, monke
 def test_every_dynamodb_and_sqs_call_of_the_webhook_functions_is_allowed(runtime, monkeypatch, event_file):
     function = BATCH_SAMPLE_EVENTS[event_file]
     event = as_function(runtime, monkeypatch, function, event_file)
-    aws.sqs.cache_clear()  # a client with this function's environment, its calls recorded
-    queue_calls: list[tuple[str, str]] = []
-    aws.sqs().meta.events.register(
-        "provide-client-params.sqs.*", lambda params, model, **_: queue_calls.append((model.name, params["QueueUrl"])))
-    try:
-        response, calls = _run(function, event)
-    finally:
-        aws.sqs.cache_clear()
+    response, calls, queue_calls = _run_recording(function, event, "sqs", "QueueUrl")
     assert response == {"batchItemFailures": []}
     _assert_allowed(function, calls)
     # Each queue call is allowed on that queue's ARN (IAM authorises SendMessageBatch as SendMessage).
     queues = {url: logical_id for logical_id, url in runtime.physical_ids.items()}
     needed = {(f"sqs:{operation.removesuffix('Batch')}", queues[url]) for operation, url in queue_calls}
-    allowed = {(action, json.dumps(s["Resource"])) for s in _statements(function) if s.get("Effect") == "Allow"
-               for action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+    allowed = _allowed_on(function)
     denied = {(action, queue) for action, queue in needed
               if (action, json.dumps({"Fn::GetAtt": [queue, "Arn"]})) not in allowed}
     assert not denied, f"{function} would be denied {denied}"
@@ -191,20 +204,12 @@ def test_the_publishers_sns_calls_are_allowed_by_its_policy(runtime, monkeypatch
     function = "PublishRefundEventsFunction"
     event = as_function(runtime, monkeypatch, function, "publish_refund_events.json")
     settings.cache_clear()
-    aws.sns.cache_clear()  # a client with this function's environment, its calls recorded
-    topic_calls: list[tuple[str, str]] = []
-    aws.sns().meta.events.register(
-        "provide-client-params.sns.*", lambda params, model, **_: topic_calls.append((model.name, params["TopicArn"])))
-    try:
-        response, calls = _run(function, event)
-    finally:
-        aws.sns.cache_clear()
+    response, calls, topic_calls = _run_recording(function, event, "sns", "TopicArn")
     assert response == {"batchItemFailures": []} and calls == []  # no table call
     assert [operation for operation, _ in topic_calls] == ["PublishBatch"]
     topics = {arn: logical_id for logical_id, arn in runtime.physical_ids.items()}
     needed = {("sns:Publish", topics[arn]) for _, arn in topic_calls}
-    allowed = {(action, json.dumps(s["Resource"])) for s in _statements(function) if s.get("Effect") == "Allow"
-               for action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+    allowed = _allowed_on(function)
     assert {(action, json.dumps({"Ref": topic})) for action, topic in needed} <= allowed
 
 

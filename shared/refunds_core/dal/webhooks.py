@@ -20,10 +20,13 @@ from datetime import UTC, datetime, timedelta
 from ulid import ULID
 
 from refunds_core.aws import dynamodb
-from refunds_core.dal import accounts, keys
+from refunds_core.dal import keys
 from refunds_core.dal.codec import from_item, to_item, values
 from refunds_core.dal.transactions import Explain, Guarded
 from refunds_core.settings import settings
+
+# The merchant item's count of its endpoints (accounts.count_one_more / count_one_less).
+COUNTER = "webhookCount"
 
 RETENTION = timedelta(days=30)
 _ENDPOINT_PREFIX, _ATTEMPT_PREFIX = "WEBHOOK#", "ATTEMPT#"
@@ -53,12 +56,6 @@ def get_endpoint(merchant_id: str, webhook_id: str) -> dict | None:
     return from_item(response.get("Item"))
 
 
-def count_new_endpoint(merchant_id: str, limit: int, refusal: Exception) -> Guarded:
-    """The transaction item that counts one more endpoint on the merchant item,
-    on the condition that the merchant has fewer than ``limit``."""
-    return accounts.count_one_more(merchant_id, "webhookCount", limit, refusal)
-
-
 def put_new_endpoint(endpoint: dict) -> Guarded:
     """The transaction item that writes a new endpoint (never over an existing id)."""
     item = {**keys.webhook_endpoint(endpoint["merchantId"], endpoint["id"]),
@@ -72,11 +69,6 @@ def remove_endpoint(merchant_id: str, webhook_id: str, explain: Explain) -> Guar
     return Guarded({"Delete": {"TableName": settings().TABLE_NAME,
                                "Key": keys.webhook_endpoint(merchant_id, webhook_id),
                                "ConditionExpression": "attribute_exists(PK)"}}, explain)
-
-
-def uncount_endpoint(merchant_id: str, explain: Explain) -> Guarded:
-    """The transaction item that counts one endpoint less (never below zero)."""
-    return accounts.count_one_less(merchant_id, "webhookCount", explain)
 
 
 def replace_secrets(endpoint: dict, new_secrets: list[dict], now: str, explain: Explain) -> Guarded:

@@ -37,7 +37,7 @@ from ulid import ULID
 
 from refunds_core import errors
 from refunds_core.auth import Caller, derived_key, require_active_account
-from refunds_core.dal import webhooks
+from refunds_core.dal import accounts, webhooks
 from refunds_core.dal.transactions import AlreadyApplied, retry_on_contention, transact_write, update_item
 from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.listing_query import DEFAULT_LIMIT, CursorText, Limit, open_cursor, seal_cursor
@@ -93,7 +93,8 @@ def create(caller: Caller, body: dict) -> dict:
     def write(attempt: int) -> dict:
         # Each attempt its own token: botocore's retry of one is answered as its first success.
         transact_write([
-            webhooks.count_new_endpoint(caller.merchant_id, MAX_ENDPOINTS, ApiError(errors.TOO_MANY_WEBHOOKS)),
+            accounts.count_one_more(caller.merchant_id, webhooks.COUNTER, MAX_ENDPOINTS,
+                                    ApiError(errors.TOO_MANY_WEBHOOKS)),
             webhooks.put_new_endpoint(endpoint),
         ], idempotency_token=f"{endpoint['id']}-{attempt}")
         return {**present(endpoint), "secret": endpoint["secrets"][0]["secret"]}
@@ -138,7 +139,7 @@ def delete(caller: Caller, webhook_id: str) -> dict:
         endpoint = visible_endpoint(caller, webhook_id)
         transact_write([
             webhooks.remove_endpoint(caller.merchant_id, endpoint["id"], _endpoint_gone),
-            webhooks.uncount_endpoint(caller.merchant_id, lambda _merchant: None),
+            accounts.count_one_less(caller.merchant_id, webhooks.COUNTER, lambda _merchant: None),
         ], idempotency_token=str(uuid.uuid4()))
         return present(endpoint)
 
