@@ -14,7 +14,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from importlib import metadata
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from localrun import template as cfn
 
@@ -47,7 +47,9 @@ class Site:
     """What Lambda's sys.path holds, built from this interpreter's installed
     files (symlinks in a temporary directory): `runtime` has boto3 and its
     dependencies (the runtime's own site-packages), `layer` the rest of
-    shared/requirements.txt's closure plus refunds_core (/opt/python). The
+    shared/requirements.txt's closure plus refunds_core (/opt/python), both
+    without what shared/layer-prune.txt names (the layer does not ship it, so
+    the cold imports and warm requests run here prove nothing needs it). The
     interpreter then runs with -S: none of the virtualenv's other packages
     (moto, cryptography, pytest...) is importable, so an optional import
     (pyjwt tries cryptography) costs what it costs on Lambda."""
@@ -56,10 +58,12 @@ class Site:
         self._tmp = tempfile.TemporaryDirectory(prefix="bench-site-")
         base = Path(self._tmp.name)
         self.runtime, self.layer = base / "runtime", base / "layer"
-        closure = _closure(_requirements(LAYER_SOURCE / "requirements.txt"))
-        for name, dist in closure.items():
-            _link_top_level(dist, self.runtime if name in RUNTIME_PROVIDED else self.layer)
-        (self.layer / "refunds_core").symlink_to(LAYER_SOURCE / "refunds_core")
+        prune = Prune.load()
+        by_dist = layer_files()
+        for target, provided in ((self.runtime, True), (self.layer, False)):
+            files = {rel: real for name, found in by_dist.items() if (name in RUNTIME_PROVIDED) == provided
+                     for rel, real in found.items()}
+            _link_tree(files, target, prune)
 
     def close(self) -> None:
         self._tmp.cleanup()
@@ -74,12 +78,26 @@ class Site:
         return os.pathsep.join(map(str, [*first, self.layer, self.runtime]))
 
 
-def _link_top_level(dist: metadata.Distribution, target: Path) -> None:
+def _link_tree(files: dict[PurePosixPath, Path], target: Path, prune: Prune) -> None:
+    """Symlinks in `target` to every file of `files` ({path in the layer: the
+    installed file}) that `prune` keeps: a directory with nothing pruned below
+    it is one link to the installed directory, the others are real
+    directories holding links, so no pruned file is reachable."""
     target.mkdir(parents=True, exist_ok=True)
-    for top in {file.parts[0] for file in dist.files or [] if file.parts and file.parts[0] != ".."}:
-        link = target / top
-        if not link.exists() and top != "__pycache__":
-            link.symlink_to(Path(dist.locate_file(top)))
+    pruned = [rel for rel in files if prune.matches(rel)]
+    dirty = {parent for rel in pruned for parent in rel.parents}
+    for rel, real in files.items():
+        if rel in pruned:
+            continue
+        # The topmost directory above the file with nothing pruned in it, else the file itself.
+        ancestors = [parent for parent in reversed(rel.parents) if parent != PurePosixPath(".")]
+        clean = next((parent for parent in ancestors if parent not in dirty), rel)
+        link = target / clean
+        if link.is_symlink():
+            continue
+        source = real.parents[len(rel.parts) - len(clean.parts) - 1] if clean != rel else real
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(source)
 
 
 def python_args(code: str, *options: str) -> list[str]:
@@ -245,35 +263,103 @@ def _closure(roots: list[tuple[str, set[str]]]) -> dict[str, metadata.Distributi
     return seen
 
 
-def _dist_bytes(dist: metadata.Distribution) -> int:
-    total = 0
-    for file in dist.files or []:
-        if "__pycache__" in file.parts or file.suffix == ".pyc":
-            continue  # a wheel carries no bytecode; sam build unpacks wheels as they are
-        located = Path(dist.locate_file(file))
-        if located.is_file():
-            total += located.stat().st_size
-    return total
-
-
 def _tree_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
 
 
+PRUNE_LIST = LAYER_SOURCE / "layer-prune.txt"
+
+
+class Prune:
+    """shared/layer-prune.txt: the globs of what the layer does not ship, with
+    the layer build's meaning (bash globstar: `*` and `?` within a name, `**/`
+    any number of directories; a matching directory goes with its contents)."""
+
+    def __init__(self, patterns: tuple[str, ...]):
+        self.patterns = patterns
+        self._regexes = tuple(map(_glob_regex, patterns))
+
+    @classmethod
+    def load(cls, path: Path = PRUNE_LIST) -> Prune:
+        lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+        return cls(tuple(line for line in lines if line))
+
+    def matching(self, rel: PurePosixPath) -> str | None:
+        """The first pattern that removes `rel` (it or a directory above it), or None."""
+        for pattern, regex in zip(self.patterns, self._regexes, strict=True):
+            if any(regex.fullmatch(str(path)) for path in (rel, *rel.parents) if path != PurePosixPath(".")):
+                return pattern
+        return None
+
+    def matches(self, rel: PurePosixPath) -> bool:
+        return self.matching(rel) is not None
+
+
+def _glob_regex(pattern: str) -> re.Pattern:
+    if any(char in pattern for char in "[]{}\\ \t") or pattern.startswith("/") or "**" in pattern.replace("**/", ""):
+        raise ValueError(f"{PRUNE_LIST.name}: {pattern!r}: only `*`, `?` and `**/` are understood")
+    regex = re.escape(pattern).replace(r"\*\*/", "(?:[^/]+/)*").replace(r"\*", "[^/]*").replace(r"\?", "[^/]")
+    return re.compile(regex)
+
+
+def _layer_path(dist: metadata.Distribution, file: metadata.PackagePath) -> tuple[PurePosixPath, Path] | None:
+    """Where `pip install --target python/` puts one of the distribution's
+    files (site-packages' files at the top, the prefix's others, scripts in
+    bin/, beside them), and the installed file; None for bytecode."""
+    if "__pycache__" in file.parts or file.suffix == ".pyc":
+        return None  # a wheel carries no bytecode, and the layer build writes none (pip --no-compile)
+    located = Path(dist.locate_file(file))
+    if not located.is_file():
+        return None
+    if file.parts[0] != "..":
+        return PurePosixPath(*file.parts), located
+    try:
+        return PurePosixPath(*located.resolve().relative_to(Path(sys.prefix).resolve()).parts), located
+    except ValueError:
+        return None
+
+
+def layer_files() -> dict[str, dict[PurePosixPath, Path]]:
+    """{distribution (and "refunds_core (ours)"): {path in the layer's python/:
+    the installed file}} of everything the layer's pip install and copy of
+    refunds_core produce, before pruning: shared/requirements.txt's closure as
+    installed for this interpreter (the same pins `sam build` installs;
+    tests/unit/test_template.py keeps pyproject and requirements in step)."""
+    found: dict[str, dict[PurePosixPath, Path]] = {}
+    for name, dist in _closure(_requirements(LAYER_SOURCE / "requirements.txt")).items():
+        paths = (_layer_path(dist, file) for file in dist.files or [])
+        found[name] = dict(path for path in paths if path is not None)
+    ours = LAYER_SOURCE / "refunds_core"
+    found["refunds_core (ours)"] = {PurePosixPath(*path.relative_to(LAYER_SOURCE).parts): path
+                                    for path in sorted(ours.rglob("*"))
+                                    if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"}
+    return found
+
+
 def layer_sizes() -> dict:
     """The layer as `sam build` makes it: shared/ (refunds_core) plus the
-    distributions shared/requirements.txt resolves to, measured from what is
-    installed for this interpreter (the same pins; tests/unit/test_template.py
-    keeps pyproject and requirements in step). {"bytes": without what the
-    runtime provides, "runtime_provided_bytes", "packages": {name: bytes}}."""
-    closure = _closure(_requirements(LAYER_SOURCE / "requirements.txt"))
-    packages = {name: _dist_bytes(dist) for name, dist in closure.items()}
-    packages["refunds_core (ours)"] = _tree_bytes(LAYER_SOURCE / "refunds_core")
+    distributions shared/requirements.txt resolves to, less what
+    shared/layer-prune.txt names. {"bytes": without what the runtime provides,
+    "runtime_provided_bytes", "packages": {name: bytes}, "runtime_provided",
+    "pruned": {pattern: bytes it removes (from our part)}, "pruned_bytes"}."""
+    prune = Prune.load()
+    packages: dict[str, int] = {}
+    pruned: dict[str, int] = dict.fromkeys(prune.patterns, 0)
+    for name, files in layer_files().items():
+        packages[name] = 0
+        for rel, real in files.items():
+            size = real.stat().st_size
+            pattern = prune.matching(rel)
+            if pattern is None:
+                packages[name] += size
+            elif name not in RUNTIME_PROVIDED:
+                pruned[pattern] += size
     ours = {name: size for name, size in packages.items() if name not in RUNTIME_PROVIDED}
     provided = {name: size for name, size in packages.items() if name in RUNTIME_PROVIDED}
     return {"bytes": sum(ours.values()), "runtime_provided_bytes": sum(provided.values()),
             "packages": dict(sorted(ours.items(), key=lambda item: -item[1])),
-            "runtime_provided": dict(sorted(provided.items(), key=lambda item: -item[1]))}
+            "runtime_provided": dict(sorted(provided.items(), key=lambda item: -item[1])),
+            "pruned": pruned, "pruned_bytes": sum(pruned.values())}
 
 
 def sam_build_layer_bytes() -> int | None:
