@@ -158,7 +158,9 @@ def test_runtime_is_python_3_13_on_arm64():
     function_globals = TEMPLATE["Globals"]["Function"]
     assert function_globals["Runtime"] == "python3.13"
     assert function_globals["Architectures"] == ["arm64"]
-    assert RESOURCES["SharedLayer"]["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    # The layer is built by shared/Makefile (pip for manylinux aarch64, then the prune list).
+    assert RESOURCES["SharedLayer"]["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+    assert "build-SharedLayer:" in (ROOT / "shared/Makefile").read_text()
 
 
 def test_gateway_responses_use_codes_of_the_catalogue():
