@@ -143,8 +143,10 @@ def render(results: dict, details: dict) -> str:
         "- Layer: shared/ (refunds_core) plus the distributions `shared/requirements.txt` resolves to, as "
         "installed for this interpreter (the same pins `sam build` installs; wheels carry no bytecode, so "
         "none is counted), without what the python3.13 runtime already provides (boto3, botocore, "
-        "s3transfer, jmespath, python-dateutil, six, urllib3). The x86_64 wheels measured here and the arm64 "
-        "ones `sam build` ships differ by a few percent (pydantic-core's extension).",
+        "s3transfer, jmespath, python-dateutil, six, urllib3) and without what `shared/layer-prune.txt` names "
+        "(`sam build` deletes it from the layer; the cold imports and the RSS process run on a `sys.path` "
+        "without it too). The x86_64 wheels measured here and the arm64 ones `sam build` ships differ by a "
+        "few percent (pydantic-core's extension).",
         "- Peak RSS: a fresh process (same `sys.path` as the cold import) imports the handler and serves "
         f"{'3' if details['quick'] else '50'} warm create-refund requests against the embedded AWS; its "
         "`VmHWM` (ru_maxrss is not used: Linux carries the parent's peak into a child over fork and exec).",
@@ -206,10 +208,12 @@ def render(results: dict, details: dict) -> str:
     lines += ["", "The layer by distribution (unzipped bytes): " + ", ".join(
         f"{name} {size:,}" for name, size in packages.items()) + f"; total {layer:,}. "
         f"Not counted, the runtime provides them: {details['layer']['runtime_provided_bytes']:,} bytes "
-        f"({', '.join(details['layer']['runtime_provided'])})."]
+        f"({', '.join(details['layer']['runtime_provided'])}). Pruned (`shared/layer-prune.txt`): "
+        + ", ".join(f"`{pattern}` {size:,}" for pattern, size in details["layer"]["pruned"].items())
+        + f"; {details['layer']['pruned_bytes']:,} bytes in all."]
     if details["sam_build_layer_bytes"] is not None:
         lines[-1] += (f" Cross-check: `.aws-sam/build/SharedLayer` (the last `make build`, arm64) holds "
-                      f"{details['sam_build_layer_bytes']:,} bytes without those.")
+                      f"{details['sam_build_layer_bytes']:,} bytes without the runtime's packages, pruned as above.")
     code = details["code_bytes"]
     lines += ["", f"Each function's own code: {min(code.values()):,} to {max(code.values()):,} bytes "
               f"({', '.join(f'{name} {size:,}' for name, size in code.items())}).", "", END]
