@@ -11,7 +11,8 @@ from bench import cold
 SERVE_ONE = """
 import json, sys, types
 import app
-context = types.SimpleNamespace(function_name="f", memory_limit_in_mb=512, invoked_function_arn="arn", aws_request_id="r")
+context = types.SimpleNamespace(function_name="f", memory_limit_in_mb=512, invoked_function_arn="arn",
+                                aws_request_id="r")
 event = json.load(open(sys.argv[1]))
 event["headers"].pop("Authorization")
 event["multiValueHeaders"].pop("Authorization", None)
