@@ -5,3 +5,7 @@
 - ``auth``: tokens, passwords and callers; ``logic``: the domain rules;
 - ``dal``: the DynamoDB repository (keys, items, transactions).
 """
+
+from refunds_core.lean_imports import defer_event_handler_package
+
+defer_event_handler_package()

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from http import HTTPStatus
 from urllib.parse import unquote
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
+from aws_lambda_powertools.event_handler import content_types
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 

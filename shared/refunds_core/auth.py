@@ -139,16 +139,39 @@ def caller_from_headers(authorization: str | None, api_keys: list[str]) -> Calle
     return caller_from_api_key(api_keys[0])
 
 
+# A token whose signature was checked is trusted again, without decoding it,
+# until it expires or CACHE_TTL_SECONDS pass (as long as the signing key itself
+# is cached): an integration sends the same token for up to an hour, and
+# checking it (the key from Parameters' cache, then pyjwt) was a fifth of a warm
+# request's CPU. Only tokens that passed every check are kept; a flood of
+# distinct ones empties the cache rather than growing it.
+_verified_tokens: dict[str, tuple[float, float, Caller]] = {}  # token -> (monotonic until, epoch until, caller)
+_VERIFIED_TOKENS_MAX = 1000
+
+
 def caller_from_authorization(header: str | None) -> Caller:
-    """The caller a Bearer token names, or 401. Only HS256 with our key is
-    accepted: ``alg: none`` and public-key algorithms are refused by the
-    ``algorithms`` allow-list."""
+    """The caller a Bearer token names, or 401."""
     scheme, _, token = (header or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         raise ApiError(errors.UNAUTHORIZED)
+    cached = _verified_tokens.get(token)
+    if cached is not None and cached[0] > time.monotonic() and cached[1] > time.time():
+        return cached[2]
+    caller, expires = _verified_caller(token)
+    if len(_verified_tokens) >= _VERIFIED_TOKENS_MAX:
+        _verified_tokens.clear()
+    _verified_tokens[token] = (time.monotonic() + settings().CACHE_TTL_SECONDS, expires + _LEEWAY_SECONDS, caller)
+    return caller
+
+
+def _verified_caller(token: str) -> tuple[Caller, int]:
+    """The caller a token names and its expiry, or 401. Only HS256 with our key
+    is accepted: ``alg: none`` and public-key algorithms are refused by the
+    ``algorithms`` allow-list."""
     try:
         claims = jwt.decode(
-            token.strip(), _signing_key(), algorithms=[_ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
+            token, _signing_key(), algorithms=[_ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
             leeway=_LEEWAY_SECONDS, options={"require": ["exp", "iat", "nbf", "iss", "aud", "sub"]},
         )
         role = Role(claims.get("role"))
@@ -160,8 +183,9 @@ def caller_from_authorization(header: str | None) -> Caller:
     minted_by = (claims.get("act") or {}).get("sub") if isinstance(claims.get("act"), dict) else None
     if (role is Role.CUSTOMER) != isinstance(customer_id, str) or (role is Role.CUSTOMER) != isinstance(minted_by, str):
         raise ApiError(errors.UNAUTHORIZED)
-    return Caller(login=str(claims["sub"]), role=role, merchant_id=merchant_id, customer_id=customer_id,
-                  minted_by=minted_by)
+    caller = Caller(login=str(claims["sub"]), role=role, merchant_id=merchant_id, customer_id=customer_id,
+                    minted_by=minted_by)
+    return caller, int(claims["exp"])
 
 
 # --------------------------------------------------------------- accounts

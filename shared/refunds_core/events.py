@@ -26,7 +26,7 @@ ALL_TYPES = tuple(EVENT_TYPES.values())
 class RefundEvent(BaseModel):
     """The body published to SNS and POSTed to webhooks."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     id: str
     type: str

@@ -57,7 +57,7 @@ Status = Literal[statuses.ALL]  # type: ignore[valid-type]
 class ListQuery(BaseModel):
     """The filters, page size and cursor. Absent means "no filter"."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     orderId: Identifier = None  # type: ignore[assignment]
     batchId: Identifier = None  # type: ignore[assignment]  # the batchId a refund was created with

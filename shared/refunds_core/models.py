@@ -48,7 +48,7 @@ Currency = Annotated[str, AfterValidator(_currency), WithJsonSchema({"type": "st
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class TokenRequest(Strict):

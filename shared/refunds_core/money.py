@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
 
 # ISO 4217 currencies whose minor unit is not 2 decimals.
 _EXPONENTS = {
@@ -31,6 +32,7 @@ def exponent(currency: str) -> int:
     return _EXPONENTS.get(currency, 2)
 
 
+@cache  # a handful of currencies; formatting a page of refunds asks ~70 times
 def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-exponent(currency))
 

@@ -5,7 +5,7 @@ import warnings
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
 
 # Read-only routes publish no business metric; an empty flush is expected there.

@@ -45,7 +45,7 @@ WebhookSecret = Annotated[str, Field(pattern=r"^whsec_[A-Za-z0-9+/]{32}$")]
 
 
 class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 # ------------------------------------------------------------------ errors

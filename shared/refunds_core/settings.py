@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Settings(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     TABLE_NAME: str = Field(min_length=3)
     TOKEN_SIGNING_SECRET_ID: str = Field(min_length=1)

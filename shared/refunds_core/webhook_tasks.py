@@ -20,7 +20,7 @@ _MAX_BATCH_BYTES = 200 * 1024
 
 
 class DeliveryTask(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     webhookId: str
     merchantId: str

@@ -112,6 +112,7 @@ def _run(function: str, event: dict) -> tuple[dict, list[tuple[str, dict]]]:
     aws.dynamodb.cache_clear()
     auth._active_until.clear()  # a cold environment: the caller's account is read
     auth._api_key_callers.clear()  # and so is an API key
+    auth._verified_tokens.clear()  # and the token is checked
     calls: list[tuple[str, dict]] = []
     aws.dynamodb().meta.events.register(
         "provide-client-params.dynamodb.*", lambda params, model, **_: calls.append((model.name, dict(params))))

@@ -101,3 +101,61 @@ def test_a_customer_token_names_the_login_that_minted_it():
     customer = Caller("customer:c1", Role.CUSTOMER, "demo", customer_id="c1", minted_by="demo")
     token, _ = issue_token(customer, ttl=900)
     assert caller_from_authorization(bearer(token)) == customer
+
+
+class _Clock:
+    """auth's view of time, moved by the test (pyjwt keeps the real one)."""
+
+    def __init__(self):
+        self.ahead = 0.0
+
+    def time(self):
+        return time.time() + self.ahead
+
+    def monotonic(self):
+        return time.monotonic() + self.ahead
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    moved = _Clock()
+    monkeypatch.setattr(auth, "time", moved)
+    auth._verified_tokens.clear()
+    yield moved
+    auth._verified_tokens.clear()
+
+
+def test_a_verified_token_is_trusted_again_only_until_the_key_is_read_again(clock, monkeypatch):
+    token, _ = issue_token(Caller("demo", Role.MERCHANT, "demo"))
+    assert caller_from_authorization(bearer(token)) == Caller("demo", Role.MERCHANT, "demo")
+    monkeypatch.setattr(auth, "_signing_key", lambda: "rotated" * 10)
+    # Within CACHE_TTL_SECONDS (60) the token is not checked again, as the old key would still be cached...
+    clock.ahead = 59
+    assert caller_from_authorization(bearer(token)).login == "demo"
+    # ...after it, the rotated key is what the token is checked with: refused.
+    clock.ahead = 61
+    with pytest.raises(ApiError) as refused:
+        caller_from_authorization(bearer(token))
+    assert refused.value.entries[0][0] == 101
+
+
+def test_a_verified_token_is_never_trusted_past_its_expiry(clock, monkeypatch):
+    monkeypatch.setenv("CACHE_TTL_SECONDS", "900")
+    auth.settings.cache_clear()
+    # Expires in 5 s (leeway 30 s): pyjwt accepts it now and the cache must not outlive it.
+    token, _ = issue_token(Caller("demo", Role.MERCHANT, "demo"), now=time.time() - 55, ttl=60)
+    caller_from_authorization(bearer(token))
+    monkeypatch.setattr(auth.jwt, "decode", lambda *_a, **_k: (_ for _ in ()).throw(jwt.ExpiredSignatureError()))
+    clock.ahead = 34  # exp + leeway not yet passed: still trusted from the cache
+    assert caller_from_authorization(bearer(token)).login == "demo"
+    clock.ahead = 36  # past it: checked again (pyjwt, in the real time 36 s later, says expired)
+    with pytest.raises(ApiError):
+        caller_from_authorization(bearer(token))
+
+
+def test_a_refused_token_is_not_remembered_as_verified(clock):
+    forged = jwt.encode(claims(), "another key" * 4, algorithm="HS256")
+    for _ in range(2):
+        with pytest.raises(ApiError):
+            caller_from_authorization(bearer(forged))
+    assert auth._verified_tokens == {}

@@ -202,7 +202,7 @@ def rotated_secrets(current: list[dict], secret: str, now: datetime) -> list[dic
 class DeliveriesQuery(BaseModel):
     """GET /v1/webhooks/{id}/deliveries's query string."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     limit: Limit = DEFAULT_LIMIT
     cursor: CursorText = None  # type: ignore[assignment]

@@ -1,0 +1,39 @@
+"""What a cold start leaves out stays out, and Powertools still works whole
+for whoever asks for it (refunds_core/lean_imports.py)."""
+
+import json
+import subprocess
+
+from bench import cold
+
+# A handler import and one request answered without AWS (no credentials: 401),
+# in a fresh interpreter on the Lambda-like sys.path of the bench.
+SERVE_ONE = """
+import json, sys, types
+import app
+context = types.SimpleNamespace(function_name="f", memory_limit_in_mb=512, invoked_function_arn="arn",
+                                aws_request_id="r")
+event = json.load(open(sys.argv[1]))
+event["headers"].pop("Authorization")
+event["multiValueHeaders"].pop("Authorization", None)
+answer = app.lambda_handler(event, context)
+loaded = sorted(name for name in sys.modules if name in sys.argv[2:])
+whole = __import__("aws_lambda_powertools.event_handler", fromlist=["AppSyncResolver"])
+print(json.dumps({"status": answer["statusCode"], "loaded": loaded,
+                  "whole": whole.APIGatewayRestResolver is app.app.__class__ and hasattr(whole, "AppSyncResolver")}))
+"""
+NEVER_LOADED = ["asyncio", "aws_lambda_powertools.event_handler.appsync",
+                "aws_lambda_powertools.event_handler.bedrock_agent", "aws_lambda_powertools.event_handler.vpc_lattice"]
+
+
+def test_a_request_loads_none_of_the_resolvers_we_do_not_use_and_the_package_stays_whole_on_demand():
+    spec = cold.function_specs()["CreateRefundFunction"]
+    with cold.Site() as site:
+        done = subprocess.run(  # noqa: S603 - our interpreter
+            [*cold.python_args(SERVE_ONE), str(cold.ROOT / "events/create_refund.json"), *NEVER_LOADED],
+            env=cold.function_env(spec, site), cwd=spec.code_uri, capture_output=True, text=True, check=True)
+    found = json.loads(done.stdout.splitlines()[-1])
+    assert found["status"] == 401
+    assert found["loaded"] == [], f"a cold start imports {found['loaded']} again"
+    # Asking the package for a name it exports runs its __init__: everything is there.
+    assert found["whole"] is True
