@@ -21,7 +21,7 @@ CFN_LINT_VERSION := 1.58.0
 
 # Python 3.13 (the Lambda runtime): from pyenv when it has one, else python3.13
 # on PATH. `sam build` needs it on PATH to build the python3.13 functions without
-# Docker; the layer (shared/Makefile) is built with .venv-sam's pip (LAYER_PIP).
+# Docker; the layer (shared/Makefile) is built with .venv-sam's Python (LAYER_PYTHON).
 # Override with PY313=/path/to/python3.13.
 PYENV_ROOT ?= $(HOME)/.pyenv
 ifeq ($(origin PY313),undefined)
@@ -120,7 +120,7 @@ build: $(SAM_STAMP) ## sam build (arm64, python3.13, no Docker; cached + paralle
 	  echo "error: sam build needs python3.13 (the functions' runtime) on PATH; install it with pyenv (pyenv install 3.13.0)" >&2; \
 	  exit 1; \
 	fi
-	PATH="$(patsubst %/,%,$(dir $(PY313))):$$PATH" LAYER_PIP="$(CURDIR)/$(SAM_VENV)/bin/python -m pip" \
+	PATH="$(patsubst %/,%,$(dir $(PY313))):$$PATH" LAYER_PYTHON="$(CURDIR)/$(SAM_VENV)/bin/python" \
 	  $(SAM) build --template $(TEMPLATE)
 
 deploy: build ## build, then sam deploy --guided (GUIDED=0: plain deploy with samconfig.toml)
