@@ -8,6 +8,7 @@ import ast
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -38,10 +39,16 @@ def test_each_pattern_removes_something_the_layer_installs(files):
 
 
 def test_each_pattern_says_why():
+    """Each pattern is in a block of lines (no blank line between) that a comment opens."""
     lines = (ROOT / "shared" / "layer-prune.txt").read_text().splitlines()
-    for number, line in enumerate(lines):
-        if line.strip() and not line.startswith("#"):
-            assert number and lines[number - 1].startswith("#"), f"line {number + 1} ({line}) has no comment above it"
+    opened = False
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            opened = False
+        elif line.startswith("#"):
+            opened = True
+        else:
+            assert opened, f"line {number} ({line}) has no comment above it"
 
 
 def test_the_glob_means_what_bash_globstar_means():
@@ -76,10 +83,23 @@ def test_the_bench_site_holds_what_the_layer_ships_and_nothing_pruned(site, file
         for directory, dirnames, filenames in os.walk(tree, followlinks=True):
             dirnames[:] = [name for name in dirnames if name != "__pycache__"]
             here = PurePosixPath(*Path(directory).relative_to(tree).parts)
-            reachable |= {here / name for name in filenames}
+            # A library module ships as bytecode in its source's place: x.pyc stands for x.py.
+            reachable |= {here / (name[:-1] if tree == site.layer and name.endswith(".pyc") else name)
+                          for name in filenames}
     assert not [rel for rel in reachable if prune.matches(rel)]
     assert {rel for rel in files if not prune.matches(rel)} <= reachable
-    assert not (site.layer / "pydantic" / "v1").exists() and (site.layer / "pydantic" / "main.py").is_file()
+    assert not (site.layer / "pydantic" / "v1").exists()
+
+
+def test_the_libraries_ship_as_bytecode_and_refunds_core_with_its_sources(site):
+    """compile-layer (shared/Makefile), as the bench ran it on its copy of the layer."""
+    assert (site.layer / "pydantic" / "main.pyc").is_file() and not (site.layer / "pydantic" / "main.py").exists()
+    assert (site.layer / "typing_extensions.pyc").is_file() and not (site.layer / "typing_extensions.py").exists()
+    assert not [path for path in site.layer.rglob("*.py") if path.parts[len(site.layer.parts)] != "refunds_core"]
+    ours = site.layer / "refunds_core"
+    assert (ours / "api.py").is_file()
+    tag = sys.implementation.cache_tag
+    assert {path.name for path in (ours / "__pycache__").iterdir()} >= {f"api.{tag}.pyc", f"auth.{tag}.pyc"}
 
 
 def test_the_layer_counts_what_is_not_pruned():
