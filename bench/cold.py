@@ -4,8 +4,10 @@ for where an import's time goes, and the layer's unzipped size."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -44,26 +46,23 @@ def _base_env() -> dict[str, str]:
 
 
 class Site:
-    """What Lambda's sys.path holds, built from this interpreter's installed
-    files (symlinks in a temporary directory): `runtime` has boto3 and its
-    dependencies (the runtime's own site-packages), `layer` the rest of
-    shared/requirements.txt's closure plus refunds_core (/opt/python), both
-    without what shared/layer-prune.txt names (the layer does not ship it, so
-    the cold imports and warm requests run here prove nothing needs it). The
-    interpreter then runs with -S: none of the virtualenv's other packages
-    (moto, cryptography, pytest...) is importable, so an optional import
-    (pyjwt tries cryptography) costs what it costs on Lambda."""
+    """What Lambda's sys.path holds: `runtime` has boto3 and its dependencies
+    (the runtime's own site-packages: links to this interpreter's installed
+    files, with their bytecode), `layer` is /opt/python as `sam build` makes
+    it from the same pins: shared/requirements.txt's closure plus
+    refunds_core, less what shared/layer-prune.txt names, compiled by
+    shared/Makefile's compile-layer (see compiled_layer()). The interpreter
+    then runs with -S: none of the virtualenv's other packages (moto,
+    cryptography, pytest...) is importable, so an optional import (pyjwt
+    tries cryptography) costs what it costs on Lambda."""
 
     def __init__(self):
         self._tmp = tempfile.TemporaryDirectory(prefix="bench-site-")
-        base = Path(self._tmp.name)
-        self.runtime, self.layer = base / "runtime", base / "layer"
-        prune = Prune.load()
-        by_dist = layer_files()
-        for target, provided in ((self.runtime, True), (self.layer, False)):
-            files = {rel: real for name, found in by_dist.items() if (name in RUNTIME_PROVIDED) == provided
-                     for rel, real in found.items()}
-            _link_tree(files, target, prune)
+        self.runtime = Path(self._tmp.name) / "runtime"
+        files = {rel: real for name, found in layer_files().items() if name in RUNTIME_PROVIDED
+                 for rel, real in found.items()}
+        _link_tree(files, self.runtime, Prune.load())
+        self.layer = compiled_layer()
 
     def close(self) -> None:
         self._tmp.cleanup()
@@ -76,6 +75,33 @@ class Site:
 
     def pythonpath(self, *first: Path) -> str:
         return os.pathsep.join(map(str, [*first, self.layer, self.runtime]))
+
+
+_compiled: list[Path] = []  # one per process: compiling the layer takes a few seconds
+
+
+def compiled_layer() -> Path:
+    """Our part of the layer (what the runtime provides left out) as it
+    deploys: a copy of the files shared/Makefile's build keeps, then its
+    compile-layer target run on it with this interpreter (the libraries as
+    bytecode only, refunds_core with its sources). Made once per process, in
+    a temporary directory removed at exit; read-only from then on, as /opt
+    is on Lambda (the cold starts run with PYTHONDONTWRITEBYTECODE)."""
+    if not _compiled:
+        tmp = Path(tempfile.mkdtemp(prefix="bench-layer-"))
+        atexit.register(shutil.rmtree, tmp, True)
+        layer, prune = tmp / "python", Prune.load()
+        for name, found in layer_files().items():
+            if name in RUNTIME_PROVIDED:
+                continue
+            for rel, real in found.items():
+                if not prune.matches(rel):
+                    (layer / rel).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(real, layer / rel)  # a copy: compiling must not touch the installed files
+        subprocess.run(["make", "--no-print-directory", "compile-layer", f"LAYER_DIR={layer}",  # noqa: S603, S607
+                        f"LAYER_PYTHON={sys.executable}"], cwd=LAYER_SOURCE, check=True, capture_output=True)
+        _compiled.append(layer)
+    return _compiled[0]
 
 
 def _link_tree(files: dict[PurePosixPath, Path], target: Path, prune: Prune) -> None:
@@ -134,7 +160,11 @@ def function_env(spec: cfn.FunctionSpec, site: Site) -> dict[str, str]:
             if isinstance(resolved, bool) else str(resolved)
     env.update(AWS_LAMBDA_FUNCTION_NAME=spec.logical_id, AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(spec.memory_size),
                AWS_LAMBDA_FUNCTION_VERSION="$LATEST", LAMBDA_TASK_ROOT=str(spec.code_uri), _HANDLER=spec.handler,
-               POWERTOOLS_TRACE_DISABLED="true",
+               # Tracing: Active, as the template says: Lambda sets these, and the
+               # Tracer patches botocore at import (nothing is sent before a request).
+               AWS_XRAY_DAEMON_ADDRESS="127.0.0.1:9", AWS_XRAY_CONTEXT_MISSING="LOG_ERROR",
+               # /var/task and /opt are read-only: nothing imported there leaves bytecode behind.
+               PYTHONDONTWRITEBYTECODE="1",
                # /var/task (the function), then /opt/python (the layer), then the runtime's boto3.
                PYTHONPATH=site.pythonpath(spec.code_uri))
     return env
@@ -339,23 +369,30 @@ def layer_files() -> dict[str, dict[PurePosixPath, Path]]:
 def layer_sizes() -> dict:
     """The layer as `sam build` makes it: shared/ (refunds_core) plus the
     distributions shared/requirements.txt resolves to, less what
-    shared/layer-prune.txt names. {"bytes": without what the runtime provides,
-    "runtime_provided_bytes", "packages": {name: bytes}, "runtime_provided",
-    "pruned": {pattern: bytes it removes (from our part)}, "pruned_bytes"}."""
+    shared/layer-prune.txt names, compiled (compiled_layer(): the bytes that
+    ship). {"bytes": without what the runtime provides, "runtime_provided_bytes",
+    "packages": {name: bytes}, "runtime_provided", "pruned": {pattern: bytes
+    it removes (from our part)}, "pruned_bytes"}."""
     prune = Prune.load()
-    packages: dict[str, int] = {}
     pruned: dict[str, int] = dict.fromkeys(prune.patterns, 0)
+    provided: dict[str, int] = {}
+    top_owner: dict[str, str] = {}  # a top-level entry of the layer -> its distribution
     for name, files in layer_files().items():
-        packages[name] = 0
         for rel, real in files.items():
-            size = real.stat().st_size
             pattern = prune.matching(rel)
-            if pattern is None:
-                packages[name] += size
-            elif name not in RUNTIME_PROVIDED:
-                pruned[pattern] += size
-    ours = {name: size for name, size in packages.items() if name not in RUNTIME_PROVIDED}
-    provided = {name: size for name, size in packages.items() if name in RUNTIME_PROVIDED}
+            if name in RUNTIME_PROVIDED:
+                provided[name] = provided.get(name, 0) + (0 if pattern else real.stat().st_size)
+            elif pattern is not None:
+                pruned[pattern] += real.stat().st_size
+            else:
+                top = rel.parts[0]
+                top_owner[top] = top_owner[f"{top}c"] = name  # six.py ships as six.pyc
+    layer = compiled_layer()
+    ours: dict[str, int] = {}
+    for path in layer.rglob("*"):
+        if path.is_file():
+            name = top_owner[path.relative_to(layer).parts[0]]
+            ours[name] = ours.get(name, 0) + path.stat().st_size
     return {"bytes": sum(ours.values()), "runtime_provided_bytes": sum(provided.values()),
             "packages": dict(sorted(ours.items(), key=lambda item: -item[1])),
             "runtime_provided": dict(sorted(provided.items(), key=lambda item: -item[1])),
