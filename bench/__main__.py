@@ -200,6 +200,12 @@ def render(results: dict, details: dict) -> str:
                      + ", ".join(f"{name} {ms:.0f} ms ({ms / floor:.2f} x floor)" for name, ms in other.items()) + ".")
     lines.append("- What each counted request sent: " + "; ".join(
         f"{name}: {', '.join(calls) or 'nothing'}" for name, calls in found.calls.items()) + ".")
+    if "decision_issue" in found.round_trips:
+        lines.append(f"- The decision that moves money, ISSUE, takes {found.round_trips['decision_issue']} round "
+                     "trips, over the budget's 2 for a decision (APPROVE's, above): it reads the refund, then the "
+                     "order the refund names (the route has only the refund's id, so one BatchGetItem cannot read "
+                     "both), then one transaction moves the refund and the order's counters, conditioned on what "
+                     "was read.")
     lines.append("- Warm CPU, ours / with the SDK's request building (AWS answers stubbed at `before-call`) / "
                  "with the SDK's signing and parsing too (answers at `before-send`): " + "; ".join(
         f"{name} {found.own_overhead_us[name]:.0f} / {found.overhead_us[name]:.0f} / "

@@ -325,7 +325,7 @@ class WarmBench:
     def run(self, overhead_runs: int) -> Findings:
         from localrun.seed import DEMO_ORDER, DEMO_REFUND_REQUEST, open_demo_refund
         from refunds_core.auth import Caller, Role, caller_from_headers, issue_token, require_active_account
-        from refunds_core.logic import orders
+        from refunds_core.logic import lifecycle, orders, refunds
         from refunds_core.observability import metrics
 
         def paid_order() -> str:
@@ -372,6 +372,20 @@ class WarmBench:
             self.round_trips(Scenario("decision", spec.logical_id, lambda: self.api.event(
                 "PATCH", f"/v1/refunds/{open_demo_refund()}", token=self.tokens["support"],
                 body={"action": "APPROVE"})), handler, spec)
+            support = Caller("support", Role.SUPPORT, None)
+
+            def approved_refund() -> str:
+                # A refund-only request approved (PROCESSING), so the counted decision is ISSUE.
+                refund_id = refunds.create(Caller("demo", Role.MERCHANT, "demo"), paid_order(),
+                                           {**DEMO_REFUND_REQUEST, "refundOnly": True})["id"]
+                lifecycle.act(support, refund_id, {"action": "APPROVE"})
+                metrics.clear_metrics()
+                return refund_id
+
+            # Not budgeted apart (the budget's decision is APPROVE's): reported in the details.
+            self.round_trips(Scenario("decision_issue", spec.logical_id, lambda: self.api.event(
+                "PATCH", f"/v1/refunds/{approved_refund()}", token=self.tokens["support"],
+                body={"action": "ISSUE"})), handler, spec)
 
         with self.function("PutOrderFunction") as (handler, spec):
             self.round_trips(Scenario("put_order", spec.logical_id, lambda: self.api.event(
