@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
 
 from refunds_core.batch import batch_handler_for
-from refunds_core.logic.delivery import deliver
+from refunds_core.logic.delivery import deliver, ready_for_threads
 
 # A failed delivery is an expected outcome (its retry is already scheduled), even
 # when every delivery of the batch failed: report them, do not fail the invocation.
@@ -16,6 +16,7 @@ processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_
 # One thread per record of a batch (the event source's BatchSize is 10):
 # asyncio's default pool would be min(32, CPUs + 4), 6 on a 2-vCPU function.
 deliveries = ThreadPoolExecutor(max_workers=10)
+ready_for_threads()
 
 
 async def deliver_in_thread(record) -> None:

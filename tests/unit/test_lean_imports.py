@@ -37,3 +37,16 @@ def test_a_request_loads_none_of_the_resolvers_we_do_not_use_and_the_package_sta
     assert found["loaded"] == [], f"a cold start imports {found['loaded']} again"
     # Asking the package for a name it exports runs its __init__: everything is there.
     assert found["whole"] is True
+
+
+def test_the_deliverer_builds_what_its_threads_use_before_they_start():
+    """pydantic builds a deferred model on first use, and boto3 makes clients,
+    in ways that are not thread-safe: the ten delivery threads must find them made."""
+    spec = cold.function_specs()["DeliverWebhooksFunction"]
+    probe = ("import json, app; from refunds_core import aws, settings; from refunds_core.webhook_tasks import "
+             "DeliveryTask; print(json.dumps([DeliveryTask.__pydantic_complete__, settings.settings.cache_info()"
+             ".currsize, aws.dynamodb.cache_info().currsize, aws.sqs.cache_info().currsize]))")
+    with cold.Site() as site:
+        done = subprocess.run(cold.python_args(probe), env=cold.function_env(spec, site),  # noqa: S603
+                              cwd=spec.code_uri, capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout.splitlines()[-1]) == [True, 1, 1, 1]

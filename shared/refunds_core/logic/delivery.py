@@ -31,7 +31,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from standardwebhooks.webhooks import Webhook
 from ulid import ULID
 
-from refunds_core.aws import sqs
+from refunds_core.aws import dynamodb, sqs
 from refunds_core.clock import now_iso
 from refunds_core.dal import webhooks
 from refunds_core.observability import logger, metrics
@@ -46,6 +46,17 @@ _USER_AGENT = "refund-requests-webhooks/1"
 
 class DeliveryFailed(Exception):  # noqa: N818 - the record's outcome
     """This attempt failed; the message comes back after the retry delay."""
+
+
+def ready_for_threads() -> None:
+    """Make, on the main thread, what every delivery thread would otherwise
+    make on its first use, where it is not thread-safe: the settings, the task
+    model (pydantic builds a deferred model on first use) and the clients
+    (boto3's session makes one at a time)."""
+    settings()
+    DeliveryTask.model_rebuild()
+    dynamodb()
+    sqs()
 
 
 def deliver(record: SQSRecord) -> None:
