@@ -139,13 +139,14 @@ def caller_from_headers(authorization: str | None, api_keys: list[str]) -> Calle
     return caller_from_api_key(api_keys[0])
 
 
-# A token whose signature was checked is trusted again, without decoding it,
-# until it expires or CACHE_TTL_SECONDS pass (as long as the signing key itself
-# is cached): an integration sends the same token for up to an hour, and
-# checking it (the key from Parameters' cache, then pyjwt) was a fifth of a warm
-# request's CPU. Only tokens that passed every check are kept; a flood of
-# distinct ones empties the cache rather than growing it.
-_verified_tokens: dict[str, tuple[float, float, Caller]] = {}  # token -> (monotonic until, epoch until, caller)
+# A token whose signature was checked is trusted again without decoding it, as
+# long as the signing key it was checked with is still the one in use (the key
+# itself is cached for CACHE_TTL_SECONDS: a rotation reaches cached tokens as it
+# reaches new ones) and it has not expired: an integration sends the same token
+# for up to an hour, and decoding it was a fifth of a warm request's CPU. Only
+# tokens that passed every check are kept; a flood of distinct ones empties the
+# cache rather than growing it.
+_verified_tokens: dict[str, tuple[str, float, Caller]] = {}  # token -> (key, epoch until, caller)
 _VERIFIED_TOKENS_MAX = 1000
 
 
@@ -155,23 +156,24 @@ def caller_from_authorization(header: str | None) -> Caller:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise ApiError(errors.UNAUTHORIZED)
+    key = _signing_key()
     cached = _verified_tokens.get(token)
-    if cached is not None and cached[0] > time.monotonic() and cached[1] > time.time():
+    if cached is not None and hmac.compare_digest(cached[0], key) and cached[1] > time.time():
         return cached[2]
-    caller, expires = _verified_caller(token)
+    caller, expires = _verified_caller(token, key)
     if len(_verified_tokens) >= _VERIFIED_TOKENS_MAX:
         _verified_tokens.clear()
-    _verified_tokens[token] = (time.monotonic() + settings().CACHE_TTL_SECONDS, expires + _LEEWAY_SECONDS, caller)
+    _verified_tokens[token] = (key, expires + _LEEWAY_SECONDS, caller)
     return caller
 
 
-def _verified_caller(token: str) -> tuple[Caller, int]:
+def _verified_caller(token: str, key: str) -> tuple[Caller, int]:
     """The caller a token names and its expiry, or 401. Only HS256 with our key
     is accepted: ``alg: none`` and public-key algorithms are refused by the
     ``algorithms`` allow-list."""
     try:
         claims = jwt.decode(
-            token, _signing_key(), algorithms=[_ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
+            token, key, algorithms=[_ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
             leeway=_LEEWAY_SECONDS, options={"require": ["exp", "iat", "nbf", "iss", "aud", "sub"]},
         )
         role = Role(claims.get("role"))
