@@ -21,7 +21,8 @@ CFN_LINT_VERSION := 1.58.0
 
 # Python 3.13 (the Lambda runtime): from pyenv when it has one, else python3.13
 # on PATH. `sam build` needs it on PATH to build the python3.13 functions without
-# Docker; the layer (shared/Makefile) is built with .venv-sam's Python (LAYER_PYTHON).
+# Docker; the layer (shared/Makefile) is built and compiled with .venv-sam's
+# Python (LAYER_PYTHON: 3.13 when PY313 is found; shared/Makefile refuses another).
 # Override with PY313=/path/to/python3.13.
 PYENV_ROOT ?= $(HOME)/.pyenv
 ifeq ($(origin PY313),undefined)
