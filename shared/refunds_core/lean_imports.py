@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import threading
 
 PACKAGE = "aws_lambda_powertools.event_handler"
 
@@ -25,15 +26,28 @@ def defer_event_handler_package() -> None:
         return  # already imported whole (or already deferred): nothing to save
     spec = importlib.util.find_spec(PACKAGE)
     package = importlib.util.module_from_spec(spec)
+    whole = threading.RLock()  # a lookup from another thread waits for the __init__ to finish
+    running: list[bool] = []  # the __init__ is running (on the thread holding `whole`)
 
     def __getattr__(name: str):  # noqa: N807 - a module's __getattr__ (PEP 562)
-        if name.startswith("__"):
+        if name.startswith("__") and name != "__all__":
             raise AttributeError(name)
-        if importlib.util.find_spec(f"{PACKAGE}.{name}") is not None:
+        if name != "__all__" and importlib.util.find_spec(f"{PACKAGE}.{name}") is not None:
             return importlib.import_module(f"{PACKAGE}.{name}")
-        del package.__getattr__  # from here on the package is what its __init__ makes it
-        spec.loader.exec_module(package)
+        with whole:
+            if "__getattr__" in vars(package):
+                if running:  # asked by the __init__ itself: what a module being initialised answers
+                    raise AttributeError(f"partially initialised module {PACKAGE!r} has no attribute {name!r}")
+                running.append(True)
+                try:
+                    spec.loader.exec_module(package)
+                finally:
+                    running.clear()
+                del package.__getattr__  # from here on the package is what its __init__ makes it
         return getattr(package, name)
 
     package.__getattr__ = __getattr__
     sys.modules[PACKAGE] = package
+    # What the import system does for a package it imports: the parent names it.
+    parent, _, child = PACKAGE.rpartition(".")
+    setattr(importlib.import_module(parent), child, package)

@@ -3,6 +3,7 @@ for whoever asks for it (refunds_core/lean_imports.py)."""
 
 import json
 import subprocess
+import sys
 
 from bench import cold
 
@@ -50,3 +51,29 @@ def test_the_deliverer_builds_what_its_threads_use_before_they_start():
         done = subprocess.run(cold.python_args(probe), env=cold.function_env(spec, site),  # noqa: S603
                               cwd=spec.code_uri, capture_output=True, text=True, check=True)
     assert json.loads(done.stdout.splitlines()[-1]) == [True, 1, 1, 1]
+
+
+def test_the_deferred_package_behaves_as_an_imported_one():
+    """Dotted access, a star import and lookups from eight threads at once all
+    see the whole package once they ask for it."""
+    probe = """
+import json, sys, threading
+import refunds_core
+import aws_lambda_powertools
+parent_names_it = aws_lambda_powertools.event_handler is sys.modules["aws_lambda_powertools.event_handler"]
+found = []
+def look():
+    from aws_lambda_powertools.event_handler import AppSyncResolver
+    found.append(AppSyncResolver.__name__)
+threads = [threading.Thread(target=look) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+names = {}
+exec("from aws_lambda_powertools.event_handler import *", names)
+print(json.dumps([parent_names_it, found, "APIGatewayRestResolver" in names]))
+"""
+    done = subprocess.run([sys.executable, "-c", probe], cwd=cold.ROOT / "shared",  # noqa: S603 - our interpreter
+                          capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout.splitlines()[-1]) == [True, ["AppSyncResolver"] * 8, True]
