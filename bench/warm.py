@@ -248,6 +248,10 @@ class Findings:
     # Stubbed, less the CPU inside the SDK's client calls: our code (the layer,
     # Powertools, pydantic, pyjwt...), what the issue's budget is about.
     own_overhead_us: dict[str, float] = field(default_factory=dict)
+    # The warm requests reuse one token (a cache hit): checking a token not seen before costs this.
+    token_check_us: float = 0.0
+    # A fresh process: CPU of the import, of the first request (what INIT moved there) and of a later one.
+    first_request: dict[str, dict[str, float]] = field(default_factory=dict)
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
     rss_after_import_mb: dict[str, float] = field(default_factory=dict)
 
@@ -320,6 +324,19 @@ class WarmBench:
             if at == "call":
                 self.findings.own_overhead_us[scenario.name] = round(statistics.median(own), 1)
 
+    def token_check(self, runs: int) -> None:
+        """CPU of authenticating a token this environment has not seen (the
+        signing key cached): pyjwt's decode and our checks."""
+        from refunds_core.auth import Caller, Role, caller_from_headers, issue_token
+
+        tokens = [issue_token(Caller("demo", Role.MERCHANT, "demo"))[0] for _ in range(runs + 5)]
+        samples = []
+        for token in tokens:
+            start = time.thread_time_ns()
+            caller_from_headers(f"Bearer {token}", [])
+            samples.append((time.thread_time_ns() - start) / 1000)
+        self.findings.token_check_us = round(statistics.median(samples[5:]), 1)
+
     # -------------------------------------------------------------- all
 
     def run(self, overhead_runs: int) -> Findings:
@@ -361,6 +378,7 @@ class WarmBench:
             require_active_account(caller_from_headers(f"Bearer {self.second_demo_token}", []))
             self.findings.round_trips["auth_token"] = len(self.calls.sent)
             self.findings.calls["auth_token"] = list(self.calls.sent)
+            self.token_check(overhead_runs)
 
         with self.function("ListRefundsFunction") as (handler, spec):
             listing = Scenario("list_refunds", spec.logical_id,
@@ -431,6 +449,8 @@ class WarmBench:
             raise RuntimeError(f"RSS child: {logical_id} answered {bad}")
         self.findings.peak_rss_mb[logical_id] = result["peak_mb"]
         self.findings.rss_after_import_mb[logical_id] = result["after_import_mb"]
+        self.findings.first_request[logical_id] = {name: result[name] for name in (
+            "import_cpu_ms", "first_request_cpu_ms", "later_request_cpu_ms")}
 
 
 def measure(site: Site, *, quick: bool, log=print) -> Findings:
