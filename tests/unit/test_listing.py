@@ -305,3 +305,41 @@ def test_a_contradiction_is_an_empty_page_and_its_cursor_check_still_applies(sto
     with pytest.raises(FieldErrors) as caught:
         listing.page(MERCHANT, {"status": "DENIED", "valid": "true", "cursor": "abc.def"})
     assert caught.value.fields == ["cursor"]
+
+
+def test_a_listed_refund_is_presented_from_the_attributes_a_list_reads():
+    """A list reads only PRESENTED_ATTRIBUTES (a ProjectionExpression): what
+    present() shows must come from them alone, or a list would show less than GET."""
+    from refunds_core.logic.refunds import PRESENTED_ATTRIBUTES, present
+
+    stored = {
+        "PK": "REFUND#r1", "SK": "REFUND", "GSI1PK": "MERCHANT#m", "GSI1SK": "r1", "type": "Refund", "version": 4,
+        "id": "r1", "number": "SO-1-R1", "orderId": "o1", "merchantId": "m", "customerId": "c", "status": "ISSUED",
+        "refundOnly": False, "description": "d", "email": "a@b.co", "batchId": "b", "kind": "items",
+        "items": [{"itemId": "i", "quantity": 1, "amount": Decimal("1.00"), "tax": Decimal("0.10")}],
+        "shipping": {"amount": Decimal("2.00"), "tax": Decimal("0")}, "tax": Decimal("0.10"),
+        "amount": Decimal("3.10"), "currency": "USD", "requester": {"login": "m", "role": "merchant"},
+        "responseReason": "ok", "trackingId": "t", "carrierName": "c", "confirmedAt": "x", "issuedAt": "y",
+        "createdAt": "z", "updatedAt": "w",
+        "history": [{"status": "ISSUED", "action": "ISSUE", "actor": "s", "role": "support", "at": "y",
+                     "reason": None}],
+    }
+    projected = {name: value for name, value in stored.items() if name in PRESENTED_ATTRIBUTES}
+    assert present(projected) == present(stored)
+    assert set(PRESENTED_ATTRIBUTES) <= set(stored)  # every attribute named exists (no typo reads nothing)
+
+    class Reads(dict):
+        """A stored refund that notes which attributes present() reads."""
+
+        read: set[str] = set()
+
+        def __getitem__(self, name):
+            self.read.add(name)
+            return super().__getitem__(name)
+
+        def get(self, name, default=None):
+            self.read.add(name)
+            return super().get(name, default)
+
+    present(Reads(stored))
+    assert Reads.read <= set(PRESENTED_ATTRIBUTES), Reads.read - set(PRESENTED_ATTRIBUTES)

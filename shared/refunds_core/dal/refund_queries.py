@@ -64,18 +64,19 @@ def key_attributes(index: str) -> set[str]:
     return {"PK", "SK", *INDEXES[index]}
 
 
-def page(index: str, partition: str, *, limit: int, start_key: dict | None = None,
+def page(index: str, partition: str, *, limit: int, attributes: tuple[str, ...], start_key: dict | None = None,
          only_statuses: frozenset[str] | None = None, only_batch: str | None = None) -> tuple[list[dict], dict | None]:
     """One Query: at most ``limit`` refunds of one index partition, newest
-    first, after ``start_key``; with ``only_statuses``, those in another status
-    are dropped by DynamoDB, and with ``only_batch`` those of another batch (or
-    of none). Returns the refunds and the LastEvaluatedKey (None on the
-    partition's last page)."""
+    first, after ``start_key``, with only ``attributes`` read; with
+    ``only_statuses``, those in another status are dropped by DynamoDB, and
+    with ``only_batch`` those of another batch (or of none). Returns the
+    refunds and the LastEvaluatedKey (None on the partition's last page)."""
     partition_attribute, _ = INDEXES[index]
-    names = {"#pk": partition_attribute}
+    names = {"#pk": partition_attribute} | {f"#a{i}": name for i, name in enumerate(attributes)}
     params = {
         "TableName": settings().TABLE_NAME, "IndexName": index,
         "KeyConditionExpression": "#pk = :pk", "ScanIndexForward": False, "Limit": limit,
+        "ProjectionExpression": ", ".join(f"#a{i}" for i in range(len(attributes))),
     }
     value_args: dict = {"pk": partition}
     filters = []

@@ -31,7 +31,7 @@ from refunds_core.auth import Caller, Role, derived_key, require_active_account
 from refunds_core.dal import refund_queries
 from refunds_core.errors import FieldErrors
 from refunds_core.listing_query import ListQuery, open_cursor, parse_query, seal_cursor
-from refunds_core.logic.refunds import present
+from refunds_core.logic.refunds import PRESENTED_ATTRIBUTES, present
 
 CURSOR_KEY_PURPOSE = "list-refunds-cursor"
 
@@ -71,6 +71,7 @@ def page(caller: Caller, params: dict[str, str]) -> dict:
 
     in_code = plan.whole_order_of is not None
     items, last_key = refund_queries.page(plan.index, plan.partition, limit=query.limit, start_key=start_key,
+                                          attributes=PRESENTED_ATTRIBUTES,
                                           only_statuses=None if in_code else plan.only_statuses,
                                           only_batch=None if in_code else plan.only_batch)
     if in_code:

@@ -35,11 +35,16 @@ def put(caller: Caller, order_id: str, body: dict) -> dict:
     return present(orders.get(order_id))
 
 
+# What an order shows of each refund, and what `sees` needs of it.
+_ORDER_REFUND_ATTRIBUTES = ("id", "status", "amount", "currency", "createdAt", "merchantId", "customerId")
+
+
 def get(caller: Caller, order_id: str) -> dict:
     """The order, with its refunds (id, status, amount, createdAt), newest first."""
     require_active_account(caller)
     order = visible_order(caller, order_id)
-    refunds, _ = refund_queries.page("ByOrder", refund_queries.by_order(order["id"]), limit=ORDER_REFUNDS_SHOWN)
+    refunds, _ = refund_queries.page("ByOrder", refund_queries.by_order(order["id"]), limit=ORDER_REFUNDS_SHOWN,
+                                     attributes=_ORDER_REFUND_ATTRIBUTES)
     return {**present(order), "refunds": [
         {"id": refund["id"], "status": refund["status"], "amount": fmt(refund["amount"], refund["currency"]),
          "createdAt": refund["createdAt"]}

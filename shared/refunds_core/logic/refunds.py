@@ -141,6 +141,15 @@ def history_entry(status: str, action: str, caller: Caller, at: str, reason: str
     return entry | ({"id": entry_id} if entry_id else {})
 
 
+# What ``present`` reads of a stored refund: a list asks DynamoDB for these
+# only (its keys and index attributes are a third of an item's values).
+PRESENTED_ATTRIBUTES = (
+    "id", "number", "orderId", "merchantId", "customerId", "status", "refundOnly", "description", "email",
+    "batchId", "kind", "items", "shipping", "tax", "amount", "currency", "requester", "responseReason",
+    "trackingId", "carrierName", "confirmedAt", "issuedAt", "createdAt", "updatedAt", "history",
+)
+
+
 def present(refund: dict) -> dict:
     """The refund as the API shows it (seed 002's entity, plus our fields)."""
     return {
