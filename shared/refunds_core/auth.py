@@ -158,7 +158,9 @@ def caller_from_authorization(header: str | None) -> Caller:
         raise ApiError(errors.UNAUTHORIZED)
     key = _signing_key()
     cached = _verified_tokens.get(token)
-    if cached is not None and hmac.compare_digest(cached[0], key) and cached[1] > time.time():
+    # Both keys are ours (no caller's input): a plain comparison, which unlike
+    # hmac.compare_digest also takes a key with non-ASCII characters.
+    if cached is not None and cached[0] == key and cached[1] > time.time():
         return cached[2]
     caller, expires = _verified_caller(token, key)
     if len(_verified_tokens) >= _VERIFIED_TOKENS_MAX:

@@ -125,8 +125,10 @@ def clock(monkeypatch):
 def test_a_verified_token_is_trusted_again_only_while_its_signing_key_is_in_use(clock, monkeypatch):
     token, _ = issue_token(Caller("demo", Role.MERCHANT, "demo"))
     assert caller_from_authorization(bearer(token)) == Caller("demo", Role.MERCHANT, "demo")
-    clock.ahead = 600  # long after the first check: still the same key, still valid
-    assert caller_from_authorization(bearer(token)).login == "demo"
+    clock.ahead = 600  # long after the first check: still the same key, still valid, not decoded again
+    with monkeypatch.context() as no_pyjwt:
+        no_pyjwt.setattr(auth.jwt, "decode", lambda *_a, **_k: (_ for _ in ()).throw(jwt.InvalidTokenError()))
+        assert caller_from_authorization(bearer(token)).login == "demo"
     # The key was rotated (Parameters' cache read the new one): the cached token
     # is checked again, with the new key, and refused, as a token never seen would be.
     monkeypatch.setattr(auth, "_signing_key", lambda: "rotated" * 10)
@@ -153,3 +155,10 @@ def test_a_refused_token_is_not_remembered_as_verified(clock):
         with pytest.raises(ApiError):
             caller_from_authorization(bearer(forged))
     assert auth._verified_tokens == {}
+
+
+def test_a_signing_key_with_non_ascii_characters_works_cached_or_not(clock, monkeypatch):
+    monkeypatch.setattr(auth, "_signing_key", lambda: "clé-de-signature-" * 4)
+    token, _ = issue_token(Caller("demo", Role.MERCHANT, "demo"))
+    for _ in range(2):  # checked, then from the cache
+        assert caller_from_authorization(bearer(token)).login == "demo"
