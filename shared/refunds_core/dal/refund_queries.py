@@ -71,6 +71,8 @@ def page(index: str, partition: str, *, limit: int, attributes: tuple[str, ...],
     ``only_statuses``, those in another status are dropped by DynamoDB, and
     with ``only_batch`` those of another batch (or of none). Returns the
     refunds and the LastEvaluatedKey (None on the partition's last page)."""
+    if not attributes:
+        raise ValueError("no attribute to read")  # DynamoDB refuses an empty ProjectionExpression
     partition_attribute, _ = INDEXES[index]
     names = {"#pk": partition_attribute} | {f"#a{i}": name for i, name in enumerate(attributes)}
     params = {
