@@ -38,7 +38,7 @@ def quantum(currency: str) -> Decimal:
 
 
 def parse_amount(text: str, currency: str | None) -> Decimal:
-    """A non-negative decimal string with no more decimals than the currency has.
+    """A non-negative decimal string with no more decimals written than the currency has.
 
     Raises ValueError otherwise. Only strings are money: a JSON number could
     already have been rounded through a float by the client.
@@ -54,7 +54,9 @@ def parse_amount(text: str, currency: str | None) -> Decimal:
     if value >= _LIMIT:  # before quantize, which cannot hold more digits than the context
         raise ValueError("amount too large")
     places = exponent(currency) if currency in CURRENCIES else 2
-    if value != value.quantize(Decimal(1).scaleb(-places)):
+    # Written digits, not the value: "1.0000" for USD is refused like "1.0001",
+    # as the docs say (at most the currency's decimals), wherever money is read.
+    if -value.as_tuple().exponent > places:
         raise ValueError("more decimals than the currency's minor unit")
     return value
 

@@ -228,6 +228,7 @@ def test_a_refund_shows_its_batch_id_when_read_back(api):
     ({"items": items(("sku-2", 1), ("nope", 1))}, ["items[1].itemId"]),
     ({"items": {"itemId": "sku-1", "quantity": 1}}, ["items"]),
     ({"amount": "1.001"}, ["amount"]),
+    ({"amount": "1.0000"}, ["amount"]),  # zeros too: at most the currency's decimals are written
     ({"amount": "0"}, ["amount"]),
     ({"amount": "0.00"}, ["amount"]),
     ({"amount": "-1.00"}, ["amount"]),
@@ -479,8 +480,7 @@ def test_an_order_with_an_issued_refund_keeps_its_money_fields(api):
     changed_lines = [line("sku-1", 1, "25.00", "5.00", "4.50", "Widget"), TWO_LINES["lineItems"][1]]
     for change in ({"lineItems": changed_lines}, {"shipping": {"price": "0", "tax": "0"}}, {"currency": "EUR"}):
         _, answer = api.put_order(order_id, **{**TWO_LINES, **change})
-        assert answer.status == 409 and answer.codes == [109], (change, answer.body)
-        assert "issued" in answer.body["errors"][0]["message"]
+        assert answer.status == 409 and answer.codes == [15210], (change, answer.body)
     order = order_of(api, order_id)
     assert order["lineItems"][0]["quantity"] == 2 and order["currency"] == "USD"
     assert counters(order) == ("24.75", "48.75", "partially_refunded", "paid", [1, 0])
@@ -503,7 +503,7 @@ def test_an_open_request_freezes_the_orders_money_until_it_ends(api):
     for change in ({"lineItems": [line("sku-1", 1, "25.00", "5.00", "4.50", "Widget")]},
                    {"shipping": {"price": "12.00", "tax": "0.00"}}, {"currency": "EUR"}):
         _, answer = api.put_order(order_id, **change)
-        assert answer.status == 409 and answer.codes == [109] and "open" in answer.body["errors"][0]["message"]
+        assert answer.status == 409 and answer.codes == [15210]
     _, answer = api.put_order(order_id)  # the same order again is fine
     assert answer.status == 200
     # Once the request ends without money moving, the order is the order system's again.

@@ -20,6 +20,9 @@ def test_accepts_exact_decimal_strings(text, currency, expected):
     ("1.5", "JPY"),        # yen has no minor unit
     ("1.001", "USD"),      # a tenth of a cent
     ("1.0001", "KWD"),
+    ("1.0000", "USD"),     # zeros count: at most the currency's decimals are written
+    ("1.0", "JPY"),
+    ("1500.00", "JPY"),
     ("-1.00", "USD"),
     ("1e3", "USD"),
     ("NaN", "USD"),
