@@ -200,6 +200,12 @@ def render(results: dict, details: dict) -> str:
                      + ", ".join(f"{name} {ms:.0f} ms ({ms / floor:.2f} x floor)" for name, ms in other.items()) + ".")
     lines.append("- What each counted request sent: " + "; ".join(
         f"{name}: {', '.join(calls) or 'nothing'}" for name, calls in found.calls.items()) + ".")
+    if "get_refund_account_uncached" in found.round_trips:
+        lines.append(f"- Revocation (docs/architecture.md): reads trust the caller's account for 1 s, so a warm get "
+                     f"is {found.round_trips['get_refund']} round trip; trusting no cache would make it "
+                     f"{found.round_trips['get_refund_account_uncached']} (a BatchGetItem of the login and merchant "
+                     "on every read, ~3-5 ms in-region and 1 read unit each). Writes trust no cache either way: "
+                     "the account checks ride in their own transaction, at no extra round trip.")
     if "decision_issue" in found.round_trips:
         lines.append(f"- The decision that moves money, ISSUE, takes {found.round_trips['decision_issue']} round "
                      "trips, over the budget's 2 for a decision (APPROVE's, above): it reads the refund, then the "

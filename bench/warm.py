@@ -236,7 +236,7 @@ class Scenario:
     name: str
     function: str
     make_event: Callable[[], dict]   # a fresh request (a fresh order, refund, key...) each call
-    prepare: Callable[[], None] | None = None
+    prepare: Callable[[], None] | None = None  # run just before each counted request
 
 
 @dataclass
@@ -289,6 +289,8 @@ class WarmBench:
         counts, sent = [], []
         for _ in range(counted):
             event = scenario.make_event()
+            if scenario.prepare is not None:  # the state each counted request starts from
+                scenario.prepare()
             self.calls.reset()
             self.call(handler, spec, event)
             counts.append(len(self.calls.sent))
@@ -368,6 +370,12 @@ class WarmBench:
                            lambda: self.api.event("GET", f"/v1/refunds/{refund_id}", token=self.tokens["demo"]))
             self.round_trips(get, handler, spec)
             self.overhead(get, handler, spec, overhead_runs)
+            # The revocation option not taken (docs/architecture.md): reads that
+            # trust no cached account read it on every request.
+            from refunds_core import auth
+
+            self.round_trips(Scenario("get_refund_account_uncached", spec.logical_id, get.make_event,
+                                      prepare=auth._active_until.clear), handler, spec)
             # A request after the first, with another token of the same login:
             # what authenticating it costs (signing key and account cached). The
             # first: a token never seen, so the key is read if its TTL has passed

@@ -93,10 +93,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         body=TokenRequest, errors=(errors.INVALID_CREDENTIALS,)),
     ("PUT", "/v1/orders/{orderId}"): Operation(
         "Create or replace an order (the order system)", "orders", (SERVICE,), responses.OrderResponse,
-        body=OrderRequest, errors=(errors.CONFLICT,),
+        body=OrderRequest, errors=(errors.CONFLICT, errors.ORDER_MONEY_FIXED, errors.ORDER_CUSTOMER_FIXED),
         description="The server computes `totals`. An order we refunded is no longer the order system's to "
-                    "change, nor, while a request is open or once a refund was issued, its currency, lines and "
-                    "shipping (409, 109)."),
+                    "change (409, 109), nor, while a request is open or once a refund was issued, its currency, "
+                    "lines and shipping (409, 15210), nor its customer once it has refunds (409, 15220)."),
     ("GET", "/v1/orders/{orderId}"): Operation(
         "An order, with its refunds", "orders", (MERCHANT, SUPPORT), responses.OrderWithRefundsResponse,
         errors=(errors.ORDER_NOT_FOUND,)),
@@ -128,7 +128,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "An action on a refund: APPROVE, SHIP_INIT, ISSUE, DENY, FAIL", "refunds", (MERCHANT, CUSTOMER, SUPPORT),
         responses.RefundResponse, body=PATCH_ACTIONS,
         errors=(errors.REFUND_NOT_FOUND, errors.TRANSITION_NOT_ALLOWED, errors.CONFLICT, errors.ORDER_NOT_PAID,
-                errors.QUANTITY_EXCEEDS_REMAINING, errors.AMOUNT_EXCEEDS_REMAINING),
+                errors.QUANTITY_EXCEEDS_REMAINING, errors.AMOUNT_EXCEEDS_REMAINING, errors.REFUND_HISTORY_FULL),
         description="Who may take which action from which status: the lifecycle table (docs/lifecycle.md)."),
     ("DELETE", "/v1/refunds/{refundId}"): Operation(
         "Cancel a refund request", "refunds", (MERCHANT, CUSTOMER), responses.RefundResponse,

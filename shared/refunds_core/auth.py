@@ -1,9 +1,9 @@
 """Who is calling: passwords, access tokens (JWT, HS256), API keys and the caller's account.
 
 The signing key is a Secrets Manager secret the template creates; it is read
-through Powertools Parameters and cached, like the caller's account and a
-merchant's API key, for ``CACHE_TTL_SECONDS``, so a warm function
-authenticates with no AWS call.
+through Powertools Parameters and cached for ``CACHE_TTL_SECONDS``. The
+caller's account and API key are trusted by reads for ACCOUNT_CACHE_SECONDS
+(1 s) and by no write: a write checks them in its own transaction.
 """
 
 from __future__ import annotations
@@ -193,6 +193,15 @@ def _verified_caller(token: str, key: str) -> tuple[Caller, int]:
 
 
 # --------------------------------------------------------------- accounts
+#
+# Revoking a key or disabling a login or merchant takes effect at once where it
+# matters: a write carries the caller's account checks in its own transaction
+# (``account_guards``), so it commits only while the account is usable, and
+# minting a token reads the account strongly (``require_active_account(...,
+# fresh=True)``). Reads trust what this execution environment last read for
+# ACCOUNT_CACHE_SECONDS: a revoked key can read for at most that long after its
+# revocation answered (docs/benchmarks.md has what the cache saves).
+ACCOUNT_CACHE_SECONDS = 1.0
 
 _active_until: dict[tuple[str, str, str | None, str | None], float] = {}
 
@@ -201,36 +210,81 @@ def _account_cache_key(caller: Caller) -> tuple[str, str, str | None, str | None
     return caller.login, caller.role.value, caller.merchant_id, caller.minted_by
 
 
-def require_active_account(caller: Caller) -> None:
+def _account_login(caller: Caller) -> tuple[str, Role]:
+    """The login (or API key caller) whose account answers for the caller: a
+    customer has none, the merchant login or API key that minted its token does."""
+    if caller.role is Role.CUSTOMER:
+        return str(caller.minted_by), Role.MERCHANT
+    return caller.login, caller.role
+
+
+def require_active_account(caller: Caller, *, fresh: bool = False) -> None:
     """15000 unless the caller's account is usable: its login exists, is enabled
     and still has the token's role and merchant (an API key: it is not revoked);
-    a merchant's or customer's merchant is active. A customer has no login: the
-    merchant login (or API key) that minted its token answers for it. A
-    positive answer is cached for CACHE_TTL_SECONDS."""
+    a merchant's or customer's merchant is active. A positive answer is trusted
+    for ACCOUNT_CACHE_SECONDS; ``fresh`` reads strongly and trusts no cache
+    (before minting a token)."""
     from refunds_core.dal import accounts
 
     key = _account_cache_key(caller)
     now = time.monotonic()
-    if _active_until.get(key, 0.0) > now:
+    if not fresh and _active_until.get(key, 0.0) > now:
         return
-    login, role = (caller.minted_by, Role.MERCHANT) if caller.role is Role.CUSTOMER else (caller.login, caller.role)
+    login, role = _account_login(caller)
     key_id = api_key_id_of(login)
     if key_id is not None:  # an API key's caller, or a customer whose token a key minted
         stored_key, merchant = accounts.get_with_merchant(
-            keys.merchant_api_key(caller.merchant_id, key_id) if caller.merchant_id else None, caller.merchant_id)
+            keys.merchant_api_key(caller.merchant_id, key_id) if caller.merchant_id else None, caller.merchant_id,
+            consistent=fresh)
         login_ok = role is Role.MERCHANT and stored_key is not None
     else:
-        credential, merchant = accounts.get_login_and_merchant(login, caller.merchant_id)
+        credential, merchant = accounts.get_login_and_merchant(login, caller.merchant_id, consistent=fresh)
         login_ok = (
             credential is not None and not credential.get("disabled")
             and credential.get("role") == role.value
             and credential.get("merchantId") == caller.merchant_id)
     merchant_ok = caller.merchant_id is None or (merchant is not None and merchant.get("status") == "active")
-    usable = login_ok and merchant_ok
-    if not usable:
-        _active_until.pop(key, None)
-        raise ApiError(errors.UNKNOWN_ACCOUNT)
-    _active_until[key] = now + settings().CACHE_TTL_SECONDS
+    if not (login_ok and merchant_ok):
+        raise _unusable(caller, key_revoked=not login_ok and caller.via is Via.API_KEY)
+    _active_until[key] = now + ACCOUNT_CACHE_SECONDS
+
+
+def account_guards(caller: Caller) -> list:
+    """The ConditionChecks a write by this caller joins to its transaction
+    (``dal.transactions.Guarded`` items): its login, or API key, and its
+    merchant are still usable when the write commits. A revoked key's write
+    is 401 (101); a disabled login's or merchant's, or a customer's whose
+    minting login or key is gone, 15000."""
+    from refunds_core.dal import accounts
+
+    login, role = _account_login(caller)
+    key_id = api_key_id_of(login)
+
+    def account_gone(_old: dict | None) -> Exception:
+        return _unusable(caller, key_revoked=caller.via is Via.API_KEY)
+
+    def merchant_gone(merchant: dict | None) -> Exception | None:
+        # Folded into a write of the merchant's item (its counters), the failed
+        # condition may be the write's own: only an inactive merchant is ours.
+        if merchant is not None and merchant.get("status") == "active":
+            return None
+        return _unusable(caller, key_revoked=False)
+
+    if key_id is not None:
+        guards = [accounts.api_key_present(str(caller.merchant_id), key_id, account_gone)]
+    else:
+        guards = [accounts.login_usable(login, role.value, caller.merchant_id, account_gone)]
+    if caller.merchant_id is not None:
+        guards.append(accounts.merchant_active(caller.merchant_id, merchant_gone))
+    return guards
+
+
+def _unusable(caller: Caller, *, key_revoked: bool) -> ApiError:
+    """Forget what this environment trusted of the caller; the refusal to answer."""
+    _active_until.pop(_account_cache_key(caller), None)
+    for digest in [d for d, (_, cached) in _api_key_callers.items() if cached.login == caller.login]:
+        _api_key_callers.pop(digest, None)
+    return ApiError(errors.UNAUTHORIZED if key_revoked else errors.UNKNOWN_ACCOUNT)
 
 
 # --------------------------------------------------------------- API keys
@@ -267,7 +321,7 @@ def caller_from_api_key(key: str) -> Caller:
     """The merchant caller an API key names, or 401 (malformed, unknown or
     revoked). The key's merchant being disabled or unknown is 15000, later,
     from ``require_active_account`` (after the checks that come before it).
-    A key of an active merchant is trusted for CACHE_TTL_SECONDS."""
+    A key of an active merchant is trusted for ACCOUNT_CACHE_SECONDS."""
     from refunds_core.dal import accounts
 
     match = _API_KEY.fullmatch(key.strip())
@@ -284,7 +338,7 @@ def caller_from_api_key(key: str) -> Caller:
     caller = Caller(login=API_KEY_LOGIN_PREFIX + stored["keyId"], role=Role.MERCHANT, merchant_id=merchant_id,
                     via=Via.API_KEY)
     if merchant is not None and merchant.get("status") == "active":
-        until = now + settings().CACHE_TTL_SECONDS
+        until = now + ACCOUNT_CACHE_SECONDS
         _api_key_callers[digest] = (until, caller)
         _active_until[_account_cache_key(caller)] = until  # the same read answered require_active_account
     return caller
@@ -293,7 +347,7 @@ def caller_from_api_key(key: str) -> Caller:
 def forget_api_key(key_id: str, digest: str) -> None:
     """Drop what this execution environment cached about a revoked key: it,
     and the customer tokens it minted. (Other environments trust their cache
-    for at most CACHE_TTL_SECONDS.)"""
+    for reads for at most ACCOUNT_CACHE_SECONDS, and for no write.)"""
     _api_key_callers.pop(digest, None)
     login = API_KEY_LOGIN_PREFIX + key_id
     for cached in [key for key in _active_until if login in (key[0], key[3])]:

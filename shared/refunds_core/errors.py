@@ -26,7 +26,7 @@ def _entry(code: int, status: HTTPStatus, message: str, description: str) -> Err
 
 INTERNAL = _entry(
     100, HTTPStatus.INTERNAL_SERVER_ERROR,
-    "Internal server error. Please try again later or contact support.",
+    "Internal Server Error. Please try again later or contact support.",
     "Unexpected failure. Safe to retry: every write is one conditional transaction, so a retry "
     "cannot act twice (send an Idempotency-Key to get the first answer back). The response's "
     "correlation id is in the logs.",
@@ -58,8 +58,7 @@ CONFLICT = _entry(
     109, HTTPStatus.CONFLICT,
     "The resource was changed by another request or belongs to another account.",
     "Another request changed the refund first (retry with its new state), or PUT "
-    "/v1/orders: the id is another merchant's order, the order is refunded, or the "
-    "body changes its currency, lines or shipping while a request is open or after a refund was issued.",
+    "/v1/orders: the id is another merchant's order, or the order is refunded.",
 )
 INVALID_JSON = _entry(
     110, HTTPStatus.BAD_REQUEST,
@@ -137,6 +136,22 @@ FORBIDDEN = _entry(
     "The caller's role may never call this route (for example the order system "
     "creating a refund).",
 )
+ORDER_MONEY_FIXED = _entry(
+    15210, HTTPStatus.CONFLICT,
+    "Order update is impossible. Its currency, line items and shipping cannot change while a refund "
+    "request is open or once a refund was issued.",
+    "PUT /v1/orders: the refunds were computed from these; the order system may still change the rest.",
+)
+ORDER_CUSTOMER_FIXED = _entry(
+    15220, HTTPStatus.CONFLICT,
+    "Order update is impossible. Its customer cannot change once it has refund requests.",
+    "PUT /v1/orders: a refund keeps the customer of its order (who may see and act on it).",
+)
+REFUND_HISTORY_FULL = _entry(
+    15230, HTTPStatus.CONFLICT,
+    "Action is not allowed: the refund's history is full; only ISSUE, DENY, FAIL or cancel remain.",
+    "A refund has 50 history entries: SHIP_INIT may not repeat again; a final action still closes it.",
+)
 IDEMPOTENCY_KEY_REUSED = _entry(
     15130, HTTPStatus.UNPROCESSABLE_ENTITY,
     "Idempotency-Key was already used for a different request.",
@@ -189,17 +204,19 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     INVALID_FIELD, ORDER_NOT_PAID, ORDER_AMOUNT_ZERO, REFUND_ALREADY_OPEN, ORDER_NOT_FOUND,
     REFUND_NOT_FOUND, TRANSITION_NOT_ALLOWED, QUANTITY_EXCEEDS_REMAINING, AMOUNT_EXCEEDS_REMAINING,
     FORBIDDEN, IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_IN_FLIGHT, THROTTLED, WEBHOOK_NOT_FOUND,
-    EVENT_NOT_FOUND, TOO_MANY_WEBHOOKS, API_KEY_NOT_FOUND, TOO_MANY_API_KEYS,
+    EVENT_NOT_FOUND, TOO_MANY_WEBHOOKS, API_KEY_NOT_FOUND, TOO_MANY_API_KEYS, ORDER_MONEY_FIXED,
+    ORDER_CUSTOMER_FIXED, REFUND_HISTORY_FULL,
 )
 
 
 class ApiError(Exception):
-    """An answer the client is meant to see: one status, one or more catalogue entries."""
+    """An answer the client is meant to see: one status, one or more catalogue
+    entries, each with the catalogue's own message (no text of the API's is
+    written anywhere else)."""
 
-    def __init__(self, error: ErrorCode, *more: ErrorCode, message: str | None = None,
-                 headers: dict[str, str] | None = None):
+    def __init__(self, error: ErrorCode, *more: ErrorCode, headers: dict[str, str] | None = None):
         self.status = error.status
-        self.entries = [(error.code, message or error.message)] + [(e.code, e.message) for e in more]
+        self.entries = [(error.code, error.message)] + [(e.code, e.message) for e in more]
         self.headers = headers or {}
         super().__init__(f"{error.code} {self.entries[0][1]}")
 

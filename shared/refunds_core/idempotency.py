@@ -69,6 +69,7 @@ CREDENTIAL_FIELDS = frozenset({"secret", "key", "token"})
 NOT_STORED_CODES = frozenset({
     errors.INVALID_JSON.code, errors.INVALID_CONTENT_TYPE.code, errors.REQUEST_TOO_LARGE.code,
     errors.INVALID_FIELD.code, errors.UNKNOWN_ACCOUNT.code,
+    errors.UNAUTHORIZED.code,  # a key revoked while its request ran: nothing of it is kept
     errors.CONFLICT.code,  # another request changed the refund first: the retry is judged on its new state
 })
 

@@ -15,9 +15,9 @@ class Settings(BaseModel):
     TOKEN_SIGNING_SECRET_ID: str = Field(min_length=1)
     # How long an access token lives; merchants re-authenticate after it.
     TOKEN_TTL_SECONDS: int = Field(default=3600, ge=60, le=86400)
-    # How long a function trusts what it cached about a caller's account or the
-    # signing key before reading it again (a disabled merchant is locked out
-    # within this many seconds).
+    # How long a function trusts the signing key it read before reading it again
+    # (a rotated key reaches every function within this many seconds). The
+    # caller's account is another matter: auth.ACCOUNT_CACHE_SECONDS.
     CACHE_TTL_SECONDS: int = Field(default=60, ge=0, le=900)
     # Refund events and webhooks (only the functions that use them get these).
     EVENTS_TOPIC_ARN: str | None = None

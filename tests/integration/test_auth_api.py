@@ -50,28 +50,36 @@ def test_a_role_a_route_never_serves_is_403_15120(api):
     assert api.request("POST", "/v1/order/1001/refund", json_body={"email": "a@b.co"}, login="support").status == 403
 
 
-def _merchant_login(api, admin, *, merchant_exists=True):
+def _merchant_login(api, admin):
     merchant_id, login = f"m-{uuid.uuid4().hex[:8]}", f"u-{uuid.uuid4().hex[:8]}"
-    if merchant_exists:
-        admin.create_merchant(merchant_id)
+    admin.create_merchant(merchant_id)
     admin.create_login(login, "a-long-password", admin.Role.MERCHANT, merchant_id)
     token = api.request("POST", "/v1/auth/token", json_body={"login": login, "password": "a-long-password"})
     assert token.status == 200
     return merchant_id, login, token.body["token"]
 
 
-def test_a_valid_token_of_an_unknown_merchant_is_15000(api, admin):
-    _, _, token = _merchant_login(api, admin, merchant_exists=False)
+def test_a_login_of_an_unknown_merchant_gets_no_token_and_a_token_of_it_is_15000(api, admin):
+    login = f"u-{uuid.uuid4().hex[:8]}"
+    admin.create_login(login, "a-long-password", admin.Role.MERCHANT, f"m-{uuid.uuid4().hex[:8]}")
+    refused = api.request("POST", "/v1/auth/token", json_body={"login": login, "password": "a-long-password"})
+    assert refused.status == 401 and refused.codes == [102]
+    # A token signed for it anyway (as one minted before its merchant went away) is 15000.
+    from localrun.tokens import issue_local_token
+
+    token = issue_local_token(login)
     answer = api.request("POST", "/v1/order/1001/refund", json_body={"email": "a@b.co"}, token=token)
     assert answer.status == 400
     assert answer.body == {"errors": [{"error": 15000, "message": (
         "Unable to identify your configuration for accessing this API. Please contact technical support.")}]}
 
 
-def test_a_valid_token_of_a_disabled_merchant_is_15000(api, admin):
-    merchant_id, _, token = _merchant_login(api, admin)
+def test_a_valid_token_of_a_disabled_merchant_is_15000_and_its_logins_get_no_new_one(api, admin):
+    merchant_id, login, token = _merchant_login(api, admin)
     admin.set_merchant_disabled(merchant_id, True)
     assert api.request("GET", "/v1/orders/1001", token=token).codes == [15000]
+    again = api.request("POST", "/v1/auth/token", json_body={"login": login, "password": "a-long-password"})
+    assert again.status == 401 and again.codes == [102]
 
 
 def test_a_disabled_login_can_neither_use_its_token_nor_get_a_new_one(api, admin):

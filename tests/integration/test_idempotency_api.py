@@ -213,7 +213,7 @@ def test_a_disabled_account_gets_no_stored_answer(api, admin, disabled):
     """Every login of a merchant shares its keys, so another login's token
     would be answered from the first login's record; once that login (or the
     merchant) is disabled it gets 15000 instead. The other login's token has
-    never reached CreateRefundFunction, so no cached "active" answer (60 s)
+    never reached CreateRefundFunction, so no cached "active" answer (1 s)
     stands in for the check."""
     merchant_id, password = f"m-{uuid.uuid4().hex[:8]}", "a-long-password"
     first_login, other_login = f"u-{uuid.uuid4().hex[:8]}", f"u-{uuid.uuid4().hex[:8]}"

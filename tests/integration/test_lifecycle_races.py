@@ -101,7 +101,7 @@ def _before_first(operation: str, action):
 def test_a_decision_taken_between_our_read_and_our_write_is_15080(layer, api):
     refund = refund_in(api, "REQUESTED")
     # Another operator denies it after we read it as REQUESTED, before our APPROVE writes.
-    _before_first("UpdateItem", lambda: take(api, refund["id"], "DENY"))
+    _before_first("TransactWriteItems", lambda: take(api, refund["id"], "DENY"))
     with pytest.raises(ApiError) as caught:
         lifecycle.act(SUPPORT, refund["id"], BODIES["APPROVE"])
     assert caught.value.entries[0][0] == 15080
@@ -111,7 +111,7 @@ def test_a_decision_taken_between_our_read_and_our_write_is_15080(layer, api):
 def test_a_change_that_still_allows_the_action_is_109(layer, api):
     refund = open_refund(api, refund_only=False)
     first = {"action": "SHIP_INIT", "trackingId": "FIRST", "carrierName": "DHL"}
-    _before_first("UpdateItem", lambda: take(api, refund["id"], "SHIP_INIT", body=first))
+    _before_first("TransactWriteItems", lambda: take(api, refund["id"], "SHIP_INIT", body=first))
     with pytest.raises(ApiError) as caught:
         lifecycle.act(DEMO, refund["id"], {"action": "SHIP_INIT", "trackingId": "SECOND", "carrierName": "UPS"})
     assert caught.value.status == 409 and caught.value.entries[0][0] == 109
@@ -141,8 +141,8 @@ def _lose_first_answer(operation: str):
 
 
 @pytest.mark.parametrize(("operation", "action", "start", "refund_only", "expected"), [
-    ("UpdateItem", "APPROVE", "REQUESTED", False, "WAITING"),        # one conditional UpdateItem
-    ("TransactWriteItems", "ISSUE", "PROCESSING", True, "ISSUED"),   # refund + order in one transaction
+    ("TransactWriteItems", "APPROVE", "REQUESTED", False, "WAITING"),  # the refund and the caller's account
+    ("TransactWriteItems", "ISSUE", "PROCESSING", True, "ISSUED"),     # refund + order (+ account) in one
 ])
 def test_a_committed_transition_whose_answer_was_lost_still_answers_200(layer, api, operation, action, start,
                                                                         refund_only, expected):
@@ -189,12 +189,12 @@ def test_a_transaction_conflict_is_retried_and_answered_from_the_new_state(layer
     assert caught.value.entries[0][0] == 15080
 
 
-def test_an_update_conflicting_with_a_transaction_is_retried(layer):
+def test_a_write_conflicting_with_another_transaction_is_retried(layer):
     with Stubber(aws.dynamodb()) as stub:
         stub.add_response("get_item", {"Item": _stored_refund(RACE_ID)})
-        stub.add_client_error("update_item", "TransactionConflictException")
+        stub.add_client_error("transact_write_items", "TransactionConflictException")
         stub.add_response("get_item", {"Item": _stored_refund(RACE_ID)})
-        stub.add_response("update_item", {})
+        stub.add_response("transact_write_items", {})
         moved = lifecycle.act(SUPPORT, RACE_ID, BODIES["APPROVE"])
         stub.assert_no_pending_responses()
     assert moved["status"] == "PROCESSING" and moved["confirmedAt"] is not None
@@ -203,7 +203,7 @@ def test_an_update_conflicting_with_a_transaction_is_retried(layer):
 def test_throttling_is_a_retryable_500_never_a_business_answer(layer):
     with Stubber(aws.dynamodb()) as stub:
         stub.add_response("get_item", {"Item": _stored_refund(RACE_ID)})
-        stub.add_client_error("update_item", "ProvisionedThroughputExceededException")
+        stub.add_client_error("transact_write_items", "ProvisionedThroughputExceededException")
         with pytest.raises(ClientError) as caught:
             lifecycle.act(SUPPORT, RACE_ID, BODIES["APPROVE"])
     # Passed up unchanged after botocore's retries, to the resolver's 500/100

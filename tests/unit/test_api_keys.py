@@ -27,6 +27,7 @@ class Table:
     def __init__(self):
         self.items: dict[tuple[str, str], dict] = {}
         self.reads = 0
+        self.consistent_reads = 0
 
     def put(self, key: dict, record: dict) -> None:
         self.items[(key["PK"]["S"], key["SK"]["S"])] = record
@@ -34,8 +35,9 @@ class Table:
     def delete(self, key: dict) -> None:
         self.items.pop((key["PK"]["S"], key["SK"]["S"]), None)
 
-    def get_with_merchant(self, key, merchant_id):
+    def get_with_merchant(self, key, merchant_id, consistent=False):
         self.reads += 1
+        self.consistent_reads += consistent
 
         def get(k):
             return self.items.get((k["PK"]["S"], k["SK"]["S"])) if k else None
@@ -156,9 +158,36 @@ def test_a_revoked_key_is_forgotten_at_once_where_it_was_revoked(table):
     key = store_key(table)
     caller_from_headers(None, [key])
     table.delete(keys.api_key(auth.api_key_digest(key)))
-    assert caller_from_headers(None, [key]).api_key_id == KEY_ID  # elsewhere: trusted for CACHE_TTL_SECONDS
+    assert caller_from_headers(None, [key]).api_key_id == KEY_ID  # elsewhere: trusted by reads for 1 s
     auth.forget_api_key(KEY_ID, auth.api_key_digest(key))
     assert code_of(lambda: caller_from_headers(None, [key])) == 101
+
+
+@pytest.fixture
+def revoked_after_use(table, monkeypatch):
+    """A key's caller, used (so cached) at t = 1000 s, then revoked elsewhere; the clock."""
+    now = [1000.0]
+    monkeypatch.setattr(auth.time, "monotonic", lambda: now[0])
+    key = store_key(table)
+    caller = caller_from_headers(None, [key])
+    auth.require_active_account(caller)
+    table.delete(keys.api_key(auth.api_key_digest(key)))
+    table.delete(keys.merchant_api_key("acme", KEY_ID))
+    return caller, now
+
+
+def test_reads_trust_a_revoked_key_for_at_most_a_second(revoked_after_use):
+    caller, now = revoked_after_use
+    now[0] += auth.ACCOUNT_CACHE_SECONDS - 0.01
+    auth.require_active_account(caller)
+    now[0] += 0.02
+    assert code_of(lambda: auth.require_active_account(caller)) == 101
+
+
+def test_minting_reads_the_key_strongly_whatever_the_cache_holds(revoked_after_use, table):
+    caller, _ = revoked_after_use
+    assert code_of(lambda: auth.require_active_account(caller, fresh=True)) == 101
+    assert table.consistent_reads == 1
 
 
 # ------------------------------------------- customer tokens of a key

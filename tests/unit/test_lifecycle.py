@@ -10,7 +10,7 @@ from botocore.stub import Stubber
 
 from refunds_core import aws, errors, statuses
 from refunds_core.dal.codec import to_item
-from refunds_core.dal.transactions import AlreadyApplied, Contention, Guarded, update_item
+from refunds_core.dal.transactions import AlreadyApplied, Contention, Guarded, transact_write
 from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.logic import lifecycle
 from refunds_core.logic.transitions import PATCH_ACTIONS, TRANSITIONS, refusal, target
@@ -110,26 +110,55 @@ def stubbed(monkeypatch):
     aws.dynamodb.cache_clear()
 
 
-UPDATE = {"Update": {"TableName": "RefundsTable", "Key": {"PK": {"S": "REFUND#rf_1"}, "SK": {"S": "REFUND"}},
-                     "UpdateExpression": "SET #s = :s", "ConditionExpression": "#s = :old",
-                     "ExpressionAttributeNames": {"#s": "status"},
-                     "ExpressionAttributeValues": {":s": {"S": "DENIED"}, ":old": {"S": "REQUESTED"}}}}
+MERCHANT = {"PK": {"S": "MERCHANT#m"}, "SK": {"S": "MERCHANT"}}
+COUNT = {"Update": {"TableName": "RefundsTable", "Key": MERCHANT, "UpdateExpression": "SET #c = #c + :one",
+                    "ConditionExpression": "#c < :limit", "ExpressionAttributeNames": {"#c": "webhookCount"},
+                    "ExpressionAttributeValues": {":one": {"N": "1"}, ":limit": {"N": "10"}}}}
+ACTIVE = {"ConditionCheck": {"TableName": "RefundsTable", "Key": MERCHANT,
+                             "ConditionExpression": "#acct_status = :acct_active",
+                             "ExpressionAttributeNames": {"#acct_status": "status"},
+                             "ExpressionAttributeValues": {":acct_active": {"S": "active"}}}}
+LOGIN = {"ConditionCheck": {"TableName": "RefundsTable", "Key": {"PK": {"S": "LOGIN#u"}, "SK": {"S": "CREDENTIAL"}},
+                            "ConditionExpression": "attribute_exists(PK)"}}
 
 
-def test_a_single_update_is_explained_like_a_transaction_item(stubbed):
-    seen = []
-    stubbed.add_client_error("update_item", "ConditionalCheckFailedException",
-                             modeled_fields={"Item": to_item({"status": "CANCELLED"})},
-                             expected_params={**UPDATE["Update"], "ReturnValuesOnConditionCheckFailure": "ALL_OLD"})
+def test_a_check_of_an_item_the_transaction_writes_is_folded_into_that_write(stubbed):
+    # DynamoDB refuses two operations on one item in a transaction: the
+    # merchant's "still active" check joins the write of its counter.
+    merged = {**COUNT["Update"], "ConditionExpression": "(#c < :limit) AND (#acct_status = :acct_active)",
+              "ExpressionAttributeNames": {"#c": "webhookCount", "#acct_status": "status"},
+              "ExpressionAttributeValues": {**COUNT["Update"]["ExpressionAttributeValues"],
+                                            ":acct_active": {"S": "active"}},
+              "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+    stubbed.add_response("transact_write_items", {}, expected_params={
+        "TransactItems": [{"Update": merged}, {"ConditionCheck": {**LOGIN["ConditionCheck"],
+                                                                  "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}],
+        "ClientRequestToken": "t"})
+    transact_write([Guarded(ACTIVE, lambda old: None), Guarded(COUNT, lambda old: None),
+                    Guarded(LOGIN, lambda old: None)], idempotency_token="t")
+
+
+@pytest.mark.parametrize(("stored", "code"), [({"status": "disabled", "webhookCount": 3}, 15000),
+                                              ({"status": "active", "webhookCount": 10}, 15180)])
+def test_a_folded_write_is_explained_by_the_check_first_then_by_the_write(stubbed, stored, code):
+    def inactive(merchant):
+        return None if merchant["status"] == "active" else ApiError(errors.UNKNOWN_ACCOUNT)
+
+    def full(merchant):
+        return ApiError(errors.TOO_MANY_WEBHOOKS) if merchant["webhookCount"] >= 10 else None
+
+    stubbed.add_client_error("transact_write_items", "TransactionCanceledException", modeled_fields={
+        "CancellationReasons": [{"Code": "ConditionalCheckFailed", "Item": to_item(stored)}]})
     with pytest.raises(ApiError) as caught:
-        update_item(Guarded(UPDATE, lambda old: seen.append(old) or ApiError(errors.CONFLICT)))
-    assert seen == [{"status": "CANCELLED"}] and caught.value.entries[0][0] == 109
+        transact_write([Guarded(COUNT, full), Guarded(ACTIVE, inactive)], idempotency_token="t")
+    assert caught.value.entries[0][0] == code
 
 
-def test_a_single_update_that_no_rule_explains_is_contention(stubbed):
-    stubbed.add_client_error("update_item", "ConditionalCheckFailedException")
+def test_a_cancelled_transaction_that_no_rule_explains_is_contention(stubbed):
+    stubbed.add_client_error("transact_write_items", "TransactionCanceledException", modeled_fields={
+        "CancellationReasons": [{"Code": "ConditionalCheckFailed"}, {"Code": "None"}]})
     with pytest.raises(Contention):
-        update_item(Guarded(UPDATE, lambda old: None))
+        transact_write([Guarded(COUNT, lambda old: None), Guarded(LOGIN, lambda old: None)], idempotency_token="t")
 
 
 # ------------------------------------------------- sample events' refund id

@@ -163,15 +163,17 @@ def test_runtime_is_python_3_13_on_arm64():
     assert "build-SharedLayer:" in (ROOT / "shared/Makefile").read_text()
 
 
-def test_gateway_responses_use_codes_of_the_catalogue():
+def test_gateway_responses_use_codes_and_messages_of_the_catalogue():
     from refunds_core.errors import CATALOGUE
 
-    codes = {entry.code for entry in CATALOGUE}
+    messages = {entry.code: entry.message for entry in CATALOGUE}
     responses = RESOURCES["RefundsApi"]["Properties"]["GatewayResponses"]
     for name, response in responses.items():
-        body = json.loads(re.sub(r"\$context\.error\.messageString", '"x"',
-                                 response["ResponseTemplates"]["application/json"]))
-        assert body["errors"][0]["error"] in codes, name
+        template = response["ResponseTemplates"]["application/json"]
+        (entry,) = json.loads(re.sub(r"\$context\.error\.messageString", '"x"', template))["errors"]
+        assert entry["error"] in messages, name
+        # API Gateway's own refusals (106) carry its message; every other text is the catalogue's.
+        assert entry["message"] in (messages[entry["error"]], "x"), name
 
 
 def test_no_secret_in_the_template():

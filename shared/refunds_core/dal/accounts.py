@@ -10,23 +10,67 @@ from refunds_core.settings import settings
 
 
 def get_credential(login: str) -> dict | None:
-    response = dynamodb().get_item(TableName=settings().TABLE_NAME, Key=keys.credential(login))
+    """Strongly consistent: a login disabled a moment ago gets no new token."""
+    response = dynamodb().get_item(TableName=settings().TABLE_NAME, Key=keys.credential(login), ConsistentRead=True)
     return from_item(response.get("Item"))
 
 
-def get_login_and_merchant(login: str | None, merchant_id: str | None) -> tuple[dict | None, dict | None]:
+def get_login_and_merchant(login: str | None, merchant_id: str | None, *,
+                           consistent: bool = False) -> tuple[dict | None, dict | None]:
     """The records a caller's token rests on, in one round trip."""
-    return get_with_merchant(keys.credential(login) if login else None, merchant_id)
+    return get_with_merchant(keys.credential(login) if login else None, merchant_id, consistent=consistent)
 
 
-def get_with_merchant(key: dict | None, merchant_id: str | None) -> tuple[dict | None, dict | None]:
+# ------------------------------------------- the caller's account, in a write
+#
+# Each is a ConditionCheck that joins a write's own transaction, so the write
+# commits only if the account is still usable at that moment: no extra round
+# trip, and no cache can let a revoked key or a disabled login write. Their
+# placeholders start with "acct" so they never clash with the write's own
+# when a check is folded into a write of the same item (transactions._folded).
+
+def login_usable(login: str, role: str, merchant_id: str | None, explain: Explain) -> Guarded:
+    """The login exists, is enabled, and still has this role and merchant."""
+    merchant = ("#acct_merchant = :acct_merchant" if merchant_id is not None
+                else "(attribute_not_exists(#acct_merchant) OR attribute_type(#acct_merchant, :acct_null))")
+    return Guarded({"ConditionCheck": {
+        "TableName": settings().TABLE_NAME, "Key": keys.credential(login),
+        "ConditionExpression": ("attribute_exists(PK) AND #acct_disabled = :acct_false AND #acct_role = :acct_role "
+                                f"AND {merchant}"),
+        "ExpressionAttributeNames": {"#acct_disabled": "disabled", "#acct_role": "role",
+                                     "#acct_merchant": "merchantId"},
+        "ExpressionAttributeValues": values(acct_false=False, acct_role=role, **(
+            {"acct_merchant": merchant_id} if merchant_id is not None else {"acct_null": "NULL"})),
+    }}, explain)
+
+
+def api_key_present(merchant_id: str, key_id: str, explain: Explain) -> Guarded:
+    """The merchant's API key has not been revoked (revoking deletes its items)."""
+    return Guarded({"ConditionCheck": {
+        "TableName": settings().TABLE_NAME, "Key": keys.merchant_api_key(merchant_id, key_id),
+        "ConditionExpression": "attribute_exists(PK)",
+    }}, explain)
+
+
+def merchant_active(merchant_id: str, explain: Explain) -> Guarded:
+    return Guarded({"ConditionCheck": {
+        "TableName": settings().TABLE_NAME, "Key": keys.merchant(merchant_id),
+        "ConditionExpression": "#acct_status = :acct_active",
+        "ExpressionAttributeNames": {"#acct_status": "status"},
+        "ExpressionAttributeValues": values(acct_active="active"),
+    }}, explain)
+
+
+def get_with_merchant(key: dict | None, merchant_id: str | None, *,
+                      consistent: bool = False) -> tuple[dict | None, dict | None]:
     """The item at ``key`` (a login, an API key...) and the merchant's item, in
-    one BatchGetItem; None for what is missing or not asked for."""
+    one BatchGetItem; None for what is missing or not asked for. ``consistent``:
+    a strongly consistent read, which sees a revocation that has just answered."""
     wanted = [k for k in (key, keys.merchant(merchant_id) if merchant_id else None) if k is not None]
     if not wanted:
         return None, None
     table = settings().TABLE_NAME
-    request = {table: {"Keys": wanted}}
+    request = {table: {"Keys": wanted, "ConsistentRead": consistent}}
     found: list[dict] = []
     while request:  # BatchGetItem may leave keys unprocessed under load
         response = dynamodb().batch_get_item(RequestItems=request)

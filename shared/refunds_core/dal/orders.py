@@ -32,12 +32,13 @@ def get(order_id: str) -> dict | None:
     return from_item(response.get("Item"))
 
 
-def upsert(order_id: str, fields: dict, *, now: str, idempotency_token: str) -> None:
+def upsert(order_id: str, fields: dict, *, now: str, idempotency_token: str, guards: list[Guarded]) -> None:
     """Create or replace the order's own fields, keeping our state (lock,
     version, createdAt). Refused when the merchant does not exist (15010
     merchantId), or the id already belongs to another merchant or the order
     was refunded by us, or the request changes its currency, lines or shipping
-    while a request is open or after one was ISSUED (409). Otherwise an order
+    while a request is open or after one was ISSUED (409); ``guards`` join the
+    transaction (the caller's account checks). Otherwise an order
     with refunds can be updated: it is the order system's data (ISSUE checks
     the refund against the order as it is then)."""
     names = {f"#{name}": name for name in ORDER_FIELDS if fields.get(name) is not None}
@@ -74,6 +75,7 @@ def upsert(order_id: str, fields: dict, *, now: str, idempotency_token: str) -> 
     transact_write([
         Guarded({"ConditionCheck": merchant_exists}, lambda _old: errors.FieldErrors(["merchantId"])),
         Guarded({"Update": order_update}, lambda old: _upsert_refused(old, fields)),
+        *guards,
     ], idempotency_token=idempotency_token)
 
 
@@ -81,9 +83,8 @@ def _upsert_refused(old: dict | None, fields: dict) -> ApiError:
     if not old or old.get("merchantId") != fields["merchantId"] or old.get("status") == REFUNDED:
         return ApiError(errors.CONFLICT)
     if (old.get("refunded") or old.get("openRefundId")) and any(old.get(n) != fields.get(n) for n in MONEY_FIELDS):
-        return ApiError(errors.CONFLICT, message=("The order's currency, line items and shipping cannot change "
-                                                  "while a refund request is open or once a refund was issued."))
-    return ApiError(errors.CONFLICT, message="The order's customer cannot change once it has refund requests.")
+        return ApiError(errors.ORDER_MONEY_FIXED)
+    return ApiError(errors.ORDER_CUSTOMER_FIXED)
 
 
 def consumed(order: dict) -> dict:

@@ -9,9 +9,12 @@ A cancellation that no rule explains is never passed off as a business error:
 it is ``Contention`` (the item changed since it was read, or another
 transaction held it: read again and retry) or ``RetryableError``.
 
-A write of one item that needs no transaction (``update_item``) is a plain
-conditional ``UpdateItem``; its ``ConditionalCheckFailedException`` (with the
-item as it was) goes through the very same explanation.
+Every write a caller makes is a transaction, even of one item: it carries
+the caller's account checks (``auth.account_guards``), so a revoked key or a
+disabled login writes nothing, whatever a function's cache still believes.
+A ``ConditionCheck`` on an item the transaction also writes (the caller's
+merchant, say, whose counter the write bumps) is folded into that write's
+own condition: DynamoDB refuses two operations on one item in a transaction.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ def transact_write(items: list[Guarded], *, idempotency_token: str) -> None:
     """Run the transaction. ``idempotency_token`` (at most 36 characters) makes
     botocore's own retries of a committed transaction succeed instead of failing
     their conditions (DynamoDB honours it for 10 minutes)."""
+    items = _folded(items)
     operations = []
     for guarded in items:
         (kind, body), = guarded.operation.items()
@@ -77,6 +81,51 @@ def transact_write(items: list[Guarded], *, idempotency_token: str) -> None:
         raise
 
 
+def _item_of(guarded: Guarded) -> tuple[str, str, str]:
+    """Which item an operation is on (a Put names it by its item's keys; every
+    table we write in a transaction is keyed PK, SK)."""
+    (_, body), = guarded.operation.items()
+    key = body.get("Key") or body["Item"]
+    return body["TableName"], key["PK"]["S"], key["SK"]["S"]
+
+
+def _folded(items: list[Guarded]) -> list[Guarded]:
+    """The writes, then the checks; a check of an item that is written (or
+    checked) already is merged into that operation: both conditions must
+    hold, and a failure is explained by the check first (its refusal, such as
+    a disabled account, is the one the caller must see)."""
+    folded = [guarded for guarded in items if "ConditionCheck" not in guarded.operation]
+    position = {_item_of(guarded): i for i, guarded in enumerate(folded)}
+    for check in (guarded for guarded in items if "ConditionCheck" in guarded.operation):
+        index = position.setdefault(_item_of(check), len(folded))
+        if index == len(folded):
+            folded.append(check)
+        else:
+            folded[index] = _merged(folded[index], check)
+    return folded
+
+
+def _merged(write: Guarded, check: Guarded) -> Guarded:
+    (kind, body), = write.operation.items()
+    checked = check.operation["ConditionCheck"]
+    condition = checked["ConditionExpression"]
+    if body.get("ConditionExpression"):
+        condition = f"({body['ConditionExpression']}) AND ({condition})"
+    merged = {**body, "ConditionExpression": condition}
+    for part in ("ExpressionAttributeNames", "ExpressionAttributeValues"):
+        if checked.get(part):
+            clash = set(body.get(part, {})) & set(checked[part])
+            if clash:
+                raise ValueError(f"placeholders {sorted(clash)} used by both a write and a check of its item")
+            merged[part] = {**body.get(part, {}), **checked[part]}
+    first, then = check.explain, write.explain
+
+    def explain(old: dict | None) -> Exception | None:
+        return (first(old) if first else None) or (then(old) if then else None)
+
+    return Guarded({kind: merged}, explain)
+
+
 def retry_on_contention(action: Callable[[int], T], *, gave_up: str, attempts: int = 5) -> T:
     """``action(attempt)``, again after a short jittered back-off while it loses
     races that break no rule (``Contention``: read again and write again);
@@ -87,32 +136,6 @@ def retry_on_contention(action: Callable[[int], T], *, gave_up: str, attempts: i
         except Contention:
             time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311 - jitter, not crypto
     raise RetryableError(gave_up)
-
-
-def update_item(guarded: Guarded) -> None:
-    """One conditional ``UpdateItem`` (``guarded.operation`` is ``{"Update": {...}}``,
-    as in a transaction). Its condition failing is explained like a cancelled
-    transaction's item; a write that conflicts with a running transaction is
-    ``Contention``. Unlike a transaction it has no idempotency token: a
-    botocore retry of an update that had been applied fails its condition,
-    and ``explain`` must recognise our own write (``AlreadyApplied``)."""
-    (kind, body), = guarded.operation.items()
-    if kind != "Update":
-        raise ValueError(f"update_item runs an Update, not a {kind}")
-    if guarded.explain is not None:
-        body = {**body, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
-    try:
-        dynamodb().update_item(**body)
-    except ClientError as exc:
-        code = exc.response["Error"]["Code"]
-        if code == "ConditionalCheckFailedException":
-            # Exactly what a cancelled transaction reports for this one item.
-            reason = {"Code": "ConditionalCheckFailed", **({"Item": exc.response["Item"]} if "Item" in exc.response
-                                                           else {})}
-            raise explain_cancellation([reason], [guarded]) from exc
-        if code in _RETRYABLE_CALL_ERRORS:
-            raise Contention(code) from exc
-        raise
 
 
 def explain_cancellation(reasons: list[dict], items: list[Guarded]) -> Exception:

@@ -10,9 +10,10 @@ owner's. Another merchant's key answers 404 (15190), exactly like a missing one.
   written in one transaction conditioned on the count being below
   ``MAX_KEYS`` (400, 15200 beyond).
 - **Revoke**: both items are deleted and the count lowered in one
-  transaction. The key stops working at once in this execution environment,
-  and within CACHE_TTL_SECONDS (60 s by default) in the others, which trust a
-  key they read for that long; so do the customer tokens it minted.
+  transaction. From the moment it answers, the key (and every customer token
+  it minted) can write nothing and mint nothing anywhere: each write checks
+  the key in its own transaction, and minting reads it strongly. Reads in
+  another execution environment may trust it for ACCOUNT_CACHE_SECONDS (1 s).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from refunds_core import errors
 from refunds_core.auth import (
     API_KEY_DISPLAY_LENGTH,
     Caller,
+    account_guards,
     api_key_digest,
     forget_api_key,
     new_api_key,
@@ -61,7 +63,8 @@ def create(caller: Caller, body: dict) -> dict:
         # Each attempt its own token: botocore's retry of one is answered as its first success.
         counted = accounts.count_one_more(caller.merchant_id, api_keys.COUNTER, MAX_KEYS,
                                           ApiError(errors.TOO_MANY_API_KEYS))
-        transact_write([counted, *api_keys.put_new_key(record)], idempotency_token=f"{record['id']}-{attempt}")
+        transact_write([counted, *api_keys.put_new_key(record), *account_guards(caller)],
+                       idempotency_token=f"{record['id']}-{attempt}")
 
     retry_on_contention(write, gave_up="the merchant's API keys kept changing under the request")
     metrics.add_metric(name="ApiKeyCreated", unit=MetricUnit.Count, value=1)
@@ -84,7 +87,8 @@ def revoke(caller: Caller, key_id: str) -> None:
         if record is None:
             raise ApiError(errors.API_KEY_NOT_FOUND)
         transact_write([*api_keys.remove_key(record, _key_gone),
-                        accounts.count_one_less(caller.merchant_id, api_keys.COUNTER, lambda _merchant: None)],
+                        accounts.count_one_less(caller.merchant_id, api_keys.COUNTER, lambda _merchant: None),
+                        *account_guards(caller)],
                        idempotency_token=str(uuid.uuid4()))
         return record
 

@@ -13,10 +13,10 @@ import uuid
 from aws_lambda_powertools.metrics import MetricUnit
 
 from refunds_core import errors, refund_math, statuses
-from refunds_core.auth import Caller, require_active_account
+from refunds_core.auth import Caller, account_guards, require_active_account
 from refunds_core.clock import now_iso
 from refunds_core.dal import orders, refunds
-from refunds_core.dal.transactions import AlreadyApplied, Contention, Guarded, transact_write, update_item
+from refunds_core.dal.transactions import AlreadyApplied, Contention, Guarded, transact_write
 from refunds_core.errors import ApiError, FieldErrors, RetryableError
 from refunds_core.logic import transitions
 from refunds_core.logic.orders import present as present_order
@@ -101,7 +101,7 @@ def _apply(caller: Caller, refund_id: str, transition: Transition, fields: dict)
         moved, changes, entry = _moved(refund, transition, fields, caller)
         attempted.add(entry["id"])
         try:
-            _write(refund, changes, entry, transition)
+            _write(caller, refund, changes, entry, transition)
         except AlreadyApplied:
             pass  # our own write had been applied; its answer was lost and botocore retried
         except Contention:
@@ -124,24 +124,23 @@ def _moved(refund: dict, transition: Transition, fields: dict, caller: Caller) -
     return moved, changes, entry
 
 
-def _write(refund: dict, changes: dict, entry: dict, transition: Transition) -> None:
-    """One conditional write on the refund's status and version. Reaching a
-    final status also changes its order in the same transaction: ISSUED
-    counts the refund on the order's counters; the others release its lock."""
+def _write(caller: Caller, refund: dict, changes: dict, entry: dict, transition: Transition) -> None:
+    """One transaction: the refund's status and version, conditioned on the
+    caller's account (``account_guards``). Reaching a final status also
+    changes its order: ISSUED counts the refund on the order's counters; the
+    others release its lock."""
     status = changes["status"]
     move = refunds.move(refund, changes, entry, lambda stored: _refund_refused(stored, transition, entry["id"]),
                         history_limit=None if status in statuses.FINAL else transitions.HISTORY_LIMIT)
-    if status not in statuses.FINAL:
-        update_item(move)
-        return
+    order_change = []
     if status == statuses.ISSUED:
-        order_change = _count_issue(refund, changes["updatedAt"])
-    else:
-        order_change = orders.release_refund_lock(refund["orderId"], refund["id"],
-                                                  explain=lambda stored: _lock_not_held(stored, refund["id"]))
+        order_change = [_count_issue(refund, changes["updatedAt"])]
+    elif status in statuses.FINAL:
+        order_change = [orders.release_refund_lock(refund["orderId"], refund["id"],
+                                                   explain=lambda stored: _lock_not_held(stored, refund["id"]))]
     # The entry id is a fresh uuid: a botocore retry of this very call is
     # answered by DynamoDB as the first success; another request never shares it.
-    transact_write([move, order_change], idempotency_token=entry["id"])
+    transact_write([move, *order_change, *account_guards(caller)], idempotency_token=entry["id"])
 
 
 def _count_issue(refund: dict, now: str) -> Guarded:

@@ -6,7 +6,7 @@ import uuid
 from decimal import Decimal
 
 from refunds_core import errors
-from refunds_core.auth import Caller, Role, require_active_account
+from refunds_core.auth import Caller, Role, account_guards, require_active_account
 from refunds_core.clock import now_iso
 from refunds_core.dal import orders, refund_queries
 from refunds_core.errors import ApiError, FieldErrors
@@ -31,7 +31,7 @@ def put(caller: Caller, order_id: str, body: dict) -> dict:
     fields = _stored_fields(parse(OrderRequest, body))
     # A fresh token per request: botocore's retry of this same call is
     # idempotent, a later PUT with the same body is a new write.
-    orders.upsert(order_id, fields, now=now_iso(), idempotency_token=str(uuid.uuid4()))
+    orders.upsert(order_id, fields, now=now_iso(), idempotency_token=str(uuid.uuid4()), guards=account_guards(caller))
     return present(orders.get(order_id))
 
 

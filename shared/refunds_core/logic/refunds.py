@@ -11,7 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from ulid import ULID
 
 from refunds_core import errors, refund_math, statuses
-from refunds_core.auth import Caller, require_active_account
+from refunds_core.auth import Caller, account_guards, require_active_account
 from refunds_core.clock import now_iso
 from refunds_core.dal import orders, refunds
 from refunds_core.dal.transactions import AlreadyApplied, Contention, transact_write
@@ -65,6 +65,7 @@ def create(caller: Caller, order_id: str, body: dict) -> dict:
             transact_write([
                 orders.take_refund_lock(order, refund["id"], lambda old: _lock_refused(old, caller, refund_id)),
                 refunds.put_new(refund),
+                *account_guards(caller),
             # One token per attempt: botocore's retry of this call is idempotent,
             # and a new attempt (other order version) is not a "mismatch".
             ], idempotency_token=f"{refund['id']}-{attempt}")

@@ -26,7 +26,7 @@ def exchange(body: dict) -> dict:
     credential = accounts.get_credential(request.login)
     # Hash even when the login is unknown, so the answer's timing tells nothing.
     valid = verify_password(request.password, credential and credential.get("passwordHash"))
-    if not valid or credential is None or credential.get("disabled"):
+    if not valid or credential is None or credential.get("disabled") or not _merchant_active(credential):
         metrics.add_metric(name="LoginFailed", unit=MetricUnit.Count, value=1)
         logger.info("login refused", extra={"login": request.login})
         raise ApiError(errors.INVALID_CREDENTIALS)
@@ -36,11 +36,22 @@ def exchange(body: dict) -> dict:
     return {"token": token, "tokenType": "Bearer", "expiresIn": expires_in}
 
 
+def _merchant_active(credential: dict) -> bool:
+    """A merchant login mints no token once its merchant is disabled (read
+    strongly, as the login was): it answers like a wrong password."""
+    merchant_id = credential.get("merchantId")
+    if merchant_id is None:
+        return True
+    _, merchant = accounts.get_with_merchant(None, merchant_id, consistent=True)
+    return merchant is not None and merchant.get("status") == "active"
+
+
 def customer_token(caller: Caller, body: dict) -> dict:
     """A token with role customer for one customer of the calling merchant
     (the route serves merchants only): it sees and acts on only the refunds
-    of that merchant's orders whose customerId is this one."""
-    require_active_account(caller)
+    of that merchant's orders whose customerId is this one. The minting login
+    or key is read strongly: one revoked a moment ago mints nothing."""
+    require_active_account(caller, fresh=True)
     request = parse(CustomerTokenRequest, body)
     customer = Caller(login=f"customer:{request.customerId}", role=Role.CUSTOMER, merchant_id=caller.merchant_id,
                       customer_id=request.customerId, minted_by=caller.login)

@@ -115,8 +115,7 @@ def refusal(transition: Transition, refund: dict) -> ApiError | None:
     if not allowed or (transition.only_if is not None and not transition.only_if.holds(refund)):
         return ApiError(errors.TRANSITION_NOT_ALLOWED)
     if len(refund.get("history", [])) >= HISTORY_LIMIT and target(transition, refund) not in statuses.FINAL:
-        return ApiError(errors.TRANSITION_NOT_ALLOWED, message=(
-            "Action is not allowed: the refund's history is full; only ISSUE, DENY, FAIL or cancel remain."))
+        return ApiError(errors.REFUND_HISTORY_FULL)
     return None
 
 

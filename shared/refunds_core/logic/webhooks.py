@@ -36,9 +36,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from ulid import ULID
 
 from refunds_core import errors
-from refunds_core.auth import Caller, derived_key, require_active_account
+from refunds_core.auth import Caller, account_guards, derived_key, require_active_account
 from refunds_core.dal import accounts, webhooks
-from refunds_core.dal.transactions import AlreadyApplied, retry_on_contention, transact_write, update_item
+from refunds_core.dal.transactions import AlreadyApplied, retry_on_contention, transact_write
 from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.listing_query import DEFAULT_LIMIT, CursorText, Limit, open_cursor, seal_cursor
 from refunds_core.models import CreateWebhookRequest, ReplayRequest
@@ -96,6 +96,7 @@ def create(caller: Caller, body: dict) -> dict:
             accounts.count_one_more(caller.merchant_id, webhooks.COUNTER, MAX_ENDPOINTS,
                                     ApiError(errors.TOO_MANY_WEBHOOKS)),
             webhooks.put_new_endpoint(endpoint),
+            *account_guards(caller),
         ], idempotency_token=f"{endpoint['id']}-{attempt}")
         return {**present(endpoint), "secret": endpoint["secrets"][0]["secret"]}
 
@@ -140,6 +141,7 @@ def delete(caller: Caller, webhook_id: str) -> dict:
         transact_write([
             webhooks.remove_endpoint(caller.merchant_id, endpoint["id"], _endpoint_gone),
             accounts.count_one_less(caller.merchant_id, webhooks.COUNTER, lambda _merchant: None),
+            *account_guards(caller),
         ], idempotency_token=str(uuid.uuid4()))
         return present(endpoint)
 
@@ -180,7 +182,8 @@ def rotate_secret(caller: Caller, webhook_id: str) -> dict:
             return None  # another rotation came first: read again
 
         with contextlib.suppress(AlreadyApplied):
-            update_item(webhooks.replace_secrets(endpoint, rotated, _iso(now), refused))
+            transact_write([webhooks.replace_secrets(endpoint, rotated, _iso(now), refused), *account_guards(caller)],
+                           idempotency_token=str(uuid.uuid4()))
         return {"id": endpoint["id"], "secret": secret, "previousSecretExpiresAt": previous_expires}
 
     return _retrying(write)
@@ -239,7 +242,8 @@ def present_attempt(attempt: dict) -> dict:
 # ---------------------------------------------------------------- replay
 
 def replay(caller: Caller, webhook_id: str, body: dict) -> dict:
-    require_active_account(caller)
+    # Read strongly: queueing deliveries is a write no transaction can guard.
+    require_active_account(caller, fresh=True)
     endpoint = visible_endpoint(caller, webhook_id)
     request = parse(ReplayRequest, body)
     if (request.eventId is None) == (request.since is None):
