@@ -165,10 +165,15 @@ def stored_answer(response: Response) -> dict:
 
 
 def replayed_answer(record: dict, _data_record=None) -> Response:
-    """The config's response_hook: a stored answer, marked as a replay."""
-    return Response(status_code=int(record["statusCode"]),
-                    content_type=record.get("contentType") or content_types.APPLICATION_JSON,
-                    body=record.get("body"), headers={REPLAYED_HEADER: "true"})
+    """The config's response_hook: a stored answer, marked as a replay. An
+    answer without a body (204) is replayed without one and without a content
+    type, as it was first sent: given a JSON content type, Powertools would
+    send the body ``null``, which a keep-alive client reads as the start of
+    the next response."""
+    body = record.get("body")
+    content_type = record.get("contentType") or (content_types.APPLICATION_JSON if body is not None else None)
+    return Response(status_code=int(record["statusCode"]), content_type=content_type, body=body,
+                    headers={REPLAYED_HEADER: "true"})
 
 
 @cache

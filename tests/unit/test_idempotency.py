@@ -9,7 +9,7 @@ from http import HTTPStatus
 import pytest
 
 from refunds_core import errors
-from refunds_core.api import ok
+from refunds_core.api import build_app, no_content, ok
 from refunds_core.auth import Caller, Role
 from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.idempotency import (
@@ -22,6 +22,7 @@ from refunds_core.idempotency import (
     stored,
     stored_answer,
 )
+from tests.conftest import LambdaContext
 
 MERCHANT = Caller("demo", Role.MERCHANT, "demo")
 
@@ -144,6 +145,25 @@ def test_a_replay_is_the_first_answer_byte_for_byte_with_the_replay_header():
     again = replayed_answer(record)
     assert (again.status_code, again.body, again.content_type) == (201, first.body, first.content_type)
     assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_a_replay_of_a_204_has_no_body_and_no_content_type_like_the_first_answer():
+    """What the function hands API Gateway: a body ("null") or a Content-Type on
+    a replayed 204 breaks the next response of a keep-alive connection."""
+    app = build_app()
+    record = json.loads(json.dumps(stored_answer(no_content())))  # as Powertools writes and reads it
+    app.route("/first", "DELETE")(no_content)
+    app.route("/replay", "DELETE")(lambda: replayed_answer(record))
+
+    def sent(path: str) -> dict:
+        event = {"resource": path, "path": path, "httpMethod": "DELETE", "headers": {}, "multiValueHeaders": {},
+                 "requestContext": {"requestId": "r", "stage": "prod"}, "body": None, "isBase64Encoded": False}
+        return app.resolve(event, LambdaContext())
+
+    first, again = sent("/first"), sent("/replay")
+    assert (first["statusCode"], first["body"], dict(first["multiValueHeaders"])) == (204, None, {})
+    assert (again["statusCode"], again["body"]) == (204, None)
+    assert dict(again["multiValueHeaders"]) == {"Idempotent-Replayed": ["true"]}
 
 
 def test_a_replay_of_an_answer_with_a_credential_shows_it_as_null():
