@@ -335,7 +335,7 @@ class WarmBench:
         samples = []
         for token in tokens:
             start = time.thread_time_ns()
-            caller_from_headers(f"Bearer {token}", [])
+            caller_from_headers([f"Bearer {token}"], [])
             samples.append((time.thread_time_ns() - start) / 1000)
         self.findings.token_check_us = round(statistics.median(samples[5:]), 1)
 
@@ -381,9 +381,9 @@ class WarmBench:
             # first: a token never seen, so the key is read if its TTL has passed
             # since the warm-ups (verified tokens are trusted without the key).
             require_active_account(caller_from_headers(
-                f"Bearer {issue_token(Caller('demo', Role.MERCHANT, 'demo'))[0]}", []))
+                [f"Bearer {issue_token(Caller('demo', Role.MERCHANT, 'demo'))[0]}"], []))
             self.calls.reset()
-            require_active_account(caller_from_headers(f"Bearer {self.second_demo_token}", []))
+            require_active_account(caller_from_headers([f"Bearer {self.second_demo_token}"], []))
             self.findings.round_trips["auth_token"] = len(self.calls.sent)
             self.findings.calls["auth_token"] = list(self.calls.sent)
             self.token_check(overhead_runs)

@@ -3,10 +3,19 @@ deployed REST API - its own errors for unknown paths, methods, oversized
 bodies and throttled requests (the template's Gateway Responses and
 MethodSettings, localrun/throttling.py), CORS preflights from the template,
 everything else through the Lambda proxy integration of the function the
-template names for the route."""
+template names for the route.
+
+A request whose framing cannot be trusted (Content-Length, chunked body,
+request line, a body that stops coming) is refused before any routing, as
+API Gateway's front door refuses it: a 4xx in the errors body (the template's
+DEFAULT_4XX: 106 with the status and a message saying what was wrong), then
+the connection is closed. Never a 5xx, a hang or a traceback: a client that
+resets its connection is a debug log line. docs/local-runtime.md has the table."""
 
 from __future__ import annotations
 
+import logging
+import re
 import sys
 import threading
 import time
@@ -14,6 +23,7 @@ import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -27,6 +37,17 @@ MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 # a broken pipe while still sending; beyond this the connection is just closed.
 MAX_DRAINED_BYTES = 100 * 1024 * 1024
 _CHUNK = 1 << 16
+# A regional REST API's limit on the URL (API Gateway quotas); beyond it, 414.
+MAX_URL_CHARS = 10_240
+# How long a read may wait for the client: the next request on an idle
+# keep-alive connection (then the connection is closed), or the rest of a
+# body (then 408). Loopback delivers a body at once: a client this slow is stuck.
+READ_TIMEOUT_SECONDS = 30.0
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,19}")
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
+_MAX_TRAILERS = 100  # http.server's own limit on header lines
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -45,13 +66,23 @@ class RequestTooLarge(Exception):
     pass
 
 
+class BadFraming(Exception):
+    """The request cannot be read as sent: refused with this 4xx, and the
+    connection closed (where its next request would start is unknown)."""
+
+    def __init__(self, status: HTTPStatus, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
 Invoke = Callable[[str, dict], Invocation]
 
 
 class ApiGateway:
     def __init__(self, router: Router, apis: dict[str, ApiSettings], invoke: Invoke, *,
-                 host: str = "127.0.0.1", port: int = 3000):
+                 host: str = "127.0.0.1", port: int = 3000, read_timeout: float = READ_TIMEOUT_SECONDS):
         self.router, self.apis, self.invoke = router, apis, invoke
+        self.read_timeout = read_timeout
         self._server = _Server((host, port), _Handler)
         self._server.gateway = self
         self._thread: threading.Thread | None = None
@@ -96,7 +127,7 @@ class ApiGateway:
         return self._integrate(request, match, request_id)
 
     def gateway_response(self, method: str, path: str, response_type: str, *,
-                         status: int | None = None) -> HttpResponse:
+                         status: int | None = None, message: str | None = None) -> HttpResponse:
         """API Gateway's own answer of this type, from the Api serving the
         path (the first Api when none does)."""
         match = self.router.resolve(method, path)
@@ -106,7 +137,13 @@ class ApiGateway:
             api = next(r.api for r in self.router.routes if r.path == match.resource_path)
         else:
             api = next(iter(self.apis))
-        return _answer(self.apis[api].responses.answer(response_type, status=status))
+        return _answer(self.apis[api].responses.answer(response_type, status=status, message=message))
+
+    def refusal(self, method: str, path: str, status: int, message: str) -> HttpResponse:
+        """A request refused before routing (its framing): the template's
+        DEFAULT_4XX with this status and message; never a 5xx."""
+        status = status if 400 <= status < 500 else HTTPStatus.BAD_REQUEST
+        return self.gateway_response(method, path, "DEFAULT_4XX", status=status, message=message)
 
     def _preflight(self, path: str) -> HttpResponse | None:
         # An explicit OPTIONS route is the function's; otherwise the API's Cors answers.
@@ -144,6 +181,14 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True      # a hung client never blocks shutdown
     request_queue_size = 128   # socketserver's 5 resets connections of a burst of clients
 
+    def handle_error(self, request, client_address) -> None:
+        # A client that resets or drops its connection is its own business, not a traceback.
+        error = sys.exception()
+        if isinstance(error, ConnectionError):
+            log.debug("client %s:%s dropped the connection: %r", *client_address[:2], error)
+            return
+        super().handle_error(request, client_address)
+
 
 def _answer(answer: GatewayAnswer) -> HttpResponse:
     return HttpResponse(answer.status, list(answer.headers), answer.body)
@@ -156,27 +201,63 @@ def _log(line: str) -> None:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like API Gateway
-    timeout = 60                   # a stalled client frees its thread
     server_version = "localrun"
+
+    def setup(self) -> None:
+        self.timeout = self.server.gateway.read_timeout  # every read of the connection
+        super().setup()
+
+    def __getattr__(self, name: str):
+        # Every method is routed (do_GET, do_TRACE, do_BREW...): the router
+        # answers one no route has, CONNECT and TRACE included, like an
+        # unknown path, as a REST API does (never http.server's 501).
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        if len(self.path) > MAX_URL_CHARS:
+            self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
+            return False
+        return True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (request line or header line too long,
+        too many headers, bad syntax or version) answered as the gateway's:
+        a 4xx in the errors body, then the connection is closed."""
+        self._refuse(BadFraming(HTTPStatus(code), message or HTTPStatus(code).phrase))
 
     def _serve(self) -> None:
         started, request_id = time.monotonic(), str(uuid.uuid4())
         gateway: ApiGateway = self.server.gateway
+        path = urlsplit(self.path).path
         try:
             request = self._request()
-            response, served = gateway.answer(request, request_id)
+        except BadFraming as refused:
+            self._refuse(refused, request_id)
+            return
         except RequestTooLarge:
-            path = urlsplit(self.path).path
             response, served = gateway.gateway_response(self.command, path, "REQUEST_TOO_LARGE"), "gateway"
-        except Exception:
-            traceback.print_exc()
-            path = urlsplit(self.path).path
-            response, served = gateway.gateway_response(self.command, path, "DEFAULT_5XX", status=502), "gateway"
+        else:
+            try:
+                response, served = gateway.answer(request, request_id)
+            except Exception:  # a bug of the gateway's own: the client still gets an answer
+                traceback.print_exc()
+                response, served = gateway.gateway_response(self.command, path, "DEFAULT_5XX", status=502), "gateway"
         self._write(response, request_id)
-        elapsed = (time.monotonic() - started) * 1000
-        _log(f"{self.command} {self.path} {response.status} {elapsed:.0f}ms {served}")
+        _log(f"{self.command} {self.path} {response.status} {(time.monotonic() - started) * 1000:.0f}ms {served}")
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+    def _refuse(self, refused: BadFraming, request_id: str | None = None) -> None:
+        self.close_connection = True
+        # A request line refused before its version was read is not HTTP/0.9:
+        # the answer gets a status line and headers.
+        self.request_version = self.protocol_version
+        method, target = self.command or "-", getattr(self, "path", "")
+        response = self.server.gateway.refusal(method, urlsplit(target).path, refused.status, refused.message)
+        self._write(response, request_id or str(uuid.uuid4()))
+        _log(f"{method} {target[:200]} {response.status} refused: {refused.message}")
 
     def _request(self) -> HttpRequest:
         split = urlsplit(self.path)
@@ -185,40 +266,84 @@ class _Handler(BaseHTTPRequestHandler):
                            source_ip=self.client_address[0])
 
     def _body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            return self._chunked_body()
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            encodings = self.headers.get_all("Transfer-Encoding") or []
+            if encodings:
+                if [e.strip().lower() for e in encodings] != ["chunked"]:
+                    raise BadFraming(HTTPStatus.BAD_REQUEST, "Unsupported Transfer-Encoding.")
+                return self._chunked_body()
+            return self._sized_body(self._content_length())
+        except TimeoutError:
+            raise BadFraming(HTTPStatus.REQUEST_TIMEOUT,
+                             f"The request body did not arrive within {self.timeout:g} s.") from None
+
+    def _content_length(self) -> int:
+        sent = {value.strip() for value in self.headers.get_all("Content-Length") or []}
+        if not sent:
+            return 0
+        if len(sent) > 1 or not _CONTENT_LENGTH.fullmatch(next(iter(sent))):
+            raise BadFraming(HTTPStatus.BAD_REQUEST, "Invalid Content-Length.")
+        return int(next(iter(sent)))
+
+    def _sized_body(self, length: int) -> bytes:
         if length > MAX_BODY_BYTES:
             self._drain(length)
             raise RequestTooLarge()
-        return self.rfile.read(length)
+        body = self.rfile.read(length)
+        if len(body) < length:  # the client stopped sending
+            raise BadFraming(HTTPStatus.BAD_REQUEST, "The request body is shorter than its Content-Length.")
+        return body
 
     def _chunked_body(self) -> bytes:
         body, received = bytearray(), 0
         while True:
-            size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+            size = self._chunk_size()
             if size == 0:
-                while self.rfile.readline().strip():  # trailers
-                    pass
+                self._trailers()
                 if received > MAX_BODY_BYTES:
                     raise RequestTooLarge()
                 return bytes(body)
             received += size
             if received > MAX_BODY_BYTES:
-                self._drain(size)  # keep reading chunks, keep none of them
+                if not self._drain(size):  # keep reading chunks, keep none of them
+                    raise RequestTooLarge()
             else:
-                body += self.rfile.read(size)
-            self.rfile.readline()  # the CRLF after each chunk
+                chunk = self.rfile.read(size)
+                if len(chunk) < size:
+                    raise BadFraming(HTTPStatus.BAD_REQUEST, "Invalid chunked request body.")
+                body += chunk
+            if self.rfile.readline(3) not in (b"\r\n", b"\n"):  # each chunk ends with CRLF
+                raise BadFraming(HTTPStatus.BAD_REQUEST, "Invalid chunked request body.")
 
-    def _drain(self, length: int) -> None:
+    def _chunk_size(self) -> int:
+        line = self.rfile.readline(_CHUNK)
+        size = line.split(b";", 1)[0].strip()  # chunk extensions are ignored
+        if not line.endswith(b"\n") or not _CHUNK_SIZE.fullmatch(size):
+            raise BadFraming(HTTPStatus.BAD_REQUEST, "Invalid chunk size.")
+        return int(size, 16)
+
+    def _trailers(self) -> None:
+        for _ in range(_MAX_TRAILERS):
+            line = self.rfile.readline(_CHUNK)
+            if not line.endswith(b"\n"):
+                raise BadFraming(HTTPStatus.BAD_REQUEST, "Invalid chunked request body.")
+            if not line.strip():
+                return
+        raise BadFraming(HTTPStatus.BAD_REQUEST, "Too many trailer fields.")
+
+    def _drain(self, length: int) -> bool:
+        """Reads and drops ``length`` bytes; False when they were not all read
+        (too many to wait for, or the client gave up): the connection closes."""
         if length > MAX_DRAINED_BYTES:
             self.close_connection = True  # the unread body cannot be skipped
-            return
+            return False
         while length > 0:
             chunk = self.rfile.read(min(length, _CHUNK))
             if not chunk:  # the client gave up
-                return
+                self.close_connection = True
+                return False
             length -= len(chunk)
+        return True
 
     def _write(self, response: HttpResponse, request_id: str) -> None:
         self.send_response(response.status)

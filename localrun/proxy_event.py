@@ -78,11 +78,17 @@ def _last_header(pairs: list[tuple[str, str]], name: str) -> str | None:
 
 
 def _headers(pairs: list[tuple[str, str]]) -> tuple[dict | None, dict | None]:
-    # REST APIs keep the last value of a repeated header in `headers`.
-    single, multi = {}, {}
+    """A REST API's ``headers`` (the last value of a repeated header) and
+    ``multiValueHeaders`` (every value, in order). Names are one name whatever
+    their letter case (RFC 9110; over HTTP/2 API Gateway receives them all in
+    lower case): a repeat sent in another case is a value of the first
+    spelling's entry, never an entry of its own that a case-insensitive
+    lookup would silently pick or drop."""
+    single, multi, spelling = {}, {}, {}
     for name, value in pairs:
-        single[name] = value
-        multi.setdefault(name, []).append(value)
+        key = spelling.setdefault(name.lower(), name)
+        single[key] = value
+        multi.setdefault(key, []).append(value)
     return single or None, multi or None
 
 

@@ -130,6 +130,7 @@ _BUILT_IN = {
     "REQUEST_TOO_LARGE": (413, "Request Too Long"),
     "INTEGRATION_TIMEOUT": (504, "Endpoint request timed out"),
     "DEFAULT_5XX": (502, "Internal server error"),  # a function that failed or answered nonsense
+    "DEFAULT_4XX": (400, "Bad Request"),  # a request refused before routing: its framing (localrun/gateway.py)
 }
 _STATIC_VALUE = re.compile(r"^'(.*)'$", re.DOTALL)
 
@@ -147,9 +148,9 @@ class GatewayResponses:
 
     responses: dict = field(default_factory=dict)
 
-    def answer(self, response_type: str, *, status: int | None = None) -> GatewayAnswer:
-        built_in_status, message = _BUILT_IN[response_type]
-        status = status or built_in_status
+    def answer(self, response_type: str, *, status: int | None = None, message: str | None = None) -> GatewayAnswer:
+        built_in_status, built_in_message = _BUILT_IN[response_type]
+        status, message = status or built_in_status, message or built_in_message
         fallback = "DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX"
         own = self.responses.get(response_type)
         chosen = own if own is not None else self.responses.get(fallback, {})

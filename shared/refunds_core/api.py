@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from urllib.parse import unquote
 
@@ -121,7 +121,7 @@ def allow(*roles: Role, api_keys: bool = True) -> Callable:
 
     def middleware(app: APIGatewayRestResolver, next_middleware) -> Response:
         event = app.current_event
-        caller = caller_from_headers(event.headers.get("Authorization"), _api_keys_sent(event))
+        caller = caller_from_headers(header_values(event, "Authorization"), header_values(event, API_KEY_HEADER))
         if caller.role not in roles or (caller.via is Via.API_KEY and not api_keys):
             raise ApiError(errors.FORBIDDEN)
         # An API key's caller logs as "apikey:<key id>": never the key.
@@ -132,13 +132,20 @@ def allow(*roles: Role, api_keys: bool = True) -> Callable:
     return middleware
 
 
-def _api_keys_sent(event) -> list[str]:
-    """Every X-API-KEY value of the request (header names are case-insensitive)."""
-    sent = (event.multi_value_headers or {}).get(API_KEY_HEADER)
-    if sent:
-        return list(sent)
-    single = event.headers.get(API_KEY_HEADER)
-    return [single] if single is not None else []
+def header_values(event: Mapping, name: str) -> list[str]:
+    """Every value the request sent for the header ``name``, whatever the
+    letter case it was sent in (field names are case-insensitive: `X-API-KEY`
+    and `x-api-key` are one header sent twice). Read from the REST event's
+    multiValueHeaders, every spelling of the name; from its single-value
+    headers (one value per spelling) only when multiValueHeaders has none.
+    Read from the raw event: Powertools' case-insensitive views keep one
+    spelling's value and would hide the repeat."""
+    wanted = name.lower()
+    values = [value for key, found in (event.get("multiValueHeaders") or {}).items() if key.lower() == wanted
+              for value in found or ()]
+    if values:
+        return values
+    return [value for key, value in (event.get("headers") or {}).items() if key.lower() == wanted]
 
 
 def caller(app: APIGatewayRestResolver) -> Caller:

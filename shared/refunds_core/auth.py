@@ -128,15 +128,17 @@ def issue_token(caller: Caller, *, now: float | None = None, ttl: int | None = N
     return jwt.encode(claims, _signing_key(), algorithm=_ALGORITHM), ttl
 
 
-def caller_from_headers(authorization: str | None, api_keys: list[str]) -> Caller:
+def caller_from_headers(authorizations: list[str], api_keys: list[str]) -> Caller:
     """The caller of a request: a Bearer token in ``Authorization`` or a
-    merchant's API key in ``X-API-KEY`` (``api_keys``: every value sent), or
-    401. Both at once, or the key twice, is ambiguous: 401."""
-    if not api_keys:
-        return caller_from_authorization(authorization)
-    if authorization is not None or len(api_keys) != 1:
+    merchant's API key in ``X-API-KEY`` (each list: every value sent under
+    that name, whatever its letter case), or 401. Anything but exactly one
+    credential is 401: both headers, or either one twice, is ambiguous, and
+    picking one would answer as a caller the client may not have meant."""
+    if len(authorizations) + len(api_keys) != 1:
         raise ApiError(errors.UNAUTHORIZED)
-    return caller_from_api_key(api_keys[0])
+    if api_keys:
+        return caller_from_api_key(api_keys[0])
+    return caller_from_authorization(authorizations[0])
 
 
 # A token whose signature was checked is trusted again without decoding it, as

@@ -36,7 +36,7 @@ UNAUTHORIZED = _entry(
     "Unsuccessful authorization.",
     "The Authorization header is missing, not a Bearer token, or the token is "
     "malformed, expired, not yet valid or not signed by us; or the X-API-KEY is unknown or "
-    "revoked; or a request sends both.",
+    "revoked; or a request sends both, or either header twice (header names are case-insensitive).",
 )
 INVALID_CREDENTIALS = _entry(
     102, HTTPStatus.UNAUTHORIZED,

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -43,7 +44,7 @@ from aws_lambda_powertools.event_handler import content_types
 from aws_lambda_powertools.event_handler.api_gateway import Response
 
 from refunds_core import aws, errors
-from refunds_core.api import caller, error_response
+from refunds_core.api import caller, error_response, header_values
 from refunds_core.auth import Caller, Role, require_active_account
 from refunds_core.errors import ApiError, FieldErrors, RetryableError
 from refunds_core.observability import logger
@@ -78,14 +79,11 @@ _VALID_KEY = re.compile(r"[\x20-\x7e]{1,255}")
 
 # ----------------------------------------------------------- pure parts
 
-def key_from_headers(headers: dict[str, str] | None, multi_value_headers: dict[str, list[str]] | None) -> str | None:
+def key_from_event(event: Mapping) -> str | None:
     """The Idempotency-Key the client sent, None without one; 15010 naming the
     header when it is empty, longer than 255 characters, not printable ASCII,
-    or sent twice."""
-    values = [value for name, found in (multi_value_headers or {}).items() if name.lower() == HEADER.lower()
-              for value in found]
-    if not values:
-        values = [value for name, value in (headers or {}).items() if name.lower() == HEADER.lower()]
+    or sent twice (in any letter case)."""
+    values = header_values(event, HEADER)
     if not values:
         return None
     if len(values) > 1 or not _VALID_KEY.fullmatch(values[0]):
@@ -166,10 +164,15 @@ def stored_answer(response: Response) -> dict:
 
 
 def replayed_answer(record: dict, _data_record=None) -> Response:
-    """The config's response_hook: a stored answer, marked as a replay."""
-    return Response(status_code=int(record["statusCode"]),
-                    content_type=record.get("contentType") or content_types.APPLICATION_JSON,
-                    body=record.get("body"), headers={REPLAYED_HEADER: "true"})
+    """The config's response_hook: a stored answer, marked as a replay. An
+    answer without a body (204) is replayed without one and without a content
+    type, as it was first sent: given a JSON content type, Powertools would
+    send the body ``null``, which a keep-alive client reads as the start of
+    the next response."""
+    body = record.get("body")
+    content_type = record.get("contentType") or (content_types.APPLICATION_JSON if body is not None else None)
+    return Response(status_code=int(record["statusCode"]), content_type=content_type, body=body,
+                    headers={REPLAYED_HEADER: "true"})
 
 
 @cache
@@ -272,7 +275,7 @@ def idempotent(app: APIGatewayRestResolver, next_middleware) -> Response:
     """Route middleware (after ``allow``): with an Idempotency-Key, the first
     answer to this caller's key is stored and replayed (see the module)."""
     event = app.current_event
-    key = key_from_headers(event.headers, event.multi_value_headers)
+    key = key_from_event(event)
     if key is None:
         return next_middleware(app)
     who = caller(app)
@@ -331,5 +334,5 @@ def key_checked(app: APIGatewayRestResolver, next_middleware) -> Response:
     whose answers are credentials, and preview, whose figures follow the
     order): always safe to retry, nothing of them is stored; a malformed
     Idempotency-Key is still a 15010."""
-    key_from_headers(app.current_event.headers, app.current_event.multi_value_headers)
+    key_from_event(app.current_event)
     return next_middleware(app)

@@ -9,12 +9,12 @@ from http import HTTPStatus
 import pytest
 
 from refunds_core import errors
-from refunds_core.api import ok
+from refunds_core.api import build_app, no_content, ok
 from refunds_core.auth import Caller, Role
 from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.idempotency import (
     canonical_body,
-    key_from_headers,
+    key_from_event,
     record_data,
     redacted,
     replayed_answer,
@@ -22,38 +22,43 @@ from refunds_core.idempotency import (
     stored,
     stored_answer,
 )
+from tests.conftest import LambdaContext
 
 MERCHANT = Caller("demo", Role.MERCHANT, "demo")
 
 
 # ---------------------------------------------------------------- header
 
+def _event(headers: dict | None, multi_value_headers: dict | None = None) -> dict:
+    return {"headers": headers, "multiValueHeaders": multi_value_headers}
+
+
 def test_no_header_is_no_key():
-    assert key_from_headers({"Content-Type": "application/json"}, {"Content-Type": ["application/json"]}) is None
-    assert key_from_headers(None, None) is None
+    assert key_from_event(_event({"Content-Type": "application/json"}, {"Content-Type": ["application/json"]})) is None
+    assert key_from_event(_event(None, None)) is None
 
 
 @pytest.mark.parametrize("name", ["Idempotency-Key", "idempotency-key", "IDEMPOTENCY-KEY"])
 def test_the_header_name_is_case_insensitive(name):
-    assert key_from_headers({name: "k-1"}, {name: ["k-1"]}) == "k-1"
-    assert key_from_headers({name: "k-1"}, None) == "k-1"  # an event with single-value headers only
+    assert key_from_event(_event({name: "k-1"}, {name: ["k-1"]})) == "k-1"
+    assert key_from_event(_event({name: "k-1"})) == "k-1"  # an event with single-value headers only
 
 
 @pytest.mark.parametrize("key", ["a", "x" * 255, " ~!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}"])
 def test_one_to_255_printable_ascii_characters_are_a_key(key):
-    assert key_from_headers({"Idempotency-Key": key}, None) == key
+    assert key_from_event(_event({"Idempotency-Key": key})) == key
 
 
 @pytest.mark.parametrize("key", ["", "x" * 256, "caf\u00e9", "tab\there", "nul\x00", "del\x7f"])
 def test_anything_else_is_15010_naming_the_header(key):
     with pytest.raises(FieldErrors) as raised:
-        key_from_headers({"Idempotency-Key": key}, None)
+        key_from_event(_event({"Idempotency-Key": key}))
     assert raised.value.body() == {"errors": [{"error": 15010, "message": "Invalid field value: Idempotency-Key"}]}
 
 
 def test_two_keys_in_one_request_are_15010():
     with pytest.raises(FieldErrors):
-        key_from_headers({"Idempotency-Key": "b"}, {"Idempotency-Key": ["a", "b"]})
+        key_from_event(_event({"Idempotency-Key": "b"}, {"Idempotency-Key": ["a", "b"]}))
 
 
 # ----------------------------------------------------------------- scope
@@ -144,6 +149,25 @@ def test_a_replay_is_the_first_answer_byte_for_byte_with_the_replay_header():
     again = replayed_answer(record)
     assert (again.status_code, again.body, again.content_type) == (201, first.body, first.content_type)
     assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_a_replay_of_a_204_has_no_body_and_no_content_type_like_the_first_answer():
+    """What the function hands API Gateway: a body ("null") or a Content-Type on
+    a replayed 204 breaks the next response of a keep-alive connection."""
+    app = build_app()
+    record = json.loads(json.dumps(stored_answer(no_content())))  # as Powertools writes and reads it
+    app.route("/first", "DELETE")(no_content)
+    app.route("/replay", "DELETE")(lambda: replayed_answer(record))
+
+    def sent(path: str) -> dict:
+        event = {"resource": path, "path": path, "httpMethod": "DELETE", "headers": {}, "multiValueHeaders": {},
+                 "requestContext": {"requestId": "r", "stage": "prod"}, "body": None, "isBase64Encoded": False}
+        return app.resolve(event, LambdaContext())
+
+    first, again = sent("/first"), sent("/replay")
+    assert (first["statusCode"], first["body"], dict(first["multiValueHeaders"])) == (204, None, {})
+    assert (again["statusCode"], again["body"]) == (204, None)
+    assert dict(again["multiValueHeaders"]) == {"Idempotent-Replayed": ["true"]}
 
 
 def test_a_replay_of_an_answer_with_a_credential_shows_it_as_null():

@@ -217,6 +217,15 @@ def test_proxy_event_is_what_api_gateway_rest_sends(router):
     assert (event["body"], event["isBase64Encoded"]) == ('{"a": 1}', False)
 
 
+def test_a_header_name_repeated_in_another_letter_case_is_one_header_sent_twice(router):
+    """Field names are case-insensitive (and arrive lower case over HTTP/2):
+    no spelling gets an entry a case-insensitive lookup would pick or drop."""
+    request = _request(headers=[("X-API-KEY", "a"), ("Accept", "*/*"), ("x-api-key", "b"), ("X-Api-Key", "c")])
+    event = proxy_event(request, router.resolve("POST", request.raw_path), stage="prod")
+    assert event["multiValueHeaders"] == {"X-API-KEY": ["a", "b", "c"], "Accept": ["*/*"]}
+    assert event["headers"] == {"X-API-KEY": "c", "Accept": "*/*"}
+
+
 def test_binary_bodies_are_base64_and_empty_ones_none(router):
     match = router.resolve("POST", "/v1/order/o-1/refund")
     binary = proxy_event(_request(body=b"\xff\x00"), match, stage="prod")
