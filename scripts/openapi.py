@@ -7,7 +7,14 @@
 - the response bodies from refunds_core/responses.py;
 - the error answers of each route from the catalogue (refunds_core/errors.py):
   each status a route can answer lists its codes, and the response schema
-  allows those codes only.
+  allows those codes only;
+- the ``webhooks`` section (OpenAPI 3.1) from the event types
+  (refunds_core/events.py) and the event body (responses.RefundEvent).
+
+Generated clients (openapi-python-client, tests/contract/test_generated_client.py)
+must build from it without a warning, so every enumeration is one named
+component schema, never an inline ``enum``: client generators name an inline
+enum after its model and field, and two such names collided.
 
 ``OPERATIONS`` below says, per route, what the template cannot: who may call
 it, which models it reads and answers with, and its own error codes. A test
@@ -37,9 +44,10 @@ from pydantic import BaseModel  # noqa: E402
 from pydantic.json_schema import models_json_schema  # noqa: E402
 
 from localrun import template as cfn  # noqa: E402
-from refunds_core import errors, responses  # noqa: E402
+from refunds_core import errors, events, responses  # noqa: E402
 from refunds_core.auth import Role  # noqa: E402
 from refunds_core.errors import ErrorCode  # noqa: E402
+from refunds_core.idempotency import NOT_STORED_CODES  # noqa: E402
 from refunds_core.listing_query import ListQuery  # noqa: E402
 from refunds_core.logic.transitions import TRANSITIONS  # noqa: E402
 from refunds_core.logic.webhooks import DeliveriesQuery  # noqa: E402
@@ -58,6 +66,8 @@ DOCUMENT = ROOT / "functions" / "get_openapi" / "openapi.json"
 PUBLISHED = ROOT / "docs" / "openapi.json"  # a symbolic link to DOCUMENT
 OPENAPI_VERSION = "3.1.0"
 SCHEMAS = "#/components/schemas/"
+HEADERS = "#/components/headers/"
+PARAMETERS = "#/components/parameters/"
 
 MERCHANT, CUSTOMER, SERVICE, SUPPORT = Role.MERCHANT, Role.CUSTOMER, Role.SERVICE, Role.SUPPORT
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -182,11 +192,40 @@ IDEMPOTENCY_KEY = {
                    "still in flight, 409 (15140) with `Retry-After`. Keys are scoped per caller.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7E]+$"},
 }
-RETRY_AFTER = {"description": "Seconds to wait before retrying.", "schema": {"type": "integer", "minimum": 0}}
-REPLAYED = {"description": "`true` when this is the stored answer to an earlier request with the same "
-                          "Idempotency-Key.", "schema": {"type": "string", "enum": ["true"]}}
-CORRELATION_ID = {"description": "Finds the request in the logs (answers of a function only).",
-                  "schema": {"type": "string"}}
+# Response headers, each one component (components.headers).
+RESPONSE_HEADERS = {
+    "IdempotentReplayed": {"description": "`true` when this is the stored answer to an earlier request with the same "
+                                          "Idempotency-Key.", "schema": {"type": "string", "const": "true"}},
+    "RetryAfter": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer", "minimum": 0}},
+    "CorrelationId": {"description": "Finds the request in the logs (answers of a function only).",
+                      "schema": {"type": "string"}},
+    "CacheControl": {"description": "How long the document may be cached.", "schema": {"type": "string"}},
+}
+# Codes never in a replayed answer: those not stored (idempotency.NOT_STORED_CODES), and
+# those answered before the stored answer is looked up, or by the idempotency layer itself.
+NEVER_REPLAYED = NOT_STORED_CODES | {errors.UNAUTHORIZED.code, errors.IDEMPOTENCY_KEY_REUSED.code,
+                                     errors.IDEMPOTENCY_IN_FLIGHT.code, errors.THROTTLED.code}
+
+# The Standard Webhooks headers of every delivery (logic/delivery.signature_headers).
+WEBHOOK_HEADERS = {
+    "WebhookIdHeader": {
+        "name": "webhook-id", "in": "header", "required": True,
+        "description": "The event's `id`: the same for every delivery of this change (retries, replays). "
+                       "De-duplicate on it.",
+        "schema": {"type": "string", "pattern": rf"^evt_{responses.ULID}$"}},
+    "WebhookTimestampHeader": {
+        "name": "webhook-timestamp", "in": "header", "required": True,
+        "description": "When this delivery was signed, in seconds since the Unix epoch. Refuse a delivery whose "
+                       "timestamp is far from your clock (Standard Webhooks libraries allow 5 minutes).",
+        "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+    "WebhookSignatureHeader": {
+        "name": "webhook-signature", "in": "header", "required": True,
+        "description": "`v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>` with the endpoint's "
+                       "secret, space-separated when more than one secret signs (for 24 hours after a rotation). "
+                       "Verify it with any Standard Webhooks library: "
+                       "`standardwebhooks.webhooks.Webhook(secret).verify(body, headers)`.",
+        "schema": {"type": "string", "pattern": "^v1,[A-Za-z0-9+/]+={0,2}( v1,[A-Za-z0-9+/]+={0,2})*$"}},
+}
 
 INFO_DESCRIPTION = """\
 Merchants open refund and return requests for their customers' orders, and follow them through review to payout.
@@ -236,6 +275,45 @@ def _component_schemas(request_models: list[type[BaseModel]], response_models: l
         if model.__doc__ and model.__name__ in schemas and "description" not in schemas[model.__name__]:
             schemas[model.__name__]["description"] = " ".join(model.__doc__.split())
     return dict(sorted(schemas.items()))
+
+
+def _named_enums(node, schemas: dict, name: str):
+    """``node`` with each inline ``enum`` replaced by a reference to the
+    component schema with the same values, or, when none has them, to a new
+    one named ``name`` + the field's name (the request models' enums: their
+    Literal types are the validators'). A new name already taken by other
+    values is an error, never a silent second meaning."""
+    if isinstance(node, list):
+        return [_named_enums(item, schemas, name) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "enum" in node:
+        values = node["enum"]
+        known = [key for key, schema in schemas.items() if schema.get("enum") == values]
+        if not known:
+            if name in schemas:
+                raise ValueError(f"an enum named {name} already exists with other values than {values}")
+            schemas[name] = {"type": node["type"], "enum": values}
+            known = [name]
+        rest = {key: value for key, value in node.items() if key not in ("enum", "type")}
+        return {"$ref": SCHEMAS + known[0], **rest}
+    named = {}
+    for key, value in node.items():
+        if key == "properties":
+            named[key] = {field: _named_enums(sub, schemas, name + field[:1].upper() + field[1:])
+                          for field, sub in value.items()}
+        else:
+            named[key] = _named_enums(value, schemas, name)
+    return named
+
+
+def _without_inline_enums(schemas: dict) -> dict:
+    """Every component schema with its inline enums named (``_named_enums``)."""
+    named = dict(schemas)
+    for component, schema in schemas.items():
+        if "enum" not in schema:
+            named[component] = _named_enums(schema, named, component)
+    return named
 
 
 def _patch_actions() -> tuple[dict, dict]:
@@ -289,45 +367,91 @@ def _error_codes(method: str, path: str, operation: Operation) -> list[ErrorCode
     return unique
 
 
-def _error_response(status: int, codes: list[ErrorCode]) -> dict:
-    lines = [f"- {code.code}: {code.message.replace('{field}', '<name>')}" for code in sorted(codes,
-                                                                                            key=lambda c: c.code)]
+def error_code_schema(code: ErrorCode) -> str:
+    """The name of the component schema of one code of the catalogue."""
+    return f"ErrorCode{code.code}"
+
+
+def _error_code_schemas() -> dict:
+    """One component per code of the catalogue, its message as its description:
+    a route's error answers name the codes they may carry by reference."""
+    return {error_code_schema(code): {"type": "integer", "const": code.code,
+                                      "description": code.message.replace("{field}", "<name>")}
+            for code in errors.CATALOGUE}
+
+
+def documented_codes(schema: dict) -> list[int]:
+    """The codes an error answer's schema (``_error_response``) allows."""
+    allowed = schema["properties"]["errors"]["items"]["properties"]["error"]["anyOf"]
+    return [int(entry["$ref"].removeprefix(SCHEMAS + "ErrorCode")) for entry in allowed]
+
+
+def _header(name: str) -> dict:
+    return {"$ref": HEADERS + name}
+
+
+def _error_response(status: int, codes: list[ErrorCode], replayable: bool) -> dict:
+    codes = sorted(codes, key=lambda c: c.code)
+    lines = [f"- {code.code}: {code.message.replace('{field}', '<name>')}" for code in codes]
     response = {
         "description": f"{HTTPStatus(status).phrase}.\n\n" + "\n".join(lines),
         # The errors body, its codes narrowed to those this route answers with at this status.
         "content": {"application/json": {"schema": {
             "$ref": SCHEMAS + "ErrorBody",
-            "properties": {"errors": {"items": {"properties": {"error": {"enum": sorted(c.code for c in codes)}}}}},
+            "properties": {"errors": {"items": {"properties": {"error": {
+                "anyOf": [{"$ref": SCHEMAS + error_code_schema(code)} for code in codes]}}}}},
         }}},
     }
     headers = {}
-    if status in (HTTPStatus.CONFLICT, HTTPStatus.TOO_MANY_REQUESTS) and any(
-            code in (errors.IDEMPOTENCY_IN_FLIGHT, errors.THROTTLED) for code in codes):
-        headers["Retry-After"] = RETRY_AFTER
+    if replayable and any(code.code not in NEVER_REPLAYED for code in codes):
+        headers["Idempotent-Replayed"] = _header("IdempotentReplayed")
+    if any(code in (errors.IDEMPOTENCY_IN_FLIGHT, errors.THROTTLED, errors.INTERNAL) for code in codes):
+        headers["Retry-After"] = _header("RetryAfter")
     if status == HTTPStatus.INTERNAL_SERVER_ERROR:
-        headers.update({"X-Correlation-Id": CORRELATION_ID, "Retry-After": RETRY_AFTER})
+        headers["X-Correlation-Id"] = _header("CorrelationId")
     if headers:
         response["headers"] = headers
     return response
 
 
 def _responses(method: str, path: str, operation: Operation) -> dict:
+    replayable = method in IDEMPOTENT_METHODS and (method, path) not in NOTHING_STORED
     success: dict = {"description": HTTPStatus(operation.status).phrase + "."}
     if operation.response is not None:
         success["content"] = {"application/json": {"schema": {"$ref": SCHEMAS + operation.response.__name__}}}
     elif operation.status != HTTPStatus.NO_CONTENT:  # this document
         success["content"] = {"application/json": {"schema": {"type": "object"}}}
-        success["headers"] = {"Cache-Control": {"description": "How long the document may be cached.",
-                                                "schema": {"type": "string"}}}
-    if method in IDEMPOTENT_METHODS and (method, path) not in NOTHING_STORED:
-        success["headers"] = {"Idempotent-Replayed": REPLAYED}
+        success["headers"] = {"Cache-Control": _header("CacheControl")}
+    if replayable:
+        success["headers"] = {"Idempotent-Replayed": _header("IdempotentReplayed")}
     answers = {str(int(operation.status)): success}
     by_status: dict[int, list[ErrorCode]] = {}
     for code in _error_codes(method, path, operation):
         by_status.setdefault(int(code.status), []).append(code)
     for status in sorted(by_status):
-        answers[str(status)] = _error_response(status, by_status[status])
+        answers[str(status)] = _error_response(status, by_status[status], replayable)
     return answers
+
+
+# ----------------------------------------------------------------- webhooks
+
+def _webhooks() -> dict:
+    """The top-level ``webhooks``: per event type, the POST a subscribed endpoint receives."""
+    hooks = {}
+    for action, event_type in events.EVENT_TYPES.items():
+        hooks[event_type] = {"post": {
+            "summary": f"`{event_type}`: a refund's {action} is written (its history's new entry)",
+            "description": "Sent to each endpoint subscribed to this type, signed per Standard Webhooks. `data` is "
+                           "the refund after the change; `sequence` orders the events of one refund.",
+            "tags": ["webhooks"],
+            "parameters": [{"$ref": PARAMETERS + name} for name in WEBHOOK_HEADERS],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "$ref": SCHEMAS + responses.RefundEvent.__name__,
+                "properties": {"type": {"const": event_type}}}}}},
+            "responses": {"2XX": {"description": "Delivered. Any other answer, or none within 15 seconds, is "
+                                                 "retried on the schedule, then recorded `failed` (replay it)."}},
+        }}
+    return hooks
 
 
 # --------------------------------------------------------------- operations
@@ -337,7 +461,7 @@ def _operation_id(function: str) -> str:
     return name[:1].lower() + name[1:]
 
 
-def _parameters(method: str, path: str, operation: Operation) -> list[dict]:
+def _parameters(method: str, path: str, operation: Operation, schemas: dict) -> list[dict]:
     parameters = [{"name": name, "in": "path", "required": True, "schema": _simple_schema(PATH_PARAMETERS[name])}
                   for name in re.findall(r"\{([^}]+)\}", path)]
     if operation.query is not None:
@@ -345,7 +469,8 @@ def _parameters(method: str, path: str, operation: Operation) -> list[dict]:
         required = set(schema.get("required", []))
         for name, field_schema in schema["properties"].items():
             field = operation.query.model_fields[name]
-            parameter = {"name": name, "in": "query", "required": name in required, "schema": field_schema}
+            named = _named_enums(field_schema, schemas, operation.query.__name__ + name[:1].upper() + name[1:])
+            parameter = {"name": name, "in": "query", "required": name in required, "schema": named}
             if field.description:
                 parameter["description"] = field.description
             parameters.append(parameter)
@@ -363,13 +488,13 @@ def _security(operation: Operation) -> list[dict]:
     return schemes
 
 
-def _operation(method: str, path: str, function: str, operation: Operation) -> dict:
+def _operation(method: str, path: str, function: str, operation: Operation, schemas: dict) -> dict:
     roles = "no authentication" if operation.roles is None else "roles: " + ", ".join(
         role.value for role in Role if role in operation.roles)
     description = f"{operation.description}\n\n{roles.capitalize()}.".strip()
     document = {"operationId": _operation_id(function), "summary": operation.summary, "description": description,
                 "tags": [operation.tag], "security": _security(operation)}
-    if parameters := _parameters(method, path, operation):
+    if parameters := _parameters(method, path, operation, schemas):
         document["parameters"] = parameters
     if operation.body is not None:
         name = operation.body if isinstance(operation.body, str) else operation.body.__name__
@@ -390,20 +515,20 @@ def template_routes() -> list[cfn.Route]:
 def document(routes: list[cfn.Route] | None = None) -> dict:
     """The OpenAPI document of the routes (template.yaml's by default)."""
     routes = template_routes() if routes is None else routes
-    paths: dict[str, dict] = {}
-    used: list[Operation] = []
-    for route in routes:
-        operation = OPERATIONS[(route.method, route.path)]
-        used.append(operation)
-        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route.method, route.path, route.function,
-                                                                            operation)
+    used = [OPERATIONS[(route.method, route.path)] for route in routes]
     request_models = [op.body for op in used if isinstance(op.body, type)]
-    response_models = [responses.ErrorBody] + [op.response for op in used if op.response is not None]
+    response_models = [responses.ErrorBody, responses.RefundEvent] + [op.response for op in used
+                                                                        if op.response is not None]
     schemas = _component_schemas(list(dict.fromkeys(request_models)), list(dict.fromkeys(response_models)))
     if any(op.body == PATCH_ACTIONS for op in used):
         actions, body = _patch_actions()
         schemas.update({**actions, PATCH_ACTIONS: body})
-    tags = list(dict.fromkeys(op.tag for op in used))
+    schemas = _without_inline_enums({**schemas, **_error_code_schemas()})
+    paths: dict[str, dict] = {}
+    for route, operation in zip(routes, used, strict=True):
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route.method, route.path, route.function,
+                                                                            operation, schemas)
+    tags = list(dict.fromkeys([*(op.tag for op in used), "webhooks"]))
     return {
         "openapi": OPENAPI_VERSION,
         "info": {"title": "Refund Requests API", "version": _version(), "description": INFO_DESCRIPTION},
@@ -416,6 +541,7 @@ def document(routes: list[cfn.Route] | None = None) -> dict:
         ],
         "tags": [{"name": tag} for tag in tags],
         "paths": paths,
+        "webhooks": _webhooks(),
         "components": {
             "securitySchemes": {
                 "BearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
@@ -424,6 +550,8 @@ def document(routes: list[cfn.Route] | None = None) -> dict:
                                "description": "A merchant's API key (POST /v1/api-keys); merchant routes only."},
             },
             "schemas": dict(sorted(schemas.items())),
+            "parameters": WEBHOOK_HEADERS,
+            "headers": RESPONSE_HEADERS,
         },
     }
 

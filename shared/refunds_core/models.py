@@ -162,7 +162,8 @@ def _aware_time(value: str) -> str:
     return value
 
 
-AwareTime = Annotated[str, StringConstraints(max_length=64), AfterValidator(_aware_time)]
+AwareTime = Annotated[str, StringConstraints(max_length=64), AfterValidator(_aware_time),
+                      WithJsonSchema({"type": "string", "format": "date-time", "maxLength": 64})]
 
 
 class CreateWebhookRequest(Strict):

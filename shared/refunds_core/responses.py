@@ -6,6 +6,12 @@ and the contract tests hold every real answer to those schemas
 them: ``extra="forbid"`` makes each schema ``additionalProperties: false``.
 
 A field typed ``X | None`` with no default is always present and may be null.
+
+Every enumeration is a named type (a ``TypeAliasType`` or an enum class), so
+the document has one named schema for it rather than a copy inlined in each
+model: client generators name inline enums after the model and field, and two
+of them collided (``OrderRefund.status`` and ``Order.refundStatus`` both became
+``OrderRefundStatus``).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypeAliasType
 
 from refunds_core import statuses
 from refunds_core.auth import Role
@@ -26,9 +33,10 @@ ULID = "[0-9A-HJKMNP-TV-Z]{26}"
 
 # Money is a decimal string exact to the currency's minor unit ("59.50", "100" in JPY, "1.250" in KWD).
 Money = Annotated[str, Field(pattern=r"^(0|[1-9][0-9]*)(\.[0-9]{1,4})?$", examples=["59.50"])]
-# Every time the API writes: ISO 8601, UTC, milliseconds, "Z" (clock.now_iso).
+# Every time the API writes: ISO 8601, UTC, milliseconds, "Z" (clock.now_iso); an RFC 3339
+# date-time, so generated clients parse it.
 Timestamp = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$",
-                                 examples=["2026-11-22T10:00:00.000Z"])]
+                                 examples=["2026-11-22T10:00:00.000Z"], json_schema_extra={"format": "date-time"})]
 Identifier = Annotated[str, Field(pattern=rf"^{IDENTIFIER.pattern}$")]
 RefundId = Annotated[str, Field(pattern=rf"^rf_{ULID}$")]
 WebhookId = Annotated[str, Field(pattern=rf"^whk_{ULID}$")]
@@ -36,10 +44,14 @@ EventId = Annotated[str, Field(pattern=rf"^evt_{ULID}$")]
 ApiKeyId = Annotated[str, Field(pattern=rf"^key_{ULID}$")]
 # An enum class rather than a Literal: one named schema, not 180 codes inlined wherever money is.
 Currency = StrEnum("Currency", {code: code for code in sorted(CURRENCIES)})
-RefundStatus = Literal[statuses.ALL]  # type: ignore[valid-type]
-HistoryAction = Literal[("CREATE", *TRANSITIONS)]  # type: ignore[valid-type]
-RoleName = Literal[tuple(role.value for role in Role)]  # type: ignore[valid-type]
-EventType = Literal[EVENT_TYPES]  # type: ignore[valid-type]
+RefundStatus = TypeAliasType("RefundStatus", Literal[statuses.ALL])  # type: ignore[valid-type]
+HistoryAction = TypeAliasType("HistoryAction", Literal[("CREATE", *TRANSITIONS)])  # type: ignore[valid-type]
+RoleName = TypeAliasType("Role", Literal[tuple(role.value for role in Role)])  # type: ignore[valid-type]
+EventType = TypeAliasType("EventType", Literal[EVENT_TYPES])  # type: ignore[valid-type]
+RefundKind = TypeAliasType("RefundKind", Literal["items", "amount", "full"])
+OrderStatus = TypeAliasType("OrderStatus", Literal["pending", "paid", "cancelled", "refunded"])
+OrderRefundStatus = TypeAliasType("OrderRefundStatus", Literal["none", "partially_refunded", "refunded"])
+DeliveryOutcome = TypeAliasType("DeliveryOutcome", Literal["delivered", "retrying", "failed"])
 # whsec_ + base64 of 24 random bytes (logic/webhooks.new_secret).
 WebhookSecret = Annotated[str, Field(pattern=r"^whsec_[A-Za-z0-9+/]{32}$")]
 
@@ -123,7 +135,7 @@ class Refund(Body):
     description: str | None
     email: str
     batchId: Identifier | None
-    kind: Literal["items", "amount", "full"]
+    kind: RefundKind
     items: list[RefundedItem]
     shipping: AmountAndTax
     tax: Money
@@ -143,7 +155,7 @@ class Refund(Body):
 class RefundPreview(Body):
     """What a request with this body would refund, and what the order has left before and after it."""
 
-    kind: Literal["items", "amount", "full"]
+    kind: RefundKind
     items: list[RefundedItem]
     shipping: AmountAndTax
     tax: Money
@@ -184,7 +196,7 @@ class Order(Body):
     id: Identifier
     merchantId: Identifier
     number: str
-    status: Literal["pending", "paid", "cancelled", "refunded"]
+    status: OrderStatus
     currency: Currency
     customerId: Identifier | None
     lineItems: list[OrderLine] = Field(min_length=1)
@@ -192,7 +204,7 @@ class Order(Body):
     totals: OrderTotals
     refundedAmount: Money = Field(description="What ISSUED refunds returned.")
     refundableAmount: Money
-    refundStatus: Literal["none", "partially_refunded", "refunded"]
+    refundStatus: OrderRefundStatus
     createdAt: Timestamp
     updatedAt: Timestamp
 
@@ -240,11 +252,26 @@ class Delivery(Body):
     eventId: EventId
     eventType: EventType
     statusCode: int | None = Field(description="The endpoint's answer; null when it could not be reached.")
-    outcome: Literal["delivered", "retrying", "failed"]
+    outcome: DeliveryOutcome
     attempt: int = Field(ge=1)
     at: Timestamp
     replay: bool
     error: str | None
+
+
+class RefundEvent(Body):
+    """What a webhook delivery POSTs: one change of a refund (refunds_core/events.py)."""
+
+    id: EventId = Field(description="The same for every delivery of this change (retries, replays): it is the "
+                                    "`webhook-id` header. De-duplicate on it.")
+    type: EventType
+    sequence: int = Field(ge=1, description="The refund's version after the change: 1 for its `refund.created`, "
+                                            "then one more for each later event of the same refund. Events of one "
+                                            "refund may arrive out of order (after a retry): order them by it, and "
+                                            "ignore one whose sequence you already applied.")
+    createdAt: Timestamp = Field(description="When the change was written (its history entry's `at`).")
+    merchantId: Identifier
+    data: Refund = Field(description="The refund after the change, as `GET /v1/refunds/{refundId}` shows it.")
 
 
 class ReplayQueued(Body):

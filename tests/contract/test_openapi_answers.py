@@ -1,8 +1,10 @@
 """The answers of real flows (the README's walkthroughs: an order, its refunds
-through the lifecycle, webhooks) hold to docs/openapi.json, success bodies
-included, which generated requests rarely reach. Each request goes through
-schemathesis's checks (status, content type, body schema, no 5xx); and the
-local runtime serves the very document that is committed."""
+through the lifecycle, webhooks, replays of an Idempotency-Key) hold to
+docs/openapi.json, success bodies included, which generated requests rarely
+reach. Each request goes through schemathesis's checks (status, content type,
+body schema, documented headers' values, no 5xx) and ours: each header a client
+acts on is documented on the answer that carries it. And the local runtime
+serves the very document that is committed."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import schemathesis
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -23,8 +26,25 @@ from scripts import openapi
 
 pytestmark = pytest.mark.server
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-SCHEMA = schemathesis.openapi.from_path(openapi.PUBLISHED)
+DOCUMENT = json.loads(openapi.PUBLISHED.read_text(encoding="utf-8"))
+SCHEMA = schemathesis.openapi.from_dict(DOCUMENT)
+# The headers a client acts on (a replay, when to retry, what to quote to support).
+CLIENT_HEADERS = ("Idempotent-Replayed", "Retry-After", "X-Correlation-Id")
+
+
+@schemathesis.check
+def client_headers_documented(ctx, response, case) -> None:
+    """Every header of CLIENT_HEADERS the answer carries is documented for its status."""
+    answers = DOCUMENT["paths"][case.operation.path][case.operation.method.lower()]["responses"]
+    documented = answers.get(str(response.status_code), {}).get("headers", {})
+    # schemathesis's response headers: lower-case names, each with its list of values.
+    missing = [name for name in CLIENT_HEADERS if name.lower() in response.headers and name not in documented]
+    if missing:
+        raise AssertionError(f"{case.operation.label} {response.status_code}: {missing} not documented")
+
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
+          response_headers_conformance, client_headers_documented]
 
 
 class Contract:
@@ -34,13 +54,17 @@ class Contract:
         self.api, self.session = api, requests.Session()
 
     def __call__(self, method: str, path: str, *, login: str | None = None, token: str | None = None,
-                 status: int, body=None, query: dict | None = None, **path_parameters) -> dict | None:
+                 status: int, body=None, query: dict | None = None, key: str | None = None,
+                 replayed: bool = False, **path_parameters) -> dict | None:
         headers = {"Authorization": f"Bearer {token or self.api.token(login)}"} if (login or token) else {}
+        if key is not None:
+            headers["Idempotency-Key"] = key
         case = SCHEMA[path][method].Case(path_parameters=path_parameters, query=query, headers=headers,
                                          **({"body": body} if body is not None else {}))
         response = case.call_and_validate(base_url=self.api.base_url, session=self.session, checks=CHECKS,
                                           timeout=30)
         assert response.status_code == status, response.text
+        assert (response.headers.get("idempotent-replayed") == ["true"]) == replayed, response.headers
         return response.json() if response.content else None
 
 
@@ -131,3 +155,48 @@ def test_webhook_routes(api, call, admin):
     call("DELETE", "/v1/webhooks/{webhookId}", token=token, status=200, webhookId=webhook_id)
     call("DELETE", "/v1/webhooks/{webhookId}", token=token, status=404, webhookId=webhook_id)
     call("GET", "/v1/webhooks", login="support", status=403)
+
+
+def test_replayed_answers_say_so_as_documented(api, call):
+    """A repeat with the same Idempotency-Key answers the first answer again, with
+    ``Idempotent-Replayed: true``, whether it was a success or a refusal; and the
+    document lists the header on each of those answers."""
+    order_id = api.paid_order()
+    body = {"email": "merchant@example.com"}
+    key = f"oa-{uuid.uuid4().hex}"
+    for replayed in (False, True):
+        refund = call("POST", "/v1/order/{orderId}/refund", login="demo", status=200, body=body, key=key,
+                      replayed=replayed, orderId=order_id)
+    refund_id = refund["data"]["id"]
+    call("PATCH", "/v1/refunds/{refundId}", login="support", status=200, body={"action": "DENY",
+         "responseReason": "No"}, refundId=refund_id)
+    key = f"oa-{uuid.uuid4().hex}"
+    for replayed in (False, True):  # a denied refund cannot be cancelled: the 409 is kept and replayed
+        call("DELETE", "/v1/refunds/{refundId}", login="demo", status=409, key=key, replayed=replayed,
+             refundId=refund_id)
+    key, missing = f"oa-{uuid.uuid4().hex}", f"missing-{uuid.uuid4().hex[:8]}"
+    for replayed in (False, True):
+        call("POST", "/v1/order/{orderId}/refund", login="demo", status=404, body=body, key=key, replayed=replayed,
+             orderId=missing)
+
+
+def test_the_event_of_a_real_change_holds_to_the_documented_webhook_payload(api, call, admin):
+    """The body a webhook delivery POSTs (events.from_change of the stored refund,
+    as the publisher builds it) is what the document's ``webhooks`` describe."""
+    import jsonschema
+
+    from refunds_core import events
+    from refunds_core.dal import refunds
+
+    refund = call("POST", "/v1/order/{orderId}/refund", login="demo", status=200, orderId=api.paid_order(),
+                  body={"email": "merchant@example.com"})
+    call("PATCH", "/v1/refunds/{refundId}", login="support", status=200, body={"action": "APPROVE"},
+         refundId=refund["data"]["id"])
+    stored = refunds.get(refund["data"]["id"])
+    event = events.from_change({**stored, "version": stored["version"] - 1}, stored).model_dump(mode="json")
+    assert event["type"] == "refund.approved"
+    payload = DOCUMENT["components"]["schemas"]["RefundEvent"]
+    assert set(event) <= set(payload["properties"]), "a field of the event is not documented"
+    for name, value in event.items():  # each field as documented, its references resolved in the document
+        jsonschema.Draft202012Validator({**payload["properties"][name], "components": DOCUMENT["components"]},
+                                        format_checker=jsonschema.FormatChecker()).validate(value)

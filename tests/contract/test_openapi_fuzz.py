@@ -162,7 +162,8 @@ def test_an_error_code_the_document_does_not_list_fails_the_checks(api, fuzzing)
     15070 for that 404 makes the same answer a failure."""
     wrong = copy.deepcopy(DOCUMENT)
     schema = wrong["paths"]["/v1/orders/{orderId}"]["get"]["responses"]["404"]["content"]["application/json"]["schema"]
-    schema["properties"]["errors"]["items"]["properties"]["error"]["enum"] = [15070]
+    schema["properties"]["errors"]["items"]["properties"]["error"]["anyOf"] = [
+        {"$ref": "#/components/schemas/ErrorCode15070"}]
     failures = _failures(wrong, "/v1/orders/{orderId}", "GET", api, path_parameters={"orderId": "no-such-order"},
                          headers=authorization_for(fuzzing, Role.MERCHANT))
     assert failures == ["JsonSchemaError"]

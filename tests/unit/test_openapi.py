@@ -63,7 +63,7 @@ def test_every_error_response_is_the_errors_body_with_codes_of_its_status(method
     for status in error_statuses:
         schema = operation["responses"][status]["content"]["application/json"]["schema"]
         assert schema["$ref"] == "#/components/schemas/ErrorBody"
-        codes = schema["properties"]["errors"]["items"]["properties"]["error"]["enum"]
+        codes = openapi.documented_codes(schema)
         assert codes and all(int(by_code[code].status) == int(status) for code in codes)
 
 
@@ -74,8 +74,7 @@ def test_every_code_of_the_catalogue_is_answered_by_some_route():
     for _, _, operation in _operations(COMMITTED):
         for status, response in operation["responses"].items():
             if int(status) >= 400:
-                answered |= set(response["content"]["application/json"]["schema"]["properties"]["errors"]["items"]
-                                ["properties"]["error"]["enum"])
+                answered |= set(openapi.documented_codes(response["content"]["application/json"]["schema"]))
     gateway = {errors.ROUTE_NOT_FOUND.code, errors.GATEWAY_REJECTED.code}
     assert answered | gateway == {entry.code for entry in errors.CATALOGUE}
 
@@ -94,9 +93,11 @@ def test_writes_take_an_idempotency_key_and_merchant_routes_an_api_key():
 def test_money_is_a_decimal_string_and_statuses_are_the_state_machine_s():
     from refunds_core import statuses
 
-    refund = COMMITTED["components"]["schemas"]["Refund"]["properties"]
+    schemas = COMMITTED["components"]["schemas"]
+    refund = schemas["Refund"]["properties"]
     assert refund["amount"]["type"] == "string" and "pattern" in refund["amount"]
-    assert refund["status"]["enum"] == list(statuses.ALL)
+    assert refund["status"] == {"$ref": "#/components/schemas/RefundStatus"}
+    assert schemas["RefundStatus"]["enum"] == list(statuses.ALL)
 
 
 def test_the_patch_body_is_one_of_the_state_machine_s_actions():
@@ -104,3 +105,79 @@ def test_the_patch_body_is_one_of_the_state_machine_s_actions():
 
     body = COMMITTED["components"]["schemas"]["RefundAction"]
     assert set(body["discriminator"]["mapping"]) == set(PATCH_ACTIONS)
+
+
+# ------------------------------------------------- what client generators need
+
+def _walk(node, path=()):
+    yield path, node
+    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, child in children:
+        yield from _walk(child, (*path, key))
+
+
+def test_every_enum_is_a_named_component_schema():
+    """Generators name an inline enum after its model and field: OrderRefund.status and
+    Order.refundStatus both became OrderRefundStatus, and GET /v1/orders/{orderId} lost its answer."""
+    enums = [path for path, node in _walk(COMMITTED) if isinstance(node, dict) and "enum" in node]
+    assert {path for path in enums if len(path) != 3 or path[:2] != ("components", "schemas")} == set()
+    assert {path[2] for path in enums} >= {"RefundStatus", "OrderRefundStatus", "OrderStatus", "Currency", "EventType"}
+
+
+def test_every_timestamp_is_a_date_time():
+    stamps = {}
+    for path, node in _walk(COMMITTED):
+        if isinstance(node, dict) and isinstance(node.get("properties"), dict):
+            for name, field in node["properties"].items():
+                if name in ("at", "since") or name.endswith(("At", "Since")):
+                    stamps["/".join(map(str, (*path, name)))] = field
+    assert {path.rsplit("/", 1)[1] for path in stamps} >= {"createdAt", "updatedAt", "confirmedAt", "issuedAt", "at",
+                                                           "since", "nextSince", "previousSecretExpiresAt"}
+    for path, field in stamps.items():
+        formats = {branch.get("format") for branch in field.get("anyOf", [field]) if branch.get("type") != "null"}
+        assert formats == {"date-time"}, path
+
+
+def test_retry_after_is_documented_on_each_answer_that_carries_it():
+    """429 (15150), 409 with 15140 and 500 (100) send Retry-After (errors.py, idempotency.py, api.py)."""
+    carried_by = {errors.THROTTLED.code, errors.IDEMPOTENCY_IN_FLIGHT.code, errors.INTERNAL.code}
+    for method, path, operation in _operations(COMMITTED):
+        for status, response in operation["responses"].items():
+            if int(status) >= 400:
+                codes = set(openapi.documented_codes(response["content"]["application/json"]["schema"]))
+                carries = bool(codes & carried_by)
+                assert ("Retry-After" in response.get("headers", {})) == carries, (method, path, status)
+
+
+def test_webhooks_describe_each_event_type_and_its_signature_headers():
+    from refunds_core import events
+
+    webhooks, components = COMMITTED["webhooks"], COMMITTED["components"]
+    assert list(webhooks) == list(events.ALL_TYPES)
+    for event_type, item in webhooks.items():
+        post = item["post"]
+        body = post["requestBody"]["content"]["application/json"]["schema"]
+        assert body == {"$ref": "#/components/schemas/RefundEvent", "properties": {"type": {"const": event_type}}}
+        headers = [components["parameters"][p["$ref"].rsplit("/", 1)[1]] for p in post["parameters"]]
+        assert {(h["name"], h["in"], h["required"]) for h in headers} == {(name, "header", True) for name in (
+            "webhook-id", "webhook-timestamp", "webhook-signature")}
+    payload = components["schemas"]["RefundEvent"]
+    assert set(payload["required"]) == {"id", "type", "sequence", "createdAt", "merchantId", "data"}
+    assert payload["properties"]["sequence"] == {**payload["properties"]["sequence"], "type": "integer", "minimum": 1}
+    assert payload["properties"]["data"]["$ref"] == "#/components/schemas/Refund"
+
+
+def test_the_signature_headers_a_delivery_sends_match_the_documented_ones():
+    import re
+    from datetime import UTC, datetime, timedelta
+
+    from refunds_core.logic.delivery import signature_headers
+
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    endpoint = {"secrets": [{"secret": "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},  # just rotated: two sign
+                            {"secret": "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY", "expiresAt": later}]}
+    sent = signature_headers(endpoint, "evt_01JD0000000000000000000000", '{"id": "evt_01JD0000000000000000000000"}')
+    documented = {p["name"]: p["schema"]["pattern"] for p in COMMITTED["components"]["parameters"].values()}
+    assert set(sent) == set(documented)
+    for name, value in sent.items():
+        assert re.fullmatch(documented[name].strip("^$"), value), (name, value)
