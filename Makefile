@@ -3,6 +3,7 @@
 # virtualenvs are built on first use and only rebuilt when their inputs change.
 #   .venv      project + dev tools (python3 -m venv; pip install -e ".[dev]")
 #   .venv-sam  SAM CLI and cfn-lint, kept apart because their pins slow `import boto3`
+#   .venv-checkov  checkov, apart too: its own pins clash with SAM CLI's
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -18,6 +19,7 @@ PYTHON ?= $(or $(PY313),python3)
 # Changing a pin changes the stamp's name, so the next run reinstalls.
 SAM_CLI_VERSION  := 1.170.0
 CFN_LINT_VERSION := 1.58.0
+CHECKOV_VERSION  := 3.3.30
 
 # Python 3.13 (the Lambda runtime): from pyenv when it has one, else python3.13
 # on PATH. `sam build` needs it on PATH to build the python3.13 functions without
@@ -39,6 +41,11 @@ SAM_VENV   := .venv-sam
 SAM_STAMP  := $(SAM_VENV)/.installed-sam-$(SAM_CLI_VERSION)-cfn-lint-$(CFN_LINT_VERSION)
 SAM        := $(SAM_VENV)/bin/sam
 CFN_LINT   := $(SAM_VENV)/bin/cfn-lint
+CHECKOV_VENV  := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-checkov-$(CHECKOV_VERSION)
+CHECKOV       := $(CHECKOV_VENV)/bin/checkov
+# checkov reads no Fn::ForEach: it scans the template as CloudFormation expands it.
+EXPANDED_TEMPLATE := .aws-sam/checkov/template.json
 
 LINT_PATHS := $(wildcard shared functions localrun tests scripts bench)
 
@@ -54,7 +61,7 @@ endif
 export SAM_CLI_TELEMETRY := 0
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: help venv sam-venv run test load bench invoke lint template-check build deploy admin docs clean distclean
+.PHONY: help venv sam-venv checkov-venv run test load bench invoke lint template-check build deploy admin docs clean distclean
 
 help: ## list the targets
 	@echo "Refund Requests API - make targets:"
@@ -80,6 +87,15 @@ $(SAM_STAMP):
 	@rm -f $(SAM_VENV)/.installed-sam-*
 	@touch $@
 	@$(SAM) --version && $(CFN_LINT) --version
+
+checkov-venv: $(CHECKOV_STAMP) ## create .venv-checkov (checkov, for template-check)
+
+$(CHECKOV_STAMP):
+	$(SAM_PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --progress-bar off --quiet checkov==$(CHECKOV_VERSION)
+	@rm -f $(CHECKOV_VENV)/.installed-checkov-*
+	@touch $@
+	@$(CHECKOV) --version
 
 # ------------------------------------------------------------ local work
 run: $(VENV_STAMP) ## serve the API locally (PORT=... passes through)
@@ -112,9 +128,16 @@ docs: $(VENV_STAMP) ## regenerate the docs (scripts/gen_docs.py)
 	$(VENV)/bin/python scripts/gen_docs.py
 
 # ------------------------------------------------------------ SAM
-template-check: $(SAM_STAMP) ## sam validate --lint and cfn-lint on template.yaml (no AWS credentials needed)
+# cfn-lint with its informational rules too (I3011: what holds data says what
+# becomes of it). checkov: .checkov.yaml lists every check skipped and why;
+# nothing leaves the machine. .venv (for `localrun expand`) is made when
+# missing, not brought up to date from here.
+template-check: $(SAM_STAMP) $(CHECKOV_STAMP) $(if $(wildcard $(VENV_STAMP)),,$(VENV_STAMP)) ## sam validate --lint, cfn-lint and checkov on template.yaml (no AWS credentials needed)
 	$(SAM) validate --lint --template $(TEMPLATE) --region $(AWS_REGION)
-	$(CFN_LINT) $(TEMPLATE)
+	$(CFN_LINT) --include-checks I -- $(TEMPLATE)
+	@mkdir -p $(dir $(EXPANDED_TEMPLATE))
+	$(VENV)/bin/python -m localrun expand $(TEMPLATE) > $(EXPANDED_TEMPLATE)
+	$(CHECKOV) --config-file .checkov.yaml --file $(EXPANDED_TEMPLATE)
 
 build: $(SAM_STAMP) ## sam build (arm64, python3.13, no Docker; cached + parallel via samconfig.toml)
 	@if [ -z "$(PY313)" ]; then \
@@ -133,4 +156,4 @@ clean: ## remove build output and caches (keeps the virtualenvs)
 	find . \( -path ./.git -o -path './.venv*' \) -prune -o -type d -name __pycache__ -exec rm -rf {} +
 
 distclean: clean ## clean, and remove .venv and .venv-sam
-	rm -rf $(VENV) $(SAM_VENV)
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV)

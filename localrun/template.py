@@ -62,11 +62,95 @@ for _name in ("Sub", "Join", "If", "Select", "Split", "GetAZs", "ImportValue", "
 
 
 def load_text(text: str) -> dict:
-    return yaml.load(text, Loader=TemplateLoader)  # noqa: S506 - TemplateLoader is a SafeLoader
+    """The template as CloudFormation sees it after the AWS::LanguageExtensions
+    transform: every ``Fn::ForEach`` loop expanded."""
+    loaded = yaml.load(text, Loader=TemplateLoader)  # noqa: S506 - TemplateLoader is a SafeLoader
+    return expand_for_each(loaded) if isinstance(loaded, dict) else loaded
 
 
 def load_template(path: Path | str) -> dict:
     return load_text(Path(path).read_text())
+
+
+# ------------------------------------------------------------ Fn::ForEach
+
+_FOR_EACH = "Fn::ForEach::"
+
+
+def expand_for_each(template: dict) -> dict:
+    """``Fn::ForEach::Name: [Identifier, Collection, {OutputKey: OutputValue}]``
+    replaced by one copy of the fragment per item, as the AWS::LanguageExtensions
+    transform does (and cfn-lint, which `make template-check` runs, the same
+    way): ``${Identifier}`` and ``&{Identifier}`` (the item without its
+    non-alphanumerics) are replaced in keys and in Fn::Sub strings, a Fn::Sub
+    left without variables becomes its string, and ``Ref: Identifier`` is the
+    item. So ``Ref: !Sub "${Id}"`` or ``!GetAtt [!Sub "${Id}", Arn]`` name the
+    resource the item names. The collection is a list, or a Ref to a
+    CommaDelimitedList parameter's Default."""
+    return _expand(template, {}, template.get("Parameters") or {})
+
+
+def _expand(value: Any, items: dict[str, str], parameters: dict) -> Any:
+    if isinstance(value, list):
+        return [_expand(item, items, parameters) for item in value]
+    if isinstance(value, str) or not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        (key, argument), = value.items()
+        if key == "Fn::Sub" and items:
+            return _expand_sub(argument, items, parameters)
+        if key == "Ref" and items:
+            target = _expand(argument, items, parameters)
+            return items[target] if isinstance(target, str) and target in items else {"Ref": target}
+    expanded: dict = {}
+    for key, item in value.items():
+        if isinstance(key, str) and key.startswith(_FOR_EACH):
+            copies = _for_each_copies(key, item, items, parameters)
+        else:
+            copies = {_substitute(key, items) if isinstance(key, str) else key: _expand(item, items, parameters)}
+        for copy_key, copy in copies.items():
+            if copy_key in expanded:
+                raise ValueError(f"{key}: {copy_key} is declared twice")
+            expanded[copy_key] = copy
+    return expanded
+
+
+def _for_each_copies(key: str, loop: Any, items: dict[str, str], parameters: dict) -> dict:
+    if not (isinstance(loop, list) and len(loop) == 3 and isinstance(loop[0], str) and isinstance(loop[2], dict)):
+        raise ValueError(f"{key} is not [Identifier, Collection, {{OutputKey: OutputValue}}]")
+    identifier, collection, fragment = loop
+    copies: dict = {}
+    for item in _collection(key, _expand(collection, items, parameters), parameters):
+        for copy_key, copy in _expand(fragment, {**items, identifier: str(item)}, parameters).items():
+            if copy_key in copies:
+                raise ValueError(f"{key}: {copy_key} is declared twice")
+            copies[copy_key] = copy
+    return copies
+
+
+def _collection(key: str, collection: Any, parameters: dict) -> list:
+    if isinstance(collection, list):
+        return collection
+    name = collection.get("Ref") if isinstance(collection, dict) else None
+    default = parameters.get(name, {}).get("Default") if isinstance(name, str) else None
+    if isinstance(default, str):  # a CommaDelimitedList's Default
+        return [item.strip() for item in default.split(",")]
+    raise ValueError(f"{key}: the collection must be a list or a Ref to a parameter with a Default")
+
+
+def _expand_sub(argument: Any, items: dict[str, str], parameters: dict) -> Any:
+    text, variables = (argument, None) if isinstance(argument, str) else argument
+    text = _substitute(text, items)
+    if variables is not None:
+        return {"Fn::Sub": [text, _expand(variables, items, parameters)]}
+    return {"Fn::Sub": text} if _SUB_VARIABLE.search(text) else text
+
+
+def _substitute(text: str, items: dict[str, str]) -> str:
+    for identifier, item in items.items():
+        text = text.replace("${" + identifier + "}", item)
+        text = text.replace("&{" + identifier + "}", re.sub(r"[^0-9A-Za-z]", "", item))
+    return text
 
 
 # ---------------------------------------------------- routes and functions

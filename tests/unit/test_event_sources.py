@@ -62,8 +62,12 @@ def test_event_settings_resolve_with_lambdas_defaults(template):
     dispatch = settings["DispatchWebhookEventsFunction", "RefundEvents"]
     assert isinstance(dispatch, es.QueueSettings)
     assert (dispatch.queue_arn, dispatch.batch_size, dispatch.report_batch_item_failures) == (QUEUE_ARN, 10, True)
-    assert dispatch.maximum_concurrency == es.DEFAULT_QUEUE_CONCURRENCY
-    assert settings["DeliverWebhooksFunction", "Deliveries"].queue_arn.endswith(":WebhookDeliveriesQueue")
+    deliver = settings["DeliverWebhooksFunction", "Deliveries"]
+    assert deliver.queue_arn.endswith(":WebhookDeliveriesQueue")
+    # ScalingConfig.MaximumConcurrency: the parameters' defaults.
+    parameters = template["Parameters"]
+    assert dispatch.maximum_concurrency == parameters["WebhookDispatchMaxConcurrency"]["Default"]
+    assert deliver.maximum_concurrency == parameters["WebhookDeliveryMaxConcurrency"]["Default"]
 
 
 def test_the_topic_feeds_the_events_queue(template):

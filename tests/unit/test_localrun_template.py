@@ -58,6 +58,48 @@ def test_short_tags_load_as_their_long_forms():
     assert loaded["K"] == {"Fn::GetAZs": ""}
 
 
+def test_for_each_loops_expand_as_the_language_extensions_transform_does():
+    loaded = cfn.load_text("""
+        Parameters:
+          Queues: {Type: CommaDelimitedList, Default: "Jobs, dead-letters"}
+        Resources:
+          Topic: {Type: AWS::SNS::Topic}
+          Fn::ForEach::Alarms:
+            - Fn
+            - [Create, Delete]
+            - ${Fn}Alarm:
+                Type: AWS::CloudWatch::Alarm
+                Properties:
+                  Function: {Ref: !Sub "${Fn}"}
+                  Arn: !GetAtt [!Sub "${Fn}", Arn]
+                  Name: !Sub "${AWS::StackName}-${Fn}"
+                  Item: !Ref Fn
+                  Actions: [!Ref Topic]
+          Fn::ForEach::Queues:
+            - Queue
+            - !Ref Queues
+            - Q&{Queue}:
+                Type: AWS::SQS::Queue
+                Properties: {QueueName: !Sub "${Queue}"}
+    """)
+    assert list(loaded["Resources"]) == ["Topic", "CreateAlarm", "DeleteAlarm", "QJobs", "Qdeadletters"]
+    assert loaded["Resources"]["DeleteAlarm"]["Properties"] == {
+        "Function": {"Ref": "Delete"},  # the resource the item names
+        "Arn": {"Fn::GetAtt": ["Delete", "Arn"]},
+        "Name": {"Fn::Sub": "${AWS::StackName}-Delete"},  # other variables are left to CloudFormation
+        "Item": "Delete",  # Ref of the identifier is the item itself
+        "Actions": [{"Ref": "Topic"}]}
+    assert loaded["Resources"]["Qdeadletters"]["Properties"] == {"QueueName": "dead-letters"}
+
+
+def test_a_for_each_that_makes_a_key_twice_is_refused():
+    with pytest.raises(ValueError, match="SameAlarm"):
+        cfn.load_text("""
+            Resources:
+              Fn::ForEach::Twice: [Fn, [A, B], {SameAlarm: {Type: AWS::CloudWatch::Alarm}}]
+        """)
+
+
 def test_dates_stay_strings_as_in_cloudformation():
     assert cfn.load_text("Version: 2010-09-09")["Version"] == "2010-09-09"
 
