@@ -36,7 +36,8 @@ class Receiver:
                     failing = receiver.fail > 0
                     receiver.fail -= failing
                     receiver.deliveries.append({"headers": {k.lower(): v for k, v in self.headers.items()},
-                                                "body": body, "answered": 500 if failing else 204})
+                                                "body": body, "path": self.path,
+                                                "answered": 500 if failing else 204})
                     receiver._arrived.notify_all()
                 self.send_response(500 if failing else 204)
                 self.send_header("Content-Length", "0")
@@ -166,3 +167,40 @@ def test_an_endpoint_answering_500_gets_the_same_event_again_and_the_attempts_ar
     assert [(a["attempt"], a["statusCode"], a["outcome"]) for a in attempts] == [
         (2, 204, "delivered"), (1, 500, "retrying")]
     assert {a["eventId"] for a in attempts} == {first["headers"]["webhook-id"]}
+
+
+def test_an_iri_endpoint_is_stored_and_answered_as_its_uri_and_delivered_there(api, runtime, merchant):
+    receiver = Receiver()
+    try:
+        endpoint = register(api, merchant, receiver.url + "/café?x=ü", events=["refund.created"])
+        uri = receiver.url + "/caf%C3%A9?x=%C3%BC"
+        assert endpoint["url"] == uri
+        listed = api.request("GET", "/v1/webhooks", login=merchant).body["data"]
+        assert [e["url"] for e in listed] == [uri]
+        open_refund(api, merchant)
+        runtime.events.drain()
+        delivery, = receiver.wait_for(1)
+    finally:
+        receiver.close()
+    assert delivery["path"] == "/hooks/caf%C3%A9?x=%C3%BC"
+    Webhook(endpoint["secret"]).verify(delivery["body"], delivery["headers"])
+    runtime.events.drain()
+    attempts = api.request("GET", f"/v1/webhooks/{endpoint['id']}/deliveries", login=merchant).body["data"]
+    assert [(a["attempt"], a["statusCode"], a["outcome"]) for a in attempts] == [(1, 204, "delivered")]
+
+
+def test_an_endpoint_stored_as_an_iri_before_urls_were_encoded_is_delivered_too(api, runtime, merchant, dynamodb,
+                                                                                 table_name):
+    receiver = Receiver()
+    try:
+        endpoint = register(api, merchant, receiver.url, events=["refund.created"])
+        dynamodb.update_item(TableName=table_name, UpdateExpression="SET #url = :iri",
+                             Key={"PK": {"S": f"MERCHANT#{merchant}"}, "SK": {"S": f"WEBHOOK#{endpoint['id']}"}},
+                             ExpressionAttributeNames={"#url": "url"},
+                             ExpressionAttributeValues={":iri": {"S": receiver.url + "/café"}})
+        open_refund(api, merchant)
+        runtime.events.drain()
+        delivery, = receiver.wait_for(1)
+    finally:
+        receiver.close()
+    assert delivery["path"] == "/hooks/caf%C3%A9"

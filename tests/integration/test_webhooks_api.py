@@ -133,6 +133,9 @@ def test_the_endpoint_is_stored_as_the_dispatcher_reads_it(endpoint, dynamodb, t
     "ftp://127.0.0.1/hook",
     "127.0.0.1:9/hook",
     "http://127.0.0.1:9/" + "a" * 2048,              # too long
+    "http://127.0.0.1:9/" + "é" * 400,               # too long once encoded (2400 characters)
+    "http://127.0.0.1:9/\u200bhook",                 # an invisible character
+    "http://bü..example/",                           # a malformed international host
 ])
 def test_urls_we_may_not_post_to_are_refused(api, url):
     assert field_errors(register(api, url)) == ["url"]

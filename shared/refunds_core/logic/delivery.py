@@ -37,7 +37,7 @@ from refunds_core.dal import webhooks
 from refunds_core.observability import logger, metrics
 from refunds_core.settings import settings
 from refunds_core.webhook_tasks import DeliveryTask
-from refunds_core.webhook_urls import UnsafeUrl, vetted_addresses
+from refunds_core.webhook_urls import UnsafeUrl, as_uri, vetted_addresses
 
 TIMEOUT_SECONDS = 15
 _MAX_RESPONSE_BYTES = 64 * 1024  # read (and drop) at most this much of an answer
@@ -97,13 +97,15 @@ def _dead_letter(record: SQSRecord, attempts: int, last_error: str) -> None:
 def _attempt(endpoint: dict, task: DeliveryTask) -> tuple[int | None, str | None]:
     """(HTTP status, None) when the endpoint answered, (None, why) when it could not be reached."""
     try:
-        host, port, addresses = vetted_addresses(endpoint["url"])
+        # as_uri: an endpoint registered before URLs were stored as URIs may still hold an IRI.
+        uri = as_uri(endpoint["url"])
+        host, port, addresses = vetted_addresses(uri)
     except UnsafeUrl as exc:
         return None, f"refused: {exc}"
     headers = {"content-type": "application/json", "user-agent": _USER_AGENT,
                **signature_headers(endpoint, task.eventId, task.body)}
     try:
-        return _post(endpoint["url"], host, port, addresses[0], task.body.encode(), headers), None
+        return _post(uri, host, port, addresses[0], task.body.encode(), headers), None
     except (OSError, http.client.HTTPException) as exc:  # refused, reset, TLS, timeout...
         return None, type(exc).__name__
 

@@ -5,10 +5,12 @@ past events to them. Merchants only; another merchant's endpoint answers 404
 
 - **Register**: the URL must be one we may POST to (``webhook_urls``: https,
   public addresses) and ``events`` known, non-empty, without repeats: 15010
-  otherwise. The endpoint and the merchant's ``webhookCount`` are written in one
-  transaction conditioned on the count being below ``MAX_ENDPOINTS`` (400,
-  15180 beyond). The secret (``whsec_`` + base64 of 24 random bytes, the
-  Standard Webhooks format) is in this answer only.
+  otherwise. An IRI (``https://bücher.example/café``) is stored, answered and
+  delivered to as its URI (``https://xn--bcher-kva.example/caf%C3%A9``). The
+  endpoint and the merchant's ``webhookCount`` are written in one transaction
+  conditioned on the count being below ``MAX_ENDPOINTS`` (400, 15180 beyond).
+  The secret (``whsec_`` + base64 of 24 random bytes, the Standard Webhooks
+  format) is in this answer only.
 - **Rotate**: a new secret signs first; the previous one keeps signing beside
   it for ``SECRET_OVERLAP`` (its ``expiresAt``), as do older ones still within
   their own 24 hours (at most ``MAX_SECRETS`` in all); expired ones are dropped.
@@ -45,7 +47,7 @@ from refunds_core.models import CreateWebhookRequest, ReplayRequest
 from refunds_core.observability import metrics
 from refunds_core.validation import field_errors, parse
 from refunds_core.webhook_tasks import DeliveryTask, queue
-from refunds_core.webhook_urls import UnsafeUrl, vetted_addresses
+from refunds_core.webhook_urls import UnsafeUrl, as_uri, vetted_addresses
 
 MAX_ENDPOINTS = 10
 MAX_REPLAY = 100
@@ -105,9 +107,10 @@ def create(caller: Caller, body: dict) -> dict:
 
 
 def _create_request(body: dict) -> CreateWebhookRequest:
-    """The body, or FieldErrors naming every bad field: the model's, the URL
-    (resolved here: ``webhook_urls``), and each repeated event type."""
-    request, bad = None, []
+    """The body, its ``url`` as the URI that is stored and delivered to, or
+    FieldErrors naming every bad field: the model's, the URL (converted and
+    resolved here: ``webhook_urls``), and each repeated event type."""
+    request, bad, uri = None, [], None
     try:
         request = CreateWebhookRequest.model_validate(body)
     except ValidationError as exc:
@@ -115,14 +118,15 @@ def _create_request(body: dict) -> CreateWebhookRequest:
     url = body.get("url")
     if "url" not in bad and isinstance(url, str):
         try:
-            vetted_addresses(url)
+            uri = as_uri(url)
+            vetted_addresses(uri)
         except UnsafeUrl:
             bad.insert(0, "url")
     if request is not None:
         bad += [f"events[{i}]" for i, event_type in enumerate(request.events) if event_type in request.events[:i]]
     if bad or request is None:
         raise FieldErrors(bad)
-    return request
+    return request.model_copy(update={"url": uri})
 
 
 # ------------------------------------------------------- list and delete
