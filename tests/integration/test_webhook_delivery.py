@@ -9,12 +9,17 @@ import json
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 
+import boto3
 import pytest
 from standardwebhooks.webhooks import Webhook
 
 from refunds_core.auth import Role
 from refunds_core.events import ALL_TYPES
+from refunds_core.logic import delivery
+from refunds_core.observability import metrics
+from tests.conftest import LambdaContext, load_handler
 
 pytestmark = pytest.mark.server
 
@@ -204,3 +209,77 @@ def test_an_endpoint_stored_as_an_iri_before_urls_were_encoded_is_delivered_too(
     finally:
         receiver.close()
     assert delivery["path"] == "/hooks/caf%C3%A9"
+
+
+@pytest.fixture
+def deliverer(runtime, monkeypatch):
+    """DeliverWebhooksFunction's handler, run in this process on queues of this test's own
+    (a deliveries queue whose messages stay hidden 5 minutes unless the deliverer says
+    otherwise, and a dead-letter queue), with a schedule of two immediate retries."""
+    from localrun.event_sources import sqs_record
+    from refunds_core import aws
+    from refunds_core.settings import settings
+
+    sqs = boto3.client("sqs", endpoint_url=runtime.aws_endpoint, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    suffix = uuid.uuid4().hex[:8]
+    tasks = sqs.create_queue(QueueName=f"deliveries-{suffix}", Attributes={"VisibilityTimeout": "300"})["QueueUrl"]
+    dead = sqs.create_queue(QueueName=f"dead-{suffix}")["QueueUrl"]
+    for key, value in runtime.function_env("DeliverWebhooksFunction").items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("WEBHOOK_DELIVERIES_QUEUE_URL", tasks)
+    monkeypatch.setenv("WEBHOOK_DEAD_LETTER_QUEUE_URL", dead)
+    monkeypatch.setenv("WEBHOOK_RETRY_SCHEDULE", "0,0")
+    settings.cache_clear()
+    aws.sqs.cache_clear()
+    aws.dynamodb.cache_clear()
+    handler = load_handler("DeliverWebhooksFunction")
+    arn = sqs.get_queue_attributes(QueueUrl=tasks, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    def receive(queue_url: str) -> list[dict]:
+        return sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"],
+                                   MessageAttributeNames=["All"]).get("Messages", [])
+
+    def invoke(message: dict) -> dict:
+        return handler({"Records": [sqs_record(message, arn, "us-east-1")]}, LambdaContext())
+
+    yield SimpleNamespace(sqs=sqs, tasks=tasks, dead=dead, receive=receive, invoke=invoke)
+    sqs.delete_queue(QueueUrl=tasks)
+    sqs.delete_queue(QueueUrl=dead)
+    settings.cache_clear()
+    aws.sqs.cache_clear()
+    aws.dynamodb.cache_clear()
+    metrics.clear_metrics()
+
+
+def test_an_attempt_that_raises_unexpectedly_is_recorded_retried_then_dead_lettered(api, merchant, deliverer,
+                                                                                      monkeypatch):
+    endpoint = register(api, merchant, "http://127.0.0.1:9/hooks", events=["refund.issued"])
+    secret = endpoint["secret"]
+
+    def broken_signer(*_args, **_kwargs):
+        raise RuntimeError(f"could not sign with {secret}\nsecond line")
+
+    monkeypatch.setattr(delivery, "signature_headers", broken_signer)
+    task = {"webhookId": endpoint["id"], "merchantId": merchant, "eventId": "evt_01M81B5H80RNXZ98W5K0QCDWVQ",
+            "eventType": "refund.issued", "body": '{"id": "evt_01M81B5H80RNXZ98W5K0QCDWVQ"}', "replay": False}
+    deliverer.sqs.send_message(QueueUrl=deliverer.tasks, MessageBody=json.dumps(task))
+    error = "RuntimeError: could not sign with whsec_[secret]"
+
+    for attempt in (1, 2):
+        # Back at once (the schedule's delay is 0), not after the queue's 5 minutes: the retry was scheduled.
+        message, = deliverer.receive(deliverer.tasks)
+        assert message["Attributes"]["ApproximateReceiveCount"] == str(attempt)
+        assert deliverer.invoke(message) == {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}
+    message, = deliverer.receive(deliverer.tasks)
+    assert deliverer.invoke(message) == {"batchItemFailures": []}  # Lambda deletes it then
+    deliverer.sqs.delete_message(QueueUrl=deliverer.tasks, ReceiptHandle=message["ReceiptHandle"])
+
+    attempts = api.request("GET", f"/v1/webhooks/{endpoint['id']}/deliveries", login=merchant).body["data"]
+    assert [(a["attempt"], a["statusCode"], a["outcome"], a["error"]) for a in attempts] == [
+        (3, None, "failed", error), (2, None, "retrying", error), (1, None, "retrying", error)]
+    dead, = deliverer.receive(deliverer.dead)
+    assert json.loads(dead["Body"]) == task
+    assert {name: value["StringValue"] for name, value in dead["MessageAttributes"].items()} == {
+        "attempts": "3", "lastError": error}
+    assert secret.removeprefix("whsec_") not in json.dumps(attempts) + json.dumps(dead)

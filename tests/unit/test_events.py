@@ -132,3 +132,15 @@ def test_an_endpoint_trickling_its_answer_is_cut_off_at_the_deadline(monkeypatch
     with pytest.raises((OSError, http.client.HTTPException)):  # cut mid-answer: what _attempt records
         delivery._post(f"http://127.0.0.1:{port}/", "127.0.0.1", port, "127.0.0.1", b"{}", {})
     server.close()
+
+
+def test_an_unforeseen_error_is_recorded_as_its_type_and_first_line_without_any_secret():
+    from refunds_core.logic.delivery import unexpected_error
+
+    endpoint = {"secrets": [{"secret": SECRET}, {"secret": OTHER, "expiresAt": "2026-11-23T10:00:00.000Z"}]}
+    error = unexpected_error(ValueError(f"cannot sign with {SECRET} or {OTHER.removeprefix('whsec_')}\nmore"),
+                             endpoint)
+    assert error == "ValueError: cannot sign with whsec_[secret] or [secret]"
+    assert unexpected_error(KeyError(), endpoint) == "KeyError"
+    long = unexpected_error(RuntimeError("x" * 1000), endpoint)
+    assert long.startswith("RuntimeError: xxx") and len(long) == 200
