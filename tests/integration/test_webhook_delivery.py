@@ -143,8 +143,9 @@ def test_every_transition_emits_exactly_one_event_of_its_type(api, runtime, merc
         receiver.close()
     events = [json.loads(d["body"]) for d in deliveries]
     by_refund: dict[str, list[str]] = {}
-    for event in sorted(events, key=lambda e: e["id"]):
-        by_refund.setdefault(event["data"]["id"], []).append(event["type"])
+    for event in sorted(events, key=lambda e: (e["data"]["id"], e["sequence"])):  # what docs/webhooks.md says
+        assert event["sequence"] == len(by_refund.setdefault(event["data"]["id"], [])) + 1
+        by_refund[event["data"]["id"]].append(event["type"])
     assert by_refund == {
         returned: ["refund.created", "refund.approved", "refund.shipment_provided", "refund.failed"],
         denied: ["refund.created", "refund.denied"],
@@ -172,6 +173,40 @@ def test_an_endpoint_answering_500_gets_the_same_event_again_and_the_attempts_ar
     assert [(a["attempt"], a["statusCode"], a["outcome"]) for a in attempts] == [
         (2, 204, "delivered"), (1, 500, "retrying")]
     assert {a["eventId"] for a in attempts} == {first["headers"]["webhook-id"]}
+
+
+def test_a_refunds_events_carry_its_version_as_a_signed_sequence_and_a_replay_keeps_it(api, runtime, merchant):
+    receiver = Receiver()
+    try:
+        endpoint = register(api, merchant, receiver.url)
+        refund_id = open_refund(api, merchant, refundOnly=False)
+        act(api, refund_id, "APPROVE")
+        answer = api.request("PATCH", f"/v1/refunds/{refund_id}", login=merchant,
+                             json_body={"action": "SHIP_INIT", "trackingId": "1Z9", "carrierName": "UPS"})
+        assert answer.status == 200
+        act(api, refund_id, "ISSUE")
+        runtime.events.drain()
+        deliveries = receiver.wait_for(4)
+        events = {}
+        for delivery in deliveries:
+            event = Webhook(endpoint["secret"]).verify(delivery["body"], delivery["headers"])  # sequence is signed
+            events[event["sequence"]] = (event["type"], delivery)
+        assert {n: kind for n, (kind, _) in events.items()} == {
+            1: "refund.created", 2: "refund.approved", 3: "refund.shipment_provided", 4: "refund.issued"}
+        _, approved = events[2]
+        tampered = approved["body"].replace('"sequence":2', '"sequence":9')
+        with pytest.raises(Exception, match="(?i)signature"):
+            Webhook(endpoint["secret"]).verify(tampered, approved["headers"])
+
+        replay = api.request("POST", f"/v1/webhooks/{endpoint['id']}/replay", login=merchant,
+                             json_body={"eventId": approved["headers"]["webhook-id"]})
+        assert replay.status == 202, replay
+        runtime.events.drain()
+        replayed = receiver.wait_for(5)[4]
+    finally:
+        receiver.close()
+    assert replayed["body"] == approved["body"]  # the stored event, its sequence included
+    assert Webhook(endpoint["secret"]).verify(replayed["body"], replayed["headers"])["sequence"] == 2
 
 
 def test_an_iri_endpoint_is_stored_and_answered_as_its_uri_and_delivered_there(api, runtime, merchant):
