@@ -246,6 +246,24 @@ def test_an_endpoint_stored_as_an_iri_before_urls_were_encoded_is_delivered_too(
     assert delivery["path"] == "/hooks/caf%C3%A9"
 
 
+def test_rotating_with_no_overlap_signs_the_next_delivery_with_the_new_secret_alone(api, runtime, merchant):
+    receiver = Receiver()
+    try:
+        endpoint = register(api, merchant, receiver.url, events=["refund.created"])
+        rotated = api.request("POST", f"/v1/webhooks/{endpoint['id']}/rotate-secret", login=merchant,
+                              json_body={"previousSecretExpiresIn": 0})
+        assert rotated.status == 200, rotated
+        open_refund(api, merchant)
+        runtime.events.drain()
+        delivery, = receiver.wait_for(1)
+    finally:
+        receiver.close()
+    assert len(delivery["headers"]["webhook-signature"].split()) == 1
+    Webhook(rotated.body["data"]["secret"]).verify(delivery["body"], delivery["headers"])
+    with pytest.raises(Exception, match="(?i)signature"):
+        Webhook(endpoint["secret"]).verify(delivery["body"], delivery["headers"])
+
+
 @pytest.fixture
 def deliverer(runtime, monkeypatch):
     """DeliverWebhooksFunction's handler, run in this process on queues of this test's own
