@@ -71,8 +71,8 @@ def as_uri(url: str) -> str:
         parts = urlsplit(url)
     except ValueError as exc:  # e.g. a host whose NFKC form holds '/', '?', '#', '@' or ':'
         raise UnsafeUrl(f"malformed: {exc}") from None
-    return urlunsplit((parts.scheme, _ascii_netloc(parts.netloc), _escaped(parts.path), _escaped(parts.query, True),
-                       _escaped(parts.fragment)))
+    return urlunsplit((parts.scheme, _ascii_netloc(parts.netloc), _escaped(parts.path),
+                       _escaped(parts.query, private_use=True), _escaped(parts.fragment)))
 
 
 def _refuse_controls(url: str) -> None:
