@@ -59,6 +59,7 @@ from refunds_core.models import (  # noqa: E402
     OrderRequest,
     RefundQuery,
     ReplayRequest,
+    RotateSecretRequest,
     TokenRequest,
 )
 
@@ -90,6 +91,7 @@ class Operation:
     response: type[BaseModel] | None        # None with status 204: no body
     status: HTTPStatus = HTTPStatus.OK
     body: type[BaseModel] | str | None = None  # a model, or PATCH_ACTIONS
+    body_required: bool = True              # False: a request without a body is valid too
     query: type[BaseModel] | None = None
     errors: tuple[ErrorCode, ...] = ()      # the route's own codes, beside those every route of its kind has
     description: str = ""
@@ -153,8 +155,11 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Remove a webhook endpoint", "webhooks", (MERCHANT,), responses.WebhookResponse,
         errors=(errors.WEBHOOK_NOT_FOUND,)),
     ("POST", "/v1/webhooks/{webhookId}/rotate-secret"): Operation(
-        "A new signing secret; the previous one keeps signing for 24 hours", "webhooks", (MERCHANT,),
-        responses.RotatedSecretResponse, errors=(errors.WEBHOOK_NOT_FOUND,)),
+        "A new signing secret; the previous ones keep signing for 24 hours, or as long as the body says",
+        "webhooks", (MERCHANT,), responses.RotatedSecretResponse, body=RotateSecretRequest, body_required=False,
+        errors=(errors.WEBHOOK_NOT_FOUND,),
+        description="The body is optional. `previousSecretExpiresIn`: how many seconds the previous secrets keep "
+                    "signing beside the new one (0 to 604800, default 86400); 0 stops them now, as after a leak."),
     ("GET", "/v1/webhooks/{webhookId}/deliveries"): Operation(
         "The endpoint's delivery attempts, newest first", "webhooks", (MERCHANT,), responses.DeliveryPage,
         query=DeliveriesQuery, errors=(errors.WEBHOOK_NOT_FOUND,)),
@@ -498,7 +503,7 @@ def _operation(method: str, path: str, function: str, operation: Operation, sche
         document["parameters"] = parameters
     if operation.body is not None:
         name = operation.body if isinstance(operation.body, str) else operation.body.__name__
-        document["requestBody"] = {"required": True, "content": {"application/json": {
+        document["requestBody"] = {"required": operation.body_required, "content": {"application/json": {
             "schema": {"$ref": SCHEMAS + name}}}}
     document["responses"] = _responses(method, path, operation)
     return document

@@ -152,13 +152,16 @@ def caller(app: APIGatewayRestResolver) -> Caller:
     return app.context["caller"]
 
 
-def request_body(app: APIGatewayRestResolver) -> dict:
-    """The JSON object the client sent (110/111 otherwise)."""
+def request_body(app: APIGatewayRestResolver, *, optional: bool = False) -> dict:
+    """The JSON object the client sent (110/111 otherwise). Where the body is
+    ``optional``, none at all (whatever the Content-Type) is ``{}``."""
     event = app.current_event
     try:
         body = event.decoded_body
     except (binascii.Error, UnicodeDecodeError):
         raise ApiError(errors.INVALID_JSON) from None
+    if optional and not body:
+        return {}
     return json_object(body, event.headers.get("Content-Type"))
 
 

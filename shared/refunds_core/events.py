@@ -4,7 +4,8 @@ Every transition appends one history entry and bumps the refund's version, so
 each change of a refund item (seen on the table's stream) is exactly one event,
 named after the action that made it. The event id is derived from the refund id
 and version (and the change's time, so ids sort by time): a replayed stream
-record, a retried publish and every webhook redelivery carry the same id.
+record, a retried publish and every webhook redelivery carry the same id. The
+version itself is the event's ``sequence``: receivers order a refund's events by it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 from ulid import ULID
 
 # The action that made the change -> the event's type.
@@ -32,7 +33,22 @@ class RefundEvent(BaseModel):
     type: str
     createdAt: str
     merchantId: str
+    # The refund's version after the change: 1 for refund.created, one more per
+    # transition. Deliveries run concurrently, so a refund's events may arrive in
+    # any order; a receiver orders them by (data.id, sequence).
+    sequence: int
     data: dict
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sequence_of_earlier_events(cls, body: object) -> object:
+        """An event published before ``sequence`` existed, still queued for the
+        dispatcher, parses too: its refund's history has one entry per version."""
+        data = body.get("data") if isinstance(body, dict) else None
+        history = data.get("history") if isinstance(data, dict) else None
+        if isinstance(body, dict) and "sequence" not in body and isinstance(history, list) and history:
+            return {**body, "sequence": len(history)}
+        return body
 
 
 def event_id(refund_id: str, version: int, at: str) -> str:
@@ -53,5 +69,6 @@ def from_change(old: dict | None, new: dict | None) -> RefundEvent | None:
     from refunds_core.logic.refunds import present  # the refund as GET shows it; a heavier import
 
     last = new["history"][-1]
-    return RefundEvent(id=event_id(new["id"], int(new["version"]), last["at"]), type=EVENT_TYPES[last["action"]],
-                       createdAt=last["at"], merchantId=new["merchantId"], data=present(new))
+    version = int(new["version"])
+    return RefundEvent(id=event_id(new["id"], version, last["at"]), type=EVENT_TYPES[last["action"]],
+                       createdAt=last["at"], merchantId=new["merchantId"], sequence=version, data=present(new))

@@ -174,6 +174,18 @@ class CreateWebhookRequest(Strict):
     events: Annotated[list[EventType], Field(min_length=1, max_length=len(EVENT_TYPES))]
 
 
+# How long the secrets a rotation replaces keep signing beside the new one.
+SECRET_OVERLAP_SECONDS = 86_400
+MAX_SECRET_OVERLAP_SECONDS = 604_800  # a week
+
+
+class RotateSecretRequest(Strict):
+    """The rotation's body, optional: without one the previous secrets sign for 24 hours more."""
+
+    # 0: they stop signing now (a leaked secret).
+    previousSecretExpiresIn: int = Field(default=SECRET_OVERLAP_SECONDS, ge=0, le=MAX_SECRET_OVERLAP_SECONDS)
+
+
 class ReplayRequest(Strict):
     """One of the two: an event, or every event since a time (both or neither: 15010, in logic)."""
 

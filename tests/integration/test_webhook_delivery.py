@@ -9,12 +9,17 @@ import json
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 
+import boto3
 import pytest
 from standardwebhooks.webhooks import Webhook
 
 from refunds_core.auth import Role
 from refunds_core.events import ALL_TYPES
+from refunds_core.logic import delivery
+from refunds_core.observability import metrics
+from tests.conftest import LambdaContext, load_handler
 
 pytestmark = pytest.mark.server
 
@@ -36,7 +41,8 @@ class Receiver:
                     failing = receiver.fail > 0
                     receiver.fail -= failing
                     receiver.deliveries.append({"headers": {k.lower(): v for k, v in self.headers.items()},
-                                                "body": body, "answered": 500 if failing else 204})
+                                                "body": body, "path": self.path,
+                                                "answered": 500 if failing else 204})
                     receiver._arrived.notify_all()
                 self.send_response(500 if failing else 204)
                 self.send_header("Content-Length", "0")
@@ -137,8 +143,9 @@ def test_every_transition_emits_exactly_one_event_of_its_type(api, runtime, merc
         receiver.close()
     events = [json.loads(d["body"]) for d in deliveries]
     by_refund: dict[str, list[str]] = {}
-    for event in sorted(events, key=lambda e: e["id"]):
-        by_refund.setdefault(event["data"]["id"], []).append(event["type"])
+    for event in sorted(events, key=lambda e: (e["data"]["id"], e["sequence"])):  # what docs/webhooks.md says
+        assert event["sequence"] == len(by_refund.setdefault(event["data"]["id"], [])) + 1
+        by_refund[event["data"]["id"]].append(event["type"])
     assert by_refund == {
         returned: ["refund.created", "refund.approved", "refund.shipment_provided", "refund.failed"],
         denied: ["refund.created", "refund.denied"],
@@ -166,3 +173,166 @@ def test_an_endpoint_answering_500_gets_the_same_event_again_and_the_attempts_ar
     assert [(a["attempt"], a["statusCode"], a["outcome"]) for a in attempts] == [
         (2, 204, "delivered"), (1, 500, "retrying")]
     assert {a["eventId"] for a in attempts} == {first["headers"]["webhook-id"]}
+
+
+def test_a_refunds_events_carry_its_version_as_a_signed_sequence_and_a_replay_keeps_it(api, runtime, merchant):
+    receiver = Receiver()
+    try:
+        endpoint = register(api, merchant, receiver.url)
+        refund_id = open_refund(api, merchant, refundOnly=False)
+        act(api, refund_id, "APPROVE")
+        answer = api.request("PATCH", f"/v1/refunds/{refund_id}", login=merchant,
+                             json_body={"action": "SHIP_INIT", "trackingId": "1Z9", "carrierName": "UPS"})
+        assert answer.status == 200
+        act(api, refund_id, "ISSUE")
+        runtime.events.drain()
+        deliveries = receiver.wait_for(4)
+        events = {}
+        for delivery in deliveries:
+            event = Webhook(endpoint["secret"]).verify(delivery["body"], delivery["headers"])  # sequence is signed
+            events[event["sequence"]] = (event["type"], delivery)
+        assert {n: kind for n, (kind, _) in events.items()} == {
+            1: "refund.created", 2: "refund.approved", 3: "refund.shipment_provided", 4: "refund.issued"}
+        _, approved = events[2]
+        tampered = approved["body"].replace('"sequence":2', '"sequence":9')
+        with pytest.raises(Exception, match="(?i)signature"):
+            Webhook(endpoint["secret"]).verify(tampered, approved["headers"])
+
+        replay = api.request("POST", f"/v1/webhooks/{endpoint['id']}/replay", login=merchant,
+                             json_body={"eventId": approved["headers"]["webhook-id"]})
+        assert replay.status == 202, replay
+        runtime.events.drain()
+        replayed = receiver.wait_for(5)[4]
+    finally:
+        receiver.close()
+    assert replayed["body"] == approved["body"]  # the stored event, its sequence included
+    assert Webhook(endpoint["secret"]).verify(replayed["body"], replayed["headers"])["sequence"] == 2
+
+
+def test_an_iri_endpoint_is_stored_and_answered_as_its_uri_and_delivered_there(api, runtime, merchant):
+    receiver = Receiver()
+    try:
+        endpoint = register(api, merchant, receiver.url + "/café?x=ü", events=["refund.created"])
+        uri = receiver.url + "/caf%C3%A9?x=%C3%BC"
+        assert endpoint["url"] == uri
+        listed = api.request("GET", "/v1/webhooks", login=merchant).body["data"]
+        assert [e["url"] for e in listed] == [uri]
+        open_refund(api, merchant)
+        runtime.events.drain()
+        delivery, = receiver.wait_for(1)
+    finally:
+        receiver.close()
+    assert delivery["path"] == "/hooks/caf%C3%A9?x=%C3%BC"
+    Webhook(endpoint["secret"]).verify(delivery["body"], delivery["headers"])
+    runtime.events.drain()
+    attempts = api.request("GET", f"/v1/webhooks/{endpoint['id']}/deliveries", login=merchant).body["data"]
+    assert [(a["attempt"], a["statusCode"], a["outcome"]) for a in attempts] == [(1, 204, "delivered")]
+
+
+def test_an_endpoint_stored_as_an_iri_before_urls_were_encoded_is_delivered_too(api, runtime, merchant, dynamodb,
+                                                                                 table_name):
+    receiver = Receiver()
+    try:
+        endpoint = register(api, merchant, receiver.url, events=["refund.created"])
+        dynamodb.update_item(TableName=table_name, UpdateExpression="SET #url = :iri",
+                             Key={"PK": {"S": f"MERCHANT#{merchant}"}, "SK": {"S": f"WEBHOOK#{endpoint['id']}"}},
+                             ExpressionAttributeNames={"#url": "url"},
+                             ExpressionAttributeValues={":iri": {"S": receiver.url + "/café"}})
+        open_refund(api, merchant)
+        runtime.events.drain()
+        delivery, = receiver.wait_for(1)
+    finally:
+        receiver.close()
+    assert delivery["path"] == "/hooks/caf%C3%A9"
+
+
+def test_rotating_with_no_overlap_signs_the_next_delivery_with_the_new_secret_alone(api, runtime, merchant):
+    receiver = Receiver()
+    try:
+        endpoint = register(api, merchant, receiver.url, events=["refund.created"])
+        rotated = api.request("POST", f"/v1/webhooks/{endpoint['id']}/rotate-secret", login=merchant,
+                              json_body={"previousSecretExpiresIn": 0})
+        assert rotated.status == 200, rotated
+        open_refund(api, merchant)
+        runtime.events.drain()
+        delivery, = receiver.wait_for(1)
+    finally:
+        receiver.close()
+    assert len(delivery["headers"]["webhook-signature"].split()) == 1
+    Webhook(rotated.body["data"]["secret"]).verify(delivery["body"], delivery["headers"])
+    with pytest.raises(Exception, match="(?i)signature"):
+        Webhook(endpoint["secret"]).verify(delivery["body"], delivery["headers"])
+
+
+@pytest.fixture
+def deliverer(runtime, monkeypatch):
+    """DeliverWebhooksFunction's handler, run in this process on queues of this test's own
+    (a deliveries queue whose messages stay hidden 5 minutes unless the deliverer says
+    otherwise, and a dead-letter queue), with a schedule of two immediate retries."""
+    from localrun.event_sources import sqs_record
+    from refunds_core import aws
+    from refunds_core.settings import settings
+
+    sqs = boto3.client("sqs", endpoint_url=runtime.aws_endpoint, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    suffix = uuid.uuid4().hex[:8]
+    tasks = sqs.create_queue(QueueName=f"deliveries-{suffix}", Attributes={"VisibilityTimeout": "300"})["QueueUrl"]
+    dead = sqs.create_queue(QueueName=f"dead-{suffix}")["QueueUrl"]
+    for key, value in runtime.function_env("DeliverWebhooksFunction").items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("WEBHOOK_DELIVERIES_QUEUE_URL", tasks)
+    monkeypatch.setenv("WEBHOOK_DEAD_LETTER_QUEUE_URL", dead)
+    monkeypatch.setenv("WEBHOOK_RETRY_SCHEDULE", "0,0")
+    settings.cache_clear()
+    aws.sqs.cache_clear()
+    aws.dynamodb.cache_clear()
+    handler = load_handler("DeliverWebhooksFunction")
+    arn = sqs.get_queue_attributes(QueueUrl=tasks, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    def receive(queue_url: str) -> list[dict]:
+        return sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"],
+                                   MessageAttributeNames=["All"]).get("Messages", [])
+
+    def invoke(message: dict) -> dict:
+        return handler({"Records": [sqs_record(message, arn, "us-east-1")]}, LambdaContext())
+
+    yield SimpleNamespace(sqs=sqs, tasks=tasks, dead=dead, receive=receive, invoke=invoke)
+    sqs.delete_queue(QueueUrl=tasks)
+    sqs.delete_queue(QueueUrl=dead)
+    settings.cache_clear()
+    aws.sqs.cache_clear()
+    aws.dynamodb.cache_clear()
+    metrics.clear_metrics()
+
+
+def test_an_attempt_that_raises_unexpectedly_is_recorded_retried_then_dead_lettered(api, merchant, deliverer,
+                                                                                      monkeypatch):
+    endpoint = register(api, merchant, "http://127.0.0.1:9/hooks", events=["refund.issued"])
+    secret = endpoint["secret"]
+
+    def broken_signer(*_args, **_kwargs):
+        raise RuntimeError(f"could not sign with {secret}\nsecond line")
+
+    monkeypatch.setattr(delivery, "signature_headers", broken_signer)
+    task = {"webhookId": endpoint["id"], "merchantId": merchant, "eventId": "evt_01M81B5H80RNXZ98W5K0QCDWVQ",
+            "eventType": "refund.issued", "body": '{"id": "evt_01M81B5H80RNXZ98W5K0QCDWVQ"}', "replay": False}
+    deliverer.sqs.send_message(QueueUrl=deliverer.tasks, MessageBody=json.dumps(task))
+    error = "RuntimeError: could not sign with whsec_[secret]"
+
+    for attempt in (1, 2):
+        # Back at once (the schedule's delay is 0), not after the queue's 5 minutes: the retry was scheduled.
+        message, = deliverer.receive(deliverer.tasks)
+        assert message["Attributes"]["ApproximateReceiveCount"] == str(attempt)
+        assert deliverer.invoke(message) == {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}
+    message, = deliverer.receive(deliverer.tasks)
+    assert deliverer.invoke(message) == {"batchItemFailures": []}  # Lambda deletes it then
+    deliverer.sqs.delete_message(QueueUrl=deliverer.tasks, ReceiptHandle=message["ReceiptHandle"])
+
+    attempts = api.request("GET", f"/v1/webhooks/{endpoint['id']}/deliveries", login=merchant).body["data"]
+    assert [(a["attempt"], a["statusCode"], a["outcome"], a["error"]) for a in attempts] == [
+        (3, None, "failed", error), (2, None, "retrying", error), (1, None, "retrying", error)]
+    dead, = deliverer.receive(deliverer.dead)
+    assert json.loads(dead["Body"]) == task
+    assert {name: value["StringValue"] for name, value in dead["MessageAttributes"].items()} == {
+        "attempts": "3", "lastError": error}
+    assert secret.removeprefix("whsec_") not in json.dumps(attempts) + json.dumps(dead)

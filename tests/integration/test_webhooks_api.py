@@ -133,6 +133,9 @@ def test_the_endpoint_is_stored_as_the_dispatcher_reads_it(endpoint, dynamodb, t
     "ftp://127.0.0.1/hook",
     "127.0.0.1:9/hook",
     "http://127.0.0.1:9/" + "a" * 2048,              # too long
+    "http://127.0.0.1:9/" + "é" * 400,               # too long once encoded (2400 characters)
+    "http://127.0.0.1:9/\u200bhook",                 # an invisible character
+    "http://bü..example/",                           # a malformed international host
 ])
 def test_urls_we_may_not_post_to_are_refused(api, url):
     assert field_errors(register(api, url)) == ["url"]
@@ -273,6 +276,23 @@ def test_rotation_gives_a_new_secret_and_keeps_the_old_one_for_24_hours(api, end
     assert item["secrets"][2]["expiresAt"] == expires  # the oldest keeps its own 24 hours
     listed = api.request("GET", "/v1/webhooks", login="demo")
     assert second["secret"] not in json.dumps(listed.body)
+
+
+def test_rotation_takes_how_long_the_previous_secrets_keep_signing(api, endpoint, dynamodb, table_name):
+    path = f"/v1/webhooks/{endpoint['id']}/rotate-secret"
+    answer = api.request("POST", path, login="demo", json_body={"previousSecretExpiresIn": 3600})
+    assert answer.status == 200, answer
+    expires = answer.body["data"]["previousSecretExpiresAt"]
+    assert abs(datetime.fromisoformat(expires) - (datetime.now(UTC) + timedelta(hours=1))) < timedelta(minutes=1)
+    item = stored(dynamodb, table_name, "MERCHANT#demo", f"WEBHOOK#{endpoint['id']}")
+    assert item["secrets"] == [{"secret": answer.body["data"]["secret"]},
+                               {"secret": endpoint["secret"], "expiresAt": expires}]
+
+    assert field_errors(api.request("POST", path, login="demo", json_body={"previousSecretExpiresIn": 604_801})) == [
+        "previousSecretExpiresIn"]
+    assert api.request("POST", path, login="demo", raw=b"{", headers={"Content-Type": "application/json"}).codes == [
+        110]
+    assert stored(dynamodb, table_name, "MERCHANT#demo", f"WEBHOOK#{endpoint['id']}") == item  # refused: unchanged
 
 
 def test_concurrent_rotations_each_keep_their_secret(api, endpoint, dynamodb, table_name):

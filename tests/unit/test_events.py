@@ -3,6 +3,7 @@ Standard Webhooks signatures (refunds_core/logic/delivery.py), without a server.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -46,6 +47,27 @@ def test_the_same_change_always_has_the_same_id_and_ids_sort_by_time():
     assert later.id != first.id and later.id > first.id
 
 
+def test_the_sequence_is_the_refunds_version_and_a_top_level_field_of_the_signed_body():
+    actions = ["CREATE", "APPROVE", "SHIP_INIT", "ISSUE"]
+    changes = [events.from_change(refund(n - 1, *actions[:n - 1]) if n > 1 else None, refund(n, *actions[:n]))
+               for n in range(1, len(actions) + 1)]
+    assert [(event.type, event.sequence) for event in changes] == [
+        ("refund.created", 1), ("refund.approved", 2), ("refund.shipment_provided", 3), ("refund.issued", 4)]
+    body = changes[1].model_dump_json()
+    assert list(json.loads(body)) == ["id", "type", "createdAt", "merchantId", "sequence", "data"]
+    headers = headers_for([{"secret": SECRET}], datetime.now(UTC), body)
+    assert Webhook(SECRET).verify(body, headers)["sequence"] == 2
+    with pytest.raises(WebhookVerificationError):  # the signature covers it
+        Webhook(SECRET).verify(body.replace('"sequence":2', '"sequence":5'), headers)
+
+
+def test_an_event_queued_before_sequences_existed_still_parses_with_its_refunds_version():
+    body = json.loads(events.from_change(None, refund(1, "CREATE")).model_dump_json())
+    del body["sequence"]
+    body["data"]["history"] *= 3  # as after two transitions
+    assert events.RefundEvent.model_validate_json(json.dumps(body)).sequence == 3
+
+
 @pytest.mark.parametrize(("old", "new"), [
     (None, None),                                                  # a removal
     (None, {"type": "Order", "id": "o-1", "version": 1}),          # not a refund
@@ -57,10 +79,10 @@ def test_other_changes_are_no_event(old, new):
 
 # ------------------------------------------------------------- signatures
 
-def headers_for(secrets: list[dict], now: datetime) -> dict[str, str]:
+def headers_for(secrets: list[dict], now: datetime, body: str = '{"id": "evt_1"}') -> dict[str, str]:
     from refunds_core.logic.delivery import signature_headers
 
-    return signature_headers({"secrets": secrets}, "evt_1", '{"id": "evt_1"}', now=now)
+    return signature_headers({"secrets": secrets}, "evt_1", body, now=now)
 
 
 def test_our_signature_verifies_with_the_standardwebhooks_library():
@@ -132,3 +154,15 @@ def test_an_endpoint_trickling_its_answer_is_cut_off_at_the_deadline(monkeypatch
     with pytest.raises((OSError, http.client.HTTPException)):  # cut mid-answer: what _attempt records
         delivery._post(f"http://127.0.0.1:{port}/", "127.0.0.1", port, "127.0.0.1", b"{}", {})
     server.close()
+
+
+def test_an_unforeseen_error_is_recorded_as_its_type_and_first_line_without_any_secret():
+    from refunds_core.logic.delivery import unexpected_error
+
+    endpoint = {"secrets": [{"secret": SECRET}, {"secret": OTHER, "expiresAt": "2026-11-23T10:00:00.000Z"}]}
+    error = unexpected_error(ValueError(f"cannot sign with {SECRET} or {OTHER.removeprefix('whsec_')}\nmore"),
+                             endpoint)
+    assert error == "ValueError: cannot sign with whsec_[secret] or [secret]"
+    assert unexpected_error(KeyError(), endpoint) == "KeyError"
+    long = unexpected_error(RuntimeError("x" * 1000), endpoint)
+    assert long.startswith("RuntimeError: xxx") and len(long) == 200

@@ -188,3 +188,69 @@ def test_a_url_refused_by_its_form_is_never_resolved(monkeypatch):
                 "https://hooks.example.com:0/", "https://" + "a" * MAX_URL_LENGTH):
         with pytest.raises(UnsafeUrl):
             public(url)
+
+
+# ------------------------------------------------- IRIs (RFC 3987) to URIs
+
+@pytest.mark.parametrize(("iri", "uri"), [
+    # non-ASCII in the path, the query, the fragment: UTF-8, percent-encoded, upper-case hex
+    ("http://host/café", "http://host/caf%C3%A9"),
+    ("https://hooks.example.com/?x=ü", "https://hooks.example.com/?x=%C3%BC"),
+    ("https://hooks.example.com/a#ü", "https://hooks.example.com/a#%C3%BC"),
+    ("https://hooks.example.com/😀/日本", "https://hooks.example.com/%F0%9F%98%80/%E6%97%A5%E6%9C%AC"),
+    # escapes already there are kept, not encoded again; the rest of the URL is untouched
+    ("https://hooks.example.com/caf%C3%A9/ü?a=%2F&b=ü", "https://hooks.example.com/caf%C3%A9/%C3%BC?a=%2F&b=%C3%BC"),
+    ("https://hooks.example.com:8443/ü?a=1&b=2", "https://hooks.example.com:8443/%C3%BC?a=1&b=2"),
+    # an international host: IDNA A-labels (punycode), the port kept
+    ("https://bücher.example/", "https://xn--bcher-kva.example/"),
+    ("https://BÜCHER.example:8443/ü", "https://xn--bcher-kva.example:8443/%C3%BC"),
+    ("https://例え。テスト/hook", "https://xn--r8jz45g.xn--zckzah/hook"),   # an ideographic full stop separates labels
+    ("https://１２７．０．０．１/hook", "https://127.0.0.1/hook"),          # full-width forms: NFKC, vetted as such
+    # private-use characters: in the query only (RFC 3987's iprivate)
+    ("https://hooks.example.com/?x=\ue000", "https://hooks.example.com/?x=%EE%80%80"),
+    # a user name is encoded too (and then refused by the checks, like any user name)
+    ("https://ü@hooks.example.com/", "https://%C3%BC@hooks.example.com/"),
+    # ASCII URLs are URIs already: returned as they are
+    ("https://hooks.example.com/a%20b?c=%zz", "https://hooks.example.com/a%20b?c=%zz"),
+    ("HTTPS://Hooks.Example.com/X", "HTTPS://Hooks.Example.com/X"),
+])
+def test_an_iri_becomes_its_uri(iri, uri):
+    assert webhook_urls.as_uri(iri) == uri
+    assert webhook_urls.as_uri(uri) == uri  # a URI stays what it is
+
+
+@pytest.mark.parametrize("iri", [
+    "https://hooks.example.com/a\u00a0b",         # a no-break space, and other invisible characters
+    "https://hooks.example.com/\u200b",            # zero-width space
+    "https://hooks.example.com/\u202eevil",        # a bidi override (RFC 3987 4.1)
+    "https://hooks.example.com/\u0085",            # a C1 control
+    "https://hooks.example.com/\u2028",            # a line separator
+    "https://hooks.example.com/\ufdd0",            # a noncharacter
+    "https://hooks.example.com/\ue000",            # private use outside the query
+    "https://hooks.example.com/é\n",               # ASCII controls, before urlsplit drops them
+    "https://hooks.example.com/é x",
+    "https://bü..example/",                        # an empty label
+    "https://" + "ü" * 64 + ".example/",           # a label over 63 characters
+    "https://straße.example/",                     # IDNA 2003 and 2008 disagree: strasse or xn--strae-oqa?
+    "https://ΑΣΣΟΣς.example/",
+    "https://bücher.example:８０/",                 # a port that is not ASCII digits
+    "https://evil.example／x.bücher.example/",      # NFKC would turn the full-width solidus into a path
+    "https://bücher\u200d.example/",               # a zero-width joiner in the host
+])
+def test_malformed_iris_are_refused(iri):
+    with pytest.raises(UnsafeUrl):
+        webhook_urls.as_uri(iri)
+
+
+def test_what_is_vetted_is_the_uri_never_the_iri():
+    with pytest.raises(UnsafeUrl, match="non-ASCII"):  # vetting an IRI would let getaddrinfo encode the host
+        public("https://bücher.example/")
+    with pytest.raises(UnsafeUrl, match="non-public"):  # full-width digits are the loopback address
+        public(webhook_urls.as_uri("https://１２７．０．０．１/hook"))
+    assert local(webhook_urls.as_uri("http://１２７．０．０．１:9/café")) == ("127.0.0.1", 9, ["127.0.0.1"])
+
+
+def test_the_length_limit_is_the_uris():
+    iri = "https://hooks.example.com/" + "é" * 400  # 426 characters, 2426 once encoded
+    with pytest.raises(UnsafeUrl, match="at most"):
+        public(webhook_urls.as_uri(iri))

@@ -1,11 +1,12 @@
 """The webhook routes' rules that need no server: the secret's format, its
-rotation, the registration body, the replay body and how a replay by time is
-cut into calls (refunds_core/logic/webhooks.py)."""
+rotation and the rotation's body, the registration body, the replay body and
+how a replay by time is cut into calls (refunds_core/logic/webhooks.py)."""
 
 from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -13,7 +14,8 @@ from ulid import ULID
 
 from refunds_core.errors import FieldErrors
 from refunds_core.logic import webhooks
-from refunds_core.models import ReplayRequest
+from refunds_core.logic.delivery import signature_headers
+from refunds_core.models import ReplayRequest, RotateSecretRequest
 from refunds_core.validation import parse
 from refunds_core.webhook_urls import UnsafeUrl
 
@@ -41,19 +43,22 @@ def test_a_secret_signs_and_verifies_with_the_standardwebhooks_library():
 
 # -------------------------------------------------------------- rotation
 
+DAY = timedelta(hours=24)
+
+
 def _at(delta: timedelta) -> str:
     return (NOW + delta).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def test_rotation_puts_the_new_secret_first_and_keeps_the_previous_one_24_hours():
-    rotated = webhooks.rotated_secrets([{"secret": "whsec_A"}], "whsec_B", NOW)
+    rotated = webhooks.rotated_secrets([{"secret": "whsec_A"}], "whsec_B", NOW, DAY)
     assert rotated == [{"secret": "whsec_B"}, {"secret": "whsec_A", "expiresAt": "2026-11-23T10:00:00.000Z"}]
 
 
 def test_rotation_keeps_older_secrets_until_their_own_expiry_and_drops_expired_ones():
     current = [{"secret": "whsec_C"}, {"secret": "whsec_B", "expiresAt": _at(timedelta(hours=5))},
                {"secret": "whsec_A", "expiresAt": _at(-timedelta(seconds=1))}]
-    rotated = webhooks.rotated_secrets(current, "whsec_D", NOW)
+    rotated = webhooks.rotated_secrets(current, "whsec_D", NOW, DAY)
     assert rotated == [{"secret": "whsec_D"}, {"secret": "whsec_C", "expiresAt": _at(timedelta(hours=24))},
                        {"secret": "whsec_B", "expiresAt": _at(timedelta(hours=5))}]
 
@@ -61,8 +66,67 @@ def test_rotation_keeps_older_secrets_until_their_own_expiry_and_drops_expired_o
 def test_rotation_keeps_at_most_five_secrets():
     current = [{"secret": "whsec_0"}] + [{"secret": f"whsec_{i}", "expiresAt": _at(timedelta(hours=i))}
                                          for i in range(1, 8)]
-    rotated = webhooks.rotated_secrets(current, "whsec_new", NOW)
+    rotated = webhooks.rotated_secrets(current, "whsec_new", NOW, DAY)
     assert [entry["secret"] for entry in rotated] == ["whsec_new", "whsec_0", "whsec_1", "whsec_2", "whsec_3"]
+
+
+CURRENT = [{"secret": "whsec_C"}, {"secret": "whsec_B", "expiresAt": _at(timedelta(hours=5))},
+           {"secret": "whsec_A", "expiresAt": _at(timedelta(minutes=30))}]
+
+
+@pytest.mark.parametrize(("seconds", "expected"), [
+    # 0: the old secrets stop signing now; the new one is alone
+    (0, [("whsec_N", None)]),
+    # shorter than the older secrets' own expiry: none of them outlives it
+    (60, [("whsec_N", None), ("whsec_C", timedelta(seconds=60)), ("whsec_B", timedelta(seconds=60)),
+          ("whsec_A", timedelta(seconds=60))]),
+    # between them: the one expiring sooner keeps its own time
+    (3600, [("whsec_N", None), ("whsec_C", timedelta(hours=1)), ("whsec_B", timedelta(hours=1)),
+            ("whsec_A", timedelta(minutes=30))]),
+    # the default, and the longest: older secrets keep their own expiry, never extended
+    (86_400, [("whsec_N", None), ("whsec_C", timedelta(days=1)), ("whsec_B", timedelta(hours=5)),
+              ("whsec_A", timedelta(minutes=30))]),
+    (604_800, [("whsec_N", None), ("whsec_C", timedelta(days=7)), ("whsec_B", timedelta(hours=5)),
+               ("whsec_A", timedelta(minutes=30))]),
+])
+def test_the_previous_secrets_sign_for_the_overlap_asked_at_most(seconds, expected):
+    rotated = webhooks.rotated_secrets(CURRENT, "whsec_N", NOW, timedelta(seconds=seconds))
+    assert rotated == [{"secret": secret} if delta is None else {"secret": secret, "expiresAt": _at(delta)}
+                       for secret, delta in expected]
+
+
+def test_after_a_rotation_with_no_overlap_deliveries_are_signed_with_the_new_secret_alone():
+    old, new = webhooks.new_secret(), webhooks.new_secret()
+    secrets = webhooks.rotated_secrets([{"secret": old}], new, NOW, timedelta(0))
+    body = '{"id": "evt_1"}'
+    headers = signature_headers({"secrets": secrets}, "evt_1", body, now=datetime.now(UTC))
+    assert len(headers["webhook-signature"].split()) == 1
+    Webhook(new).verify(body, headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(old).verify(body, headers)
+
+
+@pytest.mark.parametrize(("body", "seconds"), [
+    ({}, 86_400), ({"previousSecretExpiresIn": 0}, 0), ({"previousSecretExpiresIn": 1}, 1),
+    ({"previousSecretExpiresIn": 3600}, 3600), ({"previousSecretExpiresIn": 604_800}, 604_800),
+])
+def test_rotation_bodies_that_parse(body, seconds):
+    assert parse(RotateSecretRequest, body).previousSecretExpiresIn == seconds
+
+
+FIELD = "previousSecretExpiresIn"
+
+
+@pytest.mark.parametrize(("body", "fields"), [
+    ({FIELD: -1}, [FIELD]), ({FIELD: 604_801}, [FIELD]), ({FIELD: None}, [FIELD]), ({FIELD: "3600"}, [FIELD]),
+    ({FIELD: 3600.0}, [FIELD]), ({FIELD: True}, [FIELD]),
+    ({FIELD: Decimal("1" * 50)}, [FIELD]),  # how validation.py reads a number too long for an int
+    ({FIELD: 0, "secret": "whsec_x"}, ["secret"]), ({"expiresIn": 0}, ["expiresIn"]),
+])
+def test_rotation_fields_are_validated(body, fields):
+    with pytest.raises(FieldErrors) as raised:
+        parse(RotateSecretRequest, body)
+    assert raised.value.fields == fields
 
 
 # ------------------------------------------------------ registration body

@@ -1,6 +1,11 @@
 """One webhook delivery: sign the event (Standard Webhooks), POST it to the
 endpoint's vetted address, record the attempt, and schedule the retry.
 
+An attempt fails on any answer but a 2xx, on no answer, and on any exception
+raised while making it (a bug included): each failure is recorded with its
+error and follows the same schedule, so every task ends delivered, or
+recorded ``failed`` and dead-lettered.
+
 Retries use the queue itself: a failed attempt sets its message's visibility
 timeout to the schedule's next delay and reports the message failed, so SQS
 hands it back then (``ApproximateReceiveCount`` is the attempt number). After
@@ -23,6 +28,7 @@ import socket
 import ssl
 import threading
 import time
+import traceback
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -37,11 +43,12 @@ from refunds_core.dal import webhooks
 from refunds_core.observability import logger, metrics
 from refunds_core.settings import settings
 from refunds_core.webhook_tasks import DeliveryTask
-from refunds_core.webhook_urls import UnsafeUrl, vetted_addresses
+from refunds_core.webhook_urls import UnsafeUrl, as_uri, vetted_addresses
 
 TIMEOUT_SECONDS = 15
 _MAX_RESPONSE_BYTES = 64 * 1024  # read (and drop) at most this much of an answer
 _USER_AGENT = "refund-requests-webhooks/1"
+_MAX_ERROR_CHARS = 200  # of an unforeseen exception's text, in the attempt and the dead letter
 
 
 class DeliveryFailed(Exception):  # noqa: N818 - the record's outcome
@@ -95,17 +102,44 @@ def _dead_letter(record: SQSRecord, attempts: int, last_error: str) -> None:
 
 
 def _attempt(endpoint: dict, task: DeliveryTask) -> tuple[int | None, str | None]:
-    """(HTTP status, None) when the endpoint answered, (None, why) when it could not be reached."""
+    """(HTTP status, None) when the endpoint answered, (None, why) when it did not:
+    the URL refused, the endpoint unreachable, or anything unforeseen (a bug, a
+    secret that does not sign...): every failure is an attempt recorded and retried."""
     try:
-        host, port, addresses = vetted_addresses(endpoint["url"])
+        return _signed_post(endpoint, task), None
     except UnsafeUrl as exc:
         return None, f"refused: {exc}"
-    headers = {"content-type": "application/json", "user-agent": _USER_AGENT,
-               **signature_headers(endpoint, task.eventId, task.body)}
-    try:
-        return _post(endpoint["url"], host, port, addresses[0], task.body.encode(), headers), None
     except (OSError, http.client.HTTPException) as exc:  # refused, reset, TLS, timeout...
         return None, type(exc).__name__
+    except Exception as exc:  # noqa: BLE001 - anything else fails this attempt, not the task's schedule
+        error = unexpected_error(exc, endpoint)
+        # The stack without the exception's text, which is in ``error`` with the secrets masked.
+        logger.error("webhook attempt raised", extra={"webhook_id": task.webhookId, "event_id": task.eventId,
+                                                      "error": error,
+                                                      "stack": "".join(traceback.format_tb(exc.__traceback__))})
+        return None, error
+
+
+def _signed_post(endpoint: dict, task: DeliveryTask) -> int:
+    # as_uri: an endpoint registered before URLs were stored as URIs may still hold an IRI.
+    uri = as_uri(endpoint["url"])
+    host, port, addresses = vetted_addresses(uri)
+    headers = {"content-type": "application/json", "user-agent": _USER_AGENT,
+               **signature_headers(endpoint, task.eventId, task.body)}
+    return _post(uri, host, port, addresses[0], task.body.encode(), headers)
+
+
+def unexpected_error(exc: Exception, endpoint: dict) -> str:
+    """``Type: message`` of an exception no attempt expects: its message's first line,
+    each of the endpoint's secrets masked, cut to _MAX_ERROR_CHARS."""
+    message = next(iter(str(exc).splitlines()), "")
+    for entry in endpoint.get("secrets", []):
+        # The key after ``whsec_`` (base64 has no '_'): masks the whole secret too, and the key alone.
+        key = str(entry.get("secret", "")).rpartition("_")[2]
+        if key:
+            message = message.replace(key, "[secret]")
+    text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return text if len(text) <= _MAX_ERROR_CHARS else text[:_MAX_ERROR_CHARS - 1] + "…"
 
 
 def signature_headers(endpoint: dict, message_id: str, body: str, now: datetime | None = None) -> dict[str, str]:

@@ -5,13 +5,16 @@ past events to them. Merchants only; another merchant's endpoint answers 404
 
 - **Register**: the URL must be one we may POST to (``webhook_urls``: https,
   public addresses) and ``events`` known, non-empty, without repeats: 15010
-  otherwise. The endpoint and the merchant's ``webhookCount`` are written in one
-  transaction conditioned on the count being below ``MAX_ENDPOINTS`` (400,
-  15180 beyond). The secret (``whsec_`` + base64 of 24 random bytes, the
-  Standard Webhooks format) is in this answer only.
+  otherwise. An IRI (``https://bücher.example/café``) is stored, answered and
+  delivered to as its URI (``https://xn--bcher-kva.example/caf%C3%A9``). The
+  endpoint and the merchant's ``webhookCount`` are written in one transaction
+  conditioned on the count being below ``MAX_ENDPOINTS`` (400, 15180 beyond).
+  The secret (``whsec_`` + base64 of 24 random bytes, the Standard Webhooks
+  format) is in this answer only.
 - **Rotate**: a new secret signs first; the previous one keeps signing beside
-  it for ``SECRET_OVERLAP`` (its ``expiresAt``), as do older ones still within
-  their own 24 hours (at most ``MAX_SECRETS`` in all); expired ones are dropped.
+  it for ``previousSecretExpiresIn`` seconds (24 hours by default; 0: not at
+  all), as do older ones still within their own expiry but no longer than that
+  (at most ``MAX_SECRETS`` in all); expired ones are dropped.
 - **Replay**: ``{"eventId"}`` queues that event again, whatever the endpoint
   subscribes to (the merchant named it); ``{"since"}`` queues the merchant's
   events since that time, oldest first, of the types the endpoint subscribes
@@ -41,16 +44,15 @@ from refunds_core.dal import accounts, webhooks
 from refunds_core.dal.transactions import AlreadyApplied, retry_on_contention, transact_write
 from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.listing_query import DEFAULT_LIMIT, CursorText, Limit, open_cursor, seal_cursor
-from refunds_core.models import CreateWebhookRequest, ReplayRequest
+from refunds_core.models import CreateWebhookRequest, ReplayRequest, RotateSecretRequest
 from refunds_core.observability import metrics
 from refunds_core.validation import field_errors, parse
 from refunds_core.webhook_tasks import DeliveryTask, queue
-from refunds_core.webhook_urls import UnsafeUrl, vetted_addresses
+from refunds_core.webhook_urls import UnsafeUrl, as_uri, vetted_addresses
 
 MAX_ENDPOINTS = 10
 MAX_REPLAY = 100
-SECRET_OVERLAP = timedelta(hours=24)
-MAX_SECRETS = 5  # the new secret and at most four previous ones still within their 24 hours
+MAX_SECRETS = 5  # the new secret and at most four previous ones still signing
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, not a secret
 CURSOR_KEY_PURPOSE = "list-webhook-deliveries-cursor"
 _WEBHOOK_ID = re.compile(r"whk_[0-9A-HJKMNP-TV-Z]{26}")
@@ -106,9 +108,10 @@ def create(caller: Caller, body: dict) -> dict:
 
 
 def _create_request(body: dict) -> CreateWebhookRequest:
-    """The body, or FieldErrors naming every bad field: the model's, the URL
-    (resolved here: ``webhook_urls``), and each repeated event type."""
-    request, bad = None, []
+    """The body, its ``url`` as the URI that is stored and delivered to, or
+    FieldErrors naming every bad field: the model's, the URL (converted and
+    resolved here: ``webhook_urls``), and each repeated event type."""
+    request, bad, uri = None, [], None
     try:
         request = CreateWebhookRequest.model_validate(body)
     except ValidationError as exc:
@@ -116,14 +119,15 @@ def _create_request(body: dict) -> CreateWebhookRequest:
     url = body.get("url")
     if "url" not in bad and isinstance(url, str):
         try:
-            vetted_addresses(url)
+            uri = as_uri(url)
+            vetted_addresses(uri)
         except UnsafeUrl:
             bad.insert(0, "url")
     if request is not None:
         bad += [f"events[{i}]" for i, event_type in enumerate(request.events) if event_type in request.events[:i]]
     if bad or request is None:
         raise FieldErrors(bad)
-    return request
+    return request.model_copy(update={"url": uri})
 
 
 # ------------------------------------------------------- list and delete
@@ -165,14 +169,16 @@ def visible_endpoint(caller: Caller, webhook_id: str) -> dict:
 
 # ---------------------------------------------------------------- rotate
 
-def rotate_secret(caller: Caller, webhook_id: str) -> dict:
+def rotate_secret(caller: Caller, webhook_id: str, body: dict) -> dict:
     require_active_account(caller)
 
     def write(_attempt: int) -> dict:
         endpoint = visible_endpoint(caller, webhook_id)
+        request = parse(RotateSecretRequest, body)  # after 15160, as on every webhook route
         now = datetime.now(UTC)
-        secret, previous_expires = new_secret(), _iso(now + SECRET_OVERLAP)
-        rotated = rotated_secrets(endpoint["secrets"], secret, now)
+        overlap = timedelta(seconds=request.previousSecretExpiresIn)
+        secret = new_secret()
+        rotated = rotated_secrets(endpoint["secrets"], secret, now, overlap)
 
         def refused(stored: dict | None) -> Exception | None:
             if stored is None:
@@ -184,20 +190,26 @@ def rotate_secret(caller: Caller, webhook_id: str) -> dict:
         with contextlib.suppress(AlreadyApplied):
             transact_write([webhooks.replace_secrets(endpoint, rotated, _iso(now), refused), *account_guards(caller)],
                            idempotency_token=str(uuid.uuid4()))
-        return {"id": endpoint["id"], "secret": secret, "previousSecretExpiresAt": previous_expires}
+        return {"id": endpoint["id"], "secret": secret, "previousSecretExpiresAt": _iso(now + overlap)}
 
     return _retrying(write)
 
 
-def rotated_secrets(current: list[dict], secret: str, now: datetime) -> list[dict]:
+def rotated_secrets(current: list[dict], secret: str, now: datetime, overlap: timedelta) -> list[dict]:
     """The secrets after a rotation at ``now``, newest first: the new one; the
-    one that signed until now, for 24 hours more; older ones until their own
-    ``expiresAt``; at most MAX_SECRETS in all."""
+    one that signed until now, for ``overlap`` more; older ones until their own
+    ``expiresAt`` or the end of ``overlap``, whichever comes first; at most
+    MAX_SECRETS in all. An overlap of 0 leaves the new secret alone."""
+    if overlap <= timedelta(0):
+        return [{"secret": secret}]
+    until = now + overlap
     primary, *older = current
-    kept = [dict(entry) for entry in older
-            if entry.get("expiresAt") and datetime.fromisoformat(entry["expiresAt"]) > now]
-    return [{"secret": secret}, {"secret": primary["secret"], "expiresAt": _iso(now + SECRET_OVERLAP)},
-            *kept][:MAX_SECRETS]
+    kept = []
+    for entry in older:
+        expires = datetime.fromisoformat(entry["expiresAt"]) if entry.get("expiresAt") else None
+        if expires is not None and expires > now:
+            kept.append(dict(entry) if expires <= until else {**entry, "expiresAt": _iso(until)})
+    return [{"secret": secret}, {"secret": primary["secret"], "expiresAt": _iso(until)}, *kept][:MAX_SECRETS]
 
 
 # ------------------------------------------------------------ deliveries
