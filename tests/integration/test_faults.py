@@ -183,7 +183,7 @@ def test_a_create_throttled_beyond_boto3s_retries_is_a_clean_500_that_wrote_noth
 # -------------------------------------------- DynamoDB 500 on a decision
 
 @pytest.mark.parametrize(("action", "operation", "on"), [
-    ("APPROVE", "GetItem", "refund"), ("APPROVE", "UpdateItem", "refund"),
+    ("APPROVE", "GetItem", "refund"), ("APPROVE", "TransactWriteItems", "refund"),
     ("ISSUE", "GetItem", "order"), ("ISSUE", "TransactWriteItems", "refund"),
 ])
 def test_a_decision_meeting_dynamodb_500s_is_a_clean_500_that_changed_nothing(
