@@ -443,7 +443,7 @@ def _responses(method: str, path: str, operation: Operation) -> dict:
 def _webhooks() -> dict:
     """The top-level ``webhooks``: per event type, the POST a subscribed endpoint receives."""
     hooks = {}
-    for action, event_type in events.EVENT_TYPES.items():
+    for action, event_type in events.TYPE_OF_ACTION.items():
         hooks[event_type] = {"post": {
             "summary": f"`{event_type}`: a refund's {action} is written (its history's new entry)",
             "description": "Sent to each endpoint subscribed to this type, signed per Standard Webhooks. `data` is "

@@ -22,9 +22,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypeAliasType
 
-from refunds_core import statuses
+from refunds_core import events, statuses
 from refunds_core.auth import Role
-from refunds_core.events import ALL_TYPES as EVENT_TYPES
 from refunds_core.logic.transitions import TRANSITIONS
 from refunds_core.models import IDENTIFIER
 from refunds_core.money import CURRENCIES
@@ -47,7 +46,7 @@ Currency = StrEnum("Currency", {code: code for code in sorted(CURRENCIES)})
 RefundStatus = TypeAliasType("RefundStatus", Literal[statuses.ALL])  # type: ignore[valid-type]
 HistoryAction = TypeAliasType("HistoryAction", Literal[("CREATE", *TRANSITIONS)])  # type: ignore[valid-type]
 RoleName = TypeAliasType("Role", Literal[tuple(role.value for role in Role)])  # type: ignore[valid-type]
-EventType = TypeAliasType("EventType", Literal[EVENT_TYPES])  # type: ignore[valid-type]
+EventType = TypeAliasType("EventType", Literal[events.TYPES])  # type: ignore[valid-type]
 RefundKind = TypeAliasType("RefundKind", Literal["items", "amount", "full"])
 OrderStatus = TypeAliasType("OrderStatus", Literal["pending", "paid", "cancelled", "refunded"])
 OrderRefundStatus = TypeAliasType("OrderRefundStatus", Literal["none", "partially_refunded", "refunded"])

@@ -16,7 +16,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from refunds_core.auth import Role
-from refunds_core.events import ALL_TYPES
+from refunds_core.events import TYPES
 from refunds_core.logic import delivery
 from refunds_core.observability import metrics
 from tests.conftest import LambdaContext, load_handler
@@ -78,7 +78,7 @@ def merchant(admin, api):
     return merchant_id
 
 
-def register(api, merchant_id: str, url: str, events=ALL_TYPES) -> dict:
+def register(api, merchant_id: str, url: str, events=TYPES) -> dict:
     answer = api.request("POST", "/v1/webhooks", json_body={"url": url, "events": list(events)}, login=merchant_id)
     assert answer.status == 201, answer
     return answer.body["data"]
