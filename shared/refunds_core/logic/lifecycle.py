@@ -12,13 +12,13 @@ import uuid
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from refunds_core import errors, refund_math, statuses
+from refunds_core import errors, statuses
 from refunds_core.auth import Caller, account_guards, require_active_account
 from refunds_core.clock import now_iso
 from refunds_core.dal import orders, refunds
 from refunds_core.dal.transactions import AlreadyApplied, Contention, Guarded, transact_write
 from refunds_core.errors import ApiError, FieldErrors, RetryableError
-from refunds_core.logic import transitions
+from refunds_core.logic import refund_math, transitions
 from refunds_core.logic.orders import present as present_order
 from refunds_core.logic.orders import sees
 from refunds_core.logic.refunds import history_entry, present
@@ -160,7 +160,7 @@ def _count_issue(refund: dict, now: str) -> Guarded:
         raise _lock_not_held(order, refund["id"])
     if order["status"] != "paid":
         raise ApiError(errors.ORDER_NOT_PAID)
-    consumed = orders.consumed(order)
+    consumed = refund_math.consumed(order)
     refund_math.check_still_fits(order, consumed, refund)
     refunded = refund_math.apply(consumed, refund)
     left = refund_math.remaining(order, refunded)["total"]

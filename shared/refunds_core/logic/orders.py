@@ -10,9 +10,9 @@ from refunds_core.auth import Caller, Role, account_guards, require_active_accou
 from refunds_core.clock import now_iso
 from refunds_core.dal import orders, refund_queries
 from refunds_core.errors import ApiError, FieldErrors
+from refunds_core.logic.refund_math import consumed, line_paid, refunded_total, remaining
 from refunds_core.models import IDENTIFIER, OrderRequest
 from refunds_core.money import ZERO, fmt, parse_amount
-from refunds_core.refund_math import line_paid, refunded_total, remaining
 from refunds_core.validation import parse
 
 # GET /v1/orders/{id} shows at most this many of the order's refunds, newest
@@ -31,8 +31,20 @@ def put(caller: Caller, order_id: str, body: dict) -> dict:
     fields = _stored_fields(parse(OrderRequest, body))
     # A fresh token per request: botocore's retry of this same call is
     # idempotent, a later PUT with the same body is a new write.
-    orders.upsert(order_id, fields, now=now_iso(), idempotency_token=str(uuid.uuid4()), guards=account_guards(caller))
+    orders.upsert(order_id, fields, now=now_iso(), idempotency_token=str(uuid.uuid4()), guards=account_guards(caller),
+                  no_merchant=lambda _merchant: FieldErrors(["merchantId"]),
+                  refused=lambda stored: _upsert_refused(stored, fields))
     return present(orders.get(order_id))
+
+
+def _upsert_refused(stored: dict | None, fields: dict) -> ApiError:
+    """Why PUT may not write this order, from the order as DynamoDB saw it."""
+    if not stored or stored.get("merchantId") != fields["merchantId"] or stored.get("status") == orders.REFUNDED:
+        return ApiError(errors.CONFLICT)
+    if (stored.get("refunded") or stored.get("openRefundId")) and any(
+            stored.get(name) != fields.get(name) for name in orders.MONEY_FIELDS):
+        return ApiError(errors.ORDER_MONEY_FIXED)
+    return ApiError(errors.ORDER_CUSTOMER_FIXED)
 
 
 # What an order shows of each refund, and what `sees` needs of it.
@@ -115,7 +127,7 @@ def _refund_status(order: dict) -> str:
 
 def present(order: dict) -> dict:
     currency = order["currency"]
-    taken = orders.consumed(order)
+    taken = consumed(order)
     left = remaining(order, taken)
     return {
         "id": order["id"], "merchantId": order["merchantId"], "number": order["number"],

@@ -10,12 +10,13 @@ import time
 from aws_lambda_powertools.metrics import MetricUnit
 from ulid import ULID
 
-from refunds_core import errors, refund_math, statuses
+from refunds_core import errors, statuses
 from refunds_core.auth import Caller, account_guards, require_active_account
 from refunds_core.clock import now_iso
 from refunds_core.dal import orders, refunds
 from refunds_core.dal.transactions import AlreadyApplied, Contention, transact_write
 from refunds_core.errors import ApiError, FieldErrors, RetryableError
+from refunds_core.logic import refund_math
 from refunds_core.logic.orders import visible_order
 from refunds_core.models import CreateRefundRequest
 from refunds_core.money import ZERO, fmt, parse_amount
@@ -98,7 +99,7 @@ def preview(caller: Caller, order_id: str, body: dict) -> dict:
     order = visible_order(caller, order_id)
     if (error := refusal(order, caller.merchant_id, open_request_blocks=False)) is not None:
         raise error
-    consumed = orders.consumed(order)
+    consumed = refund_math.consumed(order)
     breakdown = _breakdown(order, consumed, parse(CreateRefundRequest, body))
     return {**present_parts(breakdown), "remaining": present_remaining(refund_math.remaining(order, consumed)),
             "remainingAfter": present_remaining(refund_math.remaining(order, refund_math.apply(consumed, breakdown)))}
@@ -119,7 +120,7 @@ def _breakdown(order: dict, consumed: dict, request: CreateRefundRequest) -> dic
 
 def _new_refund(caller: Caller, order: dict, request: CreateRefundRequest, refund_id: str) -> dict:
     now = now_iso()
-    parts = _breakdown(order, orders.consumed(order), request)
+    parts = _breakdown(order, refund_math.consumed(order), request)
     return {
         "id": refund_id, "orderId": order["id"], "merchantId": order["merchantId"],
         # n counts the order's requests from 1; the lock's write is conditioned on this count.
