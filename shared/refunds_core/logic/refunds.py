@@ -4,9 +4,6 @@ seed 003's items and seed 004's number)."""
 
 from __future__ import annotations
 
-import random
-import time
-
 from aws_lambda_powertools.metrics import MetricUnit
 from ulid import ULID
 
@@ -14,18 +11,14 @@ from refunds_core import errors, statuses
 from refunds_core.auth import Caller, account_guards, require_active_account
 from refunds_core.clock import now_iso
 from refunds_core.dal import orders, refunds
-from refunds_core.dal.transactions import AlreadyApplied, Contention, transact_write
-from refunds_core.errors import ApiError, FieldErrors, RetryableError
+from refunds_core.dal.transactions import AlreadyApplied, retry_on_contention, transact_write
+from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.logic import refund_math
 from refunds_core.logic.orders import visible_order
 from refunds_core.models import CreateRefundRequest
 from refunds_core.money import ZERO, fmt, parse_amount
 from refunds_core.observability import metrics
 from refunds_core.validation import parse
-
-# Attempts when the order changed between our read and our write for a reason
-# that breaks no rule, or another transaction held it (TransactionConflict).
-_ATTEMPTS = 5
 
 
 def refusal(order: dict | None, merchant_id: str | None, *, open_request_blocks: bool = True) -> ApiError | None:
@@ -49,34 +42,34 @@ def create(caller: Caller, order_id: str, body: dict) -> dict:
     order = _refundable_order(caller, order_id)
     request = parse(CreateRefundRequest, body)
     refund_id = f"rf_{ULID()}"  # one id for every attempt: a committed attempt is recognised by it
-    for attempt in range(_ATTEMPTS):
-        if attempt:
+
+    def attempt(n: int) -> dict:
+        current = order
+        if n:
             # Lost a race that broke no rule (another transaction on the order,
-            # or the order system updated it): back off, re-read, re-check.
-            time.sleep(random.uniform(0.01, 0.05) * attempt)  # noqa: S311 - jitter, not crypto
-            order = visible_order(caller, order_id)
-            if order.get("openRefundId") == refund_id:  # an attempt answered "in progress" had committed
+            # or the order system updated it): re-read, re-check.
+            current = visible_order(caller, order_id)
+            if current.get("openRefundId") == refund_id:  # an attempt answered "in progress" had committed
                 return present(refunds.get(refund_id))
-            if (error := refusal(order, caller.merchant_id)) is not None:
+            if (error := refusal(current, caller.merchant_id)) is not None:
                 raise error
         # The amounts come from the order's counters as read; the lock is
         # conditioned on that very version of the order.
-        refund = _new_refund(caller, order, request, refund_id)
+        refund = _new_refund(caller, current, request, refund_id)
         try:
             transact_write([
-                orders.take_refund_lock(order, refund["id"], lambda old: _lock_refused(old, caller, refund_id)),
+                orders.take_refund_lock(current, refund_id, lambda old: _lock_refused(old, caller, refund_id)),
                 refunds.put_new(refund),
                 *account_guards(caller),
             # One token per attempt: botocore's retry of this call is idempotent,
             # and a new attempt (other order version) is not a "mismatch".
-            ], idempotency_token=f"{refund['id']}-{attempt}")
+            ], idempotency_token=f"{refund_id}-{n}")
         except AlreadyApplied:  # committed, its answer lost: answer with what was stored
             return present(refunds.get(refund_id))
-        except Contention:
-            continue
         metrics.add_metric(name="RefundRequested", unit=MetricUnit.Count, value=1)
         return present(refund)
-    raise RetryableError("order kept changing under the request")
+
+    return retry_on_contention(attempt, gave_up="order kept changing under the request")
 
 
 def _lock_refused(order_as_stored: dict | None, caller: Caller, refund_id: str) -> Exception | None:

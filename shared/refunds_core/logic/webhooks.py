@@ -56,9 +56,6 @@ MAX_SECRETS = 5  # the new secret and at most four previous ones still signing
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, not a secret
 CURSOR_KEY_PURPOSE = "list-webhook-deliveries-cursor"
 _WEBHOOK_ID = re.compile(r"whk_[0-9A-HJKMNP-TV-Z]{26}")
-# Attempts when another request changed the merchant's count or the endpoint's
-# secrets between our read and our write.
-_ATTEMPTS = 5
 
 
 def new_secret() -> str:
@@ -78,8 +75,7 @@ def _iso(moment: datetime) -> str:
 
 def _retrying(action: Callable[[int], dict]) -> dict:
     """``action(attempt)``, again while it loses races that break no rule."""
-    return retry_on_contention(action, gave_up="the webhook endpoints kept changing under the request",
-                               attempts=_ATTEMPTS)
+    return retry_on_contention(action, gave_up="the webhook endpoints kept changing under the request")
 
 
 # -------------------------------------------------------------- register
