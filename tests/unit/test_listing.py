@@ -155,16 +155,16 @@ def test_the_partitions_queried_are_the_ones_refunds_are_written_under():
               "batchId": "b-1"}
     written = keys.refund_indexes(refund)
     queried = {
-        "ByMerchant": refund_queries.by_merchant("demo"),
-        "ByMerchantStatus": refund_queries.by_merchant_status("demo", "ISSUED"),
-        "ByOrder": refund_queries.by_order("o-1"),
-        "ByMerchantValidity": refund_queries.by_merchant_validity("demo", True),
-        "ByCustomer": refund_queries.by_customer("demo", "cust-1"),
-        "ByStatus": refund_queries.by_status("ISSUED"),
-        "ByMerchantBatch": refund_queries.by_merchant_batch("demo", "b-1"),
+        "ByMerchant": keys.by_merchant("demo"),
+        "ByMerchantStatus": keys.by_merchant_status("demo", "ISSUED"),
+        "ByOrder": keys.by_order("o-1"),
+        "ByMerchantValidity": keys.by_merchant_validity("demo", True),
+        "ByCustomer": keys.by_customer("demo", "cust-1"),
+        "ByStatus": keys.by_status("ISSUED"),
+        "ByMerchantBatch": keys.by_merchant_batch("demo", "b-1"),
     }
-    assert {index: written[pk] for index, (pk, _) in refund_queries.INDEXES.items()} == queried
-    assert all(written[sk] == "rf_01J" for _, sk in refund_queries.INDEXES.values())
+    assert {index: written[pk] for index, (pk, _) in keys.INDEXES.items()} == queried
+    assert all(written[sk] == "rf_01J" for _, sk in keys.INDEXES.values())
 
 
 def test_the_sparse_indexes_hold_only_refunds_with_a_customer_or_a_batch():
@@ -177,7 +177,7 @@ def test_the_sparse_indexes_hold_only_refunds_with_a_customer_or_a_batch():
 
 
 def test_one_batch_id_is_a_partition_per_merchant():
-    assert refund_queries.by_merchant_batch("demo", "b-1") != refund_queries.by_merchant_batch("demo2", "b-1")
+    assert keys.by_merchant_batch("demo", "b-1") != keys.by_merchant_batch("demo2", "b-1")
 
 
 # ---------------------------------------------------------------- a page

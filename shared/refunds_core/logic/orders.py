@@ -8,7 +8,7 @@ from decimal import Decimal
 from refunds_core import errors
 from refunds_core.auth import Caller, Role, account_guards, require_active_account
 from refunds_core.clock import now_iso
-from refunds_core.dal import orders, refund_queries
+from refunds_core.dal import keys, orders, refund_queries
 from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.logic.refund_math import consumed, line_paid, refunded_total, remaining
 from refunds_core.models import IDENTIFIER, OrderRequest
@@ -55,7 +55,7 @@ def get(caller: Caller, order_id: str) -> dict:
     """The order, with its refunds (id, status, amount, createdAt), newest first."""
     require_active_account(caller)
     order = visible_order(caller, order_id)
-    refunds, _ = refund_queries.page("ByOrder", refund_queries.by_order(order["id"]), limit=ORDER_REFUNDS_SHOWN,
+    refunds, _ = refund_queries.page("ByOrder", keys.by_order(order["id"]), limit=ORDER_REFUNDS_SHOWN,
                                      attributes=_ORDER_REFUND_ATTRIBUTES)
     return {**present(order), "refunds": [
         {"id": refund["id"], "status": refund["status"], "amount": fmt(refund["amount"], refund["currency"]),
