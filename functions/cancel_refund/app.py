@@ -1,7 +1,7 @@
 """DELETE /v1/refunds/{refundId}: the merchant or its customer cancels a request."""
 
 from refunds_core.api import allow, build_app, caller, lambda_handler_for, ok, path_id
-from refunds_core.auth import Role
+from refunds_core.callers import Role
 from refunds_core.idempotency import idempotent
 from refunds_core.logic import lifecycle
 

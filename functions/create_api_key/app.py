@@ -3,7 +3,7 @@
 from http import HTTPStatus
 
 from refunds_core.api import allow, build_app, caller, lambda_handler_for, ok, request_body
-from refunds_core.auth import Role
+from refunds_core.callers import Role
 from refunds_core.idempotency import idempotent
 from refunds_core.logic import api_keys
 

@@ -1,7 +1,7 @@
 """POST /v1/order/{orderId}/refund: open a refund/return request (the primary contract)."""
 
 from refunds_core.api import allow, build_app, caller, lambda_handler_for, ok, path_id, request_body
-from refunds_core.auth import Role
+from refunds_core.callers import Role
 from refunds_core.idempotency import idempotent
 from refunds_core.logic import refunds
 

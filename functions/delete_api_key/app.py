@@ -1,7 +1,7 @@
 """DELETE /v1/api-keys/{keyId}: the merchant revokes one of its API keys."""
 
 from refunds_core.api import allow, build_app, caller, lambda_handler_for, no_content, path_id
-from refunds_core.auth import Role
+from refunds_core.callers import Role
 from refunds_core.idempotency import idempotent
 from refunds_core.logic import api_keys
 

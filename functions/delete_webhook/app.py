@@ -1,7 +1,7 @@
 """DELETE /v1/webhooks/{webhookId}: the merchant removes one of its webhook endpoints."""
 
 from refunds_core.api import allow, build_app, caller, lambda_handler_for, ok, path_id
-from refunds_core.auth import Role
+from refunds_core.callers import Role
 from refunds_core.idempotency import idempotent
 from refunds_core.logic import webhooks
 

@@ -1,7 +1,7 @@
 """GET /v1/orders/{orderId}: an order with its totals (its merchant, or support)."""
 
 from refunds_core.api import allow, build_app, caller, lambda_handler_for, ok, path_id
-from refunds_core.auth import Role
+from refunds_core.callers import Role
 from refunds_core.logic import orders
 
 app = build_app()

@@ -1,7 +1,7 @@
 """GET /v1/refunds/{refundId}[?expand=order]: one refund, as its merchant, customer or support sees it."""
 
 from refunds_core.api import allow, build_app, caller, lambda_handler_for, ok, path_id, query_parameters
-from refunds_core.auth import Role
+from refunds_core.callers import Role
 from refunds_core.logic import lifecycle
 
 app = build_app()

@@ -1,7 +1,7 @@
 """POST /v1/auth/customer-token: a merchant mints a short-lived token for one of its customers."""
 
 from refunds_core.api import allow, build_app, caller, lambda_handler_for, ok, request_body
-from refunds_core.auth import Role
+from refunds_core.callers import Role
 from refunds_core.idempotency import key_checked
 from refunds_core.logic import tokens
 

@@ -1,7 +1,7 @@
 """GET /v1/api-keys: the merchant's API keys (never a key, nor its hash)."""
 
 from refunds_core.api import allow, build_app, caller, lambda_handler_for, ok
-from refunds_core.auth import Role
+from refunds_core.callers import Role
 from refunds_core.logic import api_keys
 
 app = build_app()

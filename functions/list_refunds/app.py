@@ -1,7 +1,7 @@
 """GET /v1/refunds: a page of refunds, newest first, filtered by the query string."""
 
 from refunds_core.api import allow, build_app, caller, lambda_handler_for, ok, query_parameters
-from refunds_core.auth import Role
+from refunds_core.callers import Role
 from refunds_core.logic import listing
 
 app = build_app()

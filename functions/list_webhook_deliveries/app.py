@@ -1,7 +1,7 @@
 """GET /v1/webhooks/{webhookId}/deliveries: the endpoint's delivery attempts, newest first."""
 
 from refunds_core.api import allow, build_app, caller, lambda_handler_for, ok, path_id, query_parameters
-from refunds_core.auth import Role
+from refunds_core.callers import Role
 from refunds_core.logic import webhooks
 
 app = build_app()

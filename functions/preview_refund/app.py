@@ -1,7 +1,7 @@
 """POST /v1/order/{orderId}/refund/preview: what a refund request would return, writing nothing."""
 
 from refunds_core.api import allow, build_app, caller, lambda_handler_for, ok, path_id, request_body
-from refunds_core.auth import Role
+from refunds_core.callers import Role
 from refunds_core.idempotency import key_checked
 from refunds_core.logic import refunds
 

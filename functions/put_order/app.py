@@ -1,7 +1,7 @@
 """PUT /v1/orders/{orderId}: the order system creates or replaces an order."""
 
 from refunds_core.api import allow, build_app, caller, lambda_handler_for, ok, path_id, request_body
-from refunds_core.auth import Role
+from refunds_core.callers import Role
 from refunds_core.logic import orders
 
 app = build_app()

@@ -2,7 +2,7 @@
 for ``previousSecretExpiresIn`` seconds (an optional body; 24 h without one, 0: not at all)."""
 
 from refunds_core.api import allow, build_app, caller, lambda_handler_for, ok, path_id, request_body
-from refunds_core.auth import Role
+from refunds_core.callers import Role
 from refunds_core.idempotency import idempotent
 from refunds_core.logic import webhooks
 

@@ -17,7 +17,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
 from refunds_core import errors
-from refunds_core.auth import API_KEY_HEADER, Caller, Role, Via, caller_from_headers
+from refunds_core.auth import API_KEY_HEADER, caller_from_headers
+from refunds_core.callers import Caller, Role, Via
 from refunds_core.errors import ApiError, RetryableError
 from refunds_core.observability import logger, metrics, tracer
 from refunds_core.validation import json_object

@@ -45,7 +45,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Response
 
 from refunds_core import aws, errors
 from refunds_core.api import caller, error_response, header_values
-from refunds_core.auth import Caller, Role, require_active_account
+from refunds_core.auth import require_active_account
+from refunds_core.callers import Caller, Role
 from refunds_core.errors import ApiError, FieldErrors, RetryableError
 from refunds_core.observability import logger
 from refunds_core.settings import settings

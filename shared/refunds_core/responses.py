@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypeAliasType
 
 from refunds_core import events, statuses
-from refunds_core.auth import Role
+from refunds_core.callers import Role
 from refunds_core.logic.transitions import TRANSITIONS
 from refunds_core.models import IDENTIFIER
 from refunds_core.money import CURRENCIES

@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from refunds_core.auth import Role
+from refunds_core.callers import Role
 from scripts import openapi
 
 pytestmark = pytest.mark.server

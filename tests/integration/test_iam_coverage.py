@@ -18,7 +18,7 @@ import pytest
 
 from localrun import template as cfn
 from refunds_core import auth, aws
-from refunds_core.auth import Caller, Role
+from refunds_core.callers import Caller, Role
 from refunds_core.dal import keys
 from refunds_core.settings import settings
 from tests.conftest import BATCH_SAMPLE_EVENTS, ROOT, SAMPLE_EVENTS, LambdaContext, load_handler

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from refunds_core import idempotency
-from refunds_core.auth import Caller, Role
+from refunds_core.callers import Caller, Role
 from tests.integration.test_lifecycle_api import customer_token
 
 pytestmark = pytest.mark.server

@@ -21,7 +21,7 @@ import pytest
 from ulid import ULID
 
 from refunds_core import auth, aws, statuses
-from refunds_core.auth import Caller, Role
+from refunds_core.callers import Caller, Role
 from refunds_core.clock import now_iso
 from refunds_core.dal import keys
 from refunds_core.dal.codec import to_item

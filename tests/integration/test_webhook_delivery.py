@@ -15,7 +15,7 @@ import boto3
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from refunds_core.auth import Role
+from refunds_core.callers import Role
 from refunds_core.events import TYPES
 from refunds_core.logic import delivery
 from refunds_core.observability import metrics

@@ -10,7 +10,7 @@ import pytest
 
 from refunds_core import errors
 from refunds_core.api import build_app, no_content, ok
-from refunds_core.auth import Caller, Role
+from refunds_core.callers import Caller, Role
 from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.idempotency import (
     canonical_body,

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from refunds_core import statuses
-from refunds_core.auth import Caller, Role
+from refunds_core.callers import Caller, Role
 from refunds_core.dal import keys, refund_queries
 from refunds_core.errors import FieldErrors
 from refunds_core.listing_query import ListQuery, parse_query

@@ -16,7 +16,7 @@ import pytest
 
 from refunds_core import auth
 from refunds_core.api import allow, build_app, caller, header_values, ok
-from refunds_core.auth import Caller, Role
+from refunds_core.callers import Caller, Role
 from refunds_core.dal import accounts
 from refunds_core.idempotency import key_checked
 from tests.conftest import LambdaContext

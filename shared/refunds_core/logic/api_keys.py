@@ -27,13 +27,13 @@ from ulid import ULID
 from refunds_core import errors
 from refunds_core.auth import (
     API_KEY_DISPLAY_LENGTH,
-    Caller,
     account_guards,
     api_key_digest,
     forget_api_key,
     new_api_key,
     require_active_account,
 )
+from refunds_core.callers import Caller
 from refunds_core.clock import now_iso
 from refunds_core.dal import accounts, api_keys
 from refunds_core.dal.transactions import retry_on_contention, transact_write

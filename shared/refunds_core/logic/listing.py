@@ -27,7 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from refunds_core import statuses
-from refunds_core.auth import Caller, Role, derived_key, require_active_account
+from refunds_core.auth import derived_key, require_active_account
+from refunds_core.callers import Caller, Role
 from refunds_core.dal import keys, refund_queries
 from refunds_core.errors import FieldErrors
 from refunds_core.listing_query import ListQuery, open_cursor, parse_query, seal_cursor

@@ -6,7 +6,8 @@ import uuid
 from decimal import Decimal
 
 from refunds_core import errors
-from refunds_core.auth import Caller, Role, account_guards, require_active_account
+from refunds_core.auth import account_guards, require_active_account
+from refunds_core.callers import Caller, Role
 from refunds_core.clock import now_iso
 from refunds_core.dal import keys, orders, refund_queries
 from refunds_core.errors import ApiError, FieldErrors

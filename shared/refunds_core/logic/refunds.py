@@ -8,7 +8,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from ulid import ULID
 
 from refunds_core import errors, statuses
-from refunds_core.auth import Caller, account_guards, require_active_account
+from refunds_core.auth import account_guards, require_active_account
+from refunds_core.callers import Caller
 from refunds_core.clock import now_iso
 from refunds_core.dal import orders, refunds
 from refunds_core.dal.transactions import AlreadyApplied, retry_on_contention, transact_write

@@ -6,14 +6,8 @@ from __future__ import annotations
 from aws_lambda_powertools.metrics import MetricUnit
 
 from refunds_core import errors
-from refunds_core.auth import (
-    CUSTOMER_TOKEN_TTL_SECONDS,
-    Caller,
-    Role,
-    issue_token,
-    require_active_account,
-    verify_password,
-)
+from refunds_core.auth import CUSTOMER_TOKEN_TTL_SECONDS, issue_token, require_active_account, verify_password
+from refunds_core.callers import Caller, Role
 from refunds_core.dal import accounts
 from refunds_core.errors import ApiError
 from refunds_core.models import CustomerTokenRequest, TokenRequest

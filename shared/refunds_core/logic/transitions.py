@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from refunds_core import errors, statuses
-from refunds_core.auth import Role
+from refunds_core.callers import Role
 from refunds_core.errors import ApiError
 from refunds_core.models import NoFields, ResponseReasonFields, ShipmentFields
 from refunds_core.statuses import CANCELLED, DENIED, FAILED, ISSUED, PROCESSING, REQUESTED, WAITING

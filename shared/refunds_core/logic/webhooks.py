@@ -39,7 +39,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from ulid import ULID
 
 from refunds_core import errors
-from refunds_core.auth import Caller, account_guards, derived_key, require_active_account
+from refunds_core.auth import account_guards, derived_key, require_active_account
+from refunds_core.callers import Caller
 from refunds_core.dal import accounts, webhooks
 from refunds_core.dal.transactions import AlreadyApplied, retry_on_contention, transact_write
 from refunds_core.errors import ApiError, FieldErrors
