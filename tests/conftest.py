@@ -36,34 +36,33 @@ PASSWORDS = {"demo": "demo-secret", "demo2": "demo2-secret", "orders-service": "
              "support": "support-secret"}
 
 
-# Each sample event in events/, the function it is for, and the status it gets
-# (tests/integration/test_sample_events.py runs them; the IAM test reuses them).
-SAMPLE_EVENTS = {"issue_token.json": ("IssueTokenFunction", 200), "put_order.json": ("PutOrderFunction", 200),
-            "get_order.json": ("GetOrderFunction", 200), "create_refund.json": ("CreateRefundFunction", 200),
-            "preview_refund.json": ("PreviewRefundFunction", 200),
-            "list_refunds.json": ("ListRefundsFunction", 200),
-            # {{refund:demo}}: a fresh demo refund in REQUESTED (refundOnly false) for each event,
-            # so each event's answer does not depend on what ran before it.
-            "get_refund.json": ("GetRefundFunction", 200), "update_refund.json": ("UpdateRefundFunction", 200),
-            "cancel_refund.json": ("CancelRefundFunction", 200), "deny_refund.json": ("UpdateRefundFunction", 200),
-            "issue_customer_token.json": ("IssueCustomerTokenFunction", 200),
-            # {{webhook:demo}}: demo's endpoint of create_webhook.json's URL (registered when it has none).
-            "create_webhook.json": ("CreateWebhookFunction", 201), "list_webhooks.json": ("ListWebhooksFunction", 200),
-            "delete_webhook.json": ("DeleteWebhookFunction", 200),
-            "rotate_webhook_secret.json": ("RotateWebhookSecretFunction", 200),
-            "list_webhook_deliveries.json": ("ListWebhookDeliveriesFunction", 200),
-            "replay_webhook.json": ("ReplayWebhookFunction", 202),
-            # {{apikey:demo}}: one of demo's API keys (created when it has none); revoking answers 204.
-            "create_api_key.json": ("CreateApiKeyFunction", 201), "list_api_keys.json": ("ListApiKeysFunction", 200),
-            "delete_api_key.json": ("DeleteApiKeyFunction", 204),
-            # No token: the OpenAPI document is public.
-            "get_openapi.json": ("OpenApiFunction", 200)}
-# Batches of a stream or a queue: each answers {"batchItemFailures": []}.
-BATCH_SAMPLE_EVENTS = {"publish_refund_events.json": "PublishRefundEventsFunction",
-                       "dispatch_webhook_events.json": "DispatchWebhookEventsFunction",
-                       # The last attempt of a delivery to a closed port: recorded failed, dead-lettered,
-                       # kept for replay.
-                       "deliver_webhooks.json": "DeliverWebhooksFunction"}
+def _sample_events() -> tuple[dict[str, tuple[str, int]], dict[str, str]]:
+    """Each sample event in events/ and the function it is for, by its name:
+    ``events/<function's folder>[.<variant>].json`` (``update_refund.deny.json``
+    is UpdateRefundFunction's). An API event expects its route's declared
+    status; a batch of a stream or a queue answers ``{"batchItemFailures": []}``.
+    tests/integration/test_sample_events.py runs them; the IAM test reuses them.
+    Placeholders: ``{{token:<login>}}``; ``{{refund:demo}}`` a fresh demo refund
+    in REQUESTED (refundOnly false) for each event; ``{{webhook:demo}}`` demo's
+    endpoint of create_webhook.json's URL; ``{{apikey:demo}}`` one of demo's API
+    keys (created when it has none)."""
+    from localrun import template as cfn
+    from scripts.openapi import contracts
+
+    template = cfn.load_template(ROOT / "template.yaml")
+    by_folder = {spec.code_uri.name: logical_id for logical_id, spec in cfn.functions(template, ROOT).items()}
+    statuses = {function: int(contract.status) for function, contract in contracts().values()}
+    api, batch = {}, {}
+    for path in sorted((ROOT / "events").glob("*.json")):
+        function = by_folder[path.name.split(".")[0]]
+        if function in statuses:
+            api[path.name] = (function, statuses[function])
+        else:
+            batch[path.name] = function
+    return api, batch
+
+
+SAMPLE_EVENTS, BATCH_SAMPLE_EVENTS = _sample_events()
 
 
 class LambdaContext:

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ulid import ULID
 
 # The action that made the change -> the event's type.
@@ -28,19 +29,23 @@ TYPES = tuple(TYPE_OF_ACTION.values())
 
 
 class RefundEvent(BaseModel):
-    """The body published to SNS and POSTed to webhooks."""
+    """What a webhook delivery POSTs (and SNS carries): one change of a refund."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
-    id: str
-    type: str
-    createdAt: str
+    id: str = Field(pattern=r"^evt_[0-9A-HJKMNP-TV-Z]{26}$", description=(
+        "The same for every delivery of this change (retries, replays): it is the `webhook-id` header. "
+        "De-duplicate on it."))
+    type: Literal[TYPES]  # type: ignore[valid-type]
+    createdAt: str = Field(description="When the change was written (its history entry's `at`).",
+                           json_schema_extra={"format": "date-time"})
     merchantId: str
-    # The refund's version after the change: 1 for refund.created, one more per
-    # transition. Deliveries run concurrently, so a refund's events may arrive in
-    # any order; a receiver orders them by (data.id, sequence).
-    sequence: int
-    data: dict
+    # Deliveries run concurrently, so a refund's events may arrive in any order.
+    sequence: int = Field(ge=1, description=(
+        "The refund's version after the change: 1 for its `refund.created`, then one more for each later event "
+        "of the same refund. Events of one refund may arrive in any order: order them by it, and ignore one "
+        "whose sequence you already applied."))
+    data: dict = Field(description="The refund after the change, as `GET /v1/refunds/{refundId}` shows it.")
 
     @model_validator(mode="before")
     @classmethod

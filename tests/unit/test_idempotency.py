@@ -9,7 +9,7 @@ from http import HTTPStatus
 import pytest
 
 from refunds_core import errors
-from refunds_core.api import build_app, no_content, ok
+from refunds_core.api import build_app
 from refunds_core.callers import Caller, Role
 from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.idempotency import (
@@ -22,6 +22,7 @@ from refunds_core.idempotency import (
     stored,
     stored_answer,
 )
+from refunds_core.routes import Contract, respond
 from tests.conftest import LambdaContext
 
 MERCHANT = Caller("demo", Role.MERCHANT, "demo")
@@ -141,6 +142,16 @@ def test_credential_fields_are_redacted_wherever_they_are():
                                          "keys": [{"key": None, "id": "k1"}], "token": None}}
     assert "whsec_" not in json.dumps(redacted(answer)) and "rk_live" not in json.dumps(redacted(answer))
 
+
+
+def ok(body: dict, status: HTTPStatus = HTTPStatus.OK):
+    """An answer as a route sends it (``routes.respond``), this body as it is."""
+    return respond(body, Contract("POST", "/x", summary="", tag="", roles=None, answer=dict, envelope=None,
+                                  status=status))
+
+
+def no_content():
+    return respond(None, Contract("DELETE", "/x", summary="", tag="", roles=None, status=HTTPStatus.NO_CONTENT))
 
 
 def test_a_replay_is_the_first_answer_byte_for_byte_with_the_replay_header():

@@ -21,7 +21,7 @@ answer = app.lambda_handler(event, context)
 loaded = sorted(name for name in sys.modules if name in sys.argv[2:])
 whole = __import__("aws_lambda_powertools.event_handler", fromlist=["AppSyncResolver"])
 print(json.dumps({"status": answer["statusCode"], "loaded": loaded,
-                  "whole": whole.APIGatewayRestResolver is app.app.__class__ and hasattr(whole, "AppSyncResolver")}))
+                  "whole": isinstance(app.app, whole.APIGatewayRestResolver) and hasattr(whole, "AppSyncResolver")}))
 """
 NEVER_LOADED = ["asyncio", "aws_lambda_powertools.event_handler.appsync",
                 "aws_lambda_powertools.event_handler.bedrock_agent", "aws_lambda_powertools.event_handler.vpc_lattice"]

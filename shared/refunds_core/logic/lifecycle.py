@@ -11,7 +11,7 @@ import uuid
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from refunds_core import errors, statuses
+from refunds_core import errors, shapes, statuses
 from refunds_core.auth import account_guards, require_active_account
 from refunds_core.callers import Caller
 from refunds_core.clock import now_iso
@@ -32,18 +32,18 @@ from refunds_core.validation import parse
 _REFUND_ID = re.compile(r"rf_[0-9A-HJKMNP-TV-Z]{26}")
 
 
-def get(caller: Caller, refund_id: str, params: dict[str, str]) -> dict:
+def get(caller: Caller, refund_id: str, params: dict[str, str]) -> shapes.Refund | shapes.RefundWithOrder:
     """The refund; with ``?expand=order``, its order beside it (seed 004). A
     caller who sees a refund sees its order: they share merchant and customer."""
     require_active_account(caller)
     query = parse(RefundQuery, params)
     refund = visible_refund(caller, refund_id)
     if query.expand == "order":
-        return {**present(refund), "order": present_order(orders.get(refund["orderId"]))}
+        return shapes.RefundWithOrder(**present(refund), order=present_order(orders.get(refund["orderId"])))
     return present(refund)
 
 
-def act(caller: Caller, refund_id: str, body: dict) -> dict:
+def act(caller: Caller, refund_id: str, body: dict) -> shapes.Refund:
     """PATCH: 15000, then the action (15010), then the role (403, 15120), then
     the action's fields (15010), then the refund (404, 15070), then its status
     (409, 15080)."""
@@ -53,7 +53,7 @@ def act(caller: Caller, refund_id: str, body: dict) -> dict:
     return _apply(caller, refund_id, transition, _fields(transition, body))
 
 
-def cancel(caller: Caller, refund_id: str) -> dict:
+def cancel(caller: Caller, refund_id: str) -> shapes.Refund:
     require_active_account(caller)
     _require_role(caller, transitions.CANCEL)
     return _apply(caller, refund_id, transitions.CANCEL, {})

@@ -33,6 +33,7 @@ from refunds_core.dal import keys, refund_queries
 from refunds_core.errors import FieldErrors
 from refunds_core.listing_query import ListQuery, open_cursor, parse_query, seal_cursor
 from refunds_core.logic.refunds import PRESENTED_ATTRIBUTES, present
+from refunds_core.shapes import Page
 
 CURSOR_KEY_PURPOSE = "list-refunds-cursor"
 
@@ -56,7 +57,7 @@ class Plan:
     only_batch: str | None = None
 
 
-def page(caller: Caller, params: dict[str, str]) -> dict:
+def page(caller: Caller, params: dict[str, str]) -> Page:
     require_active_account(caller)
     query = parse_query(params, merchant_filter_allowed=caller.role is Role.SUPPORT)
     plan = plan_for(caller, query)
@@ -68,7 +69,7 @@ def page(caller: Caller, params: dict[str, str]) -> dict:
         if plan is None or set(start_key) != refund_queries.key_attributes(plan.index):
             raise FieldErrors(["cursor"])  # never issued for this query: nothing comes after it
     if plan is None:
-        return {"data": [], "nextCursor": None}
+        return Page([], None)
 
     in_code = plan.whole_order_of is not None
     items, last_key = refund_queries.page(plan.index, plan.partition, limit=query.limit, start_key=start_key,
@@ -78,13 +79,12 @@ def page(caller: Caller, params: dict[str, str]) -> dict:
     if in_code:
         merchant_id, customer_id = plan.whole_order_of
         if not all(_belongs(item, merchant_id, customer_id) for item in items):
-            return {"data": [], "nextCursor": None}
+            return Page([], None)
         if plan.only_statuses is not None:
             items = [item for item in items if item["status"] in plan.only_statuses]
         if plan.only_batch is not None:
             items = [item for item in items if item.get("batchId") == plan.only_batch]
-    return {"data": [present(item) for item in items],
-            "nextCursor": seal_cursor(last_key, context, key) if last_key else None}
+    return Page([present(item) for item in items], seal_cursor(last_key, context, key) if last_key else None)
 
 
 def plan_for(caller: Caller, query: ListQuery) -> Plan | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from refunds_core import errors
+from refunds_core import errors, shapes
 from refunds_core.auth import account_guards, require_active_account
 from refunds_core.callers import Caller, Role
 from refunds_core.clock import now_iso
@@ -25,7 +25,7 @@ def is_order_id(order_id: str) -> bool:
     return bool(IDENTIFIER.fullmatch(order_id))
 
 
-def put(caller: Caller, order_id: str, body: dict) -> dict:
+def put(caller: Caller, order_id: str, body: dict) -> shapes.Order:
     require_active_account(caller)
     if not is_order_id(order_id):
         raise FieldErrors(["orderId"])
@@ -52,16 +52,16 @@ def _upsert_refused(stored: dict | None, fields: dict) -> ApiError:
 _ORDER_REFUND_ATTRIBUTES = ("id", "status", "amount", "currency", "createdAt", "merchantId", "customerId")
 
 
-def get(caller: Caller, order_id: str) -> dict:
+def get(caller: Caller, order_id: str) -> shapes.OrderWithRefunds:
     """The order, with its refunds (id, status, amount, createdAt), newest first."""
     require_active_account(caller)
     order = visible_order(caller, order_id)
     refunds, _ = refund_queries.page("ByOrder", keys.by_order(order["id"]), limit=ORDER_REFUNDS_SHOWN,
                                      attributes=_ORDER_REFUND_ATTRIBUTES)
-    return {**present(order), "refunds": [
+    return shapes.OrderWithRefunds(**present(order), refunds=[
         {"id": refund["id"], "status": refund["status"], "amount": fmt(refund["amount"], refund["currency"]),
          "createdAt": refund["createdAt"]}
-        for refund in refunds if sees(caller, refund)]}
+        for refund in refunds if sees(caller, refund)])
 
 
 def visible_order(caller: Caller, order_id: str) -> dict:
@@ -126,25 +126,25 @@ def _refund_status(order: dict) -> str:
     return "partially_refunded" if order.get("refunded") else "none"
 
 
-def present(order: dict) -> dict:
+def present(order: dict) -> shapes.Order:
     currency = order["currency"]
     taken = consumed(order)
     left = remaining(order, taken)
-    return {
-        "id": order["id"], "merchantId": order["merchantId"], "number": order["number"],
-        "status": order["status"], "currency": currency, "customerId": order.get("customerId"),
-        "lineItems": [
+    return shapes.Order(
+        id=order["id"], merchantId=order["merchantId"], number=order["number"],
+        status=order["status"], currency=currency, customerId=order.get("customerId"),
+        lineItems=[
             {"itemId": line["itemId"], "name": line["name"], "quantity": int(line["quantity"]),
              "unitPrice": fmt(line["unitPrice"], currency), "discount": fmt(line["discount"], currency),
              "tax": fmt(line["tax"], currency), "amount": fmt(line_paid(line), currency),
              "refundedQuantity": int(taken["lines"].get(line["itemId"], {}).get("quantity", 0))}
             for line in order["lineItems"]
         ],
-        "shipping": {k: fmt(order["shipping"][k], currency) for k in ("price", "tax")},
-        "totals": {k: fmt(order["totals"][k], currency) for k in ("items", "shipping", "tax", "total")},
+        shipping={k: fmt(order["shipping"][k], currency) for k in ("price", "tax")},
+        totals={k: fmt(order["totals"][k], currency) for k in ("items", "shipping", "tax", "total")},
         # What ISSUED refunds returned; requests still open count for nothing yet.
-        "refundedAmount": fmt(refunded_total(taken), currency),
-        "refundableAmount": fmt(max(left["total"], ZERO), currency),
-        "refundStatus": _refund_status(order),
-        "createdAt": order["createdAt"], "updatedAt": order["updatedAt"],
-    }
+        refundedAmount=fmt(refunded_total(taken), currency),
+        refundableAmount=fmt(max(left["total"], ZERO), currency),
+        refundStatus=_refund_status(order),
+        createdAt=order["createdAt"], updatedAt=order["updatedAt"],
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from aws_lambda_powertools.metrics import MetricUnit
 from ulid import ULID
 
-from refunds_core import errors, statuses
+from refunds_core import errors, shapes, statuses
 from refunds_core.auth import account_guards, require_active_account
 from refunds_core.callers import Caller
 from refunds_core.clock import now_iso
@@ -38,7 +38,7 @@ def refusal(order: dict | None, merchant_id: str | None, *, open_request_blocks:
     return None
 
 
-def create(caller: Caller, order_id: str, body: dict) -> dict:
+def create(caller: Caller, order_id: str, body: dict) -> shapes.Refund:
     require_active_account(caller)
     order = _refundable_order(caller, order_id)
     request = parse(CreateRefundRequest, body)
@@ -86,7 +86,7 @@ def _refundable_order(caller: Caller, order_id: str) -> dict:
     return order
 
 
-def preview(caller: Caller, order_id: str, body: dict) -> dict:
+def preview(caller: Caller, order_id: str, body: dict) -> shapes.RefundPreview:
     """What create would compute for this body, and what the order has left
     before and after it. Writes nothing; the same checks but an open request."""
     require_active_account(caller)
@@ -95,8 +95,10 @@ def preview(caller: Caller, order_id: str, body: dict) -> dict:
         raise error
     consumed = refund_math.consumed(order)
     breakdown = _breakdown(order, consumed, parse(CreateRefundRequest, body))
-    return {**present_parts(breakdown), "remaining": present_remaining(refund_math.remaining(order, consumed)),
-            "remainingAfter": present_remaining(refund_math.remaining(order, refund_math.apply(consumed, breakdown)))}
+    after = refund_math.apply(consumed, breakdown)
+    return shapes.RefundPreview(**present_parts(breakdown),
+                                remaining=present_remaining(refund_math.remaining(order, consumed)),
+                                remainingAfter=present_remaining(refund_math.remaining(order, after)))
 
 
 def _breakdown(order: dict, consumed: dict, request: CreateRefundRequest) -> dict:
@@ -146,42 +148,41 @@ PRESENTED_ATTRIBUTES = (
 )
 
 
-def present(refund: dict) -> dict:
+def present(refund: dict) -> shapes.Refund:
     """The refund as the API shows it (seed 002's entity, plus our fields)."""
-    return {
-        "id": refund["id"], "number": refund.get("number"), "orderId": refund["orderId"],
-        "merchantId": refund["merchantId"], "customerId": refund.get("customerId"), "status": refund["status"],
-        "valid": statuses.is_valid(refund["status"]), "refundOnly": refund.get("refundOnly", True),
-        "description": refund.get("description"), "email": refund["email"], "batchId": refund.get("batchId"),
-        **present_parts(refund), "requester": refund["requester"], "responseReason": refund.get("responseReason"),
-        "trackingId": refund.get("trackingId"), "carrierName": refund.get("carrierName"),
-        "confirmedAt": refund.get("confirmedAt"), "issuedAt": refund.get("issuedAt"),
-        "createdAt": refund["createdAt"], "updatedAt": refund["updatedAt"],
-        "history": [{k: entry.get(k) for k in ("status", "action", "actor", "role", "at", "reason")}
-                    for entry in refund.get("history", [])],
-    }
+    return shapes.Refund(
+        id=refund["id"], number=refund.get("number"), orderId=refund["orderId"],
+        merchantId=refund["merchantId"], customerId=refund.get("customerId"), status=refund["status"],
+        valid=statuses.is_valid(refund["status"]), refundOnly=refund.get("refundOnly", True),
+        description=refund.get("description"), email=refund["email"], batchId=refund.get("batchId"),
+        **present_parts(refund), requester=refund["requester"], responseReason=refund.get("responseReason"),
+        trackingId=refund.get("trackingId"), carrierName=refund.get("carrierName"),
+        confirmedAt=refund.get("confirmedAt"), issuedAt=refund.get("issuedAt"),
+        createdAt=refund["createdAt"], updatedAt=refund["updatedAt"],
+        history=[{k: entry.get(k) for k in ("status", "action", "actor", "role", "at", "reason")}
+                 for entry in refund.get("history", [])],
+    )
 
 
-def present_parts(parts: dict) -> dict:
+def present_parts(parts: dict) -> shapes.RefundParts:
     """A refund's money: what kind of refund, its items, shipping, tax and amount."""
     currency = parts["currency"]
     shipping = parts.get("shipping") or {"amount": ZERO, "tax": ZERO}
-    return {
-        "kind": parts.get("kind", "full"),
-        "items": [{"itemId": item["itemId"], "quantity": int(item["quantity"]), "amount": fmt(item["amount"], currency),
-                   "tax": fmt(item["tax"], currency)} for item in parts.get("items", [])],
-        "shipping": {"amount": fmt(shipping["amount"], currency), "tax": fmt(shipping["tax"], currency)},
-        "tax": fmt(parts.get("tax", ZERO), currency), "amount": fmt(parts["amount"], currency), "currency": currency,
-    }
+    return shapes.RefundParts(
+        kind=parts.get("kind", "full"),
+        items=[{"itemId": item["itemId"], "quantity": int(item["quantity"]), "amount": fmt(item["amount"], currency),
+                "tax": fmt(item["tax"], currency)} for item in parts.get("items", [])],
+        shipping={"amount": fmt(shipping["amount"], currency), "tax": fmt(shipping["tax"], currency)},
+        tax=fmt(parts.get("tax", ZERO), currency), amount=fmt(parts["amount"], currency), currency=currency,
+    )
 
 
-def present_remaining(left: dict) -> dict:
+def present_remaining(left: dict) -> shapes.Remaining:
     """What an order has left to refund, per line, for shipping and in total."""
     currency = left["currency"]
-    return {
-        "lines": [{"itemId": line["itemId"], "quantity": line["quantity"], "amount": fmt(line["amount"], currency),
-                   "tax": fmt(line["tax"], currency)} for line in left["lines"]],
-        "shipping": {"amount": fmt(left["shipping"]["amount"], currency),
-                     "tax": fmt(left["shipping"]["tax"], currency)},
-        "total": fmt(left["total"], currency),
-    }
+    return shapes.Remaining(
+        lines=[{"itemId": line["itemId"], "quantity": line["quantity"], "amount": fmt(line["amount"], currency),
+                "tax": fmt(line["tax"], currency)} for line in left["lines"]],
+        shipping={"amount": fmt(left["shipping"]["amount"], currency), "tax": fmt(left["shipping"]["tax"], currency)},
+        total=fmt(left["total"], currency),
+    )

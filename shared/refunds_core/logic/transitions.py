@@ -97,6 +97,9 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
 )}
 
 PATCH_ACTIONS = tuple(action for action, t in TRANSITIONS.items() if t.route == "PATCH")
+# The PATCH body's name in the OpenAPI document: one of the actions, each with
+# its own fields (scripts/openapi.py builds it from this table).
+ACTION_BODY = "RefundAction"
 CANCEL = TRANSITIONS["CANCEL"]
 
 
