@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 
 import boto3
 import pytest
+from ulid import ULID
 
 from localrun import event_sources as es
 from localrun.runtime import LOCAL_FUNCTION_DEFAULTS
@@ -47,7 +48,7 @@ def records_of(runtime, function: str) -> list[dict]:
 
 def new_event(merchant_id: str, event_type: str = "refund.issued") -> dict:
     at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return {"id": f"evt_{uuid.uuid4().hex}", "type": event_type, "createdAt": at, "merchantId": merchant_id,
+    return {"id": f"evt_{ULID()}", "type": event_type, "createdAt": at, "merchantId": merchant_id,
             "sequence": 1, "data": {"id": f"r-{uuid.uuid4().hex[:8]}"}}
 
 

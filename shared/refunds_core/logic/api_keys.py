@@ -69,7 +69,8 @@ def create(caller: Caller, body: dict) -> shapes.ApiKeyCreated:
     retry_on_contention(write, gave_up="the merchant's API keys kept changing under the request")
     metrics.add_metric(name="ApiKeyCreated", unit=MetricUnit.Count, value=1)
     logger.info("api key created", extra={"api_key_id": record["id"]})
-    return shapes.ApiKeyCreated(**present(record), key=key)
+    return shapes.ApiKeyCreated(id=record["id"], name=record["name"], key=key, prefix=record["prefix"],
+                                createdAt=record["createdAt"])
 
 
 def list_keys(caller: Caller) -> list[shapes.ApiKey]:
