@@ -3,9 +3,7 @@
 
 from pathlib import Path
 
-from aws_lambda_powertools.event_handler import Response, content_types
-
-from refunds_core.api import build_app, lambda_handler_for
+from refunds_core.api import Response, build_app, content_types, lambda_handler_for
 from refunds_core.routes import route
 
 DOCUMENT = (Path(__file__).parent / "openapi.json").read_text(encoding="utf-8")  # read once per environment

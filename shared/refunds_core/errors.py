@@ -236,3 +236,13 @@ class FieldErrors(ApiError):
 class RetryableError(Exception):
     """A failure no business rule explains (throttling, a transaction conflict, a
     cancellation we cannot attribute). Answered as 100/500: the client may retry."""
+
+
+class StoppedAt(Exception):  # noqa: N818 - where a batch handler stopped
+    """Raised by a handler of a whole stream batch (``batch.process_in_order``):
+    the records before ``index`` were handled, the one at ``index`` failed
+    (``cause``); it and the ones after it are retried."""
+
+    def __init__(self, index: int, cause: BaseException):
+        super().__init__(f"record {index} failed: {cause!r}")
+        self.index, self.cause = index, cause

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from refunds_core import events
 from refunds_core.aws import sns
-from refunds_core.batch import StoppedAt
+from refunds_core.errors import StoppedAt
 from refunds_core.logic.refunds import present
 from refunds_core.observability import logger, metrics
 from refunds_core.settings import settings
