@@ -65,6 +65,20 @@ def test_the_pages_follow_the_guide_convention():
     assert "README.md" in found and all(found.values()), found
 
 
+def _opening(guide) -> str:
+    """The lines a guide starts with, up to its helper functions' end (the token function)."""
+    lines = guide.steps[0].commands.splitlines()
+    token = next(number for number, line in enumerate(lines) if line.startswith("token() {"))
+    return "\n".join(lines[:lines.index("}", token) + 1])
+
+
+def test_every_guide_starts_with_the_same_lines():
+    """A reader who learnt `call` and `get` in one guide meets the same ones in the next."""
+    readme, *others = guides()
+    different = [guide.path.name for guide in others if _opening(guide) != _opening(readme)]
+    assert not different, f"their first block differs from the README's quick start: {different}"
+
+
 def test_codes_are_unique_in_the_catalogue():
     from refunds_core.errors import CATALOGUE
 
