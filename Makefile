@@ -72,15 +72,25 @@ help: ## list the targets
 # ------------------------------------------------------------ virtualenvs
 venv: $(VENV_STAMP) ## create .venv (project + dev tools)
 
+# pip's own output, cut down to one line per package as it is fetched, so a
+# first `make run` shows what it is doing rather than a minute of silence.
+PIP_PROGRESS := awk '/^Collecting / { printf "  %3d %s\n", ++n, $$2; fflush() } \
+  /^Installing collected packages/ { print "  installing them (the last step, up to a minute, says nothing)..."; fflush() }'
+
 $(VENV_STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --progress-bar off --quiet -e ".[dev]"
+	@echo "Setting up $(VENV) with $(PYTHON): the project's dependencies and dev tools from pyproject.toml (about 90 packages)."
+	@echo "The first time takes one to two minutes, mostly downloads; later runs reuse it."
+	@SECONDS=0; \
+	$(PYTHON) -m venv $(VENV); \
+	$(VENV)/bin/pip install --progress-bar off -e ".[dev]" | $(PIP_PROGRESS); \
+	echo "$(VENV) ready in $${SECONDS} s."
 	@touch $@
 
 sam-venv: $(SAM_STAMP) ## create .venv-sam (SAM CLI + cfn-lint, Python 3.13 when available)
 
 $(SAM_STAMP):
 	@if [ -z "$(PY313)" ]; then echo "warning: no Python 3.13 found (pyenv or PATH); building $(SAM_VENV) with $(PYTHON)" >&2; fi
+	@echo "Setting up $(SAM_VENV): SAM CLI $(SAM_CLI_VERSION) and cfn-lint $(CFN_LINT_VERSION) (once; a minute or two)."
 	$(SAM_PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --progress-bar off --quiet \
 	  aws-sam-cli==$(SAM_CLI_VERSION) cfn-lint==$(CFN_LINT_VERSION)
@@ -91,6 +101,7 @@ $(SAM_STAMP):
 checkov-venv: $(CHECKOV_STAMP) ## create .venv-checkov (checkov, for template-check)
 
 $(CHECKOV_STAMP):
+	@echo "Setting up $(CHECKOV_VENV): checkov $(CHECKOV_VERSION) (once; a minute or two)."
 	$(SAM_PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --progress-bar off --quiet checkov==$(CHECKOV_VERSION)
 	@rm -f $(CHECKOV_VENV)/.installed-checkov-*

@@ -2,7 +2,7 @@
 
 Codes 110-15060 are the primary contract's (seeds 000/001), byte for byte.
 The 1xx codes beside 110/111 are request-level errors common to every route;
-15xxx codes are the refund domain's. The README's error table is generated
+15xxx codes are the refund domain's. docs/errors.md's error table is generated
 from ``CATALOGUE`` (``make docs``) and a test keeps the two equal.
 """
 

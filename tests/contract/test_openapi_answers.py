@@ -1,4 +1,4 @@
-"""The answers of real flows (the README's walkthroughs: an order, its refunds
+"""The answers of real flows (the guides' walkthroughs in docs/: an order, its refunds
 through the lifecycle, webhooks, replays of an Idempotency-Key) hold to
 docs/openapi.json, success bodies included, which generated requests rarely
 reach. Each request goes through schemathesis's checks (status, content type,
