@@ -24,7 +24,7 @@ def function_environment(env: dict[str, str], layers: tuple[Path, ...]) -> Itera
                 sys.path.insert(0, str(layer))
         saved = {name: os.environ.get(name) for name in env}
         os.environ.update(env)
-        _forget_cached_clients()
+        forget_cached_clients()
         try:
             yield
         finally:
@@ -33,10 +33,10 @@ def function_environment(env: dict[str, str], layers: tuple[Path, ...]) -> Itera
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
-            _forget_cached_clients()
+            forget_cached_clients()
 
 
-def _forget_cached_clients() -> None:
+def forget_cached_clients() -> None:
     """refunds_core caches its settings and boto3 clients for the life of an
     execution environment, and Powertools caches its Secrets provider (with
     its client). In this process the environment changes, so all of them must
