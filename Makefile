@@ -61,13 +61,13 @@ endif
 export SAM_CLI_TELEMETRY := 0
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: help venv sam-venv checkov-venv run test load bench invoke lint template-check build deploy admin docs clean distclean
+.PHONY: help venv sam-venv checkov-venv run test test-unit test-integration load bench invoke lint template-check build deploy admin docs clean distclean
 
 help: ## list the targets
 	@echo "Refund Requests API - make targets:"
 	@grep -E '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | \
-	  awk 'BEGIN {FS = ":.*## "} {printf "  %-16s %s\n", $$1, $$2}'
-	@echo "Variables: PORT (run), PYTEST_ARGS (test), FN EVENT (invoke), ARGS (admin, load), QUICK=1 (bench), GUIDED=0 (deploy)"
+	  awk 'BEGIN {FS = ":.*## "} {printf "  %-18s %s\n", $$1, $$2}'
+	@echo "Variables: PORT (run), PYTEST_ARGS (test*), FN EVENT (invoke), ARGS (admin, load), QUICK=1 (bench), GUIDED=0 (deploy)"
 
 # ------------------------------------------------------------ virtualenvs
 venv: $(VENV_STAMP) ## create .venv (project + dev tools)
@@ -112,13 +112,25 @@ $(CHECKOV_STAMP):
 run: $(VENV_STAMP) ## serve the API locally (PORT=... passes through)
 	$(VENV)/bin/python -m localrun serve
 
-test: $(VENV_STAMP) ## run the tests (extra pytest args: PYTEST_ARGS="-k foo -x")
-	@rc=0; $(VENV)/bin/python -m pytest $(PYTEST_ARGS) || rc=$$?; \
+# pytest on $(1) (every test folder when empty) and PYTEST_ARGS; an empty run
+# (exit 5) is the failure it is, said so.
+define run_pytest
+	@rc=0; $(VENV)/bin/python -m pytest $(1) $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then \
 	  echo "" >&2; \
-	  echo "*** make test FAILED: pytest collected no tests (exit 5). An empty test run is a failure. ***" >&2; \
+	  echo "*** make $@ FAILED: pytest collected no tests (exit 5). An empty test run is a failure. ***" >&2; \
 	fi; \
 	exit $$rc
+endef
+
+test: $(VENV_STAMP) ## run every test: unit, packaging, integration, contract (extra pytest args: PYTEST_ARGS="-k foo -x")
+	$(call run_pytest,)
+
+test-unit: $(VENV_STAMP) ## the unit tests alone (tests/unit: no HTTP, under a minute)
+	$(call run_pytest,tests/unit)
+
+test-integration: $(VENV_STAMP) ## the tests over HTTP against the local runtime (tests/integration, tests/contract)
+	$(call run_pytest,tests/integration tests/contract)
 
 load: $(VENV_STAMP) ## load test (at most 60 s, loopback) on a runtime of its own; figures to docs/benchmarks.md (ARGS="...")
 	$(VENV)/bin/python scripts/load_test.py --write-doc docs/benchmarks.md $(ARGS)

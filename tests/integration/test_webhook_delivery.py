@@ -269,7 +269,7 @@ def deliverer(runtime, monkeypatch):
     """DeliverWebhooksFunction's handler, run in this process on queues of this test's own
     (a deliveries queue whose messages stay hidden 5 minutes unless the deliverer says
     otherwise, and a dead-letter queue), with a schedule of two immediate retries."""
-    from localrun.event_sources import sqs_record
+    from localrun.event_sources.record_shapes import sqs_record
     from refunds_core import aws
     from refunds_core.settings import settings
 
