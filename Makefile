@@ -61,26 +61,36 @@ endif
 export SAM_CLI_TELEMETRY := 0
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: help venv sam-venv checkov-venv run test load bench invoke lint template-check build deploy admin docs clean distclean
+.PHONY: help venv sam-venv checkov-venv run test test-unit test-integration load bench invoke lint template-check build deploy admin docs clean distclean
 
 help: ## list the targets
 	@echo "Refund Requests API - make targets:"
 	@grep -E '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | \
-	  awk 'BEGIN {FS = ":.*## "} {printf "  %-16s %s\n", $$1, $$2}'
-	@echo "Variables: PORT (run), PYTEST_ARGS (test), FN EVENT (invoke), ARGS (admin, load), QUICK=1 (bench), GUIDED=0 (deploy)"
+	  awk 'BEGIN {FS = ":.*## "} {printf "  %-18s %s\n", $$1, $$2}'
+	@echo "Variables: PORT (run), PYTEST_ARGS (test*), FN EVENT (invoke), ARGS (admin, load), QUICK=1 (bench), GUIDED=0 (deploy)"
 
 # ------------------------------------------------------------ virtualenvs
 venv: $(VENV_STAMP) ## create .venv (project + dev tools)
 
+# pip's own output, cut down to one line per package as it is fetched, so a
+# first `make run` shows what it is doing rather than a minute of silence.
+PIP_PROGRESS := awk '/^Collecting / { printf "  %3d %s\n", ++n, $$2; fflush() } \
+  /^Installing collected packages/ { print "  installing them (the last step, up to a minute, says nothing)..."; fflush() }'
+
 $(VENV_STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --progress-bar off --quiet -e ".[dev]"
+	@echo "Setting up $(VENV) with $(PYTHON): the project's dependencies and dev tools from pyproject.toml (about 90 packages)."
+	@echo "The first time takes one to two minutes, mostly downloads; later runs reuse it."
+	@SECONDS=0; \
+	$(PYTHON) -m venv $(VENV); \
+	$(VENV)/bin/pip install --progress-bar off -e ".[dev]" | $(PIP_PROGRESS); \
+	echo "$(VENV) ready in $${SECONDS} s."
 	@touch $@
 
 sam-venv: $(SAM_STAMP) ## create .venv-sam (SAM CLI + cfn-lint, Python 3.13 when available)
 
 $(SAM_STAMP):
 	@if [ -z "$(PY313)" ]; then echo "warning: no Python 3.13 found (pyenv or PATH); building $(SAM_VENV) with $(PYTHON)" >&2; fi
+	@echo "Setting up $(SAM_VENV): SAM CLI $(SAM_CLI_VERSION) and cfn-lint $(CFN_LINT_VERSION) (once; a minute or two)."
 	$(SAM_PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --progress-bar off --quiet \
 	  aws-sam-cli==$(SAM_CLI_VERSION) cfn-lint==$(CFN_LINT_VERSION)
@@ -91,6 +101,7 @@ $(SAM_STAMP):
 checkov-venv: $(CHECKOV_STAMP) ## create .venv-checkov (checkov, for template-check)
 
 $(CHECKOV_STAMP):
+	@echo "Setting up $(CHECKOV_VENV): checkov $(CHECKOV_VERSION) (once; a minute or two)."
 	$(SAM_PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --progress-bar off --quiet checkov==$(CHECKOV_VERSION)
 	@rm -f $(CHECKOV_VENV)/.installed-checkov-*
@@ -101,13 +112,25 @@ $(CHECKOV_STAMP):
 run: $(VENV_STAMP) ## serve the API locally (PORT=... passes through)
 	$(VENV)/bin/python -m localrun serve
 
-test: $(VENV_STAMP) ## run the tests (extra pytest args: PYTEST_ARGS="-k foo -x")
-	@rc=0; $(VENV)/bin/python -m pytest $(PYTEST_ARGS) || rc=$$?; \
+# pytest on $(1) (every test folder when empty) and PYTEST_ARGS; an empty run
+# (exit 5) is the failure it is, said so.
+define run_pytest
+	@rc=0; $(VENV)/bin/python -m pytest $(1) $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then \
 	  echo "" >&2; \
-	  echo "*** make test FAILED: pytest collected no tests (exit 5). An empty test run is a failure. ***" >&2; \
+	  echo "*** make $@ FAILED: pytest collected no tests (exit 5). An empty test run is a failure. ***" >&2; \
 	fi; \
 	exit $$rc
+endef
+
+test: $(VENV_STAMP) ## run every test: unit, packaging, integration, contract (extra pytest args: PYTEST_ARGS="-k foo -x")
+	$(call run_pytest,)
+
+test-unit: $(VENV_STAMP) ## the unit tests alone (tests/unit: no HTTP, under a minute)
+	$(call run_pytest,tests/unit)
+
+test-integration: $(VENV_STAMP) ## the tests over HTTP against the local runtime (tests/integration, tests/contract)
+	$(call run_pytest,tests/integration tests/contract)
 
 load: $(VENV_STAMP) ## load test (at most 60 s, loopback) on a runtime of its own; figures to docs/benchmarks.md (ARGS="...")
 	$(VENV)/bin/python scripts/load_test.py --write-doc docs/benchmarks.md $(ARGS)

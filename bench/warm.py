@@ -357,7 +357,8 @@ class WarmBench:
     def token_check(self, runs: int) -> None:
         """CPU of authenticating a token this environment has not seen (the
         signing key cached): pyjwt's decode and our checks."""
-        from refunds_core.auth import Caller, Role, caller_from_headers, issue_token
+        from refunds_core.auth import caller_from_headers, issue_token
+        from refunds_core.callers import Caller, Role
 
         tokens = [issue_token(Caller("demo", Role.MERCHANT, "demo"))[0] for _ in range(runs + 5)]
         samples = []
@@ -371,7 +372,8 @@ class WarmBench:
 
     def run(self, overhead_runs: int) -> Findings:
         from localrun.seed import DEMO_ORDER, DEMO_REFUND_REQUEST, open_demo_refund
-        from refunds_core.auth import Caller, Role, caller_from_headers, issue_token, require_active_account
+        from refunds_core.auth import caller_from_headers, issue_token, require_active_account
+        from refunds_core.callers import Caller, Role
         from refunds_core.logic import lifecycle, orders, refunds
         from refunds_core.observability import metrics
 
@@ -455,7 +457,7 @@ class WarmBench:
         create-refund requests (each on an order of its own) against the
         embedded AWS; its ru_maxrss."""
         from localrun.seed import DEMO_ORDER, DEMO_REFUND_REQUEST
-        from refunds_core.auth import Caller, Role
+        from refunds_core.callers import Caller, Role
         from refunds_core.logic import orders
         from refunds_core.observability import metrics
 

@@ -16,6 +16,7 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 from localrun import template as cfn
+from localrun.lambda_pool import shows_metrics
 from localrun.runtime import LocalRuntime
 from localrun.seed import LOCAL_ACCOUNTS
 from localrun.tokens import fill_token_placeholders
@@ -59,6 +60,8 @@ def banner(runtime: LocalRuntime) -> str:
         lines.append("  demo order: 1001 (merchant demo, paid, 59.50 USD)")
     lines += throttling_banner(runtime)
     lines += events_banner(runtime)
+    metrics = "shown" if shows_metrics(dict(os.environ)) else "left out of the log; LOCAL_SHOW_METRICS=1 shows them"
+    lines.append(f"  metrics: the functions' CloudWatch metric lines (EMF) are {metrics}")
     lines += ["  get a token:",
               f"    curl -s -X POST {runtime.url}/v1/auth/token -H 'Content-Type: application/json' "
               """-d '{"login":"demo","password":"demo-secret"}'""",
@@ -98,8 +101,17 @@ def events_banner(runtime: LocalRuntime) -> list[str]:
 
 # ----------------------------------------------------------------- invoke
 
+INVOKE_USAGE = ("usage: make invoke FN=<LogicalId> EVENT=events/<file>.json "
+                "(e.g. FN=CreateRefundFunction EVENT=events/create_refund.json)")
+
+
 def invoke(args: argparse.Namespace) -> int:
-    event = json.loads(sys.stdin.read() if args.event == "-" else Path(args.event).read_text())
+    try:
+        event = read_event(args.event)
+    except ValueError as problem:
+        samples = sorted(path.name for path in (REPO_ROOT / "events").glob("*.json"))
+        print(f"{problem}\n{INVOKE_USAGE}\nsample events in events/: {', '.join(samples)}", file=sys.stderr)
+        return 2
     # Like `sam local invoke`: the one event only, no stream or queue is pumped.
     runtime = LocalRuntime(REPO_ROOT, port=None, events=False)
     if args.function not in runtime.functions:
@@ -119,6 +131,21 @@ def invoke(args: argparse.Namespace) -> int:
     print(json.dumps({"errorType": error.get("type"), "errorMessage": error.get("message"),
                       "stackTrace": error.get("trace", [])}))
     return 1
+
+
+def read_event(name: str) -> dict:
+    """The event of a file ('-': stdin); ValueError saying what is wrong with it."""
+    try:
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"cannot read the event file {name}: {exc.strerror}") from exc
+    try:
+        event = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"the event file {name} is not JSON: {exc}") from exc
+    if not isinstance(event, dict):
+        raise ValueError(f"the event file {name} holds no JSON object")
+    return event
 
 
 def prepare_event(runtime: LocalRuntime, event: dict) -> dict:

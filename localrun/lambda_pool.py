@@ -68,10 +68,30 @@ def log_line(text: str) -> None:
         sys.stderr.flush()
 
 
-def _forward_log(stream, prefix: str) -> None:
-    """Copies a worker's stderr (its print()s and logs) to ours, line by line."""
+def shows_metrics(env: dict[str, str]) -> bool:
+    """Whether the functions' metric documents reach the log (LOCAL_SHOW_METRICS=1)."""
+    return env.get("LOCAL_SHOW_METRICS", "").strip().lower() in {"1", "true", "yes"}
+
+
+def is_metric_document(line: bytes) -> bool:
+    """A CloudWatch embedded-metric-format document, as Powertools' Metrics
+    prints one per invocation: Lambda turns it into metrics, and in a local
+    request log it is only noise."""
+    if not line.lstrip().startswith(b'{"_aws"'):
+        return False
+    try:
+        document = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(document, dict) and isinstance(document.get("_aws"), dict)
+
+
+def _forward_log(stream, prefix: str, show_metrics: bool = False) -> None:
+    """Copies a worker's stderr (its print()s and logs) to ours, line by line;
+    metric documents only when asked."""
     for line in iter(stream.readline, b""):
-        log_line(prefix + line.decode(errors="replace"))
+        if show_metrics or not is_metric_document(line):
+            log_line(prefix + line.decode(errors="replace"))
     stream.close()
 
 
@@ -95,7 +115,8 @@ class Worker:
         self._selector.register(self.process.stdout, selectors.EVENT_READ)
         self._buffer = bytearray()
         self._kill_lock, self._killed = threading.Lock(), False
-        threading.Thread(target=_forward_log, args=(self.process.stderr, f"[{spec.logical_id}] "),
+        threading.Thread(target=_forward_log,
+                         args=(self.process.stderr, f"[{spec.logical_id}] ", shows_metrics(env)),
                          name=f"log-{spec.logical_id}-{self.process.pid}", daemon=True).start()
 
     def send(self, message: dict) -> None:

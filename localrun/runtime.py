@@ -13,7 +13,7 @@ AWS_ENDPOINT_URL_DYNAMODB alone (DynamoDB Local) is "endpoint" mode too: the
 table goes there, the other services to the embedded moto.
 
 In the local modes the template's DynamoDB stream and SQS events are pumped
-to their functions (runtime.events, localrun/event_sources.py), as Lambda's
+to their functions (runtime.events, localrun/event_sources/), as Lambda's
 event source mappings do; a deployed stack has its own mappings, and the
 runtime pumps nothing there.
 """
@@ -28,7 +28,7 @@ from pathlib import Path
 
 from localrun import template as cfn
 from localrun.embedded_aws import EmbeddedAws
-from localrun.event_sources import EventPump, event_pump
+from localrun.event_sources.pump import EventPump, event_pump
 from localrun.gateway import ApiGateway, ApiSettings
 from localrun.in_process import function_environment
 from localrun.lambda_pool import FunctionPool, Invocation, LambdaPools, max_concurrency_from_env

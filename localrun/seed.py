@@ -38,7 +38,7 @@ DEMO_REFUND_REQUEST = {"description": "Demo return", "email": "merchant@example.
 
 
 def seed_accounts() -> None:
-    from refunds_core.auth import Role
+    from refunds_core.callers import Role
     from refunds_core.dal import accounts as stored
     from refunds_core.logic import accounts
 
@@ -53,7 +53,7 @@ def seed_accounts() -> None:
 def seed_demo_order() -> None:
     """Order 1001 of merchant demo, paid, so events/*.json have data to act on,
     put the way the order system puts it (PUT /v1/orders' logic)."""
-    from refunds_core.auth import Caller, Role
+    from refunds_core.callers import Caller, Role
     from refunds_core.dal import orders as stored
     from refunds_core.logic import orders
 
@@ -68,7 +68,7 @@ def open_demo_refund() -> str:
     event finds the same state whatever ran before it."""
     import uuid
 
-    from refunds_core.auth import Caller, Role
+    from refunds_core.callers import Caller, Role
     from refunds_core.logic import orders, refunds
     from refunds_core.observability import metrics
 

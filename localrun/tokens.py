@@ -13,7 +13,8 @@ PLACEHOLDER = re.compile(r"\{\{token:([^}]+)\}\}")
 def issue_local_token(login: str) -> str:
     """A token for an existing login, as POST /v1/auth/token would issue it
     (without its password). Runs inside `in_process.function_environment`."""
-    from refunds_core.auth import Caller, Role, issue_token
+    from refunds_core.auth import issue_token
+    from refunds_core.callers import Caller, Role
     from refunds_core.dal.accounts import get_credential
 
     credential = get_credential(login)

@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _configure(args)
 
-    from refunds_core.auth import Role
+    from refunds_core.callers import Role
     from refunds_core.logic import accounts
 
     try:

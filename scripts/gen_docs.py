@@ -1,9 +1,9 @@
 """Regenerate the generated parts of the docs from the code that owns them:
-the README's error table (refunds_core/errors.py), docs/lifecycle.md's
+docs/errors.md's error table (refunds_core/errors.py), docs/lifecycle.md's
 transition table (refunds_core/logic/transitions.py) and the OpenAPI document
 (scripts/openapi.py: functions/get_openapi/openapi.json, linked as docs/openapi.json).
 
-`make docs` runs it; tests fail when either document is stale.
+`make docs` runs it; tests fail when any of them is stale.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+ERRORS_DOC = ROOT / "docs" / "errors.md"
+LIFECYCLE_DOC = ROOT / "docs" / "lifecycle.md"
 sys.path.insert(0, str(ROOT / "shared"))
 sys.path.insert(1, str(ROOT))  # scripts.openapi, and the localrun package it reads template.yaml with
 
@@ -36,8 +38,8 @@ def _replace_between(text: str, start: str, end: str, content: str) -> str:
     return f"{head}{start}\n{content}\n{end}{tail}"
 
 
-def with_table(readme: str) -> str:
-    return _replace_between(readme, START, END, error_table())
+def with_table(doc: str) -> str:
+    return _replace_between(doc, START, END, error_table())
 
 
 def with_lifecycle_table(doc: str) -> str:
@@ -47,8 +49,7 @@ def with_lifecycle_table(doc: str) -> str:
 
 
 def main() -> int:
-    readme = lambda text: with_lifecycle_table(with_table(text))  # noqa: E731
-    for path, render in ((ROOT / "README.md", readme), (ROOT / "docs" / "lifecycle.md", with_lifecycle_table)):
+    for path, render in ((ERRORS_DOC, with_table), (LIFECYCLE_DOC, with_lifecycle_table)):
         path.write_text(render(path.read_text(encoding="utf-8")), encoding="utf-8")
         print(f"{path.relative_to(ROOT)} regenerated")
     from scripts import openapi

@@ -194,7 +194,7 @@ def create_merchants(run_id: str, count: int, env: dict[str, str]) -> dict[str, 
     """Merchants and their logins, through the layer's own account code (what
     scripts/admin.py does), with the functions' environment; {login: password}."""
     from refunds_core import aws
-    from refunds_core.auth import Role
+    from refunds_core.callers import Role
     from refunds_core.logic import accounts
     from refunds_core.settings import settings
 

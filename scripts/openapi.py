@@ -1,25 +1,27 @@
 """The API's OpenAPI 3.1 document, generated from the code that owns each part:
 
 - the routes (method, path, function) from template.yaml, the one source of truth;
+- what each route is (roles, summary, request and answer, its own error codes)
+  from its declaration, ``@route(...)`` on its handler (refunds_core/routes.py):
+  each function's module is imported and its ``app.contracts`` read;
 - the request bodies and query strings from the strict pydantic models the
   handlers parse with (refunds_core/models.py, listing_query.py...), the PATCH
   actions from the state machine (logic/transitions.py);
-- the response bodies from refunds_core/responses.py;
+- the response bodies from the answer shapes (refunds_core/shapes.py), wrapped
+  as each route declares (``{"data": ...}``, lists, pages);
 - the error answers of each route from the catalogue (refunds_core/errors.py):
   each status a route can answer lists its codes, and the response schema
   allows those codes only;
 - the ``webhooks`` section (OpenAPI 3.1) from the event types
-  (refunds_core/events.py) and the event body (responses.RefundEvent).
+  and the event body (refunds_core/events.py), its ``data`` a ``Refund``.
 
 Generated clients (openapi-python-client, tests/contract/test_generated_client.py)
 must build from it without a warning, so every enumeration is one named
 component schema, never an inline ``enum``: client generators name an inline
 enum after its model and field, and two such names collided.
 
-``OPERATIONS`` below says, per route, what the template cannot: who may call
-it, which models it reads and answers with, and its own error codes. A test
-(tests/unit/test_openapi.py) fails when a template route has no row here, or
-a row has no template route.
+A test (tests/unit/test_openapi.py) fails when a template route has no
+declaration, or a declaration no template route.
 
 The document is written to ``functions/get_openapi/openapi.json``, which the
 OpenApiFunction ships and serves at ``GET /v1/openapi.json``;
@@ -33,35 +35,24 @@ import json
 import re
 import sys
 import tomllib
-from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [p for p in (str(ROOT / "shared"), str(ROOT)) if p not in sys.path]
 
-from pydantic import BaseModel  # noqa: E402
-from pydantic.json_schema import models_json_schema  # noqa: E402
+import importlib.util  # noqa: E402
+from functools import cache  # noqa: E402
+
+from pydantic import TypeAdapter  # noqa: E402
 
 from localrun import template as cfn  # noqa: E402
-from refunds_core import errors, events, responses  # noqa: E402
-from refunds_core.auth import Role  # noqa: E402
+from refunds_core import errors, events, shapes  # noqa: E402
+from refunds_core.callers import Role  # noqa: E402
 from refunds_core.errors import ErrorCode  # noqa: E402
 from refunds_core.idempotency import NOT_STORED_CODES  # noqa: E402
-from refunds_core.listing_query import ListQuery  # noqa: E402
-from refunds_core.logic.transitions import TRANSITIONS  # noqa: E402
-from refunds_core.logic.webhooks import DeliveriesQuery  # noqa: E402
-from refunds_core.models import (  # noqa: E402
-    CreateApiKeyRequest,
-    CreateRefundRequest,
-    CreateWebhookRequest,
-    CustomerTokenRequest,
-    OrderRequest,
-    RefundQuery,
-    ReplayRequest,
-    RotateSecretRequest,
-    TokenRequest,
-)
+from refunds_core.logic.transitions import ACTION_BODY, TRANSITIONS  # noqa: E402
+from refunds_core.routes import Contract  # noqa: E402
 
 DOCUMENT = ROOT / "functions" / "get_openapi" / "openapi.json"
 PUBLISHED = ROOT / "docs" / "openapi.json"  # a symbolic link to DOCUMENT
@@ -70,123 +61,34 @@ SCHEMAS = "#/components/schemas/"
 HEADERS = "#/components/headers/"
 PARAMETERS = "#/components/parameters/"
 
-MERCHANT, CUSTOMER, SERVICE, SUPPORT = Role.MERCHANT, Role.CUSTOMER, Role.SERVICE, Role.SUPPORT
+MERCHANT = Role.MERCHANT
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-IDEMPOTENT_METHODS = frozenset({"POST", "PATCH", "DELETE"})  # those that take an Idempotency-Key
-# They take the header too, but store nothing: the token routes' answers are
-# credentials, and preview writes nothing (its figures follow the order).
-NOTHING_STORED = frozenset({("POST", "/v1/auth/token"), ("POST", "/v1/auth/customer-token"),
-                            ("POST", "/v1/order/{orderId}/refund/preview")})
 
 
-# The PATCH /v1/refunds/{refundId} body is one of the actions (built from TRANSITIONS).
-PATCH_ACTIONS = "RefundAction"
+@cache
+def contracts() -> dict[tuple[str, str], tuple[str, Contract]]:
+    """(method, template path) -> (function, its declaration), for every route
+    a function of the template declares (``@route`` on its handler)."""
+    found = {}
+    template = cfn.load_template(ROOT / "template.yaml")
+    served = {route.function for route in cfn.api_routes(template)}
+    for logical_id, spec in cfn.functions(template).items():
+        if logical_id not in served:
+            continue
+        module_name, _, attribute = spec.handler.rpartition(".")
+        source = ROOT / spec.code_uri / f"{module_name}.py"
+        loader = importlib.util.spec_from_file_location(f"openapi_{logical_id}", source)
+        module = importlib.util.module_from_spec(loader)
+        loader.loader.exec_module(module)
+        for contract in getattr(getattr(module, "app", None), "contracts", ()):
+            found[(contract.method, contract.path)] = (logical_id, contract)
+    return found
 
-
-@dataclass(frozen=True)
-class Operation:
-    summary: str
-    tag: str
-    roles: tuple[Role, ...] | None          # None: no authentication
-    response: type[BaseModel] | None        # None with status 204: no body
-    status: HTTPStatus = HTTPStatus.OK
-    body: type[BaseModel] | str | None = None  # a model, or PATCH_ACTIONS
-    body_required: bool = True              # False: a request without a body is valid too
-    query: type[BaseModel] | None = None
-    errors: tuple[ErrorCode, ...] = ()      # the route's own codes, beside those every route of its kind has
-    description: str = ""
-    api_keys: bool = True                   # False: a login's Bearer token only (X-API-KEY is 403)
-
-
-# (method, template path) -> what the route is. Keep in the template's order.
-OPERATIONS: dict[tuple[str, str], Operation] = {
-    ("POST", "/v1/auth/token"): Operation(
-        "Exchange a login and password for a Bearer token", "auth", None, responses.TokenResponse,
-        body=TokenRequest, errors=(errors.INVALID_CREDENTIALS,)),
-    ("PUT", "/v1/orders/{orderId}"): Operation(
-        "Create or replace an order (the order system)", "orders", (SERVICE,), responses.OrderResponse,
-        body=OrderRequest, errors=(errors.CONFLICT, errors.ORDER_MONEY_FIXED, errors.ORDER_CUSTOMER_FIXED),
-        description="The server computes `totals`. An order we refunded is no longer the order system's to "
-                    "change (409, 109), nor, while a request is open or once a refund was issued, its currency, "
-                    "lines and shipping (409, 15210), nor its customer once it has refunds (409, 15220)."),
-    ("GET", "/v1/orders/{orderId}"): Operation(
-        "An order, with its refunds", "orders", (MERCHANT, SUPPORT), responses.OrderWithRefundsResponse,
-        errors=(errors.ORDER_NOT_FOUND,)),
-    ("POST", "/v1/order/{orderId}/refund"): Operation(
-        "Open a refund or return request", "refunds", (MERCHANT, CUSTOMER), responses.RefundResponse,
-        body=CreateRefundRequest,
-        errors=(errors.ORDER_NOT_FOUND, errors.ORDER_NOT_PAID, errors.ORDER_AMOUNT_ZERO, errors.REFUND_ALREADY_OPEN,
-                errors.QUANTITY_EXCEEDS_REMAINING, errors.AMOUNT_EXCEEDS_REMAINING),
-        description="Without `items` or `amount`, a full refund of everything that remains. Checks stop at the "
-                    "first of 401, 403, 110, 111, 15000, 15060, 15030, 15040, 15050; then the fields (15010)."),
-    ("POST", "/v1/order/{orderId}/refund/preview"): Operation(
-        "What a refund request would return; writes nothing", "refunds", (MERCHANT, CUSTOMER),
-        responses.RefundPreviewResponse, body=CreateRefundRequest,
-        errors=(errors.ORDER_NOT_FOUND, errors.ORDER_NOT_PAID, errors.ORDER_AMOUNT_ZERO,
-                errors.QUANTITY_EXCEEDS_REMAINING, errors.AMOUNT_EXCEEDS_REMAINING)),
-    ("POST", "/v1/auth/customer-token"): Operation(
-        "Mint a 15-minute token for one of the merchant's customers", "auth", (MERCHANT,),
-        responses.TokenResponse, body=CustomerTokenRequest),
-    ("GET", "/v1/refunds/{refundId}"): Operation(
-        "One refund (with `expand=order`, its order beside it)", "refunds", (MERCHANT, CUSTOMER, SUPPORT),
-        responses.RefundOrExpandedResponse, query=RefundQuery, errors=(errors.REFUND_NOT_FOUND,)),
-    ("GET", "/v1/refunds"): Operation(
-        "A page of refunds, newest first", "refunds", (MERCHANT, CUSTOMER, SUPPORT), responses.RefundPage,
-        query=ListQuery,
-        description="Filters combine. To read the next page, send the same parameters with "
-                    "`cursor=<nextCursor>`; a page may hold fewer than `limit` refunds and still have a "
-                    "`nextCursor`. Support must name a `merchantId`, an `orderId` or a `status`."),
-    ("PATCH", "/v1/refunds/{refundId}"): Operation(
-        "An action on a refund: APPROVE, SHIP_INIT, ISSUE, DENY, FAIL", "refunds", (MERCHANT, CUSTOMER, SUPPORT),
-        responses.RefundResponse, body=PATCH_ACTIONS,
-        errors=(errors.REFUND_NOT_FOUND, errors.TRANSITION_NOT_ALLOWED, errors.CONFLICT, errors.ORDER_NOT_PAID,
-                errors.QUANTITY_EXCEEDS_REMAINING, errors.AMOUNT_EXCEEDS_REMAINING, errors.REFUND_HISTORY_FULL),
-        description="Who may take which action from which status: the lifecycle table (docs/lifecycle.md)."),
-    ("DELETE", "/v1/refunds/{refundId}"): Operation(
-        "Cancel a refund request", "refunds", (MERCHANT, CUSTOMER), responses.RefundResponse,
-        errors=(errors.REFUND_NOT_FOUND, errors.TRANSITION_NOT_ALLOWED, errors.CONFLICT)),
-    ("POST", "/v1/webhooks"): Operation(
-        "Register a webhook endpoint (its secret is shown only here)", "webhooks", (MERCHANT,),
-        responses.WebhookCreatedResponse, status=HTTPStatus.CREATED, body=CreateWebhookRequest,
-        errors=(errors.TOO_MANY_WEBHOOKS,)),
-    ("GET", "/v1/webhooks"): Operation(
-        "The merchant's webhook endpoints, oldest first", "webhooks", (MERCHANT,), responses.WebhookList),
-    ("DELETE", "/v1/webhooks/{webhookId}"): Operation(
-        "Remove a webhook endpoint", "webhooks", (MERCHANT,), responses.WebhookResponse,
-        errors=(errors.WEBHOOK_NOT_FOUND,)),
-    ("POST", "/v1/webhooks/{webhookId}/rotate-secret"): Operation(
-        "A new signing secret; the previous ones keep signing for 24 hours, or as long as the body says",
-        "webhooks", (MERCHANT,), responses.RotatedSecretResponse, body=RotateSecretRequest, body_required=False,
-        errors=(errors.WEBHOOK_NOT_FOUND,),
-        description="The body is optional. `previousSecretExpiresIn`: how many seconds the previous secrets keep "
-                    "signing beside the new one (0 to 604800, default 86400); 0 stops them now, as after a leak."),
-    ("GET", "/v1/webhooks/{webhookId}/deliveries"): Operation(
-        "The endpoint's delivery attempts, newest first", "webhooks", (MERCHANT,), responses.DeliveryPage,
-        query=DeliveriesQuery, errors=(errors.WEBHOOK_NOT_FOUND,)),
-    ("POST", "/v1/webhooks/{webhookId}/replay"): Operation(
-        "Deliver one past event, or those since a time, again", "webhooks", (MERCHANT,),
-        responses.ReplayQueuedResponse, status=HTTPStatus.ACCEPTED, body=ReplayRequest,
-        errors=(errors.WEBHOOK_NOT_FOUND, errors.EVENT_NOT_FOUND),
-        description="Exactly one of `eventId` and `since` (both or neither: 15010 for both)."),
-    ("GET", "/v1/openapi.json"): Operation(
-        "This document", "meta", None, None,
-        description="The OpenAPI document of the API, generated from its code (scripts/openapi.py)."),
-    ("POST", "/v1/api-keys"): Operation(
-        "Create an API key (shown once, stored hashed)", "api-keys", (MERCHANT,), responses.ApiKeyCreatedResponse,
-        status=HTTPStatus.CREATED, body=CreateApiKeyRequest, errors=(errors.TOO_MANY_API_KEYS,), api_keys=False,
-        description="With a merchant login's Bearer token only: an API key is 403 (15120) on the key routes."),
-    ("GET", "/v1/api-keys"): Operation(
-        "The merchant's API keys (never the keys themselves)", "api-keys", (MERCHANT,), responses.ApiKeyList,
-        api_keys=False),
-    ("DELETE", "/v1/api-keys/{keyId}"): Operation(
-        "Revoke an API key", "api-keys", (MERCHANT,), None, status=HTTPStatus.NO_CONTENT,
-        errors=(errors.API_KEY_NOT_FOUND,), api_keys=False),
-}
 
 # The path parameters' formats: what the routes accept before a read.
 PATH_PARAMETERS = {
-    "orderId": responses.Identifier, "refundId": responses.RefundId, "webhookId": responses.WebhookId,
-    "keyId": responses.ApiKeyId,
+    "orderId": shapes.Identifier, "refundId": shapes.RefundId, "webhookId": shapes.WebhookId,
+    "keyId": shapes.ApiKeyId,
 }
 
 IDEMPOTENCY_KEY = {
@@ -217,7 +119,7 @@ WEBHOOK_HEADERS = {
         "name": "webhook-id", "in": "header", "required": True,
         "description": "The event's `id`: the same for every delivery of this change (retries, replays). "
                        "De-duplicate on it.",
-        "schema": {"type": "string", "pattern": rf"^evt_{responses.ULID}$"}},
+        "schema": {"type": "string", "pattern": rf"^evt_{shapes.ULID}$"}},
     "WebhookTimestampHeader": {
         "name": "webhook-timestamp", "in": "header", "required": True,
         "description": "When this delivery was signed, in seconds since the Unix epoch. Refuse a delivery whose "
@@ -271,15 +173,47 @@ def _clean(schema):
     return cleaned
 
 
-def _component_schemas(request_models: list[type[BaseModel]], response_models: list[type[BaseModel]]) -> dict:
-    pairs = [(model, "validation") for model in request_models] + [(model, "serialization") for model in
-                                                                      response_models]
-    _, top = models_json_schema(pairs, ref_template=SCHEMAS + "{model}")
+def _component_schemas(request_models: list[type], answers: list) -> dict:
+    """The request models' and answer shapes' schemas, and every schema they
+    name (``$defs``), by name. An answer's objects take no other property
+    (``additionalProperties: false``): a field ``present`` adds and the shape
+    lacks fails the contract tests."""
+    inputs = [(model, "validation", TypeAdapter(model)) for model in request_models]
+    inputs += [(answer, "serialization", TypeAdapter(answer)) for answer in answers]
+    _, top = TypeAdapter.json_schemas(inputs, ref_template=SCHEMAS + "{model}")
     schemas = {name: _clean(schema) for name, schema in top.get("$defs", {}).items()}
-    for model in (*request_models, *response_models):
-        if model.__doc__ and model.__name__ in schemas and "description" not in schemas[model.__name__]:
-            schemas[model.__name__]["description"] = " ".join(model.__doc__.split())
+    request_names = {model.__name__ for model in request_models}
+    for name, schema in schemas.items():
+        if name not in request_names and schema.get("type") == "object" and "properties" in schema:
+            schema["additionalProperties"] = False
     return dict(sorted(schemas.items()))
+
+
+def _envelope(contract: Contract) -> tuple[str, dict] | None:
+    """The component of a route's answer as its envelope wraps the shape:
+    (name, schema), or None for a bare shape."""
+    name = contract.answer.__name__
+    shape = {"$ref": SCHEMAS + name}
+    if contract.envelope == "data":
+        return f"{name}Response", _object({"data": shape})
+    if contract.envelope == "list":
+        return f"{name}List", _object({"data": {"type": "array", "items": shape}})
+    if contract.envelope == "page":
+        return f"{name}Page", _object({"data": {"type": "array", "items": shape}, "nextCursor": {
+            "anyOf": [{"type": "string"}, {"type": "null"}],
+            "description": "Send it as `cursor` with the same parameters; null on the last page."}})
+    return None
+
+
+def _object(properties: dict) -> dict:
+    return {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
+
+
+def _answer_name(contract: Contract) -> str | None:
+    if contract.answer is None:
+        return None
+    wrapped = _envelope(contract)
+    return wrapped[0] if wrapped else contract.answer.__name__
 
 
 def _named_enums(node, schemas: dict, name: str):
@@ -330,7 +264,7 @@ def _patch_actions() -> tuple[dict, dict]:
             continue
         fields = _clean(transition.fields.model_json_schema()) if transition.fields else {}
         roles = ", ".join(role.value for role in Role if role in transition.roles)
-        actions[f"{PATCH_ACTIONS}{action.title().replace('_', '')}"] = {
+        actions[f"{ACTION_BODY}{action.title().replace('_', '')}"] = {
             "type": "object", "description": f"{action}: {roles}.",
             "properties": {"action": {"type": "string", "const": action}, **fields.get("properties", {})},
             "required": ["action", *fields.get("required", [])], "additionalProperties": False,
@@ -349,20 +283,20 @@ def _simple_schema(annotation) -> dict:
 
 # --------------------------------------------------------------- responses
 
-def _error_codes(method: str, path: str, operation: Operation) -> list[ErrorCode]:
+def _error_codes(contract: Contract) -> list[ErrorCode]:
     """Every code the route can answer with: those of its kind, then its own."""
     codes: list[ErrorCode] = []
-    if operation.roles is not None:
+    if contract.roles is not None:
         codes += [errors.UNAUTHORIZED, errors.FORBIDDEN, errors.UNKNOWN_ACCOUNT]
-    if operation.body is not None:
+    if contract.body is not None:
         codes += [errors.INVALID_JSON, errors.INVALID_CONTENT_TYPE]
-    if method in WRITE_METHODS:
+    if contract.method in WRITE_METHODS:
         codes.append(errors.REQUEST_TOO_LARGE)  # any body over 16 KB, even where none is read
     # 15010 names a bad field, query parameter or Idempotency-Key header.
-    if operation.body is not None or operation.query is not None or method in IDEMPOTENT_METHODS:
+    if contract.body is not None or contract.query is not None or contract.keyed is not None:
         codes.append(errors.INVALID_FIELD)
-    codes += operation.errors
-    if method in IDEMPOTENT_METHODS and (method, path) not in NOTHING_STORED:
+    codes += contract.errors
+    if contract.keyed == "stored":
         codes += [errors.IDEMPOTENCY_KEY_REUSED, errors.IDEMPOTENCY_IN_FLIGHT]
     codes += [errors.THROTTLED, errors.INTERNAL]
     unique: list[ErrorCode] = []
@@ -419,19 +353,19 @@ def _error_response(status: int, codes: list[ErrorCode], replayable: bool) -> di
     return response
 
 
-def _responses(method: str, path: str, operation: Operation) -> dict:
-    replayable = method in IDEMPOTENT_METHODS and (method, path) not in NOTHING_STORED
-    success: dict = {"description": HTTPStatus(operation.status).phrase + "."}
-    if operation.response is not None:
-        success["content"] = {"application/json": {"schema": {"$ref": SCHEMAS + operation.response.__name__}}}
-    elif operation.status != HTTPStatus.NO_CONTENT:  # this document
+def _responses(contract: Contract) -> dict:
+    replayable = contract.keyed == "stored"
+    success: dict = {"description": HTTPStatus(contract.status).phrase + "."}
+    if (answer := _answer_name(contract)) is not None:
+        success["content"] = {"application/json": {"schema": {"$ref": SCHEMAS + answer}}}
+    elif contract.status != HTTPStatus.NO_CONTENT:  # this document
         success["content"] = {"application/json": {"schema": {"type": "object"}}}
         success["headers"] = {"Cache-Control": _header("CacheControl")}
     if replayable:
         success["headers"] = {"Idempotent-Replayed": _header("IdempotentReplayed")}
-    answers = {str(int(operation.status)): success}
+    answers = {str(int(contract.status)): success}
     by_status: dict[int, list[ErrorCode]] = {}
-    for code in _error_codes(method, path, operation):
+    for code in _error_codes(contract):
         by_status.setdefault(int(code.status), []).append(code)
     for status in sorted(by_status):
         answers[str(status)] = _error_response(status, by_status[status], replayable)
@@ -443,7 +377,7 @@ def _responses(method: str, path: str, operation: Operation) -> dict:
 def _webhooks() -> dict:
     """The top-level ``webhooks``: per event type, the POST a subscribed endpoint receives."""
     hooks = {}
-    for action, event_type in events.EVENT_TYPES.items():
+    for action, event_type in events.TYPE_OF_ACTION.items():
         hooks[event_type] = {"post": {
             "summary": f"`{event_type}`: a refund's {action} is written (its history's new entry)",
             "description": "Sent to each endpoint subscribed to this type, signed per Standard Webhooks. `data` is "
@@ -451,7 +385,7 @@ def _webhooks() -> dict:
             "tags": ["webhooks"],
             "parameters": [{"$ref": PARAMETERS + name} for name in WEBHOOK_HEADERS],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                "$ref": SCHEMAS + responses.RefundEvent.__name__,
+                "$ref": SCHEMAS + events.RefundEvent.__name__,
                 "properties": {"type": {"const": event_type}}}}}},
             "responses": {"2XX": {"description": "Delivered. Any other answer, or none within 15 seconds, is "
                                                  "retried on the schedule, then recorded `failed` (replay it)."}},
@@ -466,46 +400,46 @@ def _operation_id(function: str) -> str:
     return name[:1].lower() + name[1:]
 
 
-def _parameters(method: str, path: str, operation: Operation, schemas: dict) -> list[dict]:
+def _parameters(contract: Contract, schemas: dict) -> list[dict]:
     parameters = [{"name": name, "in": "path", "required": True, "schema": _simple_schema(PATH_PARAMETERS[name])}
-                  for name in re.findall(r"\{([^}]+)\}", path)]
-    if operation.query is not None:
-        schema = _clean(operation.query.model_json_schema())
+                  for name in re.findall(r"\{([^}]+)\}", contract.path)]
+    if contract.query is not None:
+        schema = _clean(contract.query.model_json_schema())
         required = set(schema.get("required", []))
         for name, field_schema in schema["properties"].items():
-            field = operation.query.model_fields[name]
-            named = _named_enums(field_schema, schemas, operation.query.__name__ + name[:1].upper() + name[1:])
+            field = contract.query.model_fields[name]
+            named = _named_enums(field_schema, schemas, contract.query.__name__ + name[:1].upper() + name[1:])
             parameter = {"name": name, "in": "query", "required": name in required, "schema": named}
             if field.description:
                 parameter["description"] = field.description
             parameters.append(parameter)
-    if method in IDEMPOTENT_METHODS:
+    if contract.keyed is not None:
         parameters.append(IDEMPOTENCY_KEY)
     return parameters
 
 
-def _security(operation: Operation) -> list[dict]:
-    if operation.roles is None:
+def _security(contract: Contract) -> list[dict]:
+    if contract.roles is None:
         return []
     schemes = [{"BearerAuth": []}]
-    if MERCHANT in operation.roles and operation.api_keys:
+    if MERCHANT in contract.roles and contract.api_keys:
         schemes.append({"ApiKeyAuth": []})
     return schemes
 
 
-def _operation(method: str, path: str, function: str, operation: Operation, schemas: dict) -> dict:
-    roles = "no authentication" if operation.roles is None else "roles: " + ", ".join(
-        role.value for role in Role if role in operation.roles)
-    description = f"{operation.description}\n\n{roles.capitalize()}.".strip()
-    document = {"operationId": _operation_id(function), "summary": operation.summary, "description": description,
-                "tags": [operation.tag], "security": _security(operation)}
-    if parameters := _parameters(method, path, operation, schemas):
+def _operation(function: str, contract: Contract, schemas: dict) -> dict:
+    roles = "no authentication" if contract.roles is None else "roles: " + ", ".join(
+        role.value for role in Role if role in contract.roles)
+    description = f"{contract.description}\n\n{roles.capitalize()}.".strip()
+    document = {"operationId": _operation_id(function), "summary": contract.summary, "description": description,
+                "tags": [contract.tag], "security": _security(contract)}
+    if parameters := _parameters(contract, schemas):
         document["parameters"] = parameters
-    if operation.body is not None:
-        name = operation.body if isinstance(operation.body, str) else operation.body.__name__
-        document["requestBody"] = {"required": operation.body_required, "content": {"application/json": {
+    if contract.body is not None:
+        name = contract.body if isinstance(contract.body, str) else contract.body.__name__
+        document["requestBody"] = {"required": contract.body_required, "content": {"application/json": {
             "schema": {"$ref": SCHEMAS + name}}}}
-    document["responses"] = _responses(method, path, operation)
+    document["responses"] = _responses(contract)
     return document
 
 
@@ -520,20 +454,25 @@ def template_routes() -> list[cfn.Route]:
 def document(routes: list[cfn.Route] | None = None) -> dict:
     """The OpenAPI document of the routes (template.yaml's by default)."""
     routes = template_routes() if routes is None else routes
-    used = [OPERATIONS[(route.method, route.path)] for route in routes]
-    request_models = [op.body for op in used if isinstance(op.body, type)]
-    response_models = [responses.ErrorBody, responses.RefundEvent] + [op.response for op in used
-                                                                        if op.response is not None]
-    schemas = _component_schemas(list(dict.fromkeys(request_models)), list(dict.fromkeys(response_models)))
-    if any(op.body == PATCH_ACTIONS for op in used):
+    declared = contracts()
+    used = [declared[(route.method, route.path)] for route in routes]
+    request_models = [contract.body for _, contract in used if isinstance(contract.body, type)]
+    answers = [shapes.ErrorBody, shapes.Refund, events.RefundEvent] + [contract.answer for _, contract in used
+                                                                       if contract.answer is not None]
+    schemas = _component_schemas(list(dict.fromkeys(request_models)), list(dict.fromkeys(answers)))
+    # The event's model carries the refund as the dict the publisher presented: it is a Refund.
+    schemas["RefundEvent"]["properties"]["data"] = {
+        "$ref": SCHEMAS + "Refund", "description": schemas["RefundEvent"]["properties"]["data"]["description"]}
+    schemas.update(dict(envelope for _, contract in used
+                        if contract.answer is not None and (envelope := _envelope(contract)) is not None))
+    if any(contract.body == ACTION_BODY for _, contract in used):
         actions, body = _patch_actions()
-        schemas.update({**actions, PATCH_ACTIONS: body})
+        schemas.update({**actions, ACTION_BODY: body})
     schemas = _without_inline_enums({**schemas, **_error_code_schemas()})
     paths: dict[str, dict] = {}
-    for route, operation in zip(routes, used, strict=True):
-        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route.method, route.path, route.function,
-                                                                            operation, schemas)
-    tags = list(dict.fromkeys([*(op.tag for op in used), "webhooks"]))
+    for route, (function, contract) in zip(routes, used, strict=True):
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(function, contract, schemas)
+    tags = list(dict.fromkeys([*(contract.tag for _, contract in used), "webhooks"]))
     return {
         "openapi": OPENAPI_VERSION,
         "info": {"title": "Refund Requests API", "version": _version(), "description": INFO_DESCRIPTION},

@@ -5,6 +5,8 @@ delivery's Standard Webhooks signature with the ``standardwebhooks`` library
     .venv/bin/python scripts/webhook_receiver.py --secret whsec_... [--port 4000] [--fail N]
 
 ``--fail N`` answers 500 to the first N deliveries, to watch the retries.
+Ctrl-C or `kill` (SIGTERM) stops it, with exit status 0: a guide that started
+it in the background stops it with `kill $pid; wait $pid`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import signal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -59,9 +62,13 @@ def main() -> None:
     parser.add_argument("--fail", type=int, default=0, help="answer 500 to the first N deliveries")
     args = parser.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(args.secret, args.fail))
+    # SIGTERM ends it like Ctrl-C: a clean stop, not death by signal.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     print(f"listening on http://127.0.0.1:{args.port}/ (Ctrl-C to stop)", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
+    server.server_close()
+    print("stopped", flush=True)
 
 
 if __name__ == "__main__":

@@ -8,12 +8,15 @@ session; tests keep out of each other's way by using fresh order ids.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,34 +39,33 @@ PASSWORDS = {"demo": "demo-secret", "demo2": "demo2-secret", "orders-service": "
              "support": "support-secret"}
 
 
-# Each sample event in events/, the function it is for, and the status it gets
-# (tests/integration/test_sample_events.py runs them; the IAM test reuses them).
-SAMPLE_EVENTS = {"issue_token.json": ("IssueTokenFunction", 200), "put_order.json": ("PutOrderFunction", 200),
-            "get_order.json": ("GetOrderFunction", 200), "create_refund.json": ("CreateRefundFunction", 200),
-            "preview_refund.json": ("PreviewRefundFunction", 200),
-            "list_refunds.json": ("ListRefundsFunction", 200),
-            # {{refund:demo}}: a fresh demo refund in REQUESTED (refundOnly false) for each event,
-            # so each event's answer does not depend on what ran before it.
-            "get_refund.json": ("GetRefundFunction", 200), "update_refund.json": ("UpdateRefundFunction", 200),
-            "cancel_refund.json": ("CancelRefundFunction", 200), "deny_refund.json": ("UpdateRefundFunction", 200),
-            "issue_customer_token.json": ("IssueCustomerTokenFunction", 200),
-            # {{webhook:demo}}: demo's endpoint of create_webhook.json's URL (registered when it has none).
-            "create_webhook.json": ("CreateWebhookFunction", 201), "list_webhooks.json": ("ListWebhooksFunction", 200),
-            "delete_webhook.json": ("DeleteWebhookFunction", 200),
-            "rotate_webhook_secret.json": ("RotateWebhookSecretFunction", 200),
-            "list_webhook_deliveries.json": ("ListWebhookDeliveriesFunction", 200),
-            "replay_webhook.json": ("ReplayWebhookFunction", 202),
-            # {{apikey:demo}}: one of demo's API keys (created when it has none); revoking answers 204.
-            "create_api_key.json": ("CreateApiKeyFunction", 201), "list_api_keys.json": ("ListApiKeysFunction", 200),
-            "delete_api_key.json": ("DeleteApiKeyFunction", 204),
-            # No token: the OpenAPI document is public.
-            "get_openapi.json": ("OpenApiFunction", 200)}
-# Batches of a stream or a queue: each answers {"batchItemFailures": []}.
-BATCH_SAMPLE_EVENTS = {"publish_refund_events.json": "PublishRefundEventsFunction",
-                       "dispatch_webhook_events.json": "DispatchWebhookEventsFunction",
-                       # The last attempt of a delivery to a closed port: recorded failed, dead-lettered,
-                       # kept for replay.
-                       "deliver_webhooks.json": "DeliverWebhooksFunction"}
+def _sample_events() -> tuple[dict[str, tuple[str, int]], dict[str, str]]:
+    """Each sample event in events/ and the function it is for, by its name:
+    ``events/<function's folder>[.<variant>].json`` (``update_refund.deny.json``
+    is UpdateRefundFunction's). An API event expects its route's declared
+    status; a batch of a stream or a queue answers ``{"batchItemFailures": []}``.
+    tests/integration/test_sample_events.py runs them; the IAM test reuses them.
+    Placeholders: ``{{token:<login>}}``; ``{{refund:demo}}`` a fresh demo refund
+    in REQUESTED (refundOnly false) for each event; ``{{webhook:demo}}`` demo's
+    endpoint of create_webhook.json's URL; ``{{apikey:demo}}`` one of demo's API
+    keys (created when it has none)."""
+    from localrun import template as cfn
+    from scripts.openapi import contracts
+
+    template = cfn.load_template(ROOT / "template.yaml")
+    by_folder = {spec.code_uri.name: logical_id for logical_id, spec in cfn.functions(template, ROOT).items()}
+    statuses = {function: int(contract.status) for function, contract in contracts().values()}
+    api, batch = {}, {}
+    for path in sorted((ROOT / "events").glob("*.json")):
+        function = by_folder[path.name.split(".")[0]]
+        if function in statuses:
+            api[path.name] = (function, statuses[function])
+        else:
+            batch[path.name] = function
+    return api, batch
+
+
+SAMPLE_EVENTS, BATCH_SAMPLE_EVENTS = _sample_events()
 
 
 class LambdaContext:
@@ -76,12 +78,17 @@ class LambdaContext:
         return 10_000
 
 
+@functools.cache
+def _template_functions() -> dict:
+    from localrun import template as cfn
+
+    return cfn.functions(cfn.load_template(ROOT / "template.yaml"))
+
+
 def load_handler(logical_id: str):
     """The handler template.yaml names for a function, imported from its CodeUri
     under a module name of its own (every function's module is called app)."""
-    from localrun import template as cfn
-
-    spec = cfn.functions(cfn.load_template(ROOT / "template.yaml"))[logical_id]
+    spec = _template_functions()[logical_id]
     module_name, _, attribute = spec.handler.rpartition(".")
     loader = importlib.util.spec_from_file_location(f"handler_{logical_id}", ROOT / spec.code_uri / f"{module_name}.py")
     module = importlib.util.module_from_spec(loader)
@@ -105,6 +112,7 @@ class Answer:
     status: int
     body: dict | None
     headers: dict
+    writes: list[tuple[str, str]] | None = None  # (operation, target) of each AWS write: in-process answers only
 
     @property
     def codes(self) -> list[int]:
@@ -129,7 +137,10 @@ class Client:
             token = self.token(login)
         if token:
             all_headers["Authorization"] = f"Bearer {token}"
-        request = urllib.request.Request(self.base_url + path, data=data, method=method, headers=all_headers)
+        return self.send(method, path, data, all_headers)
+
+    def send(self, method: str, path: str, data: bytes | None, headers: dict) -> Answer:
+        request = urllib.request.Request(self.base_url + path, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 status, payload, response_headers = response.status, response.read(), response.headers
@@ -158,6 +169,88 @@ class Client:
         return order_id
 
 
+class InProcessClient(Client):
+    """The same requests, answered by the routes' own handlers in this process:
+    the event the local gateway builds (localrun/proxy_event.py), the
+    function's environment, the runtime's AWS; no HTTP and no worker, so a
+    request costs well under a millisecond where it refuses early. For case
+    matrices; what only HTTP shows (the gateway, the workers) is tested over HTTP.
+
+    Each answer lists the AWS writes the handler made (``Answer.writes``)."""
+
+    def __init__(self, runtime):
+        from localrun.routing import Router
+
+        super().__init__(runtime.url)
+        self.runtime = runtime
+        self.router = Router(runtime.routes)
+        self._handlers: dict[str, object] = {}
+        self._recording: list = []  # the clients whose calls are recorded
+        self._calls: list[tuple[str, dict]] = []
+
+    def send(self, method: str, path: str, data: bytes | None, headers: dict) -> Answer:
+        from localrun.proxy_event import HttpRequest, http_response, proxy_event
+        from localrun.routing import Match
+
+        raw_path, _, query = path.partition("?")
+        match = self.router.resolve(method, raw_path)
+        assert isinstance(match, Match), f"no route serves {method} {raw_path}"
+        function = match.route.function
+        if function not in self._handlers:
+            self._handlers[function] = load_handler(function)
+        request = HttpRequest(method, raw_path, query, list(headers.items()), data or b"", "127.0.0.1")
+        event = proxy_event(request, match, stage=self.runtime.apis[match.route.api].stage)
+        with self._function_environment(function):
+            self._record_calls()
+            self._calls = []
+            response = http_response(self._handlers[function](event, LambdaContext()))
+        return Answer(response.status, json.loads(response.body) if response.body else None,
+                      {name.lower(): value for name, value in response.headers}, writes=self._writes())
+
+    @contextmanager
+    def _function_environment(self, function: str) -> Iterator[None]:
+        """os.environ as the function's workers have it, for one request.
+        Unlike localrun.in_process, the boto3 clients are kept between requests
+        (every function reaches the same endpoint): making them anew costs more
+        than most requests here."""
+        from refunds_core.settings import settings
+
+        saved = dict(os.environ)
+        os.environ.clear()
+        os.environ.update(self.runtime.function_env(function))
+        settings.cache_clear()
+        try:
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+            settings.cache_clear()
+
+    def _record_calls(self) -> None:
+        from refunds_core import aws
+
+        for client in (aws.dynamodb(), aws.sqs(), aws.sns()):
+            if not any(client is recorded for recorded in self._recording):
+                self._recording.append(client)
+                client.meta.events.register("provide-client-params.*.*", self._record)
+
+    def _record(self, params: dict, model, **_) -> None:
+        self._calls.append((model.name, params))
+
+    def _writes(self) -> list[tuple[str, str]]:
+        """(operation, table, queue or topic) of each write the request made."""
+        reads = ("Get", "BatchGet", "Query", "Scan", "Describe", "List", "Receive")
+        writes = []
+        for operation, params in self._calls:
+            if operation.startswith(reads):
+                continue
+            targets = {params.get("TableName") or params.get("QueueUrl") or params.get("TopicArn") or ""}
+            if operation == "TransactWriteItems":
+                targets = {body["TableName"] for item in params["TransactItems"] for body in item.values()}
+            writes += [(operation, target) for target in sorted(targets)]
+        return writes
+
+
 @pytest.fixture(scope="session")
 def runtime():
     from localrun.runtime import LocalRuntime
@@ -171,6 +264,17 @@ def runtime():
 @pytest.fixture(scope="session")
 def api(runtime) -> Client:
     return Client(runtime.url)
+
+
+@pytest.fixture(scope="module")
+def handlers(runtime) -> Iterator[InProcessClient]:
+    """An InProcessClient. refunds_core's cached clients are made afresh for
+    it (what an earlier test cached may point elsewhere) and forgotten after."""
+    from localrun.in_process import forget_cached_clients
+
+    forget_cached_clients()
+    yield InProcessClient(runtime)
+    forget_cached_clients()
 
 
 @pytest.fixture

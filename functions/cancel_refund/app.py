@@ -1,16 +1,19 @@
 """DELETE /v1/refunds/{refundId}: the merchant or its customer cancels a request."""
 
-from refunds_core.api import allow, build_app, caller, lambda_handler_for, ok, path_id
-from refunds_core.auth import Role
-from refunds_core.idempotency import idempotent
+from refunds_core import errors, shapes
+from refunds_core.api import build_app, caller, lambda_handler_for, path_id
+from refunds_core.callers import Role
 from refunds_core.logic import lifecycle
+from refunds_core.routes import route
 
 app = build_app()
 
 
-@app.delete("/v1/refunds/<refundId>", middlewares=[allow(Role.MERCHANT, Role.CUSTOMER), idempotent])
+@route(app, "DELETE", "/v1/refunds/{refundId}", summary="Cancel a refund request", tag="refunds",
+       roles=(Role.MERCHANT, Role.CUSTOMER), answer=shapes.Refund,
+       errors=(errors.REFUND_NOT_FOUND, errors.TRANSITION_NOT_ALLOWED, errors.CONFLICT))
 def cancel_refund(refundId: str):  # noqa: N803 - the template's path parameter name
-    return ok({"data": lifecycle.cancel(caller(app), path_id(refundId))})
+    return lifecycle.cancel(caller(app), path_id(refundId))
 
 
 lambda_handler = lambda_handler_for(app)

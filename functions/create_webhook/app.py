@@ -2,17 +2,21 @@
 
 from http import HTTPStatus
 
-from refunds_core.api import allow, build_app, caller, lambda_handler_for, ok, request_body
-from refunds_core.auth import Role
-from refunds_core.idempotency import idempotent
+from refunds_core import errors, shapes
+from refunds_core.api import build_app, caller, lambda_handler_for, request_body
+from refunds_core.callers import Role
 from refunds_core.logic import webhooks
+from refunds_core.models import CreateWebhookRequest
+from refunds_core.routes import route
 
 app = build_app()
 
 
-@app.post("/v1/webhooks", middlewares=[allow(Role.MERCHANT), idempotent])
+@route(app, "POST", "/v1/webhooks", summary="Register a webhook endpoint (its secret is shown only here)",
+       tag="webhooks", roles=(Role.MERCHANT,), body=CreateWebhookRequest, answer=shapes.WebhookCreated,
+       status=HTTPStatus.CREATED, errors=(errors.TOO_MANY_WEBHOOKS,))
 def create_webhook():
-    return ok({"data": webhooks.create(caller(app), request_body(app))}, HTTPStatus.CREATED)
+    return webhooks.create(caller(app), request_body(app))
 
 
 lambda_handler = lambda_handler_for(app)

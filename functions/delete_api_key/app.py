@@ -1,17 +1,20 @@
 """DELETE /v1/api-keys/{keyId}: the merchant revokes one of its API keys."""
 
-from refunds_core.api import allow, build_app, caller, lambda_handler_for, no_content, path_id
-from refunds_core.auth import Role
-from refunds_core.idempotency import idempotent
+from http import HTTPStatus
+
+from refunds_core import errors
+from refunds_core.api import build_app, caller, lambda_handler_for, path_id
+from refunds_core.callers import Role
 from refunds_core.logic import api_keys
+from refunds_core.routes import route
 
 app = build_app()
 
 
-@app.delete("/v1/api-keys/<keyId>", middlewares=[allow(Role.MERCHANT, api_keys=False), idempotent])
+@route(app, "DELETE", "/v1/api-keys/{keyId}", summary="Revoke an API key", tag="api-keys",
+       roles=(Role.MERCHANT,), api_keys=False, status=HTTPStatus.NO_CONTENT, errors=(errors.API_KEY_NOT_FOUND,))
 def delete_api_key(keyId: str):  # noqa: N803 - the template's path parameter name
     api_keys.revoke(caller(app), path_id(keyId))
-    return no_content()
 
 
 lambda_handler = lambda_handler_for(app)

@@ -3,16 +3,16 @@
 
 from pathlib import Path
 
-from aws_lambda_powertools.event_handler import Response, content_types
-
-from refunds_core.api import build_app, lambda_handler_for
+from refunds_core.api import Response, build_app, content_types, lambda_handler_for
+from refunds_core.routes import route
 
 DOCUMENT = (Path(__file__).parent / "openapi.json").read_text(encoding="utf-8")  # read once per environment
 
 app = build_app()
 
 
-@app.get("/v1/openapi.json")
+@route(app, "GET", "/v1/openapi.json", summary="This document", tag="meta", roles=None,
+       description="The OpenAPI document of the API, generated from its code (scripts/openapi.py).")
 def get_openapi():
     # It changes only with a deploy: caches may keep it for five minutes.
     return Response(200, content_types.APPLICATION_JSON, DOCUMENT, headers={"Cache-Control": "public, max-age=300"})

@@ -1,15 +1,18 @@
 """GET /v1/webhooks: the merchant's webhook endpoints (never their secrets)."""
 
-from refunds_core.api import allow, build_app, caller, lambda_handler_for, ok
-from refunds_core.auth import Role
+from refunds_core import shapes
+from refunds_core.api import build_app, caller, lambda_handler_for
+from refunds_core.callers import Role
 from refunds_core.logic import webhooks
+from refunds_core.routes import route
 
 app = build_app()
 
 
-@app.get("/v1/webhooks", middlewares=[allow(Role.MERCHANT)])
+@route(app, "GET", "/v1/webhooks", summary="The merchant's webhook endpoints, oldest first", tag="webhooks",
+       roles=(Role.MERCHANT,), answer=shapes.Webhook, envelope="list")
 def list_webhooks():
-    return ok(webhooks.list_endpoints(caller(app)))
+    return webhooks.list_endpoints(caller(app))
 
 
 lambda_handler = lambda_handler_for(app)

@@ -1,15 +1,23 @@
 """PUT /v1/orders/{orderId}: the order system creates or replaces an order."""
 
-from refunds_core.api import allow, build_app, caller, lambda_handler_for, ok, path_id, request_body
-from refunds_core.auth import Role
+from refunds_core import errors, shapes
+from refunds_core.api import build_app, caller, lambda_handler_for, path_id, request_body
+from refunds_core.callers import Role
 from refunds_core.logic import orders
+from refunds_core.models import OrderRequest
+from refunds_core.routes import route
 
 app = build_app()
 
 
-@app.put("/v1/orders/<orderId>", middlewares=[allow(Role.SERVICE)])
+@route(app, "PUT", "/v1/orders/{orderId}", summary="Create or replace an order (the order system)", tag="orders",
+       roles=(Role.SERVICE,), body=OrderRequest, answer=shapes.Order,
+       errors=(errors.CONFLICT, errors.ORDER_MONEY_FIXED, errors.ORDER_CUSTOMER_FIXED),
+       description="The server computes `totals`. An order we refunded is no longer the order system's to "
+                   "change (409, 109), nor, while a request is open or once a refund was issued, its currency, "
+                   "lines and shipping (409, 15210), nor its customer once it has refunds (409, 15220).")
 def put_order(orderId: str):  # noqa: N803 - the template's path parameter name
-    return ok({"data": orders.put(caller(app), path_id(orderId), request_body(app))})
+    return orders.put(caller(app), path_id(orderId), request_body(app))
 
 
 lambda_handler = lambda_handler_for(app)

@@ -8,7 +8,6 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Mapping
-from http import HTTPStatus
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import content_types
@@ -17,7 +16,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
 from refunds_core import errors
-from refunds_core.auth import API_KEY_HEADER, Caller, Role, Via, caller_from_headers
+from refunds_core.auth import API_KEY_HEADER, caller_from_headers
+from refunds_core.callers import Caller, Role, Via
 from refunds_core.errors import ApiError, RetryableError
 from refunds_core.observability import logger, metrics, tracer
 from refunds_core.validation import json_object
@@ -102,8 +102,17 @@ def limit_body_size(app: APIGatewayRestResolver, next_middleware) -> Response:
     return next_middleware(app)
 
 
-def build_app() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(cors=CORS)
+class Api(APIGatewayRestResolver):
+    """A function's resolver, and the contracts of the routes it serves
+    (``routes.route`` declares them; scripts/openapi.py reads them)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.contracts: list = []
+
+
+def build_app() -> Api:
+    app = Api(cors=CORS)
     app.use([limit_body_size])
     app.exception_handler(ApiError)(_client_error)
     app.exception_handler(RetryableError)(_retryable)
@@ -181,16 +190,6 @@ def path_id(value: str) -> str:
     event's path, which a REST API may pass percent-encoded; our ids have no
     '%', so decoding is safe either way."""
     return unquote(value)
-
-
-def ok(data, status: HTTPStatus = HTTPStatus.OK) -> Response:
-    return Response(status_code=int(status), content_type=content_types.APPLICATION_JSON,
-                    body=json.dumps(data, ensure_ascii=False))
-
-
-def no_content() -> Response:
-    """204: done, nothing to show."""
-    return Response(status_code=int(HTTPStatus.NO_CONTENT), body=None)
 
 
 def lambda_handler_for(app: APIGatewayRestResolver) -> Callable:

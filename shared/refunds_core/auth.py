@@ -14,12 +14,11 @@ import hmac
 import re
 import secrets
 import time
-from dataclasses import dataclass
-from enum import StrEnum
 
 import jwt
 
 from refunds_core import errors
+from refunds_core.callers import API_KEY_LOGIN_PREFIX, Caller, Role, Via, api_key_id_of
 from refunds_core.dal import keys
 from refunds_core.errors import ApiError
 from refunds_core.settings import settings
@@ -32,48 +31,9 @@ _LEEWAY_SECONDS = 30
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
-class Role(StrEnum):
-    MERCHANT = "merchant"
-    CUSTOMER = "customer"  # a merchant's customer, with a short token the merchant minted
-    SERVICE = "service"
-    SUPPORT = "support"
-
-
-class Via(StrEnum):
-    """How a caller authenticated."""
-
-    BEARER = "bearer"    # Authorization: Bearer <token>
-    API_KEY = "api_key"  # X-API-KEY: <a merchant's API key>
-
-
 # A customer token lives long enough to fill in a return form, no longer.
 CUSTOMER_TOKEN_TTL_SECONDS = 900
-# An API key's caller is "apikey:<key id>": its refunds' requester and history
-# actor, its customer tokens' act.sub, its log lines (never the key itself).
-API_KEY_LOGIN_PREFIX = "apikey:"
 API_KEY_HEADER = "X-API-KEY"
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    login: str
-    role: Role
-    merchant_id: str | None
-    customer_id: str | None = None
-    # A customer's token names the merchant login (or API key) that minted it:
-    # the token stops working when that login is disabled (or the key revoked).
-    minted_by: str | None = None
-    via: Via = Via.BEARER
-
-    @property
-    def api_key_id(self) -> str | None:
-        """The API key this caller authenticated with, or None (a token)."""
-        return api_key_id_of(self.login) if self.via is Via.API_KEY else None
-
-
-def api_key_id_of(login: str | None) -> str | None:
-    """The key id in an API key's caller name ("apikey:<key id>"), else None."""
-    return login.removeprefix(API_KEY_LOGIN_PREFIX) if login and login.startswith(API_KEY_LOGIN_PREFIX) else None
 
 
 # ------------------------------------------------------------- passwords

@@ -2,7 +2,7 @@
 
 Codes 110-15060 are the primary contract's (seeds 000/001), byte for byte.
 The 1xx codes beside 110/111 are request-level errors common to every route;
-15xxx codes are the refund domain's. The README's error table is generated
+15xxx codes are the refund domain's. docs/errors.md's error table is generated
 from ``CATALOGUE`` (``make docs``) and a test keeps the two equal.
 """
 
@@ -236,3 +236,13 @@ class FieldErrors(ApiError):
 class RetryableError(Exception):
     """A failure no business rule explains (throttling, a transaction conflict, a
     cancellation we cannot attribute). Answered as 100/500: the client may retry."""
+
+
+class StoppedAt(Exception):  # noqa: N818 - where a batch handler stopped
+    """Raised by a handler of a whole stream batch (``batch.process_in_order``):
+    the records before ``index`` were handled, the one at ``index`` failed
+    (``cause``); it and the ones after it are retried."""
+
+    def __init__(self, index: int, cause: BaseException):
+        super().__init__(f"record {index} failed: {cause!r}")
+        self.index, self.cause = index, cause

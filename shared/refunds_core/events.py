@@ -1,43 +1,51 @@
-"""Refund events: what a refund's change in the table means to the outside world.
+"""Refund events, as words: their types, their body, their ids.
 
 Every transition appends one history entry and bumps the refund's version, so
 each change of a refund item (seen on the table's stream) is exactly one event,
-named after the action that made it. The event id is derived from the refund id
-and version (and the change's time, so ids sort by time): a replayed stream
-record, a retried publish and every webhook redelivery carry the same id. The
-version itself is the event's ``sequence``: receivers order a refund's events by it.
+named after the action that made it (``TYPE_OF_ACTION``). The event id is
+derived from the refund id and version (and the change's time, so ids sort by
+time): a replayed stream record, a retried publish and every webhook
+redelivery carry the same id. The version itself is the event's ``sequence``:
+receivers order a refund's events by it. Building an event from a table change
+is the publisher's (``logic/publishing.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ulid import ULID
 
 # The action that made the change -> the event's type.
-EVENT_TYPES = {
+TYPE_OF_ACTION = {
     "CREATE": "refund.created", "APPROVE": "refund.approved", "SHIP_INIT": "refund.shipment_provided",
     "ISSUE": "refund.issued", "DENY": "refund.denied", "CANCEL": "refund.cancelled", "FAIL": "refund.failed",
 }
-ALL_TYPES = tuple(EVENT_TYPES.values())
+# Every event type, in the lifecycle's order: what a webhook endpoint may subscribe to.
+TYPES = tuple(TYPE_OF_ACTION.values())
 
 
 class RefundEvent(BaseModel):
-    """The body published to SNS and POSTed to webhooks."""
+    """What a webhook delivery POSTs (and SNS carries): one change of a refund."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
-    id: str
-    type: str
-    createdAt: str
+    id: str = Field(pattern=r"^evt_[0-9A-HJKMNP-TV-Z]{26}$", description=(
+        "The same for every delivery of this change (retries, replays): it is the `webhook-id` header. "
+        "De-duplicate on it."))
+    type: Literal[TYPES]  # type: ignore[valid-type]
+    createdAt: str = Field(description="When the change was written (its history entry's `at`).",
+                           json_schema_extra={"format": "date-time"})
     merchantId: str
-    # The refund's version after the change: 1 for refund.created, one more per
-    # transition. Deliveries run concurrently, so a refund's events may arrive in
-    # any order; a receiver orders them by (data.id, sequence).
-    sequence: int
-    data: dict
+    # Deliveries run concurrently, so a refund's events may arrive in any order.
+    sequence: int = Field(ge=1, description=(
+        "The refund's version after the change: 1 for its `refund.created`, then one more for each later event "
+        "of the same refund. Events of one refund may arrive in any order: order them by it, and ignore one "
+        "whose sequence you already applied."))
+    data: dict = Field(description="The refund after the change, as `GET /v1/refunds/{refundId}` shows it.")
 
     @model_validator(mode="before")
     @classmethod
@@ -57,18 +65,3 @@ def event_id(refund_id: str, version: int, at: str) -> str:
     millis = int(datetime.fromisoformat(at).timestamp() * 1000)
     digest = hashlib.sha256(f"{refund_id}:{version}".encode()).digest()
     return f"evt_{ULID.from_bytes(millis.to_bytes(6, 'big') + digest[:10])}"
-
-
-def from_change(old: dict | None, new: dict | None) -> RefundEvent | None:
-    """The event a change of a table item is, or None (not a refund, a removal, or
-    a write that was not a transition)."""
-    if not new or new.get("type") != "Refund" or not new.get("history"):
-        return None
-    if old is not None and old.get("version") == new.get("version"):
-        return None
-    from refunds_core.logic.refunds import present  # the refund as GET shows it; a heavier import
-
-    last = new["history"][-1]
-    version = int(new["version"])
-    return RefundEvent(id=event_id(new["id"], version, last["at"]), type=EVENT_TYPES[last["action"]],
-                       createdAt=last["at"], merchantId=new["merchantId"], sequence=version, data=present(new))

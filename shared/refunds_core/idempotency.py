@@ -22,7 +22,7 @@ request runs as it always did. With it:
 - when the answer cannot be stored after the route ran (IdempotencyTable
   throttled or failing), the client still gets it (the work is done: no 5xx)
   and the record is deleted, so the key is not left in flight: a repeat runs
-  the route again, as without a key;
+  the route again, as without a key (``idempotency_store``);
 - credential fields (``CREDENTIAL_FIELDS``) are stored as null: a replay says
   the resource exists, the credential is shown only once.
 
@@ -45,13 +45,13 @@ from aws_lambda_powertools.event_handler.api_gateway import Response
 
 from refunds_core import aws, errors
 from refunds_core.api import caller, error_response, header_values
-from refunds_core.auth import Caller, Role, require_active_account
+from refunds_core.auth import require_active_account
+from refunds_core.callers import Caller, Role
 from refunds_core.errors import ApiError, FieldErrors, RetryableError
-from refunds_core.observability import logger
 from refunds_core.settings import settings
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+    from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -203,9 +203,9 @@ def _config():
 
 @cache
 def _persistence_layer(table_name: str, client):
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+    from refunds_core.idempotency_store import AnswerKeepingStore
 
-    return DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
+    return AnswerKeepingStore(config=_config(), table_name=table_name, boto3_client=client)
 
 
 def persistence_layer():
@@ -235,10 +235,8 @@ def _idempotent_answer(store):
 
     @idempotent_function(data_keyword_argument="request", persistence_store=store, config=_config(),
                          output_serializer=_serializer(), key_prefix=KEY_PREFIX)
-    def answer(*, request: dict, app, next_middleware, answered: list[Response]) -> Response:
-        # request: what Powertools hashes; answered: the route's answer, kept in case it cannot be stored
-        answered.append(_answer(app, next_middleware))
-        return answered[0]
+    def answer(*, request: dict, app, next_middleware) -> Response:  # request: what Powertools hashes
+        return _answer(app, next_middleware)
 
     return answer
 
@@ -283,50 +281,13 @@ def idempotent(app: APIGatewayRestResolver, next_middleware) -> Response:
     data = record_data(who, key, event.http_method, event.path, _request_body(app))
     # An in-flight record of an invocation that dies expires with the invocation's time.
     _config().register_lambda_context(app.lambda_context)
-    store, answered = persistence_layer(), []
     try:
-        return _idempotent_answer(store)(request=data, app=app, next_middleware=next_middleware, answered=answered)
+        return _idempotent_answer(persistence_layer())(request=data, app=app, next_middleware=next_middleware)
     except Exception as exc:
-        if answered:  # the route ran: only storing its answer failed
-            return _unstored(store, data, answered[0], exc, app.lambda_context.get_remaining_time_in_millis)
         refusal = _refusal(exc)
         if refusal is None:
             raise
         raise refusal from None
-
-
-# Saves of an answer after the route ran, beyond the one Powertools made (each
-# with botocore's own retries): a repeat of a saved answer replays it, while a
-# repeat of a lost one would run the route again and keep that second answer.
-_SAVE_RETRIES = 2
-# An extra call to the store only starts with this much of the invocation
-# left (a throttled call answers in milliseconds; one that hangs takes 1 s to
-# connect and 2 s to read): the client must get the answer of work done, not
-# the function's timeout.
-_CALL_BUDGET_MS = 4_000
-
-
-def _unstored(store, data: dict, response: Response, exc: Exception, time_left_ms) -> Response:
-    """The route's answer when the record could not be saved: the work is done,
-    so the client gets it, never a 500 saying nothing changed. The save is
-    tried again while time allows; failing that, the record is deleted
-    (Powertools leaves it in flight) so a repeat runs the route again; if even
-    that cannot be done, it stops blocking when the invocation's time is over."""
-    for _ in range(_SAVE_RETRIES):
-        if time_left_ms() < _CALL_BUDGET_MS:
-            break
-        try:
-            store.save_success(data=data, result=_serializer().to_dict(response))
-            return response
-        except Exception as save_error:
-            exc = save_error
-    logger.warning("idempotency record not saved: answering without it", extra={"reason": str(exc)})
-    if time_left_ms() >= _CALL_BUDGET_MS:
-        try:
-            store.delete_record(data=data, exception=exc)
-        except Exception as delete_error:  # the answer stands; the in-flight record expires
-            logger.warning("idempotency record not deleted", extra={"reason": str(delete_error)})
-    return response
 
 
 def key_checked(app: APIGatewayRestResolver, next_middleware) -> Response:

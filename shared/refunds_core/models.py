@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
-from refunds_core.events import ALL_TYPES as EVENT_TYPES
+from refunds_core import events
 from refunds_core.money import CURRENCIES
 
 # The HTML living standard's "valid e-mail address" (what browsers accept),
@@ -69,7 +69,7 @@ class CreateRefundRequest(Strict):
     description: Annotated[str, StringConstraints(max_length=500)] = None  # type: ignore[assignment]
     # False: the goods come back, and shipment info (SHIP_INIT) is expected.
     refundOnly: bool = True
-    # What is refunded (refund_math.py): items, or an amount, or neither (a
+    # What is refunded (logic/refund_math.py): items, or an amount, or neither (a
     # full refund). Unknown and duplicate itemIds, items with an amount, and an
     # amount finer than the currency are checked against the order in logic.
     items: Annotated[list[RefundItem], Field(max_length=250)] = None  # type: ignore[assignment]
@@ -147,7 +147,8 @@ class OrderRequest(Strict):
 # ------------------------------------------------------------- webhooks
 
 # The event types a webhook endpoint subscribes to (refunds_core/events.py names them).
-EventType = Literal[EVENT_TYPES]  # type: ignore[valid-type]
+EventType = Literal[events.TYPES]  # type: ignore[valid-type]
+_EVENT_TYPE_COUNT = len(events.TYPES)  # a field below is named "events" too
 EVENT_ID = re.compile(r"evt_[0-9A-HJKMNP-TV-Z]{26}")
 
 
@@ -171,7 +172,7 @@ class CreateWebhookRequest(Strict):
     # addresses) is checked in logic, which resolves its host.
     url: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
     # A repeated type is a 15010 for its second occurrence (checked in logic).
-    events: Annotated[list[EventType], Field(min_length=1, max_length=len(EVENT_TYPES))]
+    events: Annotated[list[EventType], Field(min_length=1, max_length=_EVENT_TYPE_COUNT)]
 
 
 # How long the secrets a rotation replaces keep signing beside the new one.

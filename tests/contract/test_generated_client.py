@@ -1,5 +1,5 @@
 """A client generated from docs/openapi.json, as an integrator would make one
-(docs/api-clients.md), builds without a single warning and runs the README's
+(docs/api-clients.md), builds without a single warning and runs the refund
 walkthrough against the local runtime with typed answers: enums as the
 generated enum classes, money as strings, timestamps as datetimes.
 

@@ -1,4 +1,4 @@
-"""The answers of real flows (the README's walkthroughs: an order, its refunds
+"""The answers of real flows (the guides' walkthroughs in docs/: an order, its refunds
 through the lifecycle, webhooks, replays of an Idempotency-Key) hold to
 docs/openapi.json, success bodies included, which generated requests rarely
 reach. Each request goes through schemathesis's checks (status, content type,
@@ -181,19 +181,19 @@ def test_replayed_answers_say_so_as_documented(api, call):
 
 
 def test_the_event_of_a_real_change_holds_to_the_documented_webhook_payload(api, call, admin):
-    """The body a webhook delivery POSTs (events.from_change of the stored refund,
+    """The body a webhook delivery POSTs (publishing.event_of_change of the stored refund,
     as the publisher builds it) is what the document's ``webhooks`` describe."""
     import jsonschema
 
-    from refunds_core import events
     from refunds_core.dal import refunds
+    from refunds_core.logic import publishing
 
     refund = call("POST", "/v1/order/{orderId}/refund", login="demo", status=200, orderId=api.paid_order(),
                   body={"email": "merchant@example.com"})
     call("PATCH", "/v1/refunds/{refundId}", login="support", status=200, body={"action": "APPROVE"},
          refundId=refund["data"]["id"])
     stored = refunds.get(refund["data"]["id"])
-    event = events.from_change({**stored, "version": stored["version"] - 1}, stored).model_dump(mode="json")
+    event = publishing.event_of_change({**stored, "version": stored["version"] - 1}, stored).model_dump(mode="json")
     assert event["type"] == "refund.approved"
     assert event["sequence"] == 2
     # The whole body against the document's payload, its references resolved in the document.

@@ -1,4 +1,4 @@
-"""The local event source mappings with the real runtime (localrun/event_sources.py):
+"""The local event source mappings with the real runtime (localrun/event_sources/):
 the template's stream, topic subscription and queues as provisioned on the
 embedded moto, refund changes reaching the publisher through the stream, the
 queues' messages reaching their functions, redrive to a dead-letter queue,
@@ -22,8 +22,11 @@ from datetime import UTC, datetime
 
 import boto3
 import pytest
+from ulid import ULID
 
-from localrun import event_sources as es
+from localrun.event_sources.pump import EventPump
+from localrun.event_sources.specs import QueueSettings
+from localrun.lambda_pool import Invocation
 from localrun.runtime import LOCAL_FUNCTION_DEFAULTS
 from tests.conftest import ROOT
 
@@ -47,7 +50,7 @@ def records_of(runtime, function: str) -> list[dict]:
 
 def new_event(merchant_id: str, event_type: str = "refund.issued") -> dict:
     at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return {"id": f"evt_{uuid.uuid4().hex}", "type": event_type, "createdAt": at, "merchantId": merchant_id,
+    return {"id": f"evt_{ULID()}", "type": event_type, "createdAt": at, "merchantId": merchant_id,
             "sequence": 1, "data": {"id": f"r-{uuid.uuid4().hex[:8]}"}}
 
 
@@ -195,14 +198,14 @@ def test_failed_messages_come_back_then_go_to_the_dead_letter_queue(runtime):
     bad = sqs.send_message(QueueUrl=queue_url, MessageBody="bad")["MessageId"]
     seen: list[tuple[str, str]] = []
 
-    def function(_logical_id: str, event: dict) -> es.Invocation:
+    def function(_logical_id: str, event: dict) -> Invocation:
         seen.extend((r["body"], r["attributes"]["ApproximateReceiveCount"]) for r in event["Records"])
         failures = [{"itemIdentifier": r["messageId"]} for r in event["Records"] if r["body"] == "bad"]
-        return es.Invocation("ok", {"batchItemFailures": failures}, False, 1.0, "test")
+        return Invocation("ok", {"batchItemFailures": failures}, False, 1.0, "test")
 
-    settings = es.QueueSettings("TestFunction", "Test", queue_arn=dlq_arn.removesuffix("-dlq"),
+    settings = QueueSettings("TestFunction", "Test", queue_arn=dlq_arn.removesuffix("-dlq"),
                                 report_batch_item_failures=True)
-    pump = es.EventPump([settings], function, lambda service: client(runtime, service), region="us-east-1",
+    pump = EventPump([settings], function, lambda service: client(runtime, service), region="us-east-1",
                         account_id=runtime.account_id).start()
     try:
         pump.drain(timeout=DRAIN_SECONDS)

@@ -18,8 +18,8 @@ import pytest
 
 from localrun import template as cfn
 from refunds_core import auth, aws
-from refunds_core.auth import Caller, Role
-from refunds_core.dal import refund_queries
+from refunds_core.callers import Caller, Role
+from refunds_core.dal import keys
 from refunds_core.settings import settings
 from tests.conftest import BATCH_SAMPLE_EVENTS, ROOT, SAMPLE_EVENTS, LambdaContext, load_handler
 
@@ -250,7 +250,7 @@ LIST_QUERIES = {
 
 
 def test_the_list_queries_cover_every_index():
-    assert set(LIST_QUERIES) == set(refund_queries.INDEXES)
+    assert set(LIST_QUERIES) == set(keys.INDEXES)
 
 
 @pytest.mark.parametrize("index", sorted(LIST_QUERIES))

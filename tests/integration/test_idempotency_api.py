@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from refunds_core import idempotency
-from refunds_core.auth import Caller, Role
+from refunds_core import idempotency, idempotency_store
+from refunds_core.callers import Caller, Role
 from tests.integration.test_lifecycle_api import customer_token
 
 pytestmark = pytest.mark.server
@@ -311,7 +311,7 @@ def test_an_answer_the_store_could_not_keep_is_still_sent_and_frees_the_key(api,
     # attempts is random, and three throttled saves could leave less than the
     # 4 s the deletion needs (then the key stays in flight until the
     # invocation's time is over, which this test cannot wait for).
-    order_id, first = _create_with_store_failing(api, runtime, key, failures=1 + idempotency._SAVE_RETRIES,
+    order_id, first = _create_with_store_failing(api, runtime, key, failures=1 + idempotency_store.SAVE_RETRIES,
                                                  code="ValidationException")
     assert first.status == 200 and not replayed(first), first
     assert [r["id"] for r in order_refunds(api, order_id)] == [first.body["data"]["id"]]

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from refunds_core import aws
-from refunds_core.auth import Caller, Role
+from refunds_core.callers import Caller, Role
 from refunds_core.errors import ApiError
 from refunds_core.logic import lifecycle
 from tests.integration.test_lifecycle_api import customer_token

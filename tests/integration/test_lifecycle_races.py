@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from refunds_core import aws
-from refunds_core.auth import Caller, Role
+from refunds_core.callers import Caller, Role
 from refunds_core.dal import keys
 from refunds_core.dal.codec import to_item
 from refunds_core.errors import ApiError

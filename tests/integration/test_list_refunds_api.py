@@ -21,11 +21,12 @@ import pytest
 from ulid import ULID
 
 from refunds_core import auth, aws, statuses
-from refunds_core.auth import Caller, Role
+from refunds_core.callers import Caller, Role
 from refunds_core.clock import now_iso
 from refunds_core.dal import keys
 from refunds_core.dal.codec import to_item
 from refunds_core.listing_query import seal_cursor
+from refunds_core.shapes import Page
 
 pytestmark = pytest.mark.server
 
@@ -630,15 +631,15 @@ def test_every_page_is_one_query_of_page_size(queries, merchant):
     while True:
         queries.clear()
         page = listing.page(caller, params)
-        seen += [refund["id"] for refund in page["data"]]
+        seen += [refund["id"] for refund in page.items]
         calls = _data_calls(queries)
         assert [operation for operation, _ in calls] == ["Query"]
         (_, query), = calls
         assert query["IndexName"] == "ByMerchantStatus" and query["Limit"] == 3
         assert query["ScanIndexForward"] is False and "FilterExpression" not in query
-        if page["nextCursor"] is None:
+        if page.next_cursor is None:
             break
-        params = {**params, "cursor": page["nextCursor"]}
+        params = {**params, "cursor": page.next_cursor}
     assert len(seen) == len(set(seen)) == 7
 
 
@@ -694,14 +695,14 @@ def test_every_page_of_a_batch_is_one_query_of_page_size(queries, merchant):
         while True:
             queries.clear()
             page = listing.page(caller, params)
-            seen += [refund["id"] for refund in page["data"]]
+            seen += [refund["id"] for refund in page.items]
             (operation, query), = _data_calls(queries)
             assert operation == "Query" and query["IndexName"] == "ByMerchantBatch" and query["Limit"] == 3
             assert query["ScanIndexForward"] is False and ("FilterExpression" in query) is filtered
             assert query["ExpressionAttributeValues"][":pk"] == {"S": f"MERCHANT#{merchant.id}#BATCH#{batch_id}"}
-            if page["nextCursor"] is None:
+            if page.next_cursor is None:
                 break
-            params = {**params, "cursor": page["nextCursor"]}
+            params = {**params, "cursor": page.next_cursor}
         assert len(seen) == len(set(seen)) == count
 
 
@@ -710,5 +711,5 @@ def test_a_status_and_a_validity_that_contradict_it_read_nothing(queries, mercha
 
     queries.clear()  # the merchant's creation
     page = listing.page(Caller(merchant.login, Role.MERCHANT, merchant.id), {"status": "CANCELLED", "valid": "true"})
-    assert page == {"data": [], "nextCursor": None}
+    assert page == Page([], None)
     assert _data_calls(queries) == []

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 import pytest
 
 from refunds_core import auth
+from refunds_core.callers import Caller, Role
 from refunds_core.dal.codec import from_item
 from refunds_core.errors import ApiError
 from refunds_core.logic import refunds
@@ -155,7 +156,7 @@ def test_a_write_is_refused_even_while_the_cache_still_trusts_the_account(api, a
     merchant_id, login = f"m-{uuid.uuid4().hex[:8]}", f"u-{uuid.uuid4().hex[:8]}"
     admin.create_merchant(merchant_id)
     admin.create_login(login, "a-long-password", admin.Role.MERCHANT, merchant_id)
-    caller = auth.Caller(login, auth.Role.MERCHANT, merchant_id)
+    caller = Caller(login, Role.MERCHANT, merchant_id)
     order_id = api.paid_order(merchant_id=merchant_id)
     admin.set_login_disabled(login, True)
     # This execution environment believes the account fine for as long as the test runs.

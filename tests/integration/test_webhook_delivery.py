@@ -15,8 +15,8 @@ import boto3
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from refunds_core.auth import Role
-from refunds_core.events import ALL_TYPES
+from refunds_core.callers import Role
+from refunds_core.events import TYPES
 from refunds_core.logic import delivery
 from refunds_core.observability import metrics
 from tests.conftest import LambdaContext, load_handler
@@ -78,7 +78,7 @@ def merchant(admin, api):
     return merchant_id
 
 
-def register(api, merchant_id: str, url: str, events=ALL_TYPES) -> dict:
+def register(api, merchant_id: str, url: str, events=TYPES) -> dict:
     answer = api.request("POST", "/v1/webhooks", json_body={"url": url, "events": list(events)}, login=merchant_id)
     assert answer.status == 201, answer
     return answer.body["data"]
@@ -269,7 +269,7 @@ def deliverer(runtime, monkeypatch):
     """DeliverWebhooksFunction's handler, run in this process on queues of this test's own
     (a deliveries queue whose messages stay hidden 5 minutes unless the deliverer says
     otherwise, and a dead-letter queue), with a schedule of two immediate retries."""
-    from localrun.event_sources import sqs_record
+    from localrun.event_sources.record_shapes import sqs_record
     from refunds_core import aws
     from refunds_core.settings import settings
 

@@ -11,7 +11,8 @@ import re
 import pytest
 
 from refunds_core import auth
-from refunds_core.auth import Caller, Role, Via, caller_from_headers
+from refunds_core.auth import caller_from_headers
+from refunds_core.callers import Caller, Role, Via
 from refunds_core.dal import accounts, keys
 from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.logic.accounts import create_login

@@ -1,6 +1,6 @@
 """The one place where a cancelled transaction becomes an answer."""
 
-from refunds_core.auth import Caller, Role
+from refunds_core.callers import Caller, Role
 from refunds_core.dal.codec import from_item
 from refunds_core.dal.transactions import AlreadyApplied, Contention, Guarded, explain_cancellation
 from refunds_core.errors import ApiError, RetryableError

@@ -1,4 +1,4 @@
-"""The local event source mappings (localrun/event_sources.py): the template's
+"""The local event source mappings (localrun/event_sources/): the template's
 DynamoDB and SQS events, FilterCriteria patterns, Lambda's event shapes and
 partial-batch rules, and the pump itself against in-memory fakes of the
 stream and queue APIs (the real ones: tests/integration/test_event_pump.py)."""
@@ -12,8 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from localrun import event_sources as es
 from localrun import template as cfn
+from localrun.event_sources import pollers
+from localrun.event_sources.filter_patterns import matches, matches_any, parse_pattern
+from localrun.event_sources.pollers import QueuePoller
+from localrun.event_sources.pump import EventPump
+from localrun.event_sources.record_shapes import failed_items, sqs_filter_view, sqs_record, stream_record
+from localrun.event_sources.specs import (
+    QueueSettings,
+    StreamSettings,
+    event_source_specs,
+    queue_subscriptions,
+    settings_of,
+)
 from localrun.lambda_pool import Invocation
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +49,7 @@ def resolver_for(template: dict) -> cfn.Resolver:
 # ------------------------------------------------------------- template
 
 def test_the_templates_stream_and_queue_events_are_found(template):
-    specs = {(spec.function, spec.name): spec for spec in es.event_source_specs(template)}
+    specs = {(spec.function, spec.name): spec for spec in event_source_specs(template)}
     assert {key: spec.type for key, spec in specs.items()} == {
         ("PublishRefundEventsFunction", "RefundChanges"): "DynamoDB",
         ("DispatchWebhookEventsFunction", "RefundEvents"): "SQS",
@@ -51,16 +62,16 @@ def test_the_templates_stream_and_queue_events_are_found(template):
 def test_event_settings_resolve_with_lambdas_defaults(template):
     resolver = resolver_for(template)
     settings = {(s.function, s.name): s for s in
-                (es.settings_of(spec, resolver) for spec in es.event_source_specs(template))}
+                (settings_of(spec, resolver) for spec in event_source_specs(template))}
     stream = settings["PublishRefundEventsFunction", "RefundChanges"]
-    assert isinstance(stream, es.StreamSettings)
+    assert isinstance(stream, StreamSettings)
     assert stream.stream_arn == STREAM_ARN
     assert (stream.starting_position, stream.batch_size, stream.maximum_retry_attempts) == ("TRIM_HORIZON", 100, -1)
     assert stream.report_batch_item_failures and stream.bisect_on_error
     assert stream.filters == (json.loads(REFUND_FILTER),)
     assert stream.on_failure_arn == "arn:aws:sqs:us-east-1:123456789012:RefundEventsFailedQueue"
     dispatch = settings["DispatchWebhookEventsFunction", "RefundEvents"]
-    assert isinstance(dispatch, es.QueueSettings)
+    assert isinstance(dispatch, QueueSettings)
     assert (dispatch.queue_arn, dispatch.batch_size, dispatch.report_batch_item_failures) == (QUEUE_ARN, 10, True)
     deliver = settings["DeliverWebhooksFunction", "Deliveries"]
     assert deliver.queue_arn.endswith(":WebhookDeliveriesQueue")
@@ -71,7 +82,7 @@ def test_event_settings_resolve_with_lambdas_defaults(template):
 
 
 def test_the_topic_feeds_the_events_queue(template):
-    assert es.queue_subscriptions(template, resolver_for(template)) == {TOPIC_ARN: {QUEUE_ARN}}
+    assert queue_subscriptions(template, resolver_for(template)) == {TOPIC_ARN: {QUEUE_ARN}}
 
 
 def test_disabled_events_and_other_types_are_left_out():
@@ -87,9 +98,9 @@ def test_disabled_events_and_other_types_are_left_out():
                 Timer: {Type: Schedule, Properties: {Schedule: rate(1 minute)}}
           Q: {Type: AWS::SQS::Queue}
     """)
-    specs = es.event_source_specs(template)
+    specs = event_source_specs(template)
     assert [(spec.name, spec.type) for spec in specs] == [("Live", "SQS")]
-    settings = es.settings_of(specs[0], cfn.Resolver(template, {"Q": "http://h/123456789012/Q"}))
+    settings = settings_of(specs[0], cfn.Resolver(template, {"Q": "http://h/123456789012/Q"}))
     assert settings.maximum_concurrency == 2 and not settings.report_batch_item_failures
     assert settings.queue_arn == "arn:aws:sqs:us-east-1:123456789012:Q" and settings.batch_size == 10
 
@@ -128,11 +139,11 @@ def refund_change(kind: str = "Refund", name: str = "MODIFY") -> dict:
 
 
 def test_the_templates_pattern_keeps_refund_changes_only():
-    pattern = es.parse_pattern(REFUND_FILTER)
-    assert es.matches(pattern, refund_change())
-    assert not es.matches(pattern, refund_change("Order"))
-    assert not es.matches(pattern, refund_change(name="REMOVE"))  # no NewImage
-    assert not es.matches(pattern, {"eventName": "INSERT"})
+    pattern = parse_pattern(REFUND_FILTER)
+    assert matches(pattern, refund_change())
+    assert not matches(pattern, refund_change("Order"))
+    assert not matches(pattern, refund_change(name="REMOVE"))  # no NewImage
+    assert not matches(pattern, {"eventName": "INSERT"})
 
 
 @pytest.mark.parametrize(("leaf", "value", "expected"), [
@@ -157,37 +168,37 @@ def test_the_templates_pattern_keeps_refund_changes_only():
     (["c"], ["a", "b"], False),
 ])
 def test_leaf_matchers(leaf, value, expected):
-    assert es.matches(es.parse_pattern({"k": leaf}), {"k": value}) is expected
+    assert matches(parse_pattern({"k": leaf}), {"k": value}) is expected
 
 
 def test_exists_and_missing_keys():
-    assert es.matches(es.parse_pattern({"k": [{"exists": True}]}), {"k": "x"})
-    assert not es.matches(es.parse_pattern({"k": [{"exists": True}]}), {})
-    assert es.matches(es.parse_pattern({"k": [{"exists": False}]}), {})
-    assert not es.matches(es.parse_pattern({"k": ["x"]}), {})
-    assert es.matches(es.parse_pattern({"a": {"b": [{"exists": False}]}}), {"a": {"c": 1}})
+    assert matches(parse_pattern({"k": [{"exists": True}]}), {"k": "x"})
+    assert not matches(parse_pattern({"k": [{"exists": True}]}), {})
+    assert matches(parse_pattern({"k": [{"exists": False}]}), {})
+    assert not matches(parse_pattern({"k": ["x"]}), {})
+    assert matches(parse_pattern({"a": {"b": [{"exists": False}]}}), {"a": {"c": 1}})
 
 
 def test_all_keys_must_match_and_any_filter_may():
-    pattern = es.parse_pattern({"a": ["1"], "b": {"c": ["2"]}})
-    assert es.matches(pattern, {"a": "1", "b": {"c": "2"}, "extra": 0})
-    assert not es.matches(pattern, {"a": "1", "b": {"c": "3"}})
-    assert es.matches_any([], {"anything": 1})
-    assert es.matches_any([{"a": ["x"]}, {"a": ["y"]}], {"a": "y"})
-    assert not es.matches_any([{"a": ["x"]}, {"a": ["y"]}], {"a": "z"})
+    pattern = parse_pattern({"a": ["1"], "b": {"c": ["2"]}})
+    assert matches(pattern, {"a": "1", "b": {"c": "2"}, "extra": 0})
+    assert not matches(pattern, {"a": "1", "b": {"c": "3"}})
+    assert matches_any([], {"anything": 1})
+    assert matches_any([{"a": ["x"]}, {"a": ["y"]}], {"a": "y"})
+    assert not matches_any([{"a": ["x"]}, {"a": ["y"]}], {"a": "z"})
 
 
 @pytest.mark.parametrize("pattern", ['["a"]', '{"a": "x"}', '{"a": [{"regex": "x"}]}',
                                      '{"a": [{"prefix": "x", "suffix": "y"}]}', "not json"])
 def test_bad_patterns_are_refused_when_the_pump_is_made(pattern):
     with pytest.raises(ValueError):
-        es.parse_pattern(pattern)
+        parse_pattern(pattern)
 
 
 def test_sqs_filters_see_a_json_body_parsed():
     record = {"body": json.dumps({"type": "refund.issued"}), "messageId": "m"}
-    assert es.matches(es.parse_pattern({"body": {"type": ["refund.issued"]}}), es.sqs_filter_view(record))
-    assert es.sqs_filter_view({"body": "plain"}) == {"body": "plain"}
+    assert matches(parse_pattern({"body": {"type": ["refund.issued"]}}), sqs_filter_view(record))
+    assert sqs_filter_view({"body": "plain"}) == {"body": "plain"}
 
 
 # ---------------------------------------------------------- event shapes
@@ -204,7 +215,7 @@ def raw_stream_record(seq: int, kind: str = "Refund", name: str = "INSERT") -> d
 
 
 def test_a_stream_record_in_lambdas_shape():
-    shaped = es.stream_record(raw_stream_record(1), STREAM_ARN, "us-east-1")
+    shaped = stream_record(raw_stream_record(1), STREAM_ARN, "us-east-1")
     assert shaped == {
         "eventID": "e1", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
         "awsRegion": "us-east-1", "eventSourceARN": STREAM_ARN,
@@ -218,10 +229,10 @@ def test_a_stream_record_in_lambdas_shape():
 def test_the_shape_passes_powertools_parsing():
     from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, SQSEvent
 
-    stream = DynamoDBStreamEvent({"Records": [es.stream_record(raw_stream_record(1), STREAM_ARN, "us-east-1")]})
+    stream = DynamoDBStreamEvent({"Records": [stream_record(raw_stream_record(1), STREAM_ARN, "us-east-1")]})
     record = next(stream.records)
     assert record.dynamodb.new_image["type"] == "Refund" and record.dynamodb.sequence_number == "1001"
-    sqs = SQSEvent({"Records": [es.sqs_record(sqs_message(), QUEUE_ARN, "us-east-1")]})
+    sqs = SQSEvent({"Records": [sqs_record(sqs_message(), QUEUE_ARN, "us-east-1")]})
     message = next(sqs.records)
     assert message.message_attributes["eventType"].string_value == "refund.issued"
     assert message.attributes.approximate_receive_count == "1"
@@ -238,7 +249,7 @@ def sqs_message(message_id: str = "m-1") -> dict:
 
 
 def test_an_sqs_message_in_lambdas_shape():
-    assert es.sqs_record(sqs_message(), QUEUE_ARN, "us-east-1") == {
+    assert sqs_record(sqs_message(), QUEUE_ARN, "us-east-1") == {
         "messageId": "m-1", "receiptHandle": "rh-m-1", "body": '{"a": 1}',
         "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1767225600000", "SenderId": "AIDAEXAMPLE",
                        "ApproximateFirstReceiveTimestamp": "1767225600001"},
@@ -276,7 +287,7 @@ IDS = ["a", "b", "c"]
     (Invocation("timeout", {"type": "X"}, False, 1.0, "req"), False, None),
 ])
 def test_which_items_a_response_fails(invocation, report, expected):
-    assert es.failed_items(invocation, IDS, report) == expected
+    assert failed_items(invocation, IDS, report) == expected
 
 
 # ------------------------------------------------------- the pump, faked
@@ -370,25 +381,25 @@ def crash(_ids):
 
 @pytest.fixture
 def fast_retries(monkeypatch):
-    monkeypatch.setattr(es, "RETRY_BACKOFF", (0.01, 0.02))
+    monkeypatch.setattr(pollers, "RETRY_BACKOFF", (0.01, 0.02))
 
 
-def run_pump(sources, function, streams=None, sqs=None) -> es.EventPump:
+def run_pump(sources, function, streams=None, sqs=None) -> EventPump:
     clients = {"dynamodbstreams": streams or FakeStreams(), "sqs": sqs or FakeSqs()}
-    return es.EventPump(sources, function, clients.__getitem__, region="us-east-1",
+    return EventPump(sources, function, clients.__getitem__, region="us-east-1",
                         account_id="123456789012").start()
 
 
-def stream_settings(**overrides) -> es.StreamSettings:
+def stream_settings(**overrides) -> StreamSettings:
     values = {"function": "Fn", "name": "Changes", "stream_arn": STREAM_ARN, "batch_size": 100,
-              "report_batch_item_failures": True, "filters": (es.parse_pattern(REFUND_FILTER),)}
-    return es.StreamSettings(**{**values, **overrides})
+              "report_batch_item_failures": True, "filters": (parse_pattern(REFUND_FILTER),)}
+    return StreamSettings(**{**values, **overrides})
 
 
-def queue_settings(**overrides) -> es.QueueSettings:
+def queue_settings(**overrides) -> QueueSettings:
     values = {"function": "Fn", "name": "Queue", "queue_arn": QUEUE_ARN, "batch_size": 10,
               "report_batch_item_failures": True}
-    return es.QueueSettings(**{**values, **overrides})
+    return QueueSettings(**{**values, **overrides})
 
 
 @pytest.fixture
@@ -495,7 +506,7 @@ def test_a_failed_sqs_batch_deletes_nothing(stopping, answer):
 def test_sqs_batch_size_and_filters(stopping):
     sqs, function = FakeSqs(), Function()
     sqs.add(*[f"m{n}" for n in range(7)])
-    settings = queue_settings(batch_size=3, filters=(es.parse_pattern({"body": {"id": ["m1", "m2", "m5"]}}),))
+    settings = queue_settings(batch_size=3, filters=(parse_pattern({"body": {"id": ["m1", "m2", "m5"]}}),))
     pump = run_pump([settings], function, sqs=sqs)
     stopping(pump)
     pump.drain(timeout=10)
@@ -548,7 +559,7 @@ def test_stop_and_join_end_every_thread():
 
 def test_aws_calls_wake_only_the_sources_they_concern(stopping):
     other_queue = queue_settings(name="Other", queue_arn="arn:aws:sqs:us-east-1:123456789012:Other")
-    pump = es.EventPump([queue_settings(), other_queue, stream_settings()], Function(),
+    pump = EventPump([queue_settings(), other_queue, stream_settings()], Function(),
                         {"dynamodbstreams": FakeStreams(), "sqs": FakeSqs()}.__getitem__, region="us-east-1",
                         account_id="123456789012", subscriptions={TOPIC_ARN: {QUEUE_ARN}}).start()
     stopping(pump)
@@ -582,7 +593,7 @@ def test_aws_calls_wake_only_the_sources_they_concern(stopping):
 def test_a_slow_batch_does_not_hold_up_the_queue(stopping, monkeypatch):
     """Quick batches follow each other on one worker; once one is slow (a hung
     webhook endpoint), the next starts beside it."""
-    monkeypatch.setattr(es, "SCALE_UP_AFTER", 0.05)
+    monkeypatch.setattr(pollers, "SCALE_UP_AFTER", 0.05)
     release, second_started = threading.Event(), threading.Event()
 
     def function(_logical_id: str, event: dict) -> Invocation:
@@ -607,16 +618,16 @@ def test_a_slow_batch_does_not_hold_up_the_queue(stopping, monkeypatch):
 
 
 def test_when_a_woken_poller_looks():
-    poller = es.QueuePoller(None, queue_settings(maximum_concurrency=2), FakeSqs(), "https://queue/Q")
+    poller = QueuePoller(None, queue_settings(maximum_concurrency=2), FakeSqs(), "https://queue/Q")
     poller.last_poll, poller.next_poll = 100.0, 101.0
     assert poller.due(100.0) == 101.0  # not woken: at the idle interval
     poller.woken = True
-    assert poller.due(100.0) == 100.0 + es.MIN_INTERVAL  # a lone change goes at once
+    assert poller.due(100.0) == 100.0 + pollers.MIN_INTERVAL  # a lone change goes at once
     poller.busy_until = 100.5  # it found work lately: a burst is gathered into fewer batches
-    assert poller.due(100.0) == 100.0 + es.BUSY_INTERVAL
+    assert poller.due(100.0) == 100.0 + pollers.BUSY_INTERVAL
     poller.forced = True  # drain() asks
     assert poller.due(100.2) == 100.2
     poller.running, poller.batch_starts = 1, [100.1]  # a batch runs: the next one only once it is slow
-    assert poller.due(100.2) == 100.1 + es.SCALE_UP_AFTER
+    assert poller.due(100.2) == 100.1 + pollers.SCALE_UP_AFTER
     poller.running, poller.batch_starts = 2, [100.1, 100.7]  # MaximumConcurrency: until one ends
     assert poller.due(100.2) == float("inf")

@@ -1,4 +1,4 @@
-"""Refund events from the table's changes (refunds_core/events.py) and their
+"""Refund events from the table's changes (logic/publishing.event_of_change) and their
 Standard Webhooks signatures (refunds_core/logic/delivery.py), without a server."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from refunds_core import events
+from refunds_core.logic.publishing import event_of_change
 
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 OTHER = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY"
@@ -25,10 +26,10 @@ def refund(version: int, *actions: str) -> dict:
             "updatedAt": history[-1]["at"], "version": Decimal(version), "history": history}
 
 
-@pytest.mark.parametrize(("action", "event_type"), sorted(events.EVENT_TYPES.items()))
+@pytest.mark.parametrize(("action", "event_type"), sorted(events.TYPE_OF_ACTION.items()))
 def test_each_action_is_one_event_named_after_it(action, event_type):
     before, after = refund(1, "CREATE"), refund(2, "CREATE", action)
-    event = events.from_change(before, after)
+    event = event_of_change(before, after)
     assert event.type == event_type
     assert event.merchantId == "demo"
     assert event.data["id"] == after["id"] and event.data["amount"] == "59.50"  # the refund as GET shows it
@@ -36,20 +37,20 @@ def test_each_action_is_one_event_named_after_it(action, event_type):
 
 
 def test_a_new_refund_is_refund_created():
-    assert events.from_change(None, refund(1, "CREATE")).type == "refund.created"
+    assert event_of_change(None, refund(1, "CREATE")).type == "refund.created"
 
 
 def test_the_same_change_always_has_the_same_id_and_ids_sort_by_time():
-    first = events.from_change(None, refund(1, "CREATE"))
-    again = events.from_change(None, refund(1, "CREATE"))
-    later = events.from_change(refund(1, "CREATE"), refund(2, "CREATE", "APPROVE"))
+    first = event_of_change(None, refund(1, "CREATE"))
+    again = event_of_change(None, refund(1, "CREATE"))
+    later = event_of_change(refund(1, "CREATE"), refund(2, "CREATE", "APPROVE"))
     assert first.id == again.id and first.id.startswith("evt_")
     assert later.id != first.id and later.id > first.id
 
 
 def test_the_sequence_is_the_refunds_version_and_a_top_level_field_of_the_signed_body():
     actions = ["CREATE", "APPROVE", "SHIP_INIT", "ISSUE"]
-    changes = [events.from_change(refund(n - 1, *actions[:n - 1]) if n > 1 else None, refund(n, *actions[:n]))
+    changes = [event_of_change(refund(n - 1, *actions[:n - 1]) if n > 1 else None, refund(n, *actions[:n]))
                for n in range(1, len(actions) + 1)]
     assert [(event.type, event.sequence) for event in changes] == [
         ("refund.created", 1), ("refund.approved", 2), ("refund.shipment_provided", 3), ("refund.issued", 4)]
@@ -62,7 +63,7 @@ def test_the_sequence_is_the_refunds_version_and_a_top_level_field_of_the_signed
 
 
 def test_an_event_queued_before_sequences_existed_still_parses_with_its_refunds_version():
-    body = json.loads(events.from_change(None, refund(1, "CREATE")).model_dump_json())
+    body = json.loads(event_of_change(None, refund(1, "CREATE")).model_dump_json())
     del body["sequence"]
     body["data"]["history"] *= 3  # as after two transitions
     assert events.RefundEvent.model_validate_json(json.dumps(body)).sequence == 3
@@ -74,7 +75,7 @@ def test_an_event_queued_before_sequences_existed_still_parses_with_its_refunds_
     (refund(2, "CREATE", "APPROVE"), refund(2, "CREATE", "APPROVE")),  # no transition (same version)
 ])
 def test_other_changes_are_no_event(old, new):
-    assert events.from_change(old, new) is None
+    assert event_of_change(old, new) is None
 
 
 # ------------------------------------------------------------- signatures
@@ -114,7 +115,7 @@ def test_after_a_rotation_both_secrets_sign_until_the_old_one_expires():
 def test_every_action_of_the_state_machine_has_an_event_type():
     from refunds_core.logic.transitions import TRANSITIONS
 
-    assert set(events.EVENT_TYPES) == {"CREATE", *TRANSITIONS}
+    assert set(events.TYPE_OF_ACTION) == {"CREATE", *TRANSITIONS}
 
 
 def test_delivery_tasks_are_sent_in_batches_of_at_most_10_and_200_kib():

@@ -8,11 +8,12 @@ from decimal import Decimal
 import pytest
 
 from refunds_core import statuses
-from refunds_core.auth import Caller, Role
+from refunds_core.callers import Caller, Role
 from refunds_core.dal import keys, refund_queries
 from refunds_core.errors import FieldErrors
 from refunds_core.listing_query import ListQuery, parse_query
 from refunds_core.logic import listing
+from refunds_core.shapes import Page
 
 MERCHANT = Caller("demo", Role.MERCHANT, "demo")
 CUSTOMER = Caller("customer:cust-1", Role.CUSTOMER, "demo", "cust-1", minted_by="demo")
@@ -155,16 +156,16 @@ def test_the_partitions_queried_are_the_ones_refunds_are_written_under():
               "batchId": "b-1"}
     written = keys.refund_indexes(refund)
     queried = {
-        "ByMerchant": refund_queries.by_merchant("demo"),
-        "ByMerchantStatus": refund_queries.by_merchant_status("demo", "ISSUED"),
-        "ByOrder": refund_queries.by_order("o-1"),
-        "ByMerchantValidity": refund_queries.by_merchant_validity("demo", True),
-        "ByCustomer": refund_queries.by_customer("demo", "cust-1"),
-        "ByStatus": refund_queries.by_status("ISSUED"),
-        "ByMerchantBatch": refund_queries.by_merchant_batch("demo", "b-1"),
+        "ByMerchant": keys.by_merchant("demo"),
+        "ByMerchantStatus": keys.by_merchant_status("demo", "ISSUED"),
+        "ByOrder": keys.by_order("o-1"),
+        "ByMerchantValidity": keys.by_merchant_validity("demo", True),
+        "ByCustomer": keys.by_customer("demo", "cust-1"),
+        "ByStatus": keys.by_status("ISSUED"),
+        "ByMerchantBatch": keys.by_merchant_batch("demo", "b-1"),
     }
-    assert {index: written[pk] for index, (pk, _) in refund_queries.INDEXES.items()} == queried
-    assert all(written[sk] == "rf_01J" for _, sk in refund_queries.INDEXES.values())
+    assert {index: written[pk] for index, (pk, _) in keys.INDEXES.items()} == queried
+    assert all(written[sk] == "rf_01J" for _, sk in keys.INDEXES.values())
 
 
 def test_the_sparse_indexes_hold_only_refunds_with_a_customer_or_a_batch():
@@ -177,7 +178,7 @@ def test_the_sparse_indexes_hold_only_refunds_with_a_customer_or_a_batch():
 
 
 def test_one_batch_id_is_a_partition_per_merchant():
-    assert refund_queries.by_merchant_batch("demo", "b-1") != refund_queries.by_merchant_batch("demo2", "b-1")
+    assert keys.by_merchant_batch("demo", "b-1") != keys.by_merchant_batch("demo2", "b-1")
 
 
 # ---------------------------------------------------------------- a page
@@ -213,19 +214,19 @@ def stored(monkeypatch):
 
 def test_an_order_of_another_merchant_is_an_empty_page_without_a_cursor(stored):
     stored.items, stored.last = [_refund("rf_2", merchant_id="demo2")], LAST
-    assert listing.page(MERCHANT, {"orderId": "o-1", "limit": "1"}) == {"data": [], "nextCursor": None}
+    assert listing.page(MERCHANT, {"orderId": "o-1", "limit": "1"}) == Page([], None)
 
 
 def test_one_foreign_refund_hides_the_whole_order(stored):
     stored.items, stored.last = [_refund("rf_3"), _refund("rf_2", customer_id="cust-2")], None
-    assert listing.page(CUSTOMER, {"orderId": "o-1"})["data"] == []
-    assert [r["id"] for r in listing.page(MERCHANT, {"orderId": "o-1"})["data"]] == ["rf_3", "rf_2"]
+    assert listing.page(CUSTOMER, {"orderId": "o-1"}).items == []
+    assert [r["id"] for r in listing.page(MERCHANT, {"orderId": "o-1"}).items] == ["rf_3", "rf_2"]
 
 
 def test_statuses_on_an_order_are_filtered_after_tenancy_is_checked(stored):
     stored.items, stored.last = [_refund("rf_3", "DENIED"), _refund("rf_2", "REQUESTED")], LAST
     page = listing.page(MERCHANT, {"orderId": "o-1", "valid": "false", "limit": "2"})
-    assert [r["id"] for r in page["data"]] == ["rf_3"] and page["nextCursor"] is not None
+    assert [r["id"] for r in page.items] == ["rf_3"] and page.next_cursor is not None
     assert stored.calls[0]["only_statuses"] is None  # DynamoDB returns every item read, so tenancy sees them
     assert stored.calls[0]["limit"] == 2
 
@@ -233,9 +234,9 @@ def test_statuses_on_an_order_are_filtered_after_tenancy_is_checked(stored):
 def test_a_cursor_continues_the_same_query_only(stored):
     stored.items, stored.last = [_refund("rf_3")], LAST
     params = {"orderId": "o-1", "limit": "1"}
-    cursor = listing.page(MERCHANT, params)["nextCursor"]
+    cursor = listing.page(MERCHANT, params).next_cursor
     stored.last = None
-    assert listing.page(MERCHANT, {**params, "cursor": cursor})["nextCursor"] is None
+    assert listing.page(MERCHANT, {**params, "cursor": cursor}).next_cursor is None
     assert stored.calls[1]["start_key"] == LAST
     for other in ({"orderId": "o-2", "limit": "1"}, {"orderId": "o-1", "limit": "2"}, {"limit": "1"},
                   {"orderId": "o-1", "limit": "1", "status": "DENIED"}):
@@ -252,7 +253,7 @@ BATCH_LAST = {"PK": {"S": "REFUND#rf_2"}, "SK": {"S": "REFUND"}, "GSI7PK": {"S":
 def test_a_batch_is_read_from_its_partition_and_filtered_by_status_in_the_query(stored):
     stored.items, stored.last = [_refund("rf_3", "DENIED")], BATCH_LAST
     page = listing.page(MERCHANT, {"batchId": "b-1", "valid": "false", "limit": "2"})
-    assert [r["id"] for r in page["data"]] == ["rf_3"] and page["nextCursor"] is not None
+    assert [r["id"] for r in page.items] == ["rf_3"] and page.next_cursor is not None
     call, = stored.calls
     assert (call["index"], call["partition"], call["limit"]) == ("ByMerchantBatch", "MERCHANT#demo#BATCH#b-1", 2)
     assert call["only_statuses"] == statuses.FINAL - {"ISSUED"} and call["only_batch"] is None
@@ -270,19 +271,19 @@ def test_a_batch_on_an_order_is_filtered_after_tenancy_is_checked(stored):
     in_batch, no_batch = {**_refund("rf_3"), "batchId": "b-1"}, _refund("rf_2", "DENIED")
     stored.items, stored.last = [in_batch, no_batch], LAST
     page = listing.page(MERCHANT, {"orderId": "o-1", "batchId": "b-1", "limit": "2"})
-    assert [r["id"] for r in page["data"]] == ["rf_3"] and page["data"][0]["batchId"] == "b-1"
-    assert page["nextCursor"] is not None
+    assert [r["id"] for r in page.items] == ["rf_3"] and page.items[0]["batchId"] == "b-1"
+    assert page.next_cursor is not None
     assert stored.calls[0]["only_batch"] is None and stored.calls[0]["only_statuses"] is None
     stored.items = [in_batch, {**_refund("rf_2", merchant_id="demo2"), "batchId": "b-1"}]
-    assert listing.page(MERCHANT, {"orderId": "o-1", "batchId": "b-1"}) == {"data": [], "nextCursor": None}
+    assert listing.page(MERCHANT, {"orderId": "o-1", "batchId": "b-1"}) == Page([], None)
 
 
 def test_a_cursor_is_bound_to_its_batch(stored):
     stored.items, stored.last = [_refund("rf_3")], BATCH_LAST
     params = {"batchId": "b-1", "limit": "1"}
-    cursor = listing.page(MERCHANT, params)["nextCursor"]
+    cursor = listing.page(MERCHANT, params).next_cursor
     stored.last = None
-    assert listing.page(MERCHANT, {**params, "cursor": cursor})["nextCursor"] is None
+    assert listing.page(MERCHANT, {**params, "cursor": cursor}).next_cursor is None
     assert stored.calls[1]["start_key"] == BATCH_LAST
     for other in ({"batchId": "b-2", "limit": "1"}, {"limit": "1"}, {"batchId": "b-1", "limit": "2"},
                   {"batchId": "b-1", "limit": "1", "status": "REQUESTED"}):
@@ -294,13 +295,13 @@ def test_a_cursor_is_bound_to_its_batch(stored):
             listing.page(caller, {**params, "cursor": cursor})
     # An order's cursor does not continue that order's refunds of one batch either.
     stored.last = LAST
-    order_cursor = listing.page(MERCHANT, {"orderId": "o-1", "limit": "1"})["nextCursor"]
+    order_cursor = listing.page(MERCHANT, {"orderId": "o-1", "limit": "1"}).next_cursor
     with pytest.raises(FieldErrors):
         listing.page(MERCHANT, {"orderId": "o-1", "batchId": "b-1", "limit": "1", "cursor": order_cursor})
 
 
 def test_a_contradiction_is_an_empty_page_and_its_cursor_check_still_applies(stored):
-    assert listing.page(MERCHANT, {"status": "DENIED", "valid": "true"}) == {"data": [], "nextCursor": None}
+    assert listing.page(MERCHANT, {"status": "DENIED", "valid": "true"}) == Page([], None)
     assert stored.calls == []
     with pytest.raises(FieldErrors) as caught:
         listing.page(MERCHANT, {"status": "DENIED", "valid": "true", "cursor": "abc.def"})

@@ -5,7 +5,7 @@ from decimal import Decimal, FloatOperation, localcontext
 import pytest
 
 from refunds_core.errors import ApiError, FieldErrors
-from refunds_core.refund_math import apply, compute_refund, nothing_refunded, refunded_total, remaining
+from refunds_core.logic.refund_math import apply, compute_refund, nothing_refunded, refunded_total, remaining
 
 D = Decimal
 

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from refunds_core.errors import ApiError
+from refunds_core.logic.refund_math import apply, compute_refund, nothing_refunded, refunded_total, remaining
 from refunds_core.money import exponent
-from refunds_core.refund_math import apply, compute_refund, nothing_refunded, refunded_total, remaining
 
 ZERO = Decimal(0)
 

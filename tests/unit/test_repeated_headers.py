@@ -15,10 +15,10 @@ import json
 import pytest
 
 from refunds_core import auth
-from refunds_core.api import allow, build_app, caller, header_values, ok
-from refunds_core.auth import Caller, Role
+from refunds_core.api import build_app, caller, header_values
+from refunds_core.callers import Caller, Role
 from refunds_core.dal import accounts
-from refunds_core.idempotency import key_checked
+from refunds_core.routes import route
 from tests.conftest import LambdaContext
 from tests.unit.test_api_keys import Table, store_key
 
@@ -97,12 +97,13 @@ def credentials(monkeypatch) -> dict[str, str]:
 
 @pytest.fixture
 def app():
-    """A route behind the same middlewares as every POST that takes a key but stores nothing."""
+    """A route declared as every POST that takes a key but stores nothing."""
     resolver = build_app()
 
-    @resolver.post("/v1/who", middlewares=[allow(Role.MERCHANT), key_checked])
+    @route(resolver, "POST", "/v1/who", summary="", tag="", roles=(Role.MERCHANT,), answer=dict, envelope=None,
+           idempotency="checked")
     def who():
-        return ok({"merchant": caller(resolver).merchant_id})
+        return {"merchant": caller(resolver).merchant_id}
 
     return resolver
 

@@ -142,6 +142,14 @@ def test_every_function_that_resolves_callers_may_read_api_keys_and_only_two_wri
         ("POST", "/v1/api-keys"), ("GET", "/v1/api-keys"), ("DELETE", "/v1/api-keys/{keyId}")}
 
 
+def test_the_code_indexes_are_the_tables():
+    from refunds_core.dal.keys import INDEXES
+
+    declared = {index["IndexName"]: tuple(key["AttributeName"] for key in index["KeySchema"])
+                for index in RESOURCES["RefundsTable"]["Properties"]["GlobalSecondaryIndexes"]}
+    assert declared == INDEXES
+
+
 def test_no_scan_anywhere_in_the_code():
     for path in [*(ROOT / "shared").rglob("*.py"), *(ROOT / "functions").rglob("*.py")]:
         assert not re.search(r"\.scan\(|\"Scan\"", path.read_text()), path

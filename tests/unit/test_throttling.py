@@ -78,7 +78,7 @@ def test_each_route_has_the_stage_default_bucket_of_its_own_unless_it_has_its_ow
 def test_the_template_throttles_every_route_with_the_stage_default_and_no_route_lower():
     """A method's own limit would be shared by all callers too: one client sending junk
     passwords to POST /v1/auth/token at its rate would deny tokens to every merchant
-    (README, Limits: a per-IP WAF rule instead)."""
+    (docs/limits.md: a per-IP WAF rule instead)."""
     throttles = {(t.resource_path, t.http_method): (t.rate, t.burst)
                  for t in method_throttles(_resolved("MethodSettings"))}
     assert throttles == {("/*", "*"): (50, 100)}  # the parameters' defaults

@@ -10,7 +10,8 @@ import jwt
 import pytest
 
 from refunds_core import auth
-from refunds_core.auth import AUDIENCE, ISSUER, Caller, Role, caller_from_authorization, issue_token
+from refunds_core.auth import AUDIENCE, ISSUER, caller_from_authorization, issue_token
+from refunds_core.callers import Caller, Role
 from refunds_core.errors import ApiError
 
 KEY = "k" * 64

@@ -35,30 +35,81 @@ def refund(refund_id: str) -> dict:
     return _key(f"REFUND#{refund_id}", "REFUND")
 
 
+# ------------------------------------------------------------- indexes
+#
+# Each refund index (template.yaml declares them) sorts by refund id, a ULID,
+# so by creation time. Its partition key values are built here only: the
+# refund's writes (``refund_indexes``) and the queries (``refund_queries``)
+# take them from the same functions, so the two cannot drift apart.
+
+# index name -> (partition key attribute, sort key attribute)
+INDEXES = {
+    "ByMerchant": ("GSI1PK", "GSI1SK"),
+    "ByMerchantStatus": ("GSI2PK", "GSI2SK"),
+    "ByOrder": ("GSI3PK", "GSI3SK"),
+    "ByMerchantValidity": ("GSI4PK", "GSI4SK"),
+    "ByCustomer": ("GSI5PK", "GSI5SK"),
+    "ByStatus": ("GSI6PK", "GSI6SK"),
+    "ByMerchantBatch": ("GSI7PK", "GSI7SK"),
+}
+
+
+def by_merchant(merchant_id: str) -> str:
+    return f"MERCHANT#{merchant_id}"
+
+
+def by_merchant_status(merchant_id: str, status: str) -> str:
+    return f"MERCHANT#{merchant_id}#STATUS#{status}"
+
+
+def by_order(order_id: str) -> str:
+    return f"ORDER#{order_id}"
+
+
+def by_merchant_validity(merchant_id: str, valid: bool) -> str:
+    return f"MERCHANT#{merchant_id}#VALID#{str(valid).lower()}"
+
+
+def by_customer(merchant_id: str, customer_id: str) -> str:
+    return f"MERCHANT#{merchant_id}#CUSTOMER#{customer_id}"
+
+
+def by_status(status: str) -> str:
+    return f"STATUS#{status}"
+
+
+def by_merchant_batch(merchant_id: str, batch_id: str) -> str:
+    return f"MERCHANT#{merchant_id}#BATCH#{batch_id}"
+
+
+def _index(name: str, partition: str, refund_id: str) -> dict:
+    partition_attribute, sort_attribute = INDEXES[name]
+    return {partition_attribute: partition, sort_attribute: refund_id}
+
+
 def refund_indexes(refund: dict) -> dict:
-    """Every index attribute of a refund item. Each index sorts by refund id, a
-    ULID, so by creation time. docs/data-model.md lists the indexes."""
+    """Every index attribute of a refund item (docs/data-model.md lists the indexes)."""
     merchant_id, refund_id = refund["merchantId"], refund["id"]
-    indexes = {
-        "GSI1PK": f"MERCHANT#{merchant_id}", "GSI1SK": refund_id,  # ByMerchant
-        "GSI3PK": f"ORDER#{refund['orderId']}", "GSI3SK": refund_id,  # ByOrder
-        "GSI2SK": refund_id, "GSI4SK": refund_id, "GSI6SK": refund_id,
-        **status_indexes(merchant_id, refund["status"]),
-    }
+    indexes = {**_index("ByMerchant", by_merchant(merchant_id), refund_id),
+               **_index("ByOrder", by_order(refund["orderId"]), refund_id),
+               **{sort: refund_id for sort in (INDEXES[name][1] for name in _STATUS_INDEXES)},
+               **status_indexes(merchant_id, refund["status"])}
     if refund.get("customerId"):  # ByCustomer is sparse: orders without a customer stay out
-        indexes |= {"GSI5PK": f"MERCHANT#{merchant_id}#CUSTOMER#{refund['customerId']}", "GSI5SK": refund_id}
+        indexes |= _index("ByCustomer", by_customer(merchant_id, refund["customerId"]), refund_id)
     if refund.get("batchId"):  # ByMerchantBatch is sparse: refunds without a batch stay out
-        indexes |= {"GSI7PK": f"MERCHANT#{merchant_id}#BATCH#{refund['batchId']}", "GSI7SK": refund_id}
+        indexes |= _index("ByMerchantBatch", by_merchant_batch(merchant_id, refund["batchId"]), refund_id)
     return indexes
+
+
+# The indexes whose partition follows the refund's status.
+_STATUS_INDEXES = ("ByMerchantStatus", "ByMerchantValidity", "ByStatus")
 
 
 def status_indexes(merchant_id: str, status: str) -> dict:
     """The index keys that move when the status does (a transition SETs them)."""
-    return {
-        "GSI2PK": f"MERCHANT#{merchant_id}#STATUS#{status}",                        # ByMerchantStatus
-        "GSI4PK": f"MERCHANT#{merchant_id}#VALID#{str(statuses.is_valid(status)).lower()}",  # ByMerchantValidity
-        "GSI6PK": f"STATUS#{status}",                                               # ByStatus (support, all merchants)
-    }
+    partitions = (by_merchant_status(merchant_id, status),
+                  by_merchant_validity(merchant_id, statuses.is_valid(status)), by_status(status))
+    return {INDEXES[name][0]: partition for name, partition in zip(_STATUS_INDEXES, partitions, strict=True)}
 
 
 # ------------------------------------------------------------- webhooks

@@ -7,13 +7,10 @@ still the one that was read.
 
 from __future__ import annotations
 
-from refunds_core import errors
 from refunds_core.aws import dynamodb
 from refunds_core.dal import keys
 from refunds_core.dal.codec import from_item, values
 from refunds_core.dal.transactions import Explain, Guarded, transact_write
-from refunds_core.errors import ApiError
-from refunds_core.refund_math import nothing_refunded
 from refunds_core.settings import settings
 
 # The order's status once ISSUED refunds returned all of it (ours: PUT
@@ -32,12 +29,14 @@ def get(order_id: str) -> dict | None:
     return from_item(response.get("Item"))
 
 
-def upsert(order_id: str, fields: dict, *, now: str, idempotency_token: str, guards: list[Guarded]) -> None:
+def upsert(order_id: str, fields: dict, *, now: str, idempotency_token: str, guards: list[Guarded],
+           no_merchant: Explain, refused: Explain) -> None:
     """Create or replace the order's own fields, keeping our state (lock,
-    version, createdAt). Refused when the merchant does not exist (15010
-    merchantId), or the id already belongs to another merchant or the order
-    was refunded by us, or the request changes its currency, lines or shipping
-    while a request is open or after one was ISSUED (409); ``guards`` join the
+    version, createdAt). Refused (``no_merchant``) when the merchant does not
+    exist, or (``refused``, given the order as stored) when the id already
+    belongs to another merchant, the order was refunded by us, or the request
+    changes its currency, lines or shipping while a request is open or after
+    one was ISSUED, or its customer once it has refunds; ``guards`` join the
     transaction (the caller's account checks). Otherwise an order
     with refunds can be updated: it is the order system's data (ISSUE checks
     the refund against the order as it is then)."""
@@ -73,23 +72,10 @@ def upsert(order_id: str, fields: dict, *, now: str, idempotency_token: str, gua
         "ConditionExpression": "attribute_exists(PK)",
     }
     transact_write([
-        Guarded({"ConditionCheck": merchant_exists}, lambda _old: errors.FieldErrors(["merchantId"])),
-        Guarded({"Update": order_update}, lambda old: _upsert_refused(old, fields)),
+        Guarded({"ConditionCheck": merchant_exists}, no_merchant),
+        Guarded({"Update": order_update}, refused),
         *guards,
     ], idempotency_token=idempotency_token)
-
-
-def _upsert_refused(old: dict | None, fields: dict) -> ApiError:
-    if not old or old.get("merchantId") != fields["merchantId"] or old.get("status") == REFUNDED:
-        return ApiError(errors.CONFLICT)
-    if (old.get("refunded") or old.get("openRefundId")) and any(old.get(n) != fields.get(n) for n in MONEY_FIELDS):
-        return ApiError(errors.ORDER_MONEY_FIXED)
-    return ApiError(errors.ORDER_CUSTOMER_FIXED)
-
-
-def consumed(order: dict) -> dict:
-    """What the order's ISSUED refunds took (refund_math's "consumed" state)."""
-    return order.get("refunded") or nothing_refunded()
 
 
 def take_refund_lock(order: dict, refund_id: str, explain: Explain) -> Guarded:

@@ -5,57 +5,16 @@ first. ``Limit`` is the page size: DynamoDB reads at most that many items,
 whatever the partition holds, so a page costs the same for a merchant with ten
 refunds or ten million. A ``FilterExpression`` only drops items from those it
 read (a page may come back short, even empty, with a ``LastEvaluatedKey``).
-The partition key values are the ones ``keys.refund_indexes`` writes (a unit
-test keeps the two equal).
+The index names and partition key values are ``dal/keys.py``'s, the very ones
+``keys.refund_indexes`` writes.
 """
 
 from __future__ import annotations
 
 from refunds_core.aws import dynamodb
 from refunds_core.dal.codec import from_item, values
+from refunds_core.dal.keys import INDEXES
 from refunds_core.settings import settings
-
-# index name -> (partition key attribute, sort key attribute)
-INDEXES = {
-    "ByMerchant": ("GSI1PK", "GSI1SK"),
-    "ByMerchantStatus": ("GSI2PK", "GSI2SK"),
-    "ByOrder": ("GSI3PK", "GSI3SK"),
-    "ByMerchantValidity": ("GSI4PK", "GSI4SK"),
-    "ByCustomer": ("GSI5PK", "GSI5SK"),
-    "ByStatus": ("GSI6PK", "GSI6SK"),
-    "ByMerchantBatch": ("GSI7PK", "GSI7SK"),
-}
-
-
-# ------------------------------------------------ partition key values
-
-def by_merchant(merchant_id: str) -> str:
-    return f"MERCHANT#{merchant_id}"
-
-
-def by_merchant_status(merchant_id: str, status: str) -> str:
-    return f"MERCHANT#{merchant_id}#STATUS#{status}"
-
-
-def by_order(order_id: str) -> str:
-    return f"ORDER#{order_id}"
-
-
-def by_merchant_validity(merchant_id: str, valid: bool) -> str:
-    return f"MERCHANT#{merchant_id}#VALID#{str(valid).lower()}"
-
-
-def by_customer(merchant_id: str, customer_id: str) -> str:
-    return f"MERCHANT#{merchant_id}#CUSTOMER#{customer_id}"
-
-
-def by_status(status: str) -> str:
-    return f"STATUS#{status}"
-
-
-def by_merchant_batch(merchant_id: str, batch_id: str) -> str:
-    return f"MERCHANT#{merchant_id}#BATCH#{batch_id}"
-
 
 # ------------------------------------------------------------- queries
 

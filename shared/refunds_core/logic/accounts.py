@@ -7,7 +7,8 @@ existing record raises ``accounts.NotCreated``.
 
 from __future__ import annotations
 
-from refunds_core.auth import API_KEY_LOGIN_PREFIX, Role, hash_password
+from refunds_core.auth import hash_password
+from refunds_core.callers import API_KEY_LOGIN_PREFIX, Role
 from refunds_core.clock import now_iso
 from refunds_core.dal import accounts
 from refunds_core.dal.accounts import NotCreated

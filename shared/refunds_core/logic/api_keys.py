@@ -24,16 +24,16 @@ import uuid
 from aws_lambda_powertools.metrics import MetricUnit
 from ulid import ULID
 
-from refunds_core import errors
+from refunds_core import errors, shapes
 from refunds_core.auth import (
     API_KEY_DISPLAY_LENGTH,
-    Caller,
     account_guards,
     api_key_digest,
     forget_api_key,
     new_api_key,
     require_active_account,
 )
+from refunds_core.callers import Caller
 from refunds_core.clock import now_iso
 from refunds_core.dal import accounts, api_keys
 from refunds_core.dal.transactions import retry_on_contention, transact_write
@@ -46,13 +46,13 @@ MAX_KEYS = 10
 _KEY_ID = re.compile(r"key_[0-9A-HJKMNP-TV-Z]{26}")
 
 
-def present(record: dict) -> dict:
+def present(record: dict) -> shapes.ApiKey:
     """A key as the list shows it: never the key, nor its hash."""
-    return {"id": record["id"], "name": record.get("name"), "prefix": record["prefix"],
-            "createdAt": record["createdAt"]}
+    return shapes.ApiKey(id=record["id"], name=record.get("name"), prefix=record["prefix"],
+                         createdAt=record["createdAt"])
 
 
-def create(caller: Caller, body: dict) -> dict:
+def create(caller: Caller, body: dict) -> shapes.ApiKeyCreated:
     require_active_account(caller)
     request = parse(CreateApiKeyRequest, body)
     key = new_api_key(caller.merchant_id)
@@ -69,14 +69,13 @@ def create(caller: Caller, body: dict) -> dict:
     retry_on_contention(write, gave_up="the merchant's API keys kept changing under the request")
     metrics.add_metric(name="ApiKeyCreated", unit=MetricUnit.Count, value=1)
     logger.info("api key created", extra={"api_key_id": record["id"]})
-    shown = present(record)
-    return {"id": shown["id"], "name": shown["name"], "key": key, "prefix": shown["prefix"],
-            "createdAt": shown["createdAt"]}
+    return shapes.ApiKeyCreated(id=record["id"], name=record["name"], key=key, prefix=record["prefix"],
+                                createdAt=record["createdAt"])
 
 
-def list_keys(caller: Caller) -> dict:
+def list_keys(caller: Caller) -> list[shapes.ApiKey]:
     require_active_account(caller)
-    return {"data": [present(record) for record in api_keys.keys_of(caller.merchant_id)]}
+    return [present(record) for record in api_keys.keys_of(caller.merchant_id)]
 
 
 def revoke(caller: Caller, key_id: str) -> None:

@@ -5,20 +5,20 @@ module applies them, each transition as one conditional write
 
 from __future__ import annotations
 
-import random
+import contextlib
 import re
-import time
 import uuid
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from refunds_core import errors, refund_math, statuses
-from refunds_core.auth import Caller, account_guards, require_active_account
+from refunds_core import errors, shapes, statuses
+from refunds_core.auth import account_guards, require_active_account
+from refunds_core.callers import Caller
 from refunds_core.clock import now_iso
 from refunds_core.dal import orders, refunds
-from refunds_core.dal.transactions import AlreadyApplied, Contention, Guarded, transact_write
-from refunds_core.errors import ApiError, FieldErrors, RetryableError
-from refunds_core.logic import transitions
+from refunds_core.dal.transactions import AlreadyApplied, Contention, Guarded, retry_on_contention, transact_write
+from refunds_core.errors import ApiError, FieldErrors
+from refunds_core.logic import refund_math, transitions
 from refunds_core.logic.orders import present as present_order
 from refunds_core.logic.orders import sees
 from refunds_core.logic.refunds import history_entry, present
@@ -30,23 +30,20 @@ from refunds_core.validation import parse
 # Our refund ids: "rf_" + a ULID (Crockford base32). Anything else is not one
 # of ours, answered 404 without a read (and never a key DynamoDB would refuse).
 _REFUND_ID = re.compile(r"rf_[0-9A-HJKMNP-TV-Z]{26}")
-# Attempts when another transaction held the refund or its order at the moment
-# of our write (TransactionConflict): nothing was decided, read again and retry.
-_ATTEMPTS = 5
 
 
-def get(caller: Caller, refund_id: str, params: dict[str, str]) -> dict:
+def get(caller: Caller, refund_id: str, params: dict[str, str]) -> shapes.Refund | shapes.RefundWithOrder:
     """The refund; with ``?expand=order``, its order beside it (seed 004). A
     caller who sees a refund sees its order: they share merchant and customer."""
     require_active_account(caller)
     query = parse(RefundQuery, params)
     refund = visible_refund(caller, refund_id)
     if query.expand == "order":
-        return {**present(refund), "order": present_order(orders.get(refund["orderId"]))}
+        return shapes.RefundWithOrder(**present(refund), order=present_order(orders.get(refund["orderId"])))
     return present(refund)
 
 
-def act(caller: Caller, refund_id: str, body: dict) -> dict:
+def act(caller: Caller, refund_id: str, body: dict) -> shapes.Refund:
     """PATCH: 15000, then the action (15010), then the role (403, 15120), then
     the action's fields (15010), then the refund (404, 15070), then its status
     (409, 15080)."""
@@ -56,7 +53,7 @@ def act(caller: Caller, refund_id: str, body: dict) -> dict:
     return _apply(caller, refund_id, transition, _fields(transition, body))
 
 
-def cancel(caller: Caller, refund_id: str) -> dict:
+def cancel(caller: Caller, refund_id: str) -> shapes.Refund:
     require_active_account(caller)
     _require_role(caller, transitions.CANCEL)
     return _apply(caller, refund_id, transitions.CANCEL, {})
@@ -92,7 +89,8 @@ def _fields(transition: Transition, body: dict) -> dict:
 def _apply(caller: Caller, refund_id: str, transition: Transition, fields: dict) -> dict:
     logger.append_keys(refund_id=refund_id, action=transition.action)
     attempted: set[str] = set()  # our entry ids: an attempt answered "in progress" may have committed
-    for attempt in range(_ATTEMPTS):
+
+    def attempt(_n: int) -> dict:
         refund = visible_refund(caller, refund_id)
         if any(entry.get("id") in attempted for entry in refund.get("history", [])):
             return present(refund)
@@ -100,17 +98,13 @@ def _apply(caller: Caller, refund_id: str, transition: Transition, fields: dict)
             raise error
         moved, changes, entry = _moved(refund, transition, fields, caller)
         attempted.add(entry["id"])
-        try:
+        with contextlib.suppress(AlreadyApplied):  # our own write had been applied; its answer was lost
             _write(caller, refund, changes, entry, transition)
-        except AlreadyApplied:
-            pass  # our own write had been applied; its answer was lost and botocore retried
-        except Contention:
-            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311 - jitter, not crypto
-            continue
         metrics.add_metric(name=f"Refund{transition.action.title().replace('_', '')}", unit=MetricUnit.Count,
                            value=1)
         return present(moved)
-    raise RetryableError("refund kept being written by other transactions")
+
+    return retry_on_contention(attempt, gave_up="refund kept being written by other transactions")
 
 
 def _moved(refund: dict, transition: Transition, fields: dict, caller: Caller) -> tuple[dict, dict, dict]:
@@ -160,7 +154,7 @@ def _count_issue(refund: dict, now: str) -> Guarded:
         raise _lock_not_held(order, refund["id"])
     if order["status"] != "paid":
         raise ApiError(errors.ORDER_NOT_PAID)
-    consumed = orders.consumed(order)
+    consumed = refund_math.consumed(order)
     refund_math.check_still_fits(order, consumed, refund)
     refunded = refund_math.apply(consumed, refund)
     left = refund_math.remaining(order, refunded)["total"]

@@ -27,11 +27,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from refunds_core import statuses
-from refunds_core.auth import Caller, Role, derived_key, require_active_account
-from refunds_core.dal import refund_queries
+from refunds_core.auth import derived_key, require_active_account
+from refunds_core.callers import Caller, Role
+from refunds_core.dal import keys, refund_queries
 from refunds_core.errors import FieldErrors
 from refunds_core.listing_query import ListQuery, open_cursor, parse_query, seal_cursor
 from refunds_core.logic.refunds import PRESENTED_ATTRIBUTES, present
+from refunds_core.shapes import Page
 
 CURSOR_KEY_PURPOSE = "list-refunds-cursor"
 
@@ -55,7 +57,7 @@ class Plan:
     only_batch: str | None = None
 
 
-def page(caller: Caller, params: dict[str, str]) -> dict:
+def page(caller: Caller, params: dict[str, str]) -> Page:
     require_active_account(caller)
     query = parse_query(params, merchant_filter_allowed=caller.role is Role.SUPPORT)
     plan = plan_for(caller, query)
@@ -67,7 +69,7 @@ def page(caller: Caller, params: dict[str, str]) -> dict:
         if plan is None or set(start_key) != refund_queries.key_attributes(plan.index):
             raise FieldErrors(["cursor"])  # never issued for this query: nothing comes after it
     if plan is None:
-        return {"data": [], "nextCursor": None}
+        return Page([], None)
 
     in_code = plan.whole_order_of is not None
     items, last_key = refund_queries.page(plan.index, plan.partition, limit=query.limit, start_key=start_key,
@@ -77,13 +79,12 @@ def page(caller: Caller, params: dict[str, str]) -> dict:
     if in_code:
         merchant_id, customer_id = plan.whole_order_of
         if not all(_belongs(item, merchant_id, customer_id) for item in items):
-            return {"data": [], "nextCursor": None}
+            return Page([], None)
         if plan.only_statuses is not None:
             items = [item for item in items if item["status"] in plan.only_statuses]
         if plan.only_batch is not None:
             items = [item for item in items if item.get("batchId") == plan.only_batch]
-    return {"data": [present(item) for item in items],
-            "nextCursor": seal_cursor(last_key, context, key) if last_key else None}
+    return Page([present(item) for item in items], seal_cursor(last_key, context, key) if last_key else None)
 
 
 def plan_for(caller: Caller, query: ListQuery) -> Plan | None:
@@ -96,29 +97,29 @@ def plan_for(caller: Caller, query: ListQuery) -> Plan | None:
     merchant_id = query.merchantId if caller.role is Role.SUPPORT else caller.merchant_id
 
     if query.orderId is not None:
-        return Plan("ByOrder", refund_queries.by_order(query.orderId), wanted, (merchant_id, customer_id),
+        return Plan("ByOrder", keys.by_order(query.orderId), wanted, (merchant_id, customer_id),
                     only_batch=query.batchId)
     if customer_id is not None:
         # A customer's batch is read from their own refunds, not from the
         # merchant's batch with a customer filter: the cursor of a page that
         # filter emptied would tell a customer the batch holds others' refunds.
-        return Plan("ByCustomer", refund_queries.by_customer(merchant_id, customer_id), wanted,
+        return Plan("ByCustomer", keys.by_customer(merchant_id, customer_id), wanted,
                     only_batch=query.batchId)
     if query.batchId is not None:
         if merchant_id is None:  # support: a batch is one merchant's
             raise FieldErrors(["merchantId"])
-        return Plan("ByMerchantBatch", refund_queries.by_merchant_batch(merchant_id, query.batchId), wanted)
+        return Plan("ByMerchantBatch", keys.by_merchant_batch(merchant_id, query.batchId), wanted)
     if merchant_id is None:  # support, across merchants
         if query.status is not None:
-            return Plan("ByStatus", refund_queries.by_status(query.status))
+            return Plan("ByStatus", keys.by_status(query.status))
         # No index holds every merchant's refunds by time (it would be one
         # partition taking every write of the system), and a Scan is not a page.
         raise FieldErrors(["merchantId"])
     if query.status is not None:
-        return Plan("ByMerchantStatus", refund_queries.by_merchant_status(merchant_id, query.status))
+        return Plan("ByMerchantStatus", keys.by_merchant_status(merchant_id, query.status))
     if query.valid is not None:
-        return Plan("ByMerchantValidity", refund_queries.by_merchant_validity(merchant_id, query.valid))
-    return Plan("ByMerchant", refund_queries.by_merchant(merchant_id))
+        return Plan("ByMerchantValidity", keys.by_merchant_validity(merchant_id, query.valid))
+    return Plan("ByMerchant", keys.by_merchant(merchant_id))
 
 
 def _statuses_wanted(query: ListQuery) -> frozenset[str] | None:

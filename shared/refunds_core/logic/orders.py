@@ -5,14 +5,15 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from refunds_core import errors
-from refunds_core.auth import Caller, Role, account_guards, require_active_account
+from refunds_core import errors, shapes
+from refunds_core.auth import account_guards, require_active_account
+from refunds_core.callers import Caller, Role
 from refunds_core.clock import now_iso
-from refunds_core.dal import orders, refund_queries
+from refunds_core.dal import keys, orders, refund_queries
 from refunds_core.errors import ApiError, FieldErrors
+from refunds_core.logic.refund_math import consumed, line_paid, refunded_total, remaining
 from refunds_core.models import IDENTIFIER, OrderRequest
 from refunds_core.money import ZERO, fmt, parse_amount
-from refunds_core.refund_math import line_paid, refunded_total, remaining
 from refunds_core.validation import parse
 
 # GET /v1/orders/{id} shows at most this many of the order's refunds, newest
@@ -24,31 +25,43 @@ def is_order_id(order_id: str) -> bool:
     return bool(IDENTIFIER.fullmatch(order_id))
 
 
-def put(caller: Caller, order_id: str, body: dict) -> dict:
+def put(caller: Caller, order_id: str, body: dict) -> shapes.Order:
     require_active_account(caller)
     if not is_order_id(order_id):
         raise FieldErrors(["orderId"])
     fields = _stored_fields(parse(OrderRequest, body))
     # A fresh token per request: botocore's retry of this same call is
     # idempotent, a later PUT with the same body is a new write.
-    orders.upsert(order_id, fields, now=now_iso(), idempotency_token=str(uuid.uuid4()), guards=account_guards(caller))
+    orders.upsert(order_id, fields, now=now_iso(), idempotency_token=str(uuid.uuid4()), guards=account_guards(caller),
+                  no_merchant=lambda _merchant: FieldErrors(["merchantId"]),
+                  refused=lambda stored: _upsert_refused(stored, fields))
     return present(orders.get(order_id))
+
+
+def _upsert_refused(stored: dict | None, fields: dict) -> ApiError:
+    """Why PUT may not write this order, from the order as DynamoDB saw it."""
+    if not stored or stored.get("merchantId") != fields["merchantId"] or stored.get("status") == orders.REFUNDED:
+        return ApiError(errors.CONFLICT)
+    if (stored.get("refunded") or stored.get("openRefundId")) and any(
+            stored.get(name) != fields.get(name) for name in orders.MONEY_FIELDS):
+        return ApiError(errors.ORDER_MONEY_FIXED)
+    return ApiError(errors.ORDER_CUSTOMER_FIXED)
 
 
 # What an order shows of each refund, and what `sees` needs of it.
 _ORDER_REFUND_ATTRIBUTES = ("id", "status", "amount", "currency", "createdAt", "merchantId", "customerId")
 
 
-def get(caller: Caller, order_id: str) -> dict:
+def get(caller: Caller, order_id: str) -> shapes.OrderWithRefunds:
     """The order, with its refunds (id, status, amount, createdAt), newest first."""
     require_active_account(caller)
     order = visible_order(caller, order_id)
-    refunds, _ = refund_queries.page("ByOrder", refund_queries.by_order(order["id"]), limit=ORDER_REFUNDS_SHOWN,
+    refunds, _ = refund_queries.page("ByOrder", keys.by_order(order["id"]), limit=ORDER_REFUNDS_SHOWN,
                                      attributes=_ORDER_REFUND_ATTRIBUTES)
-    return {**present(order), "refunds": [
+    return shapes.OrderWithRefunds(**present(order), refunds=[
         {"id": refund["id"], "status": refund["status"], "amount": fmt(refund["amount"], refund["currency"]),
          "createdAt": refund["createdAt"]}
-        for refund in refunds if sees(caller, refund)]}
+        for refund in refunds if sees(caller, refund)])
 
 
 def visible_order(caller: Caller, order_id: str) -> dict:
@@ -113,25 +126,25 @@ def _refund_status(order: dict) -> str:
     return "partially_refunded" if order.get("refunded") else "none"
 
 
-def present(order: dict) -> dict:
+def present(order: dict) -> shapes.Order:
     currency = order["currency"]
-    taken = orders.consumed(order)
+    taken = consumed(order)
     left = remaining(order, taken)
-    return {
-        "id": order["id"], "merchantId": order["merchantId"], "number": order["number"],
-        "status": order["status"], "currency": currency, "customerId": order.get("customerId"),
-        "lineItems": [
+    return shapes.Order(
+        id=order["id"], merchantId=order["merchantId"], number=order["number"],
+        status=order["status"], currency=currency, customerId=order.get("customerId"),
+        lineItems=[
             {"itemId": line["itemId"], "name": line["name"], "quantity": int(line["quantity"]),
              "unitPrice": fmt(line["unitPrice"], currency), "discount": fmt(line["discount"], currency),
              "tax": fmt(line["tax"], currency), "amount": fmt(line_paid(line), currency),
              "refundedQuantity": int(taken["lines"].get(line["itemId"], {}).get("quantity", 0))}
             for line in order["lineItems"]
         ],
-        "shipping": {k: fmt(order["shipping"][k], currency) for k in ("price", "tax")},
-        "totals": {k: fmt(order["totals"][k], currency) for k in ("items", "shipping", "tax", "total")},
+        shipping={k: fmt(order["shipping"][k], currency) for k in ("price", "tax")},
+        totals={k: fmt(order["totals"][k], currency) for k in ("items", "shipping", "tax", "total")},
         # What ISSUED refunds returned; requests still open count for nothing yet.
-        "refundedAmount": fmt(refunded_total(taken), currency),
-        "refundableAmount": fmt(max(left["total"], ZERO), currency),
-        "refundStatus": _refund_status(order),
-        "createdAt": order["createdAt"], "updatedAt": order["updatedAt"],
-    }
+        refundedAmount=fmt(refunded_total(taken), currency),
+        refundableAmount=fmt(max(left["total"], ZERO), currency),
+        refundStatus=_refund_status(order),
+        createdAt=order["createdAt"], updatedAt=order["updatedAt"],
+    )

@@ -17,7 +17,8 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from refunds_core import events
 from refunds_core.aws import sns
-from refunds_core.batch import StoppedAt
+from refunds_core.errors import StoppedAt
+from refunds_core.logic.refunds import present
 from refunds_core.observability import logger, metrics
 from refunds_core.settings import settings
 
@@ -43,9 +44,23 @@ def _entry(index: int, event: events.RefundEvent) -> dict:
                                   "merchantId": {"DataType": "String", "StringValue": event.merchantId}}}
 
 
+def event_of_change(old: dict | None, new: dict | None) -> events.RefundEvent | None:
+    """The event a change of a table item is, or None (not a refund, a removal, or
+    a write that was not a transition)."""
+    if not new or new.get("type") != "Refund" or not new.get("history"):
+        return None
+    if old is not None and old.get("version") == new.get("version"):
+        return None
+    last = new["history"][-1]
+    version = int(new["version"])
+    return events.RefundEvent(id=events.event_id(new["id"], version, last["at"]),
+                              type=events.TYPE_OF_ACTION[last["action"]], createdAt=last["at"],
+                              merchantId=new["merchantId"], sequence=version, data=present(new))
+
+
 def _event(record: DynamoDBRecord) -> events.RefundEvent | None:
     stream = record.dynamodb
-    return events.from_change(stream.old_image if stream else None, stream.new_image if stream else None)
+    return event_of_change(stream.old_image if stream else None, stream.new_image if stream else None)
 
 
 def publish_all(records: list[DynamoDBRecord]) -> None:

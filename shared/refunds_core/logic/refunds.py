@@ -4,27 +4,22 @@ seed 003's items and seed 004's number)."""
 
 from __future__ import annotations
 
-import random
-import time
-
 from aws_lambda_powertools.metrics import MetricUnit
 from ulid import ULID
 
-from refunds_core import errors, refund_math, statuses
-from refunds_core.auth import Caller, account_guards, require_active_account
+from refunds_core import errors, shapes, statuses
+from refunds_core.auth import account_guards, require_active_account
+from refunds_core.callers import Caller
 from refunds_core.clock import now_iso
 from refunds_core.dal import orders, refunds
-from refunds_core.dal.transactions import AlreadyApplied, Contention, transact_write
-from refunds_core.errors import ApiError, FieldErrors, RetryableError
+from refunds_core.dal.transactions import AlreadyApplied, retry_on_contention, transact_write
+from refunds_core.errors import ApiError, FieldErrors
+from refunds_core.logic import refund_math
 from refunds_core.logic.orders import visible_order
 from refunds_core.models import CreateRefundRequest
 from refunds_core.money import ZERO, fmt, parse_amount
 from refunds_core.observability import metrics
 from refunds_core.validation import parse
-
-# Attempts when the order changed between our read and our write for a reason
-# that breaks no rule, or another transaction held it (TransactionConflict).
-_ATTEMPTS = 5
 
 
 def refusal(order: dict | None, merchant_id: str | None, *, open_request_blocks: bool = True) -> ApiError | None:
@@ -43,39 +38,39 @@ def refusal(order: dict | None, merchant_id: str | None, *, open_request_blocks:
     return None
 
 
-def create(caller: Caller, order_id: str, body: dict) -> dict:
+def create(caller: Caller, order_id: str, body: dict) -> shapes.Refund:
     require_active_account(caller)
     order = _refundable_order(caller, order_id)
     request = parse(CreateRefundRequest, body)
     refund_id = f"rf_{ULID()}"  # one id for every attempt: a committed attempt is recognised by it
-    for attempt in range(_ATTEMPTS):
-        if attempt:
+
+    def attempt(n: int) -> dict:
+        current = order
+        if n:
             # Lost a race that broke no rule (another transaction on the order,
-            # or the order system updated it): back off, re-read, re-check.
-            time.sleep(random.uniform(0.01, 0.05) * attempt)  # noqa: S311 - jitter, not crypto
-            order = visible_order(caller, order_id)
-            if order.get("openRefundId") == refund_id:  # an attempt answered "in progress" had committed
+            # or the order system updated it): re-read, re-check.
+            current = visible_order(caller, order_id)
+            if current.get("openRefundId") == refund_id:  # an attempt answered "in progress" had committed
                 return present(refunds.get(refund_id))
-            if (error := refusal(order, caller.merchant_id)) is not None:
+            if (error := refusal(current, caller.merchant_id)) is not None:
                 raise error
         # The amounts come from the order's counters as read; the lock is
         # conditioned on that very version of the order.
-        refund = _new_refund(caller, order, request, refund_id)
+        refund = _new_refund(caller, current, request, refund_id)
         try:
             transact_write([
-                orders.take_refund_lock(order, refund["id"], lambda old: _lock_refused(old, caller, refund_id)),
+                orders.take_refund_lock(current, refund_id, lambda old: _lock_refused(old, caller, refund_id)),
                 refunds.put_new(refund),
                 *account_guards(caller),
             # One token per attempt: botocore's retry of this call is idempotent,
             # and a new attempt (other order version) is not a "mismatch".
-            ], idempotency_token=f"{refund['id']}-{attempt}")
+            ], idempotency_token=f"{refund_id}-{n}")
         except AlreadyApplied:  # committed, its answer lost: answer with what was stored
             return present(refunds.get(refund_id))
-        except Contention:
-            continue
         metrics.add_metric(name="RefundRequested", unit=MetricUnit.Count, value=1)
         return present(refund)
-    raise RetryableError("order kept changing under the request")
+
+    return retry_on_contention(attempt, gave_up="order kept changing under the request")
 
 
 def _lock_refused(order_as_stored: dict | None, caller: Caller, refund_id: str) -> Exception | None:
@@ -91,17 +86,19 @@ def _refundable_order(caller: Caller, order_id: str) -> dict:
     return order
 
 
-def preview(caller: Caller, order_id: str, body: dict) -> dict:
+def preview(caller: Caller, order_id: str, body: dict) -> shapes.RefundPreview:
     """What create would compute for this body, and what the order has left
     before and after it. Writes nothing; the same checks but an open request."""
     require_active_account(caller)
     order = visible_order(caller, order_id)
     if (error := refusal(order, caller.merchant_id, open_request_blocks=False)) is not None:
         raise error
-    consumed = orders.consumed(order)
+    consumed = refund_math.consumed(order)
     breakdown = _breakdown(order, consumed, parse(CreateRefundRequest, body))
-    return {**present_parts(breakdown), "remaining": present_remaining(refund_math.remaining(order, consumed)),
-            "remainingAfter": present_remaining(refund_math.remaining(order, refund_math.apply(consumed, breakdown)))}
+    after = refund_math.apply(consumed, breakdown)
+    return shapes.RefundPreview(**present_parts(breakdown),
+                                remaining=present_remaining(refund_math.remaining(order, consumed)),
+                                remainingAfter=present_remaining(refund_math.remaining(order, after)))
 
 
 def _breakdown(order: dict, consumed: dict, request: CreateRefundRequest) -> dict:
@@ -119,7 +116,7 @@ def _breakdown(order: dict, consumed: dict, request: CreateRefundRequest) -> dic
 
 def _new_refund(caller: Caller, order: dict, request: CreateRefundRequest, refund_id: str) -> dict:
     now = now_iso()
-    parts = _breakdown(order, orders.consumed(order), request)
+    parts = _breakdown(order, refund_math.consumed(order), request)
     return {
         "id": refund_id, "orderId": order["id"], "merchantId": order["merchantId"],
         # n counts the order's requests from 1; the lock's write is conditioned on this count.
@@ -151,42 +148,41 @@ PRESENTED_ATTRIBUTES = (
 )
 
 
-def present(refund: dict) -> dict:
+def present(refund: dict) -> shapes.Refund:
     """The refund as the API shows it (seed 002's entity, plus our fields)."""
-    return {
-        "id": refund["id"], "number": refund.get("number"), "orderId": refund["orderId"],
-        "merchantId": refund["merchantId"], "customerId": refund.get("customerId"), "status": refund["status"],
-        "valid": statuses.is_valid(refund["status"]), "refundOnly": refund.get("refundOnly", True),
-        "description": refund.get("description"), "email": refund["email"], "batchId": refund.get("batchId"),
-        **present_parts(refund), "requester": refund["requester"], "responseReason": refund.get("responseReason"),
-        "trackingId": refund.get("trackingId"), "carrierName": refund.get("carrierName"),
-        "confirmedAt": refund.get("confirmedAt"), "issuedAt": refund.get("issuedAt"),
-        "createdAt": refund["createdAt"], "updatedAt": refund["updatedAt"],
-        "history": [{k: entry.get(k) for k in ("status", "action", "actor", "role", "at", "reason")}
-                    for entry in refund.get("history", [])],
-    }
+    return shapes.Refund(
+        id=refund["id"], number=refund.get("number"), orderId=refund["orderId"],
+        merchantId=refund["merchantId"], customerId=refund.get("customerId"), status=refund["status"],
+        valid=statuses.is_valid(refund["status"]), refundOnly=refund.get("refundOnly", True),
+        description=refund.get("description"), email=refund["email"], batchId=refund.get("batchId"),
+        **present_parts(refund), requester=refund["requester"], responseReason=refund.get("responseReason"),
+        trackingId=refund.get("trackingId"), carrierName=refund.get("carrierName"),
+        confirmedAt=refund.get("confirmedAt"), issuedAt=refund.get("issuedAt"),
+        createdAt=refund["createdAt"], updatedAt=refund["updatedAt"],
+        history=[{k: entry.get(k) for k in ("status", "action", "actor", "role", "at", "reason")}
+                 for entry in refund.get("history", [])],
+    )
 
 
-def present_parts(parts: dict) -> dict:
+def present_parts(parts: dict) -> shapes.RefundParts:
     """A refund's money: what kind of refund, its items, shipping, tax and amount."""
     currency = parts["currency"]
     shipping = parts.get("shipping") or {"amount": ZERO, "tax": ZERO}
-    return {
-        "kind": parts.get("kind", "full"),
-        "items": [{"itemId": item["itemId"], "quantity": int(item["quantity"]), "amount": fmt(item["amount"], currency),
-                   "tax": fmt(item["tax"], currency)} for item in parts.get("items", [])],
-        "shipping": {"amount": fmt(shipping["amount"], currency), "tax": fmt(shipping["tax"], currency)},
-        "tax": fmt(parts.get("tax", ZERO), currency), "amount": fmt(parts["amount"], currency), "currency": currency,
-    }
+    return shapes.RefundParts(
+        kind=parts.get("kind", "full"),
+        items=[{"itemId": item["itemId"], "quantity": int(item["quantity"]), "amount": fmt(item["amount"], currency),
+                "tax": fmt(item["tax"], currency)} for item in parts.get("items", [])],
+        shipping={"amount": fmt(shipping["amount"], currency), "tax": fmt(shipping["tax"], currency)},
+        tax=fmt(parts.get("tax", ZERO), currency), amount=fmt(parts["amount"], currency), currency=currency,
+    )
 
 
-def present_remaining(left: dict) -> dict:
+def present_remaining(left: dict) -> shapes.Remaining:
     """What an order has left to refund, per line, for shipping and in total."""
     currency = left["currency"]
-    return {
-        "lines": [{"itemId": line["itemId"], "quantity": line["quantity"], "amount": fmt(line["amount"], currency),
-                   "tax": fmt(line["tax"], currency)} for line in left["lines"]],
-        "shipping": {"amount": fmt(left["shipping"]["amount"], currency),
-                     "tax": fmt(left["shipping"]["tax"], currency)},
-        "total": fmt(left["total"], currency),
-    }
+    return shapes.Remaining(
+        lines=[{"itemId": line["itemId"], "quantity": line["quantity"], "amount": fmt(line["amount"], currency),
+                "tax": fmt(line["tax"], currency)} for line in left["lines"]],
+        shipping={"amount": fmt(left["shipping"]["amount"], currency), "tax": fmt(left["shipping"]["tax"], currency)},
+        total=fmt(left["total"], currency),
+    )

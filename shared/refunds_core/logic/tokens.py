@@ -5,15 +5,9 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from refunds_core import errors
-from refunds_core.auth import (
-    CUSTOMER_TOKEN_TTL_SECONDS,
-    Caller,
-    Role,
-    issue_token,
-    require_active_account,
-    verify_password,
-)
+from refunds_core import errors, shapes
+from refunds_core.auth import CUSTOMER_TOKEN_TTL_SECONDS, issue_token, require_active_account, verify_password
+from refunds_core.callers import Caller, Role
 from refunds_core.dal import accounts
 from refunds_core.errors import ApiError
 from refunds_core.models import CustomerTokenRequest, TokenRequest
@@ -21,7 +15,7 @@ from refunds_core.observability import logger, metrics
 from refunds_core.validation import parse
 
 
-def exchange(body: dict) -> dict:
+def exchange(body: dict) -> shapes.TokenResponse:
     request = parse(TokenRequest, body)
     credential = accounts.get_credential(request.login)
     # Hash even when the login is unknown, so the answer's timing tells nothing.
@@ -33,7 +27,7 @@ def exchange(body: dict) -> dict:
     caller = Caller(login=request.login, role=Role(credential["role"]), merchant_id=credential.get("merchantId"))
     token, expires_in = issue_token(caller)
     metrics.add_metric(name="TokenIssued", unit=MetricUnit.Count, value=1)
-    return {"token": token, "tokenType": "Bearer", "expiresIn": expires_in}
+    return shapes.TokenResponse(token=token, tokenType="Bearer", expiresIn=expires_in)
 
 
 def _merchant_active(credential: dict) -> bool:
@@ -46,7 +40,7 @@ def _merchant_active(credential: dict) -> bool:
     return merchant is not None and merchant.get("status") == "active"
 
 
-def customer_token(caller: Caller, body: dict) -> dict:
+def customer_token(caller: Caller, body: dict) -> shapes.TokenResponse:
     """A token with role customer for one customer of the calling merchant
     (the route serves merchants only): it sees and acts on only the refunds
     of that merchant's orders whose customerId is this one. The minting login
@@ -58,4 +52,4 @@ def customer_token(caller: Caller, body: dict) -> dict:
     token, expires_in = issue_token(customer, ttl=CUSTOMER_TOKEN_TTL_SECONDS)
     metrics.add_metric(name="CustomerTokenIssued", unit=MetricUnit.Count, value=1)
     logger.info("customer token issued", extra={"customer_id": request.customerId})
-    return {"token": token, "tokenType": "Bearer", "expiresIn": expires_in}
+    return shapes.TokenResponse(token=token, tokenType="Bearer", expiresIn=expires_in)

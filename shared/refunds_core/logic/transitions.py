@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from refunds_core import errors, statuses
-from refunds_core.auth import Role
+from refunds_core.callers import Role
 from refunds_core.errors import ApiError
 from refunds_core.models import NoFields, ResponseReasonFields, ShipmentFields
 from refunds_core.statuses import CANCELLED, DENIED, FAILED, ISSUED, PROCESSING, REQUESTED, WAITING
@@ -97,6 +97,9 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
 )}
 
 PATCH_ACTIONS = tuple(action for action, t in TRANSITIONS.items() if t.route == "PATCH")
+# The PATCH body's name in the OpenAPI document: one of the actions, each with
+# its own fields (scripts/openapi.py builds it from this table).
+ACTION_BODY = "RefundAction"
 CANCEL = TRANSITIONS["CANCEL"]
 
 

@@ -38,8 +38,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, ValidationError
 from ulid import ULID
 
-from refunds_core import errors
-from refunds_core.auth import Caller, account_guards, derived_key, require_active_account
+from refunds_core import errors, shapes
+from refunds_core.auth import account_guards, derived_key, require_active_account
+from refunds_core.callers import Caller
 from refunds_core.dal import accounts, webhooks
 from refunds_core.dal.transactions import AlreadyApplied, retry_on_contention, transact_write
 from refunds_core.errors import ApiError, FieldErrors
@@ -56,9 +57,6 @@ MAX_SECRETS = 5  # the new secret and at most four previous ones still signing
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, not a secret
 CURSOR_KEY_PURPOSE = "list-webhook-deliveries-cursor"
 _WEBHOOK_ID = re.compile(r"whk_[0-9A-HJKMNP-TV-Z]{26}")
-# Attempts when another request changed the merchant's count or the endpoint's
-# secrets between our read and our write.
-_ATTEMPTS = 5
 
 
 def new_secret() -> str:
@@ -66,10 +64,10 @@ def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
-def present(endpoint: dict) -> dict:
+def present(endpoint: dict) -> shapes.Webhook:
     """An endpoint as every route shows it: never a secret."""
-    return {"id": endpoint["id"], "url": endpoint["url"], "events": list(endpoint["events"]),
-            "createdAt": endpoint["createdAt"]}
+    return shapes.Webhook(id=endpoint["id"], url=endpoint["url"], events=list(endpoint["events"]),
+                          createdAt=endpoint["createdAt"])
 
 
 def _iso(moment: datetime) -> str:
@@ -78,13 +76,12 @@ def _iso(moment: datetime) -> str:
 
 def _retrying(action: Callable[[int], dict]) -> dict:
     """``action(attempt)``, again while it loses races that break no rule."""
-    return retry_on_contention(action, gave_up="the webhook endpoints kept changing under the request",
-                               attempts=_ATTEMPTS)
+    return retry_on_contention(action, gave_up="the webhook endpoints kept changing under the request")
 
 
 # -------------------------------------------------------------- register
 
-def create(caller: Caller, body: dict) -> dict:
+def create(caller: Caller, body: dict) -> shapes.WebhookCreated:
     require_active_account(caller)
     request = _create_request(body)
     now = _iso(datetime.now(UTC))
@@ -100,7 +97,7 @@ def create(caller: Caller, body: dict) -> dict:
             webhooks.put_new_endpoint(endpoint),
             *account_guards(caller),
         ], idempotency_token=f"{endpoint['id']}-{attempt}")
-        return {**present(endpoint), "secret": endpoint["secrets"][0]["secret"]}
+        return shapes.WebhookCreated(**present(endpoint), secret=endpoint["secrets"][0]["secret"])
 
     created = _retrying(write)
     metrics.add_metric(name="WebhookEndpointCreated", unit=MetricUnit.Count, value=1)
@@ -132,12 +129,12 @@ def _create_request(body: dict) -> CreateWebhookRequest:
 
 # ------------------------------------------------------- list and delete
 
-def list_endpoints(caller: Caller) -> dict:
+def list_endpoints(caller: Caller) -> list[shapes.Webhook]:
     require_active_account(caller)
-    return {"data": [present(endpoint) for endpoint in webhooks.endpoints_of(caller.merchant_id)]}
+    return [present(endpoint) for endpoint in webhooks.endpoints_of(caller.merchant_id)]
 
 
-def delete(caller: Caller, webhook_id: str) -> dict:
+def delete(caller: Caller, webhook_id: str) -> shapes.Webhook:
     require_active_account(caller)
 
     def write(_attempt: int) -> dict:
@@ -169,7 +166,7 @@ def visible_endpoint(caller: Caller, webhook_id: str) -> dict:
 
 # ---------------------------------------------------------------- rotate
 
-def rotate_secret(caller: Caller, webhook_id: str, body: dict) -> dict:
+def rotate_secret(caller: Caller, webhook_id: str, body: dict) -> shapes.RotatedSecret:
     require_active_account(caller)
 
     def write(_attempt: int) -> dict:
@@ -190,7 +187,7 @@ def rotate_secret(caller: Caller, webhook_id: str, body: dict) -> dict:
         with contextlib.suppress(AlreadyApplied):
             transact_write([webhooks.replace_secrets(endpoint, rotated, _iso(now), refused), *account_guards(caller)],
                            idempotency_token=str(uuid.uuid4()))
-        return {"id": endpoint["id"], "secret": secret, "previousSecretExpiresAt": _iso(now + overlap)}
+        return shapes.RotatedSecret(id=endpoint["id"], secret=secret, previousSecretExpiresAt=_iso(now + overlap))
 
     return _retrying(write)
 
@@ -223,7 +220,7 @@ class DeliveriesQuery(BaseModel):
     cursor: CursorText = None  # type: ignore[assignment]
 
 
-def deliveries(caller: Caller, webhook_id: str, params: dict[str, str]) -> dict:
+def deliveries(caller: Caller, webhook_id: str, params: dict[str, str]) -> shapes.Page:
     """A page of the endpoint's delivery attempts, newest first: one Query, with
     sealed cursors bound to the caller, the endpoint and the limit (as GET /v1/refunds')."""
     require_active_account(caller)
@@ -239,21 +236,21 @@ def deliveries(caller: Caller, webhook_id: str, params: dict[str, str]) -> dict:
                 or not start_key["SK"]["S"].startswith("ATTEMPT#")):
             raise FieldErrors(["cursor"])
     items, last_key = webhooks.attempts_page(endpoint["id"], query.limit, start_key)
-    return {"data": [present_attempt(item) for item in items],
-            "nextCursor": seal_cursor(last_key, context, key) if last_key else None}
+    next_cursor = seal_cursor(last_key, context, key) if last_key else None
+    return shapes.Page([present_attempt(item) for item in items], next_cursor)
 
 
-def present_attempt(attempt: dict) -> dict:
+def present_attempt(attempt: dict) -> shapes.Delivery:
     status = attempt.get("statusCode")
-    return {"eventId": attempt["eventId"], "eventType": attempt["eventType"],
-            "statusCode": int(status) if status is not None else None, "outcome": attempt["outcome"],
-            "attempt": int(attempt["attempt"]), "at": attempt["at"], "replay": bool(attempt.get("replay")),
-            "error": attempt.get("error")}
+    return shapes.Delivery(eventId=attempt["eventId"], eventType=attempt["eventType"],
+                           statusCode=int(status) if status is not None else None, outcome=attempt["outcome"],
+                           attempt=int(attempt["attempt"]), at=attempt["at"], replay=bool(attempt.get("replay")),
+                           error=attempt.get("error"))
 
 
 # ---------------------------------------------------------------- replay
 
-def replay(caller: Caller, webhook_id: str, body: dict) -> dict:
+def replay(caller: Caller, webhook_id: str, body: dict) -> shapes.ReplayQueued:
     # Read strongly: queueing deliveries is a write no transaction can guard.
     require_active_account(caller, fresh=True)
     endpoint = visible_endpoint(caller, webhook_id)
@@ -276,7 +273,7 @@ def replay(caller: Caller, webhook_id: str, body: dict) -> dict:
                         eventType=event["eventType"], body=event["body"], replay=True) for event in chosen])
     if chosen:
         metrics.add_metric(name="WebhookReplayQueued", unit=MetricUnit.Count, value=len(chosen))
-    return {"queued": len(chosen), "nextSince": next_since}
+    return shapes.ReplayQueued(queued=len(chosen), nextSince=next_since)
 
 
 def _replay_page(read: list[dict]) -> tuple[list[dict], str | None]:

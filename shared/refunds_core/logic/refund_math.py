@@ -35,6 +35,11 @@ from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.money import ZERO, exponent, to_minor
 
 
+def consumed(order: dict) -> dict:
+    """What the order's ISSUED refunds took (its ``refunded`` counters)."""
+    return order.get("refunded") or nothing_refunded()
+
+
 def nothing_refunded() -> dict:
     """The consumed state of an order no refund was ever ISSUED against."""
     return {"lines": {}, "shipping": {"refunded": False, "amount": ZERO, "tax": ZERO}, "amountOnly": ZERO}

@@ -1,0 +1,302 @@
+"""What the API answers, written once: each answer's shape as a ``TypedDict``.
+
+The ``present`` functions of ``logic/`` build these (a ``TypedDict`` called is
+a plain dict: nothing is validated or copied at run time), and
+scripts/openapi.py turns them into docs/openapi.json's response schemas (with
+pydantic, which only the generator and the tests load for them), each object
+``additionalProperties: false``. The contract tests hold every real answer to
+those schemas, so a field that ``present`` adds and the shape lacks fails them.
+
+Every key is always present; ``X | None`` may be null. ``Doc`` adds what a
+type cannot say (a description, a pattern, a bound) to the document. Every
+enumeration is a named type (a ``TypeAliasType`` or an enum class), so the
+document has one named schema for it: client generators name inline enums
+after the model and field, and two of them collided.
+
+Envelopes (``{"data": ...}``, pages) are not shapes: a route declares how its
+answer is wrapped (``routes.route``), and the wrapping happens in one place.
+The webhook body is ``events.RefundEvent``, the model the publisher builds and
+the dispatcher parses; the document shows its ``data`` as a ``Refund``.
+"""
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal, NamedTuple
+
+from typing_extensions import TypeAliasType, TypedDict
+
+from refunds_core import events, statuses
+from refunds_core.callers import Role
+from refunds_core.money import CURRENCIES
+
+
+class Doc:
+    """JSON Schema keywords for the document (``description``, ``pattern``,
+    ``minimum``...): pydantic applies them when the generator reads the shape."""
+
+    __slots__ = ("keywords",)
+
+    def __init__(self, description: str | None = None, **keywords: Any):
+        self.keywords = {**({"description": description} if description else {}), **keywords}
+
+    def __get_pydantic_json_schema__(self, core_schema, handler):
+        schema = handler(core_schema)
+        schema.update(self.keywords)  # beside a "$ref" too: JSON Schema 2020-12 allows it
+        return schema
+
+
+ULID = "[0-9A-HJKMNP-TV-Z]{26}"
+IDENTIFIER = "[A-Za-z0-9][A-Za-z0-9._:-]{0,63}"
+
+# Money is a decimal string exact to the currency's minor unit ("59.50", "100" in JPY, "1.250" in KWD).
+Money = Annotated[str, Doc(pattern=r"^(0|[1-9][0-9]*)(\.[0-9]{1,4})?$", examples=["59.50"])]
+# Every time the API writes: ISO 8601, UTC, milliseconds, "Z" (clock.now_iso); an RFC 3339
+# date-time, so generated clients parse it.
+Timestamp = Annotated[str, Doc(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$",
+                               examples=["2026-11-22T10:00:00.000Z"], format="date-time")]
+Identifier = Annotated[str, Doc(pattern=rf"^{IDENTIFIER}$")]
+RefundId = Annotated[str, Doc(pattern=rf"^rf_{ULID}$")]
+WebhookId = Annotated[str, Doc(pattern=rf"^whk_{ULID}$")]
+EventId = Annotated[str, Doc(pattern=rf"^evt_{ULID}$")]
+ApiKeyId = Annotated[str, Doc(pattern=rf"^key_{ULID}$")]
+Count = Annotated[int, Doc(minimum=0)]
+Positive = Annotated[int, Doc(minimum=1)]
+# An enum class rather than a Literal: one named schema, not 180 codes inlined wherever money is.
+Currency = StrEnum("Currency", {code: code for code in sorted(CURRENCIES)})
+RefundStatus = TypeAliasType("RefundStatus", Literal[statuses.ALL])  # type: ignore[valid-type]
+HistoryAction = TypeAliasType("HistoryAction", Literal[tuple(events.TYPE_OF_ACTION)])  # type: ignore[valid-type]
+RoleName = TypeAliasType("Role", Literal[tuple(role.value for role in Role)])  # type: ignore[valid-type]
+EventType = TypeAliasType("EventType", Literal[events.TYPES])  # type: ignore[valid-type]
+RefundKind = TypeAliasType("RefundKind", Literal["items", "amount", "full"])
+OrderStatus = TypeAliasType("OrderStatus", Literal["pending", "paid", "cancelled", "refunded"])
+OrderRefundStatus = TypeAliasType("OrderRefundStatus", Literal["none", "partially_refunded", "refunded"])
+DeliveryOutcome = TypeAliasType("DeliveryOutcome", Literal["delivered", "retrying", "failed"])
+# whsec_ + base64 of 24 random bytes (logic/webhooks.new_secret).
+WebhookSecret = Annotated[str, Doc(pattern=r"^whsec_[A-Za-z0-9+/]{32}$")]
+
+
+class Page(NamedTuple):
+    """What logic hands back for a page of a list: the items, and the cursor
+    of the next page (None on the last); the route wraps it."""
+
+    items: list
+    next_cursor: str | None
+
+
+# ------------------------------------------------------------------ errors
+
+class ErrorEntry(TypedDict):
+    error: Annotated[int, Doc("The code: see the error catalogue (docs/errors.md).")]
+    message: str
+
+
+class ErrorBody(TypedDict):
+    """Every error of every route, the API Gateway's own included."""
+
+    errors: Annotated[list[ErrorEntry], Doc(minItems=1)]
+
+
+# ------------------------------------------------------------------ tokens
+
+class TokenResponse(TypedDict):
+    token: Annotated[str, Doc("A JWT (HS256): send it as `Authorization: Bearer <token>`.")]
+    tokenType: Literal["Bearer"]
+    expiresIn: Annotated[int, Doc("Seconds until the token expires.", minimum=1)]
+
+
+# ------------------------------------------------------------------- money
+
+class AmountAndTax(TypedDict):
+    amount: Money
+    tax: Money
+
+
+class RefundedItem(TypedDict):
+    itemId: Identifier
+    quantity: Positive
+    amount: Annotated[Money, Doc("Before tax.")]
+    tax: Money
+
+
+class RemainingLine(TypedDict):
+    itemId: Identifier
+    quantity: Annotated[int, Doc("Units not yet refunded by ISSUED refunds.", minimum=0)]
+    amount: Money
+    tax: Money
+
+
+class Remaining(TypedDict):
+    """What an order has left to refund."""
+
+    lines: list[RemainingLine]
+    shipping: AmountAndTax
+    total: Money
+
+
+class RefundParts(TypedDict):
+    """A refund's money: what kind of refund, its items, shipping, tax and amount."""
+
+    kind: RefundKind
+    items: list[RefundedItem]
+    shipping: AmountAndTax
+    tax: Money
+    amount: Annotated[Money, Doc("All of it, tax included.")]
+    currency: Currency
+
+
+# ----------------------------------------------------------------- refunds
+
+class HistoryEntry(TypedDict):
+    status: Annotated[RefundStatus, Doc("The status the action reached.")]
+    action: HistoryAction
+    actor: str
+    role: RoleName
+    at: Timestamp
+    reason: str | None
+
+
+class Refund(RefundParts):
+    """A refund as every route shows it."""
+
+    id: RefundId
+    number: Annotated[str | None, Doc("`<order number>-R<n>`, counting the order's requests from 1.")]
+    orderId: Identifier
+    merchantId: Identifier
+    customerId: Identifier | None
+    status: RefundStatus
+    valid: Annotated[bool, Doc("Open or ISSUED.")]
+    refundOnly: bool
+    description: str | None
+    email: str
+    batchId: Identifier | None
+    requester: str
+    responseReason: str | None
+    trackingId: str | None
+    carrierName: str | None
+    confirmedAt: Timestamp | None
+    issuedAt: Timestamp | None
+    createdAt: Timestamp
+    updatedAt: Timestamp
+    history: Annotated[list[HistoryEntry], Doc("Every status change, oldest first.", minItems=1)]
+
+
+class RefundPreview(RefundParts):
+    """What a request with this body would refund, and what the order has left before and after it."""
+
+    remaining: Remaining
+    remainingAfter: Remaining
+
+
+# ------------------------------------------------------------------ orders
+
+class OrderLine(TypedDict):
+    itemId: Identifier
+    name: str
+    quantity: Positive
+    unitPrice: Money
+    discount: Money
+    tax: Money
+    amount: Annotated[Money, Doc("unitPrice × quantity − discount.")]
+    refundedQuantity: Count
+
+
+class OrderShipping(TypedDict):
+    price: Money
+    tax: Money
+
+
+class OrderTotals(TypedDict):
+    items: Money
+    shipping: Money
+    tax: Money
+    total: Money
+
+
+class Order(TypedDict):
+    """An order."""
+
+    id: Identifier
+    merchantId: Identifier
+    number: str
+    status: OrderStatus
+    currency: Currency
+    customerId: Identifier | None
+    lineItems: Annotated[list[OrderLine], Doc(minItems=1)]
+    shipping: OrderShipping
+    totals: OrderTotals
+    refundedAmount: Annotated[Money, Doc("What ISSUED refunds returned.")]
+    refundableAmount: Money
+    refundStatus: OrderRefundStatus
+    createdAt: Timestamp
+    updatedAt: Timestamp
+
+
+class OrderRefund(TypedDict):
+    id: RefundId
+    status: RefundStatus
+    amount: Money
+    createdAt: Timestamp
+
+
+class OrderWithRefunds(Order):
+    """An order and its refunds, newest first, at most 50."""
+
+    refunds: Annotated[list[OrderRefund], Doc(maxItems=50)]
+
+
+class RefundWithOrder(Refund):
+    """A refund with its order beside it (`?expand=order`)."""
+
+    order: Order
+
+
+RefundOrExpanded = TypeAliasType("RefundOrExpanded", RefundWithOrder | Refund)
+
+
+# ---------------------------------------------------------------- webhooks
+
+class Webhook(TypedDict):
+    id: WebhookId
+    url: str
+    events: Annotated[list[EventType], Doc(minItems=1)]
+    createdAt: Timestamp
+
+
+class WebhookCreated(Webhook):
+    secret: Annotated[WebhookSecret | None, Doc(
+        "Shown here and after a rotation only; null in a replay of the request (Idempotency-Key).")]
+
+
+class RotatedSecret(TypedDict):
+    id: WebhookId
+    secret: Annotated[WebhookSecret | None, Doc("null in a replay of the request (Idempotency-Key).")]
+    previousSecretExpiresAt: Timestamp
+
+
+class Delivery(TypedDict):
+    eventId: EventId
+    eventType: EventType
+    statusCode: Annotated[int | None, Doc("The endpoint's answer; null when it could not be reached.")]
+    outcome: DeliveryOutcome
+    attempt: Positive
+    at: Timestamp
+    replay: bool
+    error: str | None
+
+
+class ReplayQueued(TypedDict):
+    queued: Count
+    nextSince: Annotated[Timestamp | None, Doc("Send it as `since` for the rest; null when nothing remains.")]
+
+
+# ---------------------------------------------------------------- API keys
+
+class ApiKey(TypedDict):
+    id: ApiKeyId
+    name: Annotated[str | None, Doc("The label given at creation; null when none was.")]
+    prefix: Annotated[str, Doc("The key's first characters, to recognise it.")]
+    createdAt: Timestamp
+
+
+class ApiKeyCreated(ApiKey):
+    key: Annotated[str | None, Doc("Send it as `X-API-KEY`. Shown here only: it is stored hashed (null in a "
+                                   "replay of the request: Idempotency-Key).")]
