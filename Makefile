@@ -120,7 +120,7 @@ endef
 test: $(VENV_STAMP) ## run every test: unit, packaging, integration, contract (extra pytest args: PYTEST_ARGS="-k foo -x")
 	$(call run_pytest,)
 
-test-unit: $(VENV_STAMP) ## the unit tests alone (tests/unit: no HTTP, under a minute)
+test-unit: $(VENV_STAMP) ## the unit tests alone (tests/unit: in process, under a minute)
 	$(call run_pytest,tests/unit)
 
 test-integration: $(VENV_STAMP) ## the tests over HTTP against the local runtime (tests/integration, tests/contract)
