@@ -67,7 +67,7 @@ help: ## list the targets
 	@echo "Refund Requests API - make targets:"
 	@grep -E '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | \
 	  awk 'BEGIN {FS = ":.*## "} {printf "  %-18s %s\n", $$1, $$2}'
-	@echo "Variables: PORT (run), PYTEST_ARGS (test*), FN EVENT (invoke), ARGS (admin, load), QUICK=1 (bench), GUIDED=0 (deploy)"
+	@echo "Variables: PORT (run), PYTEST_ARGS TEST_WORKERS (test*), FN EVENT (invoke), ARGS (admin, load), QUICK=1 (bench), GUIDED=0 (deploy)"
 
 # ------------------------------------------------------------ virtualenvs
 venv: $(VENV_STAMP) ## create .venv (project + dev tools)
@@ -112,10 +112,15 @@ $(CHECKOV_STAMP):
 run: $(VENV_STAMP) ## serve the API locally (PORT=... passes through)
 	$(VENV)/bin/python -m localrun serve
 
+# pytest-xdist workers for the test targets: each runs whole test files
+# (--dist loadfile: a module's fixtures stay in one process) on a local runtime
+# of its own. TEST_WORKERS=0 runs everything in this one process.
+TEST_WORKERS ?= 2
+
 # pytest on $(1) (every test folder when empty) and PYTEST_ARGS; an empty run
 # (exit 5) is the failure it is, said so.
 define run_pytest
-	@rc=0; $(VENV)/bin/python -m pytest $(1) $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; $(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(1) $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then \
 	  echo "" >&2; \
 	  echo "*** make $@ FAILED: pytest collected no tests (exit 5). An empty test run is a failure. ***" >&2; \
@@ -126,7 +131,7 @@ endef
 test: $(VENV_STAMP) ## run every test: unit, packaging, integration, contract (extra pytest args: PYTEST_ARGS="-k foo -x")
 	$(call run_pytest,)
 
-test-unit: $(VENV_STAMP) ## the unit tests alone (tests/unit: no HTTP, under a minute)
+test-unit: $(VENV_STAMP) ## the unit tests alone (tests/unit: in process, under a minute)
 	$(call run_pytest,tests/unit)
 
 test-integration: $(VENV_STAMP) ## the tests over HTTP against the local runtime (tests/integration, tests/contract)

@@ -216,14 +216,12 @@ class InProcessClient(Client):
         from refunds_core.settings import settings
 
         saved = dict(os.environ)
-        os.environ.clear()
-        os.environ.update(self.runtime.function_env(function))
+        _become(self.runtime.function_env(function))
         settings.cache_clear()
         try:
             yield
         finally:
-            os.environ.clear()
-            os.environ.update(saved)
+            _become(saved)
             settings.cache_clear()
 
     def _record_calls(self) -> None:
@@ -249,6 +247,15 @@ class InProcessClient(Client):
                 targets = {body["TableName"] for item in params["TransactItems"] for body in item.values()}
             writes += [(operation, target) for target in sorted(targets)]
         return writes
+
+
+def _become(env: dict[str, str]) -> None:
+    """os.environ made equal to ``env``, touching only what differs: the
+    runtime's threads (moto's server reads its settings from the environment)
+    never see a variable they rely on missing."""
+    for name in os.environ.keys() - env.keys():
+        del os.environ[name]
+    os.environ.update({name: value for name, value in env.items() if os.environ.get(name) != value})
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,9 @@ EVENT = json.loads((ROOT / "events" / "publish_refund_events.json").read_text())
 
 @pytest.fixture
 def observer(runtime):
-    """A queue of our own subscribed to the topic: what SNS delivered, without the dispatcher."""
+    """A queue of our own subscribed to the topic: what SNS delivered, without the dispatcher.
+    Subscribed once the runtime has published what earlier tests changed: only this test's events arrive."""
+    runtime.events.drain()
     endpoint = {"endpoint_url": runtime.aws_endpoint, "region_name": "us-east-1",
                 "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
     sqs, sns = boto3.client("sqs", **endpoint), boto3.client("sns", **endpoint)

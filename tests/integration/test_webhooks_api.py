@@ -244,7 +244,8 @@ def test_a_merchant_deletes_an_endpoint(api, endpoint, dynamodb, table_name):
         assert (again.status, again.body) == (404, NOT_FOUND)
 
 
-@pytest.mark.parametrize("webhook_id", ["nope", f"whk_{ULID()}", "whk_" + "0" * 27, "rf_01JD0000000000000000000000"])
+@pytest.mark.parametrize("webhook_id", ["nope", f"whk_{ULID()}", "whk_" + "0" * 27, "rf_01JD0000000000000000000000"],
+                         ids=["not an id", "a fresh id", "zeros", "a refund id"])
 def test_unknown_and_malformed_ids_are_not_found(api, webhook_id):
     for method, suffix, body in (("DELETE", "", None), ("POST", "/rotate-secret", None), ("GET", "/deliveries", None),
                                  ("POST", "/replay", {"since": "2026-01-01T00:00:00Z"})):

@@ -53,24 +53,30 @@ def _unsigned(payload):
     return f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(payload)}."
 
 
-@pytest.mark.parametrize("header", [
-    None, "", "Bearer", "Bearer ", "Basic ZGVtbzpkZW1vLXNlY3JldA==", "Token abc",
-    bearer("not-a-jwt"),
-    bearer(_unsigned(claims())),                                                  # alg: none
-    bearer(jwt.encode(claims(), "another key" * 4, algorithm="HS256")),          # wrong key
-    bearer(jwt.encode(claims(), KEY, algorithm="HS512")),                         # not our algorithm
-    bearer(jwt.encode(claims(exp=int(time.time()) - 120), KEY, algorithm="HS256")),  # expired
-    # not yet valid: a day ahead, since these are built at collection, long before a full suite runs them
-    bearer(jwt.encode(claims(nbf=int(time.time()) + 86400, exp=int(time.time()) + 2 * 86400), KEY,
-                      algorithm="HS256")),
-    bearer(jwt.encode(claims(iss="someone-else"), KEY, algorithm="HS256")),
-    bearer(jwt.encode(claims(aud="another-api"), KEY, algorithm="HS256")),
-    bearer(jwt.encode(claims(exp=None), KEY, algorithm="HS256")),                 # never expires
-    bearer(jwt.encode(claims(role="admin"), KEY, algorithm="HS256")),             # no such role
-    bearer(jwt.encode(claims(mid=None), KEY, algorithm="HS256")),                 # merchant without merchant
-    bearer(jwt.encode(claims(role="customer", cid="c1"), KEY, algorithm="HS256")),  # customer: who minted it?
-    bearer(jwt.encode(claims(), KEY, algorithm="HS256")[:-6]),                    # truncated
-])
+# Named: a token's text changes with the clock, and a test's id must not
+# (pytest-xdist's workers must collect the same ids).
+NOT_OURS = {
+    "no header": None, "empty": "", "Bearer alone": "Bearer", "Bearer and a space": "Bearer ",
+    "Basic": "Basic ZGVtbzpkZW1vLXNlY3JldA==", "another scheme": "Token abc",
+    "not a JWT": bearer("not-a-jwt"),
+    "alg none": bearer(_unsigned(claims())),
+    "another key": bearer(jwt.encode(claims(), "another key" * 4, algorithm="HS256")),
+    "HS512": bearer(jwt.encode(claims(), KEY, algorithm="HS512")),
+    "expired": bearer(jwt.encode(claims(exp=int(time.time()) - 120), KEY, algorithm="HS256")),
+    # a day ahead, since these are built at collection, long before a full suite runs them
+    "not yet valid": bearer(jwt.encode(claims(nbf=int(time.time()) + 86400, exp=int(time.time()) + 2 * 86400), KEY,
+                                       algorithm="HS256")),
+    "another issuer": bearer(jwt.encode(claims(iss="someone-else"), KEY, algorithm="HS256")),
+    "another audience": bearer(jwt.encode(claims(aud="another-api"), KEY, algorithm="HS256")),
+    "never expires": bearer(jwt.encode(claims(exp=None), KEY, algorithm="HS256")),
+    "no such role": bearer(jwt.encode(claims(role="admin"), KEY, algorithm="HS256")),
+    "merchant without merchant": bearer(jwt.encode(claims(mid=None), KEY, algorithm="HS256")),
+    "customer without its minter": bearer(jwt.encode(claims(role="customer", cid="c1"), KEY, algorithm="HS256")),
+    "truncated": bearer(jwt.encode(claims(), KEY, algorithm="HS256")[:-6]),
+}
+
+
+@pytest.mark.parametrize("header", list(NOT_OURS.values()), ids=list(NOT_OURS))
 def test_anything_but_a_valid_token_of_ours_is_401(header):
     with pytest.raises(ApiError) as caught:
         caller_from_authorization(header)
