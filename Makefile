@@ -81,7 +81,7 @@ $(VENV_STAMP): pyproject.toml
 	@echo "Setting up $(VENV) with $(PYTHON): the project's dependencies and dev tools from pyproject.toml (about 90 packages)."
 	@echo "The first time takes one to two minutes, mostly downloads; later runs reuse it."
 	@SECONDS=0; \
-	$(PYTHON) -m venv $(VENV); \
+	[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV); \
 	$(VENV)/bin/pip install --progress-bar off -e ".[dev]" | $(PIP_PROGRESS); \
 	echo "$(VENV) ready in $${SECONDS} s."
 	@touch $@
