@@ -162,7 +162,9 @@ def _verified_caller(token: str, key: str) -> tuple[Caller, int]:
 # minting a token reads the account strongly (``require_active_account(...,
 # fresh=True)``). Reads trust what this execution environment last read for
 # ACCOUNT_CACHE_SECONDS: a revoked key can read for at most that long after its
-# revocation answered (docs/benchmarks.md has what the cache saves).
+# revocation answered (docs/benchmarks.md has what the cache saves). Every
+# read of an account is strongly consistent, so a cache filled after the
+# revocation never holds a replica's older answer.
 ACCOUNT_CACHE_SECONDS = 1.0
 
 _active_until: dict[tuple[str, str, str | None, str | None], float] = {}
@@ -184,8 +186,10 @@ def require_active_account(caller: Caller, *, fresh: bool = False) -> None:
     """15000 unless the caller's account is usable: its login exists, is enabled
     and still has the token's role and merchant (an API key: it is not revoked);
     a merchant's or customer's merchant is active. A positive answer is trusted
-    for ACCOUNT_CACHE_SECONDS; ``fresh`` reads strongly and trusts no cache
-    (before minting a token)."""
+    for ACCOUNT_CACHE_SECONDS; ``fresh`` trusts no cache (before minting a
+    token). The reads are strongly consistent."""
+    # Here, not at the top: every function imports auth (through api), and the
+    # DAL brings boto3, which the OpenAPI function never needs (a cold start's ms).
     from refunds_core.dal import accounts
 
     key = _account_cache_key(caller)
@@ -197,10 +201,10 @@ def require_active_account(caller: Caller, *, fresh: bool = False) -> None:
     if key_id is not None:  # an API key's caller, or a customer whose token a key minted
         stored_key, merchant = accounts.get_with_merchant(
             keys.merchant_api_key(caller.merchant_id, key_id) if caller.merchant_id else None, caller.merchant_id,
-            consistent=fresh)
+            consistent=True)
         login_ok = role is Role.MERCHANT and stored_key is not None
     else:
-        credential, merchant = accounts.get_login_and_merchant(login, caller.merchant_id, consistent=fresh)
+        credential, merchant = accounts.get_login_and_merchant(login, caller.merchant_id, consistent=True)
         login_ok = (
             credential is not None and not credential.get("disabled")
             and credential.get("role") == role.value
@@ -293,7 +297,7 @@ def caller_from_api_key(key: str) -> Caller:
     cached = _api_key_callers.get(digest)
     if cached is not None and cached[0] > now:
         return cached[1]
-    stored, merchant = accounts.get_with_merchant(keys.api_key(digest), merchant_id)
+    stored, merchant = accounts.get_with_merchant(keys.api_key(digest), merchant_id, consistent=True)
     if stored is None or stored.get("merchantId") != merchant_id:
         _api_key_callers.pop(digest, None)
         raise ApiError(errors.UNAUTHORIZED)

@@ -1,4 +1,6 @@
-"""The error catalogue: every code the API answers with, its HTTP status and message.
+"""The error catalogue: every code the API answers with, its HTTP status and
+message; and the exceptions logic raises for the edge to answer (``ApiError``,
+``RetryableError``, and ``StoppedAt`` for a stream batch).
 
 Codes 110-15060 are the primary contract's (seeds 000/001), byte for byte.
 The 1xx codes beside 110/111 are request-level errors common to every route;
