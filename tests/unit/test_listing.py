@@ -315,7 +315,8 @@ def test_a_listed_refund_is_presented_from_the_attributes_a_list_reads():
 
     stored = {
         "PK": "REFUND#r1", "SK": "REFUND", "GSI1PK": "MERCHANT#m", "GSI1SK": "r1", "type": "Refund", "version": 4,
-        "id": "r1", "numericId": Decimal(7), "number": "SO-1-R1", "orderId": "o1", "merchantId": "m", "customerId": "c", "status": "ISSUED",
+        "id": "r1", "numericId": Decimal(7), "number": "SO-1-R1", "orderId": "o1", "merchantId": "m",
+        "customerId": "c", "status": "ISSUED",
         "refundOnly": False, "description": "d", "email": "a@b.co", "batchId": "b", "kind": "items",
         "items": [{"itemId": "i", "quantity": 1, "amount": Decimal("1.00"), "tax": Decimal("0.10")}],
         "shipping": {"amount": Decimal("2.00"), "tax": Decimal("0")}, "tax": Decimal("0.10"),
