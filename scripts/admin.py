@@ -1,6 +1,6 @@
 """Create and disable merchants and logins, in any environment.
 
-    make admin ARGS="--stack refund-requests create-merchant acme --name 'Acme Ltd' --contact-email refunds@acme.example"
+    make admin ARGS="--stack refund-requests create-merchant acme --name 'Acme' --contact-email refunds@acme.example"
     make admin ARGS="--stack refund-requests set-contact-email acme refunds@acme.example"
     make admin ARGS="--stack refund-requests create-login acme-ops --role merchant --merchant acme"
     make admin ARGS="--endpoint http://127.0.0.1:5001 disable-merchant acme"
