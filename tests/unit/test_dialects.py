@@ -61,7 +61,7 @@ def _call(app, method: str, path: str, body: str = "{}") -> tuple[int, dict]:
     ("POST", "/x/unpaid", "{}", errors.ORDER_NOT_PAID),              # the handler
     ("POST", "/x/boom", "{}", errors.INTERNAL),                       # a bug
     ("GET", "/nowhere", "", errors.ROUTE_NOT_FOUND),                  # no route
-])
+], ids=["401 middleware", "413 global middleware", "handler", "500 bug", "104 no route"])
 def test_every_error_of_a_function_is_answered_in_its_dialect(method, path, body, code):
     status, answer = _call(_app(OTHER), method, path, body)
     assert answer == {"error": code.message, "code": code.code}
