@@ -239,10 +239,16 @@ def test_a_bad_list_parameter_is_400_15010_naming_it(shop, query, fields):
 
 
 def test_who_may_call_is_seller_and_customer_only(shop, api):
+    """A SELLER calls with its token or its API key; support and the order system may not."""
     for login in ("support", "orders-service"):
         client = Seed002Client(api.base_url, token=api.token(login))
         assert _refused(client.list_refunds)[:2] == (403, [15120])
     assert _refused(Seed002Client(api.base_url, token="not-a-token").list_refunds)[:2] == (401, [101])
+    key = api.request("POST", "/v1/api-keys", json_body={"name": "seed 002 client"}, token=shop.token).body["data"]
+    with_key = Seed002Client(api.base_url, api_key=key["key"])
+    created = with_key.create_refund(shop.order(), "From the back office", Decimal("3.10"), True)
+    assert created["requester"] == f"apikey:{key['id']}" and with_key.list_refunds(size=1) == [created]
+    assert api.request("DELETE", f"/v1/api-keys/{key['id']}", token=shop.token).status == 204
 
 
 def test_another_merchants_refund_and_order_do_not_exist(shop, api):
