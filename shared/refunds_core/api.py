@@ -28,11 +28,6 @@ CORS = CORSConfig(allow_origin="*", allow_headers=["Authorization", "Content-Typ
                   expose_headers=["Idempotent-Replayed", "Retry-After", "X-Correlation-Id"], max_age=600)
 
 
-def error_response(error: ApiError) -> Response:
-    """An error in our own errors body (the native dialect's)."""
-    return NATIVE.error_response(error)
-
-
 def _retryable(exc: RetryableError) -> ApiError:
     logger.warning("retryable failure", extra={"reason": str(exc)})
     return ApiError(errors.INTERNAL, headers=_correlation({"Retry-After": "1"}))

@@ -17,20 +17,21 @@ Every page is exactly one Query on the index that fits the filters, with
 | support, no ``merchantId``, no ``orderId``, no ``status`` | none: 15010 ``merchantId`` | | |
 
 ``status`` with a ``valid`` that contradicts it is an empty page without any
-Query. Several statuses at once (``Filters.statuses``: seed 002's ``DENIED`` is
-our DENIED and FAILED) read the validity partition that holds them all, or the
-merchant's, and drop the others with a FilterExpression.
-
-A window (``window``) is the same plan, read from the newest refund on: Query
-after Query, each with ``Limit`` = what is still missing, until ``(page + 1) *
-size`` refunds are kept. It costs reads in proportion to that depth, so the
-depth is capped (``MAX_WINDOW_DEPTH``, deeper is 15010 ``page``), and so are
-the items read when a filter drops some (the same figure: beyond it, 15010
-``page`` too). The cursor pages of GET /v1/refunds cost one Query each at any
-depth (docs/listing.md). The merchant is the caller's own; support chooses it with ``merchantId``
+Query. The merchant is the caller's own; support chooses it with ``merchantId``
 (merchants and customers may not send it: 15010). A customer's ``batchId``
 filters their own partition (ByCustomer), never the merchant's batch: a page
-and its cursor then say nothing of another customer's refunds.
+and its cursor then say nothing of another customer's refunds. Several
+statuses at once (``Filters.statuses``: seed 002's ``DENIED`` is our DENIED and
+FAILED) read the validity partition that holds them all, or the merchant's,
+and drop the others with a FilterExpression.
+
+A window (``window``: seed 002's ``page`` and ``size``) is the same plan, read
+from the newest refund on: Query after Query, each with ``Limit`` = what is
+still missing, until ``(page + 1) * size`` refunds are kept. It costs reads in
+proportion to that depth, so the depth is capped (``MAX_WINDOW_DEPTH``, deeper
+is 15010 ``page``), and so are the items read where a filter drops some (the
+same figure: beyond it, 15010 ``page`` too). A cursor page of GET /v1/refunds
+costs one Query at any depth (docs/listing.md).
 """
 
 from __future__ import annotations
