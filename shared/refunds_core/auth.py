@@ -17,7 +17,7 @@ import time
 
 import jwt
 
-from refunds_core import errors
+from refunds_core import aws, errors
 from refunds_core.callers import API_KEY_LOGIN_PREFIX, Caller, Role, Via, api_key_id_of
 from refunds_core.dal import keys
 from refunds_core.errors import ApiError
@@ -58,10 +58,7 @@ def verify_password(password: str, stored: str | None) -> bool:
 # ---------------------------------------------------------------- tokens
 
 def _signing_key() -> str:
-    # Imported here: Parameters is only needed once per TTL, not at cold start.
-    from aws_lambda_powertools.utilities.parameters import get_secret
-
-    return get_secret(settings().TOKEN_SIGNING_SECRET_ID, max_age=settings().CACHE_TTL_SECONDS)
+    return aws.secrets().get(settings().TOKEN_SIGNING_SECRET_ID, max_age=settings().CACHE_TTL_SECONDS)
 
 
 def derived_key(purpose: str) -> bytes:

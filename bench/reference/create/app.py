@@ -41,9 +41,10 @@ def lambda_handler(event, context):
                   "email": body["email"], "description": body.get("description"),
                   "amount": str(order["totals"]["total"]), "currency": order["currency"],
                   "requester": claims["sub"], "createdAt": now, "updatedAt": now}
-        indexes = {"GSI1PK": f"MERCHANT#{merchant}", "GSI2PK": f"MERCHANT#{merchant}#STATUS#REQUESTED",
-                   "GSI3PK": f"ORDER#{order_id}", "GSI4PK": f"MERCHANT#{merchant}#VALID#true",
-                   "GSI6PK": "STATUS#REQUESTED"}
+        # Index partitions of their own ("REFERENCE#..."): the same writes, in no list the API serves.
+        indexes = {"GSI1PK": f"REFERENCE#MERCHANT#{merchant}", "GSI2PK": f"REFERENCE#MERCHANT#{merchant}#REQUESTED",
+                   "GSI3PK": f"REFERENCE#ORDER#{order_id}", "GSI4PK": f"REFERENCE#MERCHANT#{merchant}#VALID#true",
+                   "GSI6PK": "REFERENCE#STATUS#REQUESTED"}
         item = {**key(f"REFUND#{refund_id}", "REFUND"),
                 **{name: {"S": value} for name, value in refund.items() if isinstance(value, str)},
                 **{name: {"S": value} for name, value in indexes.items()},
