@@ -303,6 +303,14 @@ def caller_from_api_key(key: str) -> Caller:
     return caller
 
 
+def forget_cached_callers() -> None:
+    """Trust nothing this environment verified or read of its callers (after a
+    SnapStart restore: the snapshot's caches are not this environment's)."""
+    _verified_tokens.clear()
+    _active_until.clear()
+    _api_key_callers.clear()
+
+
 def forget_api_key(key_id: str, digest: str) -> None:
     """Drop what this execution environment cached about a revoked key: it,
     and the customer tokens it minted. (Other environments trust their cache

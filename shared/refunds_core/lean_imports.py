@@ -23,14 +23,36 @@ from collections.abc import Mapping
 
 PACKAGE = "aws_lambda_powertools.event_handler"
 DATA_CLASSES = "aws_lambda_powertools.utilities.data_classes"
-# The names api_gateway.py imports from the data classes package, each from the
-# submodule the package's __init__ takes it from (tests/packaging/test_lean_imports.py
-# keeps this equal to that __init__).
+# Every name the data classes package's __init__ binds, from the submodule it
+# takes it from: its own submodules look names up in the package too (sqs_event
+# imports S3Event from it), so each must resolve without the __init__
+# (tests/packaging/test_lean_imports.py keeps this equal to that __init__).
 DATA_CLASSES_EXPORTS = {
     "ALBEvent": "alb_event", "APIGatewayProxyEvent": "api_gateway_proxy_event",
-    "APIGatewayProxyEventV2": "api_gateway_proxy_event", "BedrockAgentEvent": "bedrock_agent_event",
-    "LambdaFunctionUrlEvent": "lambda_function_url_event", "VPCLatticeEvent": "vpc_lattice",
-    "VPCLatticeEventV2": "vpc_lattice",
+    "APIGatewayProxyEventV2": "api_gateway_proxy_event", "APIGatewayWebSocketEvent": "api_gateway_websocket_event",
+    "AWSConfigRuleEvent": "aws_config_rule_event", "AppSyncResolverEvent": "appsync_resolver_event",
+    "AppSyncResolverEventsEvent": "appsync_resolver_events_event", "BedrockAgentEvent": "bedrock_agent_event",
+    "BedrockAgentFunctionEvent": "bedrock_agent_function_event",
+    "CloudFormationCustomResourceEvent": "cloudformation_custom_resource_event",
+    "CloudWatchAlarmConfiguration": "cloud_watch_alarm_event", "CloudWatchAlarmData": "cloud_watch_alarm_event",
+    "CloudWatchAlarmEvent": "cloud_watch_alarm_event", "CloudWatchAlarmMetric": "cloud_watch_alarm_event",
+    "CloudWatchAlarmMetricStat": "cloud_watch_alarm_event", "CloudWatchAlarmState": "cloud_watch_alarm_event",
+    "CloudWatchDashboardCustomWidgetEvent": "cloud_watch_custom_widget_event",
+    "CloudWatchLogsEvent": "cloud_watch_logs_event",
+    "CodeDeployLifecycleHookEvent": "code_deploy_lifecycle_hook_event",
+    "CodePipelineJobEvent": "code_pipeline_job_event", "ConnectContactFlowEvent": "connect_contact_flow_event",
+    "DynamoDBStreamEvent": "dynamo_db_stream_event", "EventBridgeEvent": "event_bridge_event",
+    "KafkaEvent": "kafka_event", "KinesisFirehoseDataTransformationRecord": "kinesis_firehose_event",
+    "KinesisFirehoseDataTransformationRecordMetadata": "kinesis_firehose_event",
+    "KinesisFirehoseDataTransformationResponse": "kinesis_firehose_event",
+    "KinesisFirehoseEvent": "kinesis_firehose_event", "KinesisStreamEvent": "kinesis_stream_event",
+    "LambdaFunctionUrlEvent": "lambda_function_url_event", "S3BatchOperationEvent": "s3_batch_operation_event",
+    "S3BatchOperationResponse": "s3_batch_operation_event",
+    "S3BatchOperationResponseRecord": "s3_batch_operation_event", "S3Event": "s3_event",
+    "S3EventBridgeNotificationEvent": "s3_event", "SESEvent": "ses_event", "SNSEvent": "sns_event",
+    "SQSEvent": "sqs_event", "SQSRecord": "sqs_event", "SecretsManagerEvent": "secrets_manager_event",
+    "TransferFamilyAuthorizer": "transfer_family_event", "TransferFamilyAuthorizerResponse": "transfer_family_event",
+    "VPCLatticeEvent": "vpc_lattice", "VPCLatticeEventV2": "vpc_lattice", "event_source": "event_source",
 }
 
 

@@ -17,7 +17,7 @@ PACKAGE = ROOT / "shared" / "refunds_core"
 VOCABULARY = {"errors", "models", "money", "statuses", "events", "shapes", "callers", "clock", "validation",
               "settings", "aws", "observability", "webhook_urls"}
 # The HTTP edge: what only handlers (and each other) import.
-EDGE = {"api", "routes", "idempotency", "batch", "lean_imports"}
+EDGE = {"api", "routes", "idempotency", "batch", "lean_imports", "snapstart"}
 
 
 def _module_name(path: Path) -> str:
