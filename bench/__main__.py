@@ -145,8 +145,8 @@ def render(results: dict, details: dict) -> str:
         "compiled by the same `shared/Makefile` target (libraries as bytecode only, refunds_core with its "
         "sources), and nothing writes bytecode during the runs (`/opt` and `/var/task` are read-only on "
         "Lambda). The function's template environment with dummy values, dummy credentials, `AWS_REGION`, "
-        "X-Ray tracing on (`Tracing: Active`: the Tracer patches botocore at import) and an AWS endpoint on "
-        "a closed loopback port. The floor is the same "
+        "X-Ray tracing on (`Tracing: Active`: botocore is patched when the first client is made) and an AWS "
+        "endpoint on a closed loopback port. The floor is the same "
         "interpreter running `import boto3; boto3.client('dynamodb')`, timed in the same rounds (one run "
         "of each start, then the next round), so a change of load weighs on all alike. The handler import "
         "makes no client (the first request does): the floor's client creation is headroom the import gets.",
