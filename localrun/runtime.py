@@ -224,6 +224,11 @@ class LocalRuntime:
             # The layers then the code, like /opt/python and /var/task in Lambda.
             PYTHONPATH=os.pathsep.join([*map(str, spec.layers), str(spec.code_uri)]),
         )
+        # SnapStart on (the template's, or LOCAL_SNAPSTART=1 for every function): each
+        # worker runs the snapshot hooks after its init, then the restore hooks (worker.py).
+        snap_start = self._resolver.resolve(spec.snap_start) == "PublishedVersions"
+        if snap_start or self._environ.get("LOCAL_SNAPSTART") == "1":
+            env["LOCAL_SNAPSTART"] = "1"
         return env
 
     def invoke(self, logical_id: str, event: dict) -> dict:

@@ -17,7 +17,7 @@ import time
 
 import jwt
 
-from refunds_core import errors
+from refunds_core import aws, errors
 from refunds_core.callers import API_KEY_LOGIN_PREFIX, Caller, Role, Via, api_key_id_of
 from refunds_core.dal import keys
 from refunds_core.errors import ApiError
@@ -58,10 +58,7 @@ def verify_password(password: str, stored: str | None) -> bool:
 # ---------------------------------------------------------------- tokens
 
 def _signing_key() -> str:
-    # Imported here: Parameters is only needed once per TTL, not at cold start.
-    from aws_lambda_powertools.utilities.parameters import get_secret
-
-    return get_secret(settings().TOKEN_SIGNING_SECRET_ID, max_age=settings().CACHE_TTL_SECONDS)
+    return aws.secrets().get(settings().TOKEN_SIGNING_SECRET_ID, max_age=settings().CACHE_TTL_SECONDS)
 
 
 def derived_key(purpose: str) -> bytes:
@@ -308,6 +305,14 @@ def caller_from_api_key(key: str) -> Caller:
         _api_key_callers[digest] = (until, caller)
         _active_until[_account_cache_key(caller)] = until  # the same read answered require_active_account
     return caller
+
+
+def forget_cached_callers() -> None:
+    """Trust nothing this environment verified or read of its callers (after a
+    SnapStart restore: the snapshot's caches are not this environment's)."""
+    _verified_tokens.clear()
+    _active_until.clear()
+    _api_key_callers.clear()
 
 
 def forget_api_key(key_id: str, digest: str) -> None:

@@ -33,7 +33,7 @@ from typing import Any, Literal
 from aws_lambda_powertools.event_handler import content_types
 from aws_lambda_powertools.event_handler.api_gateway import Response
 
-from refunds_core import jsontext
+from refunds_core import jsontext, snapstart
 from refunds_core.api import Api, allow
 from refunds_core.callers import Role
 from refunds_core.dialects import NATIVE, Dialect, Envelope
@@ -95,6 +95,9 @@ def route(app: Api, method: str, path: str, *, dialect: Dialect = NATIVE, **decl
     def register(handler: Callable) -> Callable:
         contract = Contract(method, path, handler=handler.__name__, dialect=dialect, **declared)
         app.speak(dialect)
+        for model in (contract.body, contract.query):
+            if isinstance(model, type):
+                snapstart.prepare_model(model)
 
         def answered(**path_parameters):
             return respond(handler(**path_parameters), contract)

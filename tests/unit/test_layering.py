@@ -19,7 +19,7 @@ PACKAGE = ROOT / "shared" / "refunds_core"
 VOCABULARY = {"errors", "models", "money", "statuses", "events", "shapes", "callers", "clock", "validation",
               "settings", "aws", "observability", "webhook_urls", "refund_ids", "jsontext"}
 # The HTTP edge: what only handlers (and each other) import; the dialects (dialects/) are edge too.
-EDGE = {"api", "routes", "idempotency", "idempotency_store", "batch", "lean_imports"}
+EDGE = {"api", "routes", "idempotency", "idempotency_store", "batch", "lean_imports", "snapstart"}
 
 
 def _module_name(path: Path) -> str:

@@ -462,3 +462,13 @@ def test_data_at_rest_is_encrypted():
             assert resource["Properties"]["SqsManagedSseEnabled"] is True, logical_id
         if resource["Type"] == "AWS::DynamoDB::Table":
             assert resource["Properties"]["SSESpecification"] == {"SSEEnabled": True}, logical_id
+
+
+def test_snapstart_is_one_parameter_for_the_api_functions_and_off_for_the_event_functions():
+    """ApiSnapStart=PublishedVersions snapshots every API function's published
+    version (the API invokes the alias `live`); no event function's."""
+    api = {route.function for route in ROUTES}
+    assert TEMPLATE["Parameters"]["ApiSnapStart"]["Default"] == "None"
+    assert TEMPLATE["Globals"]["Function"]["AutoPublishAlias"] == "live"
+    assert {name: spec.snap_start for name, spec in FUNCTIONS.items()} == {
+        name: {"Ref": "ApiSnapStart"} if name in api else "None" for name in FUNCTIONS}
