@@ -391,8 +391,34 @@ def test_a_filter_that_drops_items_reads_on_until_the_window_is_full(partition):
     # DENIED or FAILED: both invalid, read from the invalid partition; each Query asks for what is missing.
     assert {(c["index"], c["partition"]) for c in partition.calls} == {("ByMerchantValidity",
                                                                         "MERCHANT#demo#VALID#false")}
-    assert [c["limit"] for c in partition.calls] == [4, 2, 1, 1]  # read 9-6, kept 8, 6; 5-4, kept 4; 3; 2
+    # Read 9-6, kept 8 and 6; then at least twice as many: 5-1, kept 4 and 2.
+    assert [c["limit"] for c in partition.calls] == [4, 8]
     assert partition.calls[0]["only_statuses"] == {"DENIED", "FAILED"}
+
+
+def test_a_filter_that_keeps_few_costs_a_few_round_trips_not_one_per_item(partition):
+    """1 DENIED among 5 000 CANCELLED: asking each Query for only what is
+    missing (one refund) would make 5 000 round trips of one item each."""
+    partition.items = [_refund(f"rf_{n}", "CANCELLED") for n in range(5_000)] + [_refund("rf_x", "DENIED")]
+    shown = listing.window(MERCHANT, listing.Filters(statuses=frozenset({"DENIED", "FAILED"})), page=0, size=1)
+    assert _ids(shown) == ["rf_x"]
+    assert len(partition.calls) == 13  # 1, 2, 4 ... 4 096: 8 191 read
+    assert sum(call["limit"] for call in partition.calls) < 2 * 5_001
+
+
+def test_a_window_without_a_filter_reads_only_what_it_shows(partition):
+    """No item is dropped: a Query cut short (1 MB) is followed by one for what is missing, no more."""
+    partition.items = [_refund(f"rf_{n}") for n in range(50)]
+    real_query, asked = refund_queries.query, []
+
+    def at_most_7(*args, limit, **kwargs):
+        asked.append(limit)
+        return real_query(*args, limit=min(limit, 7), **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(refund_queries, "query", at_most_7)
+        assert len(listing.window(MERCHANT, listing.Filters(), page=0, size=20)) == 20
+    assert asked == [20, 13, 6]
 
 
 @pytest.mark.parametrize(("page", "size"), [(100, 100), (9999, 2), (10_000, 1), (-1, 20)])
