@@ -472,3 +472,22 @@ def test_snapstart_is_one_parameter_for_the_api_functions_and_off_for_the_event_
     assert TEMPLATE["Globals"]["Function"]["AutoPublishAlias"] == "live"
     assert {name: spec.snap_start for name, spec in FUNCTIONS.items()} == {
         name: {"Ref": "ApiSnapStart"} if name in api else "None" for name in FUNCTIONS}
+
+
+def test_a_deploy_that_changes_only_the_layer_publishes_a_version_of_every_function():
+    """The API and the event sources invoke the alias `live`. SAM publishes a
+    version when the hash of what it looks at changes: by default a function's
+    code, environment and memory, which a change to refunds_core (the layer)
+    leaves as they were, so the alias would keep the old layer. All properties
+    and the layer's PublishLambdaVersion put the layer into that hash
+    (samtranslator's _construct_version)."""
+    functions = {name: spec["Properties"] for name, spec in RESOURCES.items()
+                 if spec["Type"] == "AWS::Serverless::Function"}
+    assert TEMPLATE["Globals"]["Function"]["AutoPublishAlias"] == "live"
+    # Each function's own (cfn-lint's schema refuses it in Globals, where SAM takes it).
+    assert {name: props.get("AutoPublishAliasAllProperties") for name, props in functions.items()} == dict.fromkeys(
+        functions, True)
+    layers = {layer["Ref"] for props in functions.values() for layer in props.get("Layers", [])}
+    layers |= {layer["Ref"] for layer in TEMPLATE["Globals"]["Function"].get("Layers", [])}
+    assert layers == {"SharedLayer"}
+    assert RESOURCES["SharedLayer"]["Properties"]["PublishLambdaVersion"] is True
