@@ -103,12 +103,19 @@ def test_page_size_order_and_validity_are_read_as_written():
     assert (filters.orderId, filters.valid, page, size) == ("1001", False, 3, 100)
 
 
+@pytest.mark.parametrize(("written", "valid"), [("true", True), ("True", True), ("TRUE", True), ("False", False)])
+def test_validity_is_a_boolean_as_any_client_language_prints_one(written, valid):
+    """Python's urlencode and .NET write True: a client of 002's document may send either."""
+    assert seed002.list_request({"valid": written})[0].valid is valid
+
+
 @pytest.mark.parametrize(("params", "bad"), [
     ({"page": "-1"}, ["page"]), ({"page": "1.0"}, ["page"]), ({"page": "10000"}, ["page"]), ({"page": "x"}, ["page"]),
     ({"size": "0"}, ["size"]), ({"size": "101"}, ["size"]), ({"size": "05"}, ["size"]),
     ({"orderId": "o-1"}, ["orderId"]), ({"orderId": "01"}, ["orderId"]), ({"orderId": str(LARGEST + 1)}, ["orderId"]),
     ({"status": "FAILED"}, ["status"]), ({"status": "PENDING"}, ["status"]), ({"status": "requested"}, ["status"]),
-    ({"valid": "1"}, ["valid"]), ({"limit": "5", "cursor": "x"}, ["limit", "cursor"]),
+    ({"valid": "1"}, ["valid"]), ({"valid": "yes"}, ["valid"]), ({"valid": "tru"}, ["valid"]),
+    ({"limit": "5", "cursor": "x"}, ["limit", "cursor"]),
 ])
 def test_each_bad_or_unknown_parameter_is_one_15010(params, bad):
     assert _refused(seed002.list_request, params) == bad

@@ -79,6 +79,13 @@ def _query_integer(value: object) -> object:
     return int(value) if isinstance(value, str) and _INTEGER.fullmatch(value) else value
 
 
+def _any_case(value: object) -> object:
+    """The document types ``valid`` Boolean and no more: clients write one in a
+    query string as their language prints it, ``true`` (JavaScript, Java) or
+    ``True`` (Python, .NET). ``1`` or ``yes`` stay refused."""
+    return value.lower() if isinstance(value, str) else value
+
+
 Amount = Annotated[Decimal, BeforeValidator(_json_number), WithJsonSchema({
     "type": "number", "exclusiveMinimum": 0,
     "description": "Exact to the order currency's minor unit (22.50 in USD, 1500 in JPY, 0.125 in KWD); "
@@ -115,7 +122,7 @@ class Seed002ListQuery(BaseModel):
     orderId: Annotated[OrderId, Field(description="One of your orders, by its integer id."),  # type: ignore[assignment]
                        BeforeValidator(_query_integer)] = None
     status: Literal[STATUSES] = None  # type: ignore[valid-type, assignment]
-    valid: Flag = None  # type: ignore[assignment]
+    valid: Annotated[Flag, BeforeValidator(_any_case)] = None  # type: ignore[assignment]
 
 
 def creation(body: dict) -> tuple[str, dict]:
