@@ -52,6 +52,9 @@ Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT), BeforeValidator(_whole_number)
 Flag = Annotated[bool, BeforeValidator(_boolean)]
 CursorText = Annotated[str, StringConstraints(max_length=_MAX_CURSOR, pattern=r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")]
 Status = Literal[statuses.ALL]  # type: ignore[valid-type]
+# Which end of the index a page starts from: every index sorts by refund id (a ULID: by time).
+Order = Literal["newest", "oldest"]
+NEWEST = "newest"
 
 
 class ListQuery(BaseModel):
@@ -63,6 +66,7 @@ class ListQuery(BaseModel):
     batchId: Identifier = None  # type: ignore[assignment]  # the batchId a refund was created with
     status: Status = None  # type: ignore[assignment]
     valid: Flag = None  # type: ignore[assignment]
+    order: Order = NEWEST
     limit: Limit = DEFAULT_LIMIT
     cursor: CursorText = None  # type: ignore[assignment]
     merchantId: Identifier = None  # type: ignore[assignment]  # support only

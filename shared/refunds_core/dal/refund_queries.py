@@ -1,7 +1,7 @@
-"""Reading refunds by index: one Query per page, newest first.
+"""Reading refunds by index: one Query per page, newest or oldest first.
 
 Every index sorts by refund id, a ULID, so ``ScanIndexForward=False`` is newest
-first. ``Limit`` is the page size: DynamoDB reads at most that many items,
+first and ``True`` oldest first. ``Limit`` is the page size: DynamoDB reads at most that many items,
 whatever the partition holds, so a page costs the same for a merchant with ten
 refunds or ten million. A ``FilterExpression`` only drops items from those it
 read (a page may come back short, even empty, with a ``LastEvaluatedKey``).
@@ -24,9 +24,10 @@ def key_attributes(index: str) -> set[str]:
 
 
 def page(index: str, partition: str, *, limit: int, attributes: tuple[str, ...], start_key: dict | None = None,
-         only_statuses: frozenset[str] | None = None, only_batch: str | None = None) -> tuple[list[dict], dict | None]:
+         only_statuses: frozenset[str] | None = None, only_batch: str | None = None,
+         oldest_first: bool = False) -> tuple[list[dict], dict | None]:
     """One Query: at most ``limit`` refunds of one index partition, newest
-    first, after ``start_key``, with only ``attributes`` read; with
+    first (``oldest_first``: oldest first), after ``start_key``, with only ``attributes`` read; with
     ``only_statuses``, those in another status are dropped by DynamoDB, and
     with ``only_batch`` those of another batch (or of none). Returns the
     refunds and the LastEvaluatedKey (None on the partition's last page)."""
@@ -36,7 +37,7 @@ def page(index: str, partition: str, *, limit: int, attributes: tuple[str, ...],
     names = {"#pk": partition_attribute} | {f"#a{i}": name for i, name in enumerate(attributes)}
     params = {
         "TableName": settings().TABLE_NAME, "IndexName": index,
-        "KeyConditionExpression": "#pk = :pk", "ScanIndexForward": False, "Limit": limit,
+        "KeyConditionExpression": "#pk = :pk", "ScanIndexForward": oldest_first, "Limit": limit,
         "ProjectionExpression": ", ".join(f"#a{i}" for i in range(len(attributes))),
     }
     value_args: dict = {"pk": partition}
