@@ -10,9 +10,10 @@ from collections.abc import Callable
 PLACEHOLDER = re.compile(r"\{\{token:([^}]+)\}\}")
 
 
-def issue_local_token(login: str) -> str:
+def issue_local_token(login: str, issued_at: float | None = None) -> str:
     """A token for an existing login, as POST /v1/auth/token would issue it
-    (without its password). Runs inside `in_process.function_environment`."""
+    (without its password); ``issued_at`` in the past makes one that has
+    expired. Runs inside `in_process.function_environment`."""
     from refunds_core.auth import issue_token
     from refunds_core.callers import Caller, Role
     from refunds_core.dal.accounts import get_credential
@@ -21,7 +22,7 @@ def issue_local_token(login: str) -> str:
     if credential is None:
         raise LookupError(f"no login {login!r} in the table")
     caller = Caller(login=login, role=Role(credential["role"]), merchant_id=credential.get("merchantId"))
-    return issue_token(caller)[0]
+    return issue_token(caller, now=issued_at)[0]
 
 
 def fill_token_placeholders(event: dict, token_for: Callable[[str], str]) -> dict:

@@ -1,0 +1,107 @@
+"""The refund console in a real browser: Playwright for Python driving
+Chromium (scripts/browser.py: Debian's, else Playwright's own) against the
+local runtime `make run` serves, the console at <runtime>/console/.
+
+No browser is a failure that says how to install one, never a skip. Each
+test gets a fresh browser context (its own sessionStorage), in US English on
+New York time, so what the page shows does not depend on the machine."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from scripts.browser import BrowserMissing, launch_chromium
+from tests.conftest import PASSWORDS, Client
+
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+TOKEN_KEY = "refund-console.token"  # console/js/session.js
+TIMEZONE = "America/New_York"
+# A first call of a route starts its function's worker (a cold start): seconds on a busy machine.
+TIMEOUT_MS = 30_000
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        try:
+            launched = launch_chromium(playwright)
+        except BrowserMissing as missing:
+            pytest.fail(str(missing), pytrace=False)
+        expect.set_options(timeout=TIMEOUT_MS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="session")
+def console_url(runtime) -> str:
+    return f"{runtime.url}/console/"
+
+
+class Watched:
+    """What a page did that no test expects: CSP violations, uncaught errors, dialogs."""
+
+    def __init__(self):
+        self.problems: list[str] = []
+        self.dialogs: list[str] = []
+
+
+def new_context(browser: Browser) -> BrowserContext:
+    context = browser.new_context(locale="en-US", timezone_id=TIMEZONE)
+    context.set_default_timeout(TIMEOUT_MS)
+    return context
+
+
+def watch(page: Page) -> Watched:
+    watched = Watched()
+    page.on("console", lambda message: "Content Security Policy" in message.text
+            and watched.problems.append(f"CSP: {message.text}"))
+    page.on("pageerror", lambda error: watched.problems.append(f"uncaught: {error}"))
+
+    def dialog(shown) -> None:
+        watched.dialogs.append(shown.message)
+        shown.dismiss()
+    page.on("dialog", dialog)
+    return watched
+
+
+@pytest.fixture
+def context(browser) -> Iterator[BrowserContext]:
+    context = new_context(browser)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context) -> Iterator[Page]:
+    """A page of its own context; the test fails if it broke the CSP, threw, or opened a dialog."""
+    page = context.new_page()
+    watched = watch(page)
+    yield page
+    assert not watched.problems, watched.problems
+    assert not watched.dialogs, f"the page opened dialogs: {watched.dialogs}"
+
+
+def sign_in(page: Page, console_url: str, login: str, password: str | None = None) -> None:
+    page.goto(console_url)
+    page.get_by_label("Login").fill(login)
+    page.get_by_label("Password").fill(password or PASSWORDS[login])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def open_request(api: Client, login: str = "demo", merchant_id: str = "demo", **body) -> dict:
+    """A fresh paid order of the merchant's and a request on it (the API's answer's data)."""
+    order_id = api.paid_order(merchant_id=merchant_id, number=f"SO-{uuid.uuid4().hex[:6].upper()}")
+    answer = api.request("POST", f"/v1/order/{order_id}/refund", login=login,
+                         json_body={"email": "merchant@example.com", **body})
+    assert answer.status == 200, answer
+    return answer.body["data"]
+
+
+def stored_token(page: Page) -> str | None:
+    return page.evaluate("key => sessionStorage.getItem(key)", TOKEN_KEY)
