@@ -54,8 +54,12 @@ export async function request(method, path, {query, body, idempotencyKey: key} =
   });
   const payload = response.status === 204 ? null : await response.json().catch(() => null);
   if (response.status === 401 && current) {
-    session.forget();
-    for (const fn of listeners) fn();
+    // Only if the token refused is still the one kept: a late answer to a call
+    // made before a new sign-in must not sign the new session out.
+    if (session.token() === current) {
+      session.forget();
+      for (const fn of listeners) fn();
+    }
     throw new SessionExpired("Your session has expired. Sign in again.");
   }
   if (!response.ok) {
