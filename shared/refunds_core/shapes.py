@@ -179,6 +179,20 @@ class Refund(RefundParts):
     history: Annotated[list[HistoryEntry], Doc("Every status change, oldest first.", minItems=1)]
 
 
+class StatusCount(TypedDict):
+    count: Annotated[int, Doc("Refunds in the status, up to the cap (1000).", minimum=0, maximum=1000)]
+    capped: Annotated[bool, Doc("true when there are more than `count` (show it as `1000+`): counting stops "
+                                "at the cap.")]
+
+
+class OpenCounts(TypedDict):
+    """How many refunds wait in each open status."""
+
+    REQUESTED: StatusCount
+    WAITING: StatusCount
+    PROCESSING: StatusCount
+
+
 class RefundPreview(RefundParts):
     """What a request with this body would refund, and what the order has left before and after it."""
 

@@ -227,6 +227,15 @@ def test_unknown_paths_and_methods(router):
     assert not_allowed.methods == ("GET", "PUT")
 
 
+def test_refund_counts_is_its_own_route_not_a_refund_id(router):
+    """/v1/refunds/counts and /v1/refunds/{refundId} are sibling resources: the
+    literal one wins, as API Gateway picks it, and only for its own methods."""
+    assert router.resolve("GET", "/v1/refunds/counts").route.function == "CountRefundsFunction"
+    assert router.resolve("GET", "/v1/refunds/rf_01J").route.function == "GetRefundFunction"
+    assert router.resolve("GET", "/v1/refunds/counts2").route.function == "GetRefundFunction"
+    assert isinstance(router.resolve("PATCH", "/v1/refunds/counts"), MethodNotAllowed)
+
+
 def test_literal_segments_beat_parameters_and_greedy_paths():
     router = Router([cfn.Route("GET", "/{proxy+}", "Catch"), cfn.Route("GET", "/orders/{id}", "One"),
                      cfn.Route("GET", "/orders/latest", "Latest"), cfn.Route("ANY", "/any", "Any")])

@@ -1,9 +1,10 @@
-"""Reading refunds by index: one Query per page, newest or oldest first.
+"""Reading refunds by index: one Query per page, newest or oldest first; and
+counting an index partition, up to a cap.
 
 Every index sorts by refund id, a ULID, so ``ScanIndexForward=False`` is newest
-first and ``True`` oldest first. ``Limit`` is the page size: DynamoDB reads at most that many items,
-whatever the partition holds, so a page costs the same for a merchant with ten
-refunds or ten million. A ``FilterExpression`` only drops items from those it
+first and ``True`` oldest first. ``Limit`` is the page size: DynamoDB reads at
+most that many items, whatever the partition holds, so a page costs the same
+for a merchant with ten refunds or ten million. A ``FilterExpression`` only drops items from those it
 read (a page may come back short, even empty, with a ``LastEvaluatedKey``).
 The index names and partition key values are ``dal/keys.py``'s, the very ones
 ``keys.refund_indexes`` writes.
@@ -60,3 +61,25 @@ def page(index: str, partition: str, *, limit: int, attributes: tuple[str, ...],
     response = dynamodb().query(**params, ExpressionAttributeNames=names,
                                 ExpressionAttributeValues=values(**value_args))
     return [from_item(item) for item in response.get("Items", [])], response.get("LastEvaluatedKey")
+
+
+def count(index: str, partition: str, *, at_most: int) -> int:
+    """How many items one index partition holds, counting no further than
+    ``at_most``: Queries with ``Select=COUNT`` (no item comes back, but each
+    one counted is read and billed as any Query's), continued past DynamoDB's
+    1 MB per call, ``Limit`` = what is left to count, so no more than
+    ``at_most`` items are ever read."""
+    partition_attribute, _ = INDEXES[index]
+    counted, start_key = 0, None
+    while counted < at_most:
+        params = {"TableName": settings().TABLE_NAME, "IndexName": index, "Select": "COUNT",
+                  "KeyConditionExpression": "#pk = :pk", "ExpressionAttributeNames": {"#pk": partition_attribute},
+                  "ExpressionAttributeValues": values(pk=partition), "Limit": at_most - counted}
+        if start_key is not None:
+            params["ExclusiveStartKey"] = start_key
+        response = dynamodb().query(**params)
+        counted += response["Count"]
+        start_key = response.get("LastEvaluatedKey")
+        if start_key is None:
+            break
+    return counted

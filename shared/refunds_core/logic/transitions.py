@@ -81,7 +81,7 @@ GOODS_COME_BACK = Condition("`refundOnly` is false", lambda refund: refund.get("
 
 MERCHANT_OR_CUSTOMER = frozenset({Role.MERCHANT, Role.CUSTOMER})
 SUPPORT = frozenset({Role.SUPPORT})
-OPEN_IN_ORDER = tuple(s for s in statuses.ALL if s in statuses.OPEN)
+OPEN_IN_ORDER = statuses.OPEN_IN_ORDER
 
 TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
     Transition("APPROVE", "PATCH", SUPPORT, {REQUESTED: Choice(RETURN_SETTLED, PROCESSING, WAITING)},
