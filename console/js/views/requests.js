@@ -56,7 +56,7 @@ export function requestsView(who, params) {
 
   async function refresh() {
     region.clear();
-    await Promise.all([list.load(queries(filters, support)), support ? showCounts(counts) : null]);
+    await Promise.all([list.load(queries(filters, support)), showCounts(counts, filters.merchant)]);
   }
 
   refresh();
@@ -78,17 +78,22 @@ function queries(filters, support) {
   return [{...common, status: filters.status}];
 }
 
-/** How many requests wait in each open status (GET /v1/refunds/counts); left out when it cannot be read. */
-async function showCounts(node) {
+/**
+ * How many requests wait in each open status (GET /v1/refunds/counts): the
+ * merchant's own, or for support every merchant's or the Merchant filter's.
+ * Left out when they cannot be read: the list is still right.
+ */
+async function showCounts(node, merchantId) {
   try {
-    const answer = await request("GET", "/v1/refunds/counts");
+    const answer = await request("GET", "/v1/refunds/counts", {query: {merchantId: merchantId || null}});
     replace(node, h("h2", {class: "visually-hidden"}, "Open requests per status"),
-      h("ul", {class: "count-list"}, OPEN_STATUSES.filter((status) => answer.data[status]).map((status) => {
-        const {count, capped} = answer.data[status];
-        return h("li", {}, badge(status), " ", h("span", {class: "count"}, `${count}${capped ? "+" : ""}`));
-      })));
+      h("ul", {class: "count-list", "aria-label": merchantId ? `Open requests of ${merchantId}` : "Open requests"},
+        OPEN_STATUSES.filter((status) => answer.data[status]).map((status) => {
+          const {count, capped} = answer.data[status];
+          return h("li", {}, badge(status), " ", h("span", {class: "count"}, `${count}${capped ? "+" : ""}`));
+        })));
   } catch {
-    node.replaceChildren();  // no counts: the list is still right
+    node.replaceChildren();
   }
 }
 
