@@ -297,6 +297,12 @@ class Delivery(TypedDict):
     error: str | None
 
 
+class RefundDelivery(Delivery):
+    """A delivery attempt of one of a refund's events, on whichever of the merchant's endpoints."""
+
+    webhookId: WebhookId
+
+
 class ReplayQueued(TypedDict):
     queued: Count
     nextSince: Annotated[Timestamp | None, Doc("Send it as `since` for the rest; null when nothing remains.")]
