@@ -101,6 +101,10 @@ class TokenResponse(TypedDict):
     token: Annotated[str, Doc("A JWT (HS256): send it as `Authorization: Bearer <token>`.")]
     tokenType: Literal["Bearer"]
     expiresIn: Annotated[int, Doc("Seconds until the token expires.", minimum=1)]
+    role: Annotated[RoleName, Doc("Whom the token acts as: what a client shows (a support queue, a merchant's "
+                                  "requests). The API checks it on every request all the same.")]
+    merchantId: Annotated[Identifier | None, Doc("The merchant a merchant or customer token acts for; null "
+                                                 "for support and the order system.")]
 
 
 # ------------------------------------------------------------------- money
@@ -295,6 +299,12 @@ class Delivery(TypedDict):
     at: Timestamp
     replay: bool
     error: str | None
+
+
+class RefundDelivery(Delivery):
+    """A delivery attempt of one of a refund's events, on whichever of the merchant's endpoints."""
+
+    webhookId: WebhookId
 
 
 class ReplayQueued(TypedDict):

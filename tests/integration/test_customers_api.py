@@ -22,6 +22,7 @@ def test_a_merchant_mints_a_short_lived_customer_token(api):
     answer = mint(api, {"customerId": "cust-1"}, login="demo")
     assert answer.status == 200
     assert answer.body["tokenType"] == "Bearer" and answer.body["expiresIn"] == 900
+    assert (answer.body["role"], answer.body["merchantId"]) == ("customer", "demo")
     claims = jwt.decode(answer.body["token"], options={"verify_signature": False})
     assert (claims["role"], claims["sub"], claims["mid"], claims["cid"]) == ("customer", "customer:cust-1", "demo",
                                                                             "cust-1")

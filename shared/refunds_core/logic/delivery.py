@@ -79,7 +79,8 @@ def deliver(record: SQSRecord) -> None:
     outcome = "delivered" if delivered else "retrying" if attempt <= len(delays) else "failed"
     webhooks.put_attempt(task.webhookId, {
         "attemptId": str(ULID()), "eventId": task.eventId, "eventType": task.eventType, "attempt": attempt,
-        "statusCode": status, "error": error, "outcome": outcome, "at": now_iso(), "replay": task.replay})
+        "statusCode": status, "error": error, "outcome": outcome, "at": now_iso(), "replay": task.replay,
+        "refundId": task.refund_id})
     metrics.add_metric(name=f"WebhookDelivery{outcome.title()}", unit=MetricUnit.Count, value=1)
     if outcome == "retrying":
         # The message comes back after the next delay of the schedule, not the queue's default.
