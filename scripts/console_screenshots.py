@@ -89,9 +89,8 @@ def main() -> int:
             page.get_by_role("button", name="Approve").wait_for(timeout=60_000)
             page.get_by_role("button", name="Deny").click()
             page.get_by_label("Reason").fill("Holes are wear, not a defect.")
-            page.locator("section").filter(has=page.get_by_role("heading", name="Events and deliveries")) \
-                .get_by_role("table").or_(page.get_by_text("cannot be shown")).or_(
-                    page.get_by_text("No webhook deliveries yet.")).first.wait_for(timeout=60_000)
+            page.locator("section").filter(has=page.get_by_role("heading", name="Webhook deliveries")) \
+                .locator("table, p").first.wait_for(timeout=60_000)
             page.screenshot(path=out / "console-request.png", full_page=True)
             browser.close()
     print(f"wrote {out / 'console-queue.png'} and {out / 'console-request.png'}")

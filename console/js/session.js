@@ -1,33 +1,36 @@
-// The signed-in person's token. It lives in sessionStorage: this tab only,
+// The signed-in person's token, and whom it acts as (the token answer's
+// login, role and merchantId). Both live in sessionStorage: this tab only,
 // gone when the tab closes, never in localStorage or a cookie. Nothing else
-// in the app keeps a copy: every request reads it here.
+// in the app keeps a copy: every request reads the token here.
 
-const KEY = "refund-console.token";
+const TOKEN = "refund-console.token";
+const WHO = "refund-console.who";
 
 export function token() {
-  return sessionStorage.getItem(KEY);
+  return sessionStorage.getItem(TOKEN);
 }
 
-export function signIn(newToken) {
-  sessionStorage.setItem(KEY, newToken);
+/** Keeps the answer of POST /v1/auth/token for `login`. */
+export function signIn(login, answer) {
+  sessionStorage.setItem(TOKEN, answer.token);
+  sessionStorage.setItem(WHO, JSON.stringify({login, role: answer.role, merchantId: answer.merchantId ?? null}));
 }
 
 /** Forgets the token (Sign out, or the API said it is no longer valid). */
 export function forget() {
-  sessionStorage.removeItem(KEY);
+  sessionStorage.removeItem(TOKEN);
+  sessionStorage.removeItem(WHO);
 }
 
 /**
- * Who the token says the caller is: {login, role, merchantId}, or null.
- * Read only to choose what to show; the API checks the token on every call.
+ * Whom the token acts as: {login, role, merchantId}, or null when signed out.
+ * Only chooses the pages to show; the API checks the token on every call.
  */
 export function who() {
-  const current = token();
-  if (!current) return null;
+  if (!token()) return null;
   try {
-    const payload = current.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    const claims = JSON.parse(atob(payload.padEnd(Math.ceil(payload.length / 4) * 4, "=")));
-    return {login: String(claims.sub), role: String(claims.role), merchantId: claims.mid ?? null};
+    const kept = JSON.parse(sessionStorage.getItem(WHO));
+    return typeof kept?.role === "string" ? kept : null;
   } catch {
     return null;
   }

@@ -19,6 +19,13 @@ export const TRANSITIONS = {
 };
 // transitions:end
 
+// The webhook event each action publishes (refunds_core.events.TYPE_OF_ACTION).
+// events:start
+export const EVENT_OF_ACTION = {"CREATE": "refund.created", "APPROVE": "refund.approved",
+  "SHIP_INIT": "refund.shipment_provided", "ISSUE": "refund.issued", "DENY": "refund.denied",
+  "CANCEL": "refund.cancelled", "FAIL": "refund.failed"};
+// events:end
+
 // Statuses in the lifecycle's order; the open ones hold the order's lock.
 export const STATUSES = ["REQUESTED", "WAITING", "PROCESSING", "ISSUED", "DENIED", "CANCELLED", "FAILED"];
 export const OPEN_STATUSES = ["REQUESTED", "WAITING", "PROCESSING"];

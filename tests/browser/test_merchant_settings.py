@@ -68,8 +68,9 @@ def test_a_webhook_is_registered_its_deliveries_replayed_its_secret_rotated(page
     # A request of the merchant's: its refund.created event goes to the endpoint.
     token = api.request("POST", "/v1/auth/token", json_body={"login": merchant, "password": "a-long-password"})
     order_id = api.paid_order(merchant_id=merchant)
-    assert api.request("POST", f"/v1/order/{order_id}/refund", token=token.body["token"],
-                       json_body={"email": "merchant@example.com"}).status == 200
+    created = api.request("POST", f"/v1/order/{order_id}/refund", token=token.body["token"],
+                          json_body={"email": "merchant@example.com"})
+    assert created.status == 200, created
 
     page.get_by_role("link", name=f"Deliveries to {url}").click()
     delivery = page.get_by_role("row").filter(has_text="refund.created").first
@@ -87,5 +88,14 @@ def test_a_webhook_is_registered_its_deliveries_replayed_its_secret_rotated(page
     page.get_by_role("button", name=f"Rotate the secret of {url}").click()
     expect(page.locator(".once code")).to_have_text(re.compile(r"^whsec_"))
     assert page.locator(".once code").text_content() != secret
+    webhook_id = page.get_by_role("link", name=f"Deliveries to {url}").get_attribute("href").rsplit("/", 1)[1]
+
+    # The request's page lists the deliveries of its events too.
+    page.goto(f"{console_url}#/requests/{created.body['data']['id']}")
+    deliveries = page.get_by_role("table", name="Webhook deliveries of this request's events, newest first")
+    expect(deliveries.get_by_role("row").filter(has_text=event_id).first).to_contain_text(webhook_id)
+    expect(page.get_by_role("table", name="Every action, oldest first")).to_contain_text("refund.created")
+
+    page.get_by_role("link", name="Webhooks").first.click()
     page.get_by_role("button", name=f"Delete {url}").click()
     expect(page.get_by_text("No webhook endpoints.")).to_be_visible()

@@ -30,6 +30,9 @@ def test_support_filters_the_queue_opens_a_request_approves_and_issues_it(page, 
     expect(rows).to_have_count(2)  # the header and the one request of the batch
     expect(page.get_by_role("link", name=first["number"])).to_be_visible()
     expect(rows.nth(1)).to_contain_text("REQUESTED")
+    counts = page.get_by_role("list", name="Open requests of demo").get_by_role("listitem")
+    expect(counts).to_have_count(3)
+    expect(counts.first).to_have_text(re.compile(r"^REQUESTED [1-9][0-9]*\+?$"))
 
     # A request opened meanwhile shows up without a reload, oldest first: after the first.
     later = open_request(api, batchId=batch)

@@ -45,12 +45,12 @@ def test_the_consoles_state_machine_is_the_apis():
     assert console == api
 
 
-def test_the_consoles_statuses_and_event_types_are_the_apis():
+def test_the_consoles_statuses_and_events_are_the_apis():
     source = (CONSOLE / "js" / "transitions.js").read_text(encoding="utf-8")
     assert _json_value(source, "STATUSES") == list(statuses.ALL)
     assert _json_value(source, "OPEN_STATUSES") == [s for s in statuses.ALL if s in statuses.OPEN]
-    webhooks = _between(CONSOLE / "js" / "views" / "webhooks.js", "event-types")
-    assert _json_value(webhooks, "EVENT_TYPES") == list(events.TYPES)
+    event_of_action = _json_value(_between(CONSOLE / "js" / "transitions.js", "events"), "EVENT_OF_ACTION")
+    assert list(event_of_action.items()) == list(events.TYPE_OF_ACTION.items())  # the order: the webhooks page's
 
 
 def test_every_button_is_an_action_of_the_state_machine():

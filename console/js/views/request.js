@@ -1,12 +1,13 @@
 // One request's page: the order (lines, what each paid, shipping, tax, what
 // was already refunded), what is requested, the customer and merchant,
-// return tracking, the full history, and the events and webhook deliveries
-// it caused; the decisions the caller's role may take in its status.
+// return tracking, the full history with the event each action published,
+// and the webhook deliveries of those events; the decisions the caller's
+// role may take in its status.
 
 import {ApiError, CODES, idempotencyKey, request, segment} from "../api.js";
 import {facts, field, h, replace, table} from "../dom.js";
 import {badge, money, time} from "../format.js";
-import {buttonsFor} from "../transitions.js";
+import {buttonsFor, EVENT_OF_ACTION} from "../transitions.js";
 import {describe, messages} from "./common.js";
 
 export function requestView(who, id) {
@@ -48,7 +49,7 @@ function render(page) {
     requestedSection(refund),
     returnSection(refund),
     historySection(refund),
-    h("section", {}, h("h2", {}, "Events and deliveries"), deliveries));
+    h("section", {}, h("h2", {}, "Webhook deliveries"), deliveries));
   showDecisions(page, decisions);
   showDeliveries(refund, deliveries);
 }
@@ -203,27 +204,45 @@ function historySection(refund) {
   return h("section", {}, h("h2", {}, "History"), table("Every action, oldest first", [
     ["When", (entry) => time(entry.at)],
     ["Action", (entry) => entry.action],
+    ["Event", (entry) => EVENT_OF_ACTION[entry.action] ?? "-"],
     ["Status", (entry) => entry.status],
     ["Who", (entry) => `${entry.actor} (${entry.role})`],
     ["Reason", (entry) => entry.reason ?? "-"],
   ], refund.history));
 }
 
+/** The attempts to deliver the request's events to the merchant's endpoints, newest first, page by page. */
 async function showDeliveries(refund, node) {
-  let answer;
-  try {
-    answer = await request("GET", `/v1/refunds/${segment(refund.id)}/deliveries`);
-  } catch (problem) {
-    replace(node, h("p", {}, `The events and deliveries of this request cannot be shown: ${describe(problem)}`));
-    return;
+  const rows = [];
+  const more = h("button", {type: "button", class: "secondary"}, "Show more deliveries");
+  const shown = h("div", {});
+  let cursor = null;
+
+  async function page() {
+    let answer;
+    try {
+      answer = await request("GET", `/v1/refunds/${segment(refund.id)}/deliveries`, {query: {limit: 50, cursor}});
+    } catch (problem) {
+      replace(node, h("p", {}, `The deliveries of this request cannot be shown: ${describe(problem)}`));
+      return;
+    }
+    rows.push(...answer.data);
+    cursor = answer.nextCursor;
+    more.hidden = !cursor;
+    replace(shown, table("Webhook deliveries of this request's events, newest first", [
+      ["Event", (d) => d.eventId],
+      ["Type", (d) => d.eventType],
+      ["Endpoint", (d) => d.webhookId],
+      ["Outcome", (d) => d.outcome],
+      ["HTTP status", (d) => (d.statusCode === null ? "-" : String(d.statusCode))],
+      ["Attempt", (d) => String(d.attempt)],
+      ["At", (d) => time(d.at)],
+      ["Replayed", (d) => (d.replay ? "yes" : "no")],
+      ["Error", (d) => d.error ?? "-"],
+    ], rows, {empty: "No webhook deliveries: the merchant's endpoints have received none of its events yet."}));
   }
-  replace(node, table("Webhook deliveries of this request's events, newest first", [
-    ["Event", (d) => d.eventId],
-    ["Type", (d) => d.eventType],
-    ["Outcome", (d) => d.outcome],
-    ["HTTP status", (d) => (d.statusCode === null ? "-" : String(d.statusCode))],
-    ["Attempt", (d) => String(d.attempt)],
-    ["At", (d) => time(d.at)],
-    ["Error", (d) => d.error ?? "-"],
-  ], answer.data, {empty: "No webhook deliveries yet."}));
+
+  more.addEventListener("click", page);
+  replace(node, shown, more);
+  await page();
 }

@@ -19,7 +19,7 @@ export function signInView({message, onSignedIn}) {
       {body: {login: login.value, password: password.value}}));
     submit.disabled = false;
     if (answer) {
-      session.signIn(answer.token);
+      session.signIn(login.value, answer);
       onSignedIn();
     }
   }}, field("Login", login), field("Password", password), submit);

@@ -4,13 +4,11 @@
 import {idempotencyKey, request, segment} from "../api.js";
 import {field, h, replace, table} from "../dom.js";
 import {time} from "../format.js";
+import {EVENT_OF_ACTION} from "../transitions.js";
 import {attempt, messages} from "./common.js";
 
-// What an endpoint may subscribe to (refunds_core.events.TYPES; tests/unit/test_console.py keeps them equal).
-// event-types:start
-export const EVENT_TYPES = ["refund.created", "refund.approved", "refund.shipment_provided", "refund.issued",
-  "refund.denied", "refund.cancelled", "refund.failed"];
-// event-types:end
+// What an endpoint may subscribe to: every event type, in the lifecycle's order.
+const EVENT_TYPES = Object.values(EVENT_OF_ACTION);
 
 export function webhooksView() {
   const region = messages();
