@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import new_context, open_request, sign_in, watch
+from tests.browser.conftest import TIMEZONE, new_context, open_request, sign_in, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -62,9 +64,12 @@ def test_support_filters_the_queue_opens_a_request_approves_and_issues_it(page, 
     # The history as the page shows it: each action, in the viewer's time zone, UTC on hover.
     history = page.get_by_role("table", name="Every action, oldest first")
     expect(history.get_by_role("row")).to_have_count(4)
+    issued = datetime.fromisoformat(refund["issuedAt"])
+    local = issued.astimezone(ZoneInfo(TIMEZONE))
     when = history.locator("time").last
-    expect(when).to_have_attribute("title", re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$"))
-    expect(when).to_have_attribute("datetime", refund["issuedAt"])
+    expect(when).to_have_attribute("title", f"{issued:%Y-%m-%d %H:%M:%S} UTC")
+    expect(when).to_have_text(re.compile(rf"^{local:%b} {local.day}, {local.year}, "
+                                         rf"{local.hour % 12 or 12}:{local:%M:%S}\s{local:%p}$"))
 
 
 def test_deny_needs_a_reason_which_the_api_then_shows(page, console_url, api):
