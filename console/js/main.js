@@ -42,6 +42,11 @@ function render({message} = {}) {
     return;
   }
   renderShell(who);
+  if (who.role !== "support" && who.role !== "merchant") {
+    replace(main, h("h1", {}, "Not for this account"),
+      h("p", {}, `The console is for support operators and merchants; a ${who.role} account uses the API.`));
+    return;
+  }
   const {path, params} = currentRoute();
   for (const [pattern, view, role] of ROUTES) {
     const match = pattern.exec(path);
