@@ -11,10 +11,12 @@ leading out) is 404. Never a directory listing."""
 
 from __future__ import annotations
 
+import dataclasses
 from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import unquote
 
+from localrun import template as cfn
 from localrun.proxy_event import HttpResponse
 
 PREFIX = "/console"
@@ -29,6 +31,7 @@ CONTENT_TYPES = {
 # Local edits show at once; deployed, CloudFront's cache policy decides.
 CACHE_CONTROL = "no-cache"
 RESPONSE_HEADERS_POLICY = "AWS::CloudFront::ResponseHeadersPolicy"
+API_TYPES = ("AWS::Serverless::Api", "AWS::ApiGateway::RestApi")
 
 
 class StaticSite:
@@ -104,14 +107,19 @@ def _true(value: object) -> bool:
     return value is True or str(value).lower() == "true"
 
 
-def template_security_headers(template: dict, resolve) -> list[tuple[str, str]]:
+def template_security_headers(template: dict, resolver: cfn.Resolver) -> list[tuple[str, str]]:
     """The headers of the template's response headers policy (the one the
-    console's CloudFront distribution uses), resolved with ``resolve``; none
-    when the template has no such policy."""
+    console's CloudFront distribution uses); none when it has no such policy.
+    An API of the template that was not deployed (local modes) resolves to the
+    id `local`: locally the console calls the API on its own origin ('self'),
+    and the API's deployed origin in the CSP names no host that answers."""
     policies = [resource for resource in template.get("Resources", {}).values()
                 if resource.get("Type") == RESPONSE_HEADERS_POLICY]
     if len(policies) > 1:
         raise ValueError(f"template.yaml has {len(policies)} {RESPONSE_HEADERS_POLICY}s: which one is the console's?")
     if not policies:
         return []
-    return security_headers(resolve(policies[0]["Properties"]["ResponseHeadersPolicyConfig"]))
+    apis = {logical_id: "local" for logical_id, resource in template.get("Resources", {}).items()
+            if resource.get("Type") in API_TYPES}
+    local = dataclasses.replace(resolver, physical_ids={**apis, **resolver.physical_ids})
+    return security_headers(local.resolve(policies[0]["Properties"]["ResponseHeadersPolicyConfig"]))

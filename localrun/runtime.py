@@ -274,7 +274,7 @@ class LocalRuntime:
 
     def console_site(self) -> StaticSite:
         """The console's files, with the headers the template's response headers policy gives them deployed."""
-        return StaticSite(self.repo_root / "console", template_security_headers(self.template, self._resolver.resolve))
+        return StaticSite(self.repo_root / "console", template_security_headers(self.template, self._resolver))
 
     def _api_settings(self) -> dict[str, ApiSettings]:
         # Throttling parameters may be overridden from the environment (a load test sets them high).

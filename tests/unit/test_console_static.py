@@ -71,12 +71,23 @@ def test_console_without_its_slash_is_redirected_and_only_get_and_head_are_serve
 
 
 def test_the_headers_are_the_templates_response_headers_policy():
-    headers = dict(template_security_headers(TEMPLATE, cfn.Resolver(TEMPLATE, {}).resolve))
+    headers = dict(template_security_headers(TEMPLATE, cfn.Resolver(TEMPLATE, {})))
     csp = headers["Content-Security-Policy"]
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
     assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Strict-Transport-Security"].startswith("max-age=") and "Referrer-Policy" in headers
+
+
+def test_the_apis_deployed_origin_in_the_policy_resolves_locally():
+    policy = {"Type": "AWS::CloudFront::ResponseHeadersPolicy", "Properties": {"ResponseHeadersPolicyConfig": {
+        "SecurityHeadersConfig": {"ContentSecurityPolicy": {"ContentSecurityPolicy": {
+            "Fn::Sub": "connect-src 'self' https://${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}}}}}}
+    template = {"Resources": {"Api": {"Type": "AWS::Serverless::Api"}, "Policy": policy}}
+    assert template_security_headers(template, cfn.Resolver(template, {})) == [
+        ("Content-Security-Policy", "connect-src 'self' https://local.execute-api.us-east-1.amazonaws.com")]
+    deployed = cfn.Resolver(template, {"Api": "a1b2c3"})  # a deployed stack's (STACK_NAME)
+    assert "https://a1b2c3.execute-api" in template_security_headers(template, deployed)[0][1]
 
 
 def test_a_policy_becomes_the_headers_cloudfront_adds():
