@@ -48,7 +48,7 @@ class StaticSite:
         if method not in ("GET", "HEAD"):
             return self._plain(HTTPStatus.METHOD_NOT_ALLOWED, [("Allow", "GET, HEAD")])
         if raw_path == PREFIX:  # the app's relative URLs need the slash
-            return self._plain(HTTPStatus.MOVED_PERMANENTLY, [("Location", PREFIX + "/")])
+            return self._plain(HTTPStatus.FOUND, [("Location", PREFIX + "/")])
         file = self._file(raw_path.removeprefix(PREFIX + "/"))
         if file is None:
             return self._plain(HTTPStatus.NOT_FOUND)
