@@ -6,11 +6,13 @@
 import {request} from "../api.js";
 import {field, h, replace, table} from "../dom.js";
 import {badge, money, time} from "../format.js";
+import {merged} from "../merge.js";
 import {OPEN_STATUSES, STATUSES} from "../transitions.js";
 import {attempt, messages} from "./common.js";
 
 const REFRESH_MS = 10_000;
 const PAGE = 50;
+const MAX_PAGE = 100;  // the API's largest page; a cursor goes with the limit of its page
 
 export function requestsView(who, params) {
   const support = who.role === "support";
@@ -60,7 +62,8 @@ export function requestsView(who, params) {
   }
 
   refresh();
-  const timer = setInterval(() => { if (!document.hidden) refresh(); }, REFRESH_MS);
+  // A list the API refused (bad filters) stays as it is until the filters change: its alert is not repeated.
+  const timer = setInterval(() => { if (!document.hidden && !list.failed) refresh(); }, REFRESH_MS);
 
   const node = h("section", {},
     h("div", {class: "title"}, h("h1", {}, support ? "Refund queue" : "Requests"),
@@ -97,28 +100,34 @@ async function showCounts(node, merchantId) {
   }
 }
 
-/**
- * Several listings merged into one, in id order (ids are ULIDs: creation
- * order). A row is shown only once every listing that has more pages has
- * reached past it, so the merged order is exact; "Show more" reads the next
- * page of the listing that holds the rest back.
- */
+/** Several listings (one per status) shown as one, in order (js/merge.js); "Show more" reads on. */
 class MergedList {
   constructor(order, node, moreButton, region, support) {
-    Object.assign(this, {order, node, moreButton, region, support, streams: [], generation: 0});
+    Object.assign(this, {order, node, moreButton, region, support, streams: [], generation: 0, failed: false});
   }
 
   async load(queries) {
     const generation = ++this.generation;  // a slower, older load never overwrites a newer one
-    const streams = queries.map((query) => ({query, items: [], cursor: null, done: false}));
+    // A refresh reads as far as the reader had read (one page of up to 100), so "Show more" is not undone.
+    const read = new Map(this.streams.map((s) => [JSON.stringify(s.query), s.items.length]));
+    const streams = queries.map((query) => ({query, items: [], cursor: null, done: false,
+      limit: Math.min(MAX_PAGE, Math.max(PAGE, read.get(JSON.stringify(query)) ?? 0))}));
     const loaded = await attempt(this.region, () => Promise.all(streams.map((s) => this.page(s))));
-    if (loaded === undefined || generation !== this.generation) return;
+    if (generation !== this.generation) return;
+    this.failed = loaded === undefined;
+    this.node.setAttribute("aria-busy", "false");
+    if (this.failed) {
+      this.shown = null;
+      this.node.replaceChildren();
+      this.moreButton.hidden = true;
+      return;
+    }
     this.streams = streams;
     this.show();
   }
 
   async more() {
-    const held = this.holding();
+    const {held} = merged(this.streams, this.order);
     if (!held) return;
     await attempt(this.region, () => this.page(held));
     this.show();
@@ -128,7 +137,7 @@ class MergedList {
     // A page may be empty and still have a next one (docs/listing.md): read on, a few pages at most.
     for (let read = 0; read < 5; read++) {
       const answer = await request("GET", "/v1/refunds",
-        {query: {...stream.query, order: this.order, limit: PAGE, cursor: stream.cursor}});
+        {query: {...stream.query, order: this.order, limit: stream.limit, cursor: stream.cursor}});
       stream.items.push(...answer.data);
       stream.cursor = answer.nextCursor;
       stream.done = !answer.nextCursor;
@@ -136,29 +145,9 @@ class MergedList {
     }
   }
 
-  before(a, b) {
-    return this.order === "oldest" ? a < b : a > b;
-  }
-
-  /** The unfinished listing whose last row is the earliest to come: the others wait for it. */
-  holding() {
-    let held = null;
-    for (const stream of this.streams) {
-      if (stream.done) continue;
-      if (stream.items.length === 0) return stream;
-      if (!held || this.before(stream.items.at(-1).id, held.items.at(-1).id)) held = stream;
-    }
-    return held;
-  }
-
   show() {
-    const held = this.holding();
-    const limit = held?.items.at(-1)?.id;
-    const rows = this.streams.flatMap((s) => s.items)
-      .filter((r) => !held || (limit !== undefined && !this.before(limit, r.id)))
-      .sort((a, b) => (this.before(a.id, b.id) ? -1 : 1));
+    const {rows, held} = merged(this.streams, this.order);
     this.moreButton.hidden = !held;
-    this.node.setAttribute("aria-busy", "false");
     // Unchanged rows are left alone: a refresh never moves the reader's focus for nothing.
     const shown = JSON.stringify(rows);
     if (shown === this.shown) return;
