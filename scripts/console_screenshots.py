@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
+import threading
+import time
 import urllib.request
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,20 +65,49 @@ class Api:
         return refund
 
 
+class _Receiver(BaseHTTPRequestHandler):
+    """A merchant's webhook endpoint that takes every delivery (204)."""
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *_args) -> None:
+        pass
+
+
+@contextmanager
+def receiver():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hooks"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def main() -> int:
     cli = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     cli.add_argument("--out", type=Path, default=ROOT / "docs")
     out = cli.parse_args().out
-    with LocalRuntime(ROOT, port=0, throttling=False) as runtime:
+    with LocalRuntime(ROOT, port=0, throttling=False) as runtime, receiver() as hooks:
         api = Api(runtime.url)
-        shown = api.request("demo", "SO-2041", {"items": [{"itemId": "sku-2", "quantity": 2}], "refundOnly": False,
-                                                "description": "Two pairs arrived with holes."})
+        webhook = api.call("POST", "/v1/webhooks", {"url": hooks, "events": ["refund.created", "refund.approved"]},
+                           login="demo")["data"]
+        shown = api.request("demo", "SO-2041", {"items": [{"itemId": "sku-2", "quantity": 2}],
+                                                "description": "Two pairs arrived with holes."}, then=("APPROVE",))
         api.request("demo2", "SO-7310", {"description": "Order arrived late, customer asks for all of it."})
-        api.request("demo", "SO-2043", {"amount": "15.00", "description": "Goodwill: late delivery."},
-                    then=("APPROVE",))
+        api.request("demo", "SO-2043", {"amount": "15.00", "description": "Goodwill: late delivery."})
         api.request("demo2", "SO-7315", {"items": [{"itemId": "sku-1", "quantity": 1}], "refundOnly": False},
                     then=("APPROVE",))
         api.request("demo", "SO-2050", {"items": [{"itemId": "sku-1", "quantity": 1}], "refundShipping": True})
+        deadline = time.monotonic() + 60
+        while len(api.call("GET", f"/v1/refunds/{shown['id']}/deliveries", login="demo")["data"]) < 2:
+            if time.monotonic() > deadline:
+                raise SystemExit("the request's two events were not delivered within 60 s")
+            time.sleep(0.5)
         with sync_playwright() as playwright:
             browser = launch_chromium(playwright)
             page = browser.new_page(locale="en-US", timezone_id="America/New_York",
@@ -86,13 +120,11 @@ def main() -> int:
             page.locator(".count-list").wait_for(timeout=60_000)
             page.screenshot(path=out / "console-queue.png")
             page.get_by_role("link", name=shown["number"]).click()
-            page.get_by_role("button", name="Approve").wait_for(timeout=60_000)
-            page.get_by_role("button", name="Deny").click()
-            page.get_by_label("Reason").fill("Holes are wear, not a defect.")
-            page.locator("section").filter(has=page.get_by_role("heading", name="Webhook deliveries")) \
-                .locator("table, p").first.wait_for(timeout=60_000)
+            page.get_by_role("button", name="Issue").wait_for(timeout=60_000)
+            page.get_by_role("table", name=re.compile("^Webhook deliveries")).wait_for(timeout=60_000)
             page.screenshot(path=out / "console-request.png", full_page=True)
             browser.close()
+        api.call("DELETE", f"/v1/webhooks/{webhook['id']}", login="demo")
     print(f"wrote {out / 'console-queue.png'} and {out / 'console-request.png'}")
     return 0
 

@@ -230,9 +230,9 @@ async function showDeliveries(refund, node) {
     cursor = answer.nextCursor;
     more.hidden = !cursor;
     replace(shown, table("Webhook deliveries of this request's events, newest first", [
-      ["Event", (d) => d.eventId],
+      ["Event", (d) => h("code", {class: "id"}, d.eventId)],
       ["Type", (d) => d.eventType],
-      ["Endpoint", (d) => d.webhookId],
+      ["Endpoint", (d) => h("code", {class: "id"}, d.webhookId)],
       ["Outcome", (d) => d.outcome],
       ["HTTP status", (d) => (d.statusCode === null ? "-" : String(d.statusCode))],
       ["Attempt", (d) => String(d.attempt)],

@@ -96,7 +96,7 @@ export function deliveriesView(who, id) {
     cursor = answer.nextCursor;
     more.hidden = !cursor;
     replace(list, table("Every delivery attempt, newest first", [
-      ["Event", (d) => d.eventId],
+      ["Event", (d) => h("code", {class: "id"}, d.eventId)],
       ["Type", (d) => d.eventType],
       ["Outcome", (d) => d.outcome],
       ["HTTP status", (d) => (d.statusCode === null ? "-" : String(d.statusCode))],
