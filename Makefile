@@ -65,13 +65,13 @@ endif
 export SAM_CLI_TELEMETRY := 0
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: help venv sam-venv checkov-venv run test test-unit test-integration test-browser screenshots load bench invoke lint template-check build deploy admin docs clean distclean
+.PHONY: help venv sam-venv checkov-venv run test test-unit test-integration test-browser screenshots load bench invoke lint template-check build deploy deploy-console admin docs clean distclean
 
 help: ## list the targets
 	@echo "Refund Requests API - make targets:"
 	@grep -E '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | \
 	  awk 'BEGIN {FS = ":.*## "} {printf "  %-18s %s\n", $$1, $$2}'
-	@echo "Variables: PORT (run), PYTEST_ARGS TEST_WORKERS (test*), FN EVENT (invoke), ARGS (admin, load), QUICK=1 (bench), GUIDED=0 (deploy)"
+	@echo "Variables: PORT (run), PYTEST_ARGS TEST_WORKERS (test*), FN EVENT (invoke), ARGS (admin, load, deploy-console), QUICK=1 (bench), GUIDED=0 (deploy)"
 
 # ------------------------------------------------------------ virtualenvs
 venv: $(VENV_STAMP) ## create .venv (project + dev tools)
@@ -192,6 +192,11 @@ build: $(SAM_STAMP) ## sam build (arm64, python3.13, no Docker; cached + paralle
 
 deploy: build ## build, then sam deploy --guided (GUIDED=0: plain deploy with samconfig.toml)
 	$(SAM) deploy $(if $(filter 0,$(GUIDED)),,--guided)
+
+# Not a sam command: the files are the app's, the bucket and the API's URL the
+# deployed stack's outputs (boto3, your AWS credentials). ARGS="--stack ... --region ...".
+deploy-console: $(VENV_STAMP) ## upload console/ to the deployed stack's bucket with its config.json, then invalidate CloudFront
+	$(VENV)/bin/python scripts/deploy_console.py $(ARGS)
 
 # ------------------------------------------------------------ cleanup
 clean: ## remove build output and caches (keeps the virtualenvs)
