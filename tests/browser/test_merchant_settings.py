@@ -4,14 +4,13 @@ of the test's own (each merchant may have at most 10 of either)."""
 from __future__ import annotations
 
 import re
-import socket
 import time
 import uuid
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, unused_loopback_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -49,14 +48,8 @@ def test_an_api_key_is_shown_once_then_revoked(page, console_url, api, merchant)
     assert api.request("GET", "/v1/refunds", headers={"X-API-KEY": key}).status == 401
 
 
-def _unused_loopback_url() -> str:
-    with socket.socket() as probe:  # nothing listens there once closed: deliveries fail and are retried
-        probe.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{probe.getsockname()[1]}/hooks"
-
-
 def test_a_webhook_is_registered_its_deliveries_replayed_its_secret_rotated(page, console_url, api, merchant):
-    url = _unused_loopback_url()
+    url = unused_loopback_url()
     sign_in(page, console_url, merchant, "a-long-password")
     page.get_by_role("link", name="Webhooks").click()
     page.get_by_label("URL", exact=True).fill(url)
