@@ -27,7 +27,10 @@ TIMEZONE = "America/New_York"
 TIMEOUT_MS = 30_000
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API runs an asyncio event loop
+# while it is open, and other test files on the same worker run asyncio code
+# of their own (Powertools' batch processing), which a running loop breaks.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         try:
