@@ -64,6 +64,10 @@ Positive = Annotated[int, Doc(minimum=1)]
 Currency = StrEnum("Currency", {code: code for code in sorted(CURRENCIES)})
 RefundStatus = TypeAliasType("RefundStatus", Literal[statuses.ALL])  # type: ignore[valid-type]
 HistoryAction = TypeAliasType("HistoryAction", Literal[tuple(events.TYPE_OF_ACTION)])  # type: ignore[valid-type]
+# What a caller may do to a refund: a PATCH action, or CANCEL (DELETE). Every history action but CREATE.
+# ("RefundAction" names the PATCH body in the document.)
+RefundActionName = TypeAliasType("RefundActionName", Literal[tuple(  # type: ignore[valid-type]
+    action for action in events.TYPE_OF_ACTION if action != "CREATE")])
 RoleName = TypeAliasType("Role", Literal[tuple(role.value for role in Role)])  # type: ignore[valid-type]
 EventType = TypeAliasType("EventType", Literal[events.TYPES])  # type: ignore[valid-type]
 RefundKind = TypeAliasType("RefundKind", Literal["items", "amount", "full"])
@@ -261,13 +265,22 @@ class OrderWithRefunds(Order):
     refunds: Annotated[list[OrderRefund], Doc(maxItems=50)]
 
 
-class RefundWithOrder(Refund):
+class RefundView(Refund):
+    """A refund as `GET /v1/refunds/{refundId}` shows it: with what the caller may do to it now."""
+
+    actions: Annotated[list[RefundActionName], Doc(
+        "The actions the caller's role may take on the refund in its current status (and, for SHIP_INIT, "
+        "only when goods come back), as the lifecycle allows them: a PATCH `action`, or CANCEL for DELETE. "
+        "Empty when none. Another request may act first: the action then answers 409, 15080.")]
+
+
+class RefundWithOrder(RefundView):
     """A refund with its order beside it (`?expand=order`)."""
 
     order: Order
 
 
-RefundOrExpanded = TypeAliasType("RefundOrExpanded", RefundWithOrder | Refund)
+RefundOrExpanded = TypeAliasType("RefundOrExpanded", RefundWithOrder | RefundView)
 
 
 # ---------------------------------------------------------------- webhooks

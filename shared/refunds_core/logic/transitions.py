@@ -122,6 +122,13 @@ def refusal(transition: Transition, refund: dict) -> ApiError | None:
     return None
 
 
+def allowed(role: Role, refund: dict) -> list[str]:
+    """The actions ``role`` may take on the refund as it is now, in the table's
+    order: what a client offers (GET /v1/refunds/{id}'s ``actions``)."""
+    return [transition.action for transition in TRANSITIONS.values()
+            if role in transition.roles and refusal(transition, refund) is None]
+
+
 def target(transition: Transition, refund: dict) -> str:
     """The status the refund moves to (call only when ``refusal`` found nothing)."""
     chosen = transition.moves[refund["status"]]
