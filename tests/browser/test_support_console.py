@@ -46,7 +46,7 @@ def test_support_filters_the_queue_opens_a_request_approves_and_issues_it(page, 
     for text in ["Widget", "45.00 USD", "4.50 USD", "10.00 USD + 0.00 USD tax", "59.50 USD", "cust-1",
                  "merchant@example.com", "CREATE"]:
         expect(page.get_by_role("main")).to_contain_text(text)
-    # Exactly what the state machine allows from REQUESTED.
+    # Exactly the actions the API names for support from REQUESTED (the state machine's).
     decisions = page.locator(".decisions").get_by_role("button")
     expect(decisions).to_have_text(["Approve", "Deny"])
 
@@ -70,6 +70,30 @@ def test_support_filters_the_queue_opens_a_request_approves_and_issues_it(page, 
     expect(when).to_have_attribute("title", f"{issued:%Y-%m-%d %H:%M:%S} UTC")
     expect(when).to_have_text(re.compile(rf"^{local:%b} {local.day}, {local.year}, "
                                          rf"{local.hour % 12 or 12}:{local:%M:%S}\s{local:%p}$"))
+
+
+def test_the_decisions_are_the_actions_the_api_names(page, console_url, api):
+    """The buttons come from the refund's `actions`, not from the status: an
+    answer naming FAIL alone for a REQUESTED request shows Fail alone."""
+    refund = open_request(api)
+    named = {"actions": ["FAIL", "SHIP_INIT"]}
+
+    def answer(route) -> None:
+        response = route.fetch()
+        body = response.json()
+        body["data"]["actions"] = named["actions"]
+        route.fulfill(response=response, json=body)
+    page.route(re.compile(rf"/v1/refunds/{refund['id']}\?"), answer)
+    sign_in(page, console_url, "support")
+    page.goto(f"{console_url}#/requests/{refund['id']}")
+
+    expect(page.locator(".status-line")).to_have_text("Status: REQUESTED")
+    decisions = page.locator(".decisions").get_by_role("button")
+    expect(decisions).to_have_text(["Fail"])  # SHIP_INIT has no button
+    named["actions"] = []
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text(refund["number"])
+    expect(decisions).to_have_count(0)
 
 
 def test_deny_needs_a_reason_which_the_api_then_shows(page, console_url, api):

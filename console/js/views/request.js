@@ -1,13 +1,13 @@
 // One request's page: the order (lines, what each paid, shipping, tax, what
 // was already refunded), what is requested, the customer and merchant,
 // return tracking, the full history with the event each action published,
-// and the webhook deliveries of those events; the decisions the caller's
-// role may take in its status.
+// and the webhook deliveries of those events; the decisions the API says
+// the reader may take now (the refund's `actions`).
 
 import {ApiError, CODES, idempotencyKey, request, segment} from "../api.js";
 import {facts, field, h, replace, table} from "../dom.js";
 import {badge, money, time} from "../format.js";
-import {buttonsFor, EVENT_OF_ACTION} from "../transitions.js";
+import {buttonsFor, EVENT_OF_ACTION} from "../lifecycle.js";
 import {describe, messages} from "./common.js";
 
 export function requestView(who, id) {
@@ -57,7 +57,7 @@ function render(page) {
 // ------------------------------------------------------------ decisions
 
 function showDecisions(page, node) {
-  const buttons = buttonsFor(page.refund, page.who.role);
+  const buttons = buttonsFor(page.refund);
   if (buttons.length === 0) {
     replace(node);
     return;

@@ -7,7 +7,7 @@ import {request} from "../api.js";
 import {field, h, replace, table} from "../dom.js";
 import {badge, money, time} from "../format.js";
 import {merged} from "../merge.js";
-import {OPEN_STATUSES, STATUSES} from "../transitions.js";
+import {OPEN_STATUSES, STATUSES} from "../lifecycle.js";
 import {attempt, messages} from "./common.js";
 
 const REFRESH_MS = 10_000;

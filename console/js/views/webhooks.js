@@ -4,7 +4,7 @@
 import {idempotencyKey, request, segment} from "../api.js";
 import {field, h, replace, table} from "../dom.js";
 import {time} from "../format.js";
-import {EVENT_OF_ACTION} from "../transitions.js";
+import {EVENT_OF_ACTION} from "../lifecycle.js";
 import {attempt, messages} from "./common.js";
 
 // What an endpoint may subscribe to: every event type, in the lifecycle's order.
