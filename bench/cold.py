@@ -161,7 +161,7 @@ def function_env(spec: cfn.FunctionSpec, site: Site) -> dict[str, str]:
     env.update(AWS_LAMBDA_FUNCTION_NAME=spec.logical_id, AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(spec.memory_size),
                AWS_LAMBDA_FUNCTION_VERSION="$LATEST", LAMBDA_TASK_ROOT=str(spec.code_uri), _HANDLER=spec.handler,
                # Tracing: Active, as the template says: Lambda sets these, and the
-               # Tracer patches botocore at import (nothing is sent before a request).
+               # Tracer patches botocore with the first client (nothing is sent before a request).
                AWS_XRAY_DAEMON_ADDRESS="127.0.0.1:9", AWS_XRAY_CONTEXT_MISSING="LOG_ERROR",
                # /var/task and /opt are read-only: nothing imported there leaves bytecode behind.
                PYTHONDONTWRITEBYTECODE="1",

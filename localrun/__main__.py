@@ -153,18 +153,24 @@ def prepare_event(runtime: LocalRuntime, event: dict) -> dict:
     """A sample event made ready to run: the demo order it refers to exists
     (local modes), `{{token:<login>}}` in its headers is a fresh token,
     `{{refund:demo}}` in its path is the id of a fresh demo refund (REQUESTED),
+    `{{refund-number:demo}}` the number (seed 002's id) of one,
+    `{{order:demo}}` in its body the integer id of a fresh paid demo order,
     `{{webhook:demo}}` the id of demo's endpoint for the URL of
     events/create_webhook.json (registered through the API when it has none),
     and `{{apikey:demo}}` the id of one of demo's API keys (likewise)."""
     if runtime.mode != "stack":
         runtime.seed_demo_order()
     event = fill_refund_placeholders(event, runtime.demo_refund_id)
+    event = fill_refund_placeholders(event, runtime.demo_refund_number, REFUND_NUMBER_PLACEHOLDER)
+    event = fill_refund_placeholders(event, runtime.demo_order_number, ORDER_PLACEHOLDER)
     event = fill_refund_placeholders(event, lambda: demo_webhook_id(runtime), WEBHOOK_PLACEHOLDER)
     event = fill_refund_placeholders(event, lambda: demo_api_key_id(runtime), API_KEY_PLACEHOLDER)
     return fill_token_placeholders(event, runtime.token)
 
 
 REFUND_PLACEHOLDER = re.compile(r"\{\{(refund):([^}]+)\}\}")
+REFUND_NUMBER_PLACEHOLDER = re.compile(r"\{\{(refund-number):([^}]+)\}\}")
+ORDER_PLACEHOLDER = re.compile(r"\{\{(order):([^}]+)\}\}")
 WEBHOOK_PLACEHOLDER = re.compile(r"\{\{(webhook):([^}]+)\}\}")
 API_KEY_PLACEHOLDER = re.compile(r"\{\{(apikey):([^}]+)\}\}")
 
@@ -206,8 +212,8 @@ def fill_refund_placeholders(event: dict, demo_refund_id: Callable[[], str],
                              placeholder: re.Pattern = REFUND_PLACEHOLDER) -> dict:
     """The event with `{{refund:demo}}` (or another ``placeholder``, such as
     `{{webhook:demo}}`) replaced by the demo id wherever the id appears: path,
-    pathParameters, requestContext.path (the resource and resourcePath keep
-    their `{refundId}`). The demo id is only looked up, or made, when the
+    pathParameters, requestContext.path, body (the resource and resourcePath
+    keep their `{refundId}`). The demo id is only looked up, or made, when the
     event names it."""
     found: dict[str, str] = {}
 
@@ -228,6 +234,8 @@ def fill_refund_placeholders(event: dict, demo_refund_id: Callable[[], str],
                              for record in event["Records"]]
         return filled
     filled["path"] = fill(event.get("path"))
+    if "body" in event:
+        filled["body"] = fill(event["body"])
     if isinstance(event.get("pathParameters"), dict):
         filled["pathParameters"] = {name: fill(value) for name, value in event["pathParameters"].items()}
     if isinstance(event.get("requestContext"), dict) and "path" in event["requestContext"]:

@@ -47,6 +47,8 @@ MAX_URL_CHARS = 10_240
 READ_TIMEOUT_SECONDS = 30.0
 _CONTENT_LENGTH = re.compile(r"[0-9]{1,19}")
 _CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
+# A header field name: a token (RFC 9110, 5.1); whitespace before the colon is no part of one.
+_FIELD_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _MAX_TRAILERS = 100  # http.server's own limit on header lines
 
 log = logging.getLogger(__name__)
@@ -226,6 +228,12 @@ class _Handler(BaseHTTPRequestHandler):
         if len(self.path) > MAX_URL_CHARS:
             self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
             return False
+        # "Authorization : x" is no header to the stdlib's parser (it drops the line
+        # as a defect), but may be one to the next hop: a field line that is not
+        # "token: value" is refused (RFC 9112, 5.1), never dropped in silence.
+        if self.headers.defects or any(not _FIELD_NAME.fullmatch(name) for name in self.headers):
+            self.send_error(HTTPStatus.BAD_REQUEST, "Invalid header field name.")
+            return False
         return True
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
@@ -276,6 +284,9 @@ class _Handler(BaseHTTPRequestHandler):
             if encodings:
                 if [e.strip().lower() for e in encodings] != ["chunked"]:
                     raise BadFraming(HTTPStatus.BAD_REQUEST, "Unsupported Transfer-Encoding.")
+                if self.headers.get_all("Content-Length"):
+                    # Two framings: the next hop may trust the other one (request smuggling).
+                    raise BadFraming(HTTPStatus.BAD_REQUEST, "Both Content-Length and Transfer-Encoding.")
                 return self._chunked_body()
             return self._sized_body(self._content_length())
         except TimeoutError:
@@ -310,7 +321,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return bytes(body)
             received += size
             if received > MAX_BODY_BYTES:
-                if not self._drain(size):  # keep reading chunks, keep none of them
+                # keep reading chunks, keep none of them; past MAX_DRAINED_BYTES in all, stop
+                if received > MAX_DRAINED_BYTES or not self._drain(size):
+                    self.close_connection = True
                     raise RequestTooLarge()
             else:
                 chunk = self.rfile.read(size)

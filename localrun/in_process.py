@@ -50,8 +50,7 @@ def forget_cached_clients() -> None:
     from refunds_core.settings import settings
 
     settings.cache_clear()
-    aws.dynamodb.cache_clear()
-    aws.secretsmanager.cache_clear()
+    aws.forget_clients()
     parameters.clear_caches()
     # A new default session: the old one caches the credentials it resolved
     # first. It shares botocore's data files (service models, endpoints) with

@@ -35,7 +35,7 @@ from localrun.in_process import function_environment
 from localrun.lambda_pool import FunctionPool, Invocation, LambdaPools, max_concurrency_from_env
 from localrun.provision import local_client, provision, stack_physical_ids
 from localrun.routing import Router
-from localrun.seed import open_demo_refund, seed_accounts, seed_demo_order
+from localrun.seed import open_demo_order, open_demo_refund, open_demo_refund_number, seed_accounts, seed_demo_order
 from localrun.throttling import GatewayResponses, Throttle, method_throttles, parameter_overrides
 from localrun.tokens import issue_local_token
 
@@ -226,6 +226,11 @@ class LocalRuntime:
             # The layers then the code, like /opt/python and /var/task in Lambda.
             PYTHONPATH=os.pathsep.join([*map(str, spec.layers), str(spec.code_uri)]),
         )
+        # SnapStart on (the template's, or LOCAL_SNAPSTART=1 for every function): each
+        # worker runs the snapshot hooks after its init, then the restore hooks (worker.py).
+        snap_start = self._resolver.resolve(spec.snap_start) == "PublishedVersions"
+        if snap_start or self._environ.get("LOCAL_SNAPSTART") == "1":
+            env["LOCAL_SNAPSTART"] = "1"
         return env
 
     def invoke(self, logical_id: str, event: dict) -> dict:
@@ -257,9 +262,20 @@ class LocalRuntime:
 
     def demo_refund_id(self) -> str:
         """A fresh demo refund in REQUESTED (on a new demo order); local modes only."""
+        return self._seeding(open_demo_refund)
+
+    def demo_refund_number(self) -> str:
+        """The number (seed 002's id) of a fresh demo refund, as demo_refund_id opens it; local modes only."""
+        return self._seeding(open_demo_refund_number)
+
+    def demo_order_number(self) -> str:
+        """A fresh paid demo order, its id an integer (seed 002's orderId); local modes only."""
+        return self._seeding(open_demo_order)
+
+    def _seeding(self, action):
         if self.mode == "stack":
             raise RuntimeError("the runtime seeds nothing into a deployed stack")
-        return self._in_layer(open_demo_refund)
+        return self._in_layer(action)
 
     def _in_layer(self, action):
         """Runs action() in this process as a function would (refunds_core is its layer)."""

@@ -17,11 +17,12 @@ class LocalAccount:
     password: str
     role: str
     merchant_id: str | None = None
+    contact_email: str | None = None  # the merchant's contact email on file (seed 002's requests carry none)
 
 
 LOCAL_ACCOUNTS = (
-    LocalAccount("demo", "demo-secret", "merchant", "demo"),
-    LocalAccount("demo2", "demo2-secret", "merchant", "demo2"),
+    LocalAccount("demo", "demo-secret", "merchant", "demo", "refunds@demo.example.com"),
+    LocalAccount("demo2", "demo2-secret", "merchant", "demo2", "refunds@demo2.example.com"),
     LocalAccount("orders-service", "orders-secret", "service"),
     LocalAccount("support", "support-secret", "support"),
 )
@@ -45,7 +46,9 @@ def seed_accounts() -> None:
     for account in LOCAL_ACCOUNTS:
         credential, merchant = stored.get_login_and_merchant(account.login, account.merchant_id)
         if account.merchant_id and merchant is None:
-            accounts.create_merchant(account.merchant_id)
+            accounts.create_merchant(account.merchant_id, contact_email=account.contact_email)
+        elif account.contact_email and not merchant.get("contactEmail"):  # a merchant seeded before emails were
+            accounts.set_contact_email(account.merchant_id, account.contact_email, only_if_none=True)
         if credential is None:
             accounts.create_login(account.login, account.password, Role(account.role), account.merchant_id)
 
@@ -66,15 +69,35 @@ def open_demo_refund() -> str:
     (refundOnly false, so it can be approved, shipped, denied or cancelled),
     opened through the create route's logic. Fresh every time, so a sample
     event finds the same state whatever ran before it."""
-    import uuid
+    return _fresh_demo_refund()["id"]
 
+
+def open_demo_refund_number() -> str:
+    """The number (seed 002's integer id) of a fresh demo refund, as open_demo_refund opens it."""
+    return str(_fresh_demo_refund()["numericId"])
+
+
+def _fresh_demo_refund() -> dict:
     from refunds_core.callers import Caller, Role
-    from refunds_core.logic import orders, refunds
+    from refunds_core.logic import refunds
     from refunds_core.observability import metrics
 
-    order_id = f"demo-{uuid.uuid4().hex[:12]}"
+    order_id = open_demo_order()
     try:
-        orders.put(Caller("orders-service", Role.SERVICE, None), order_id, {**DEMO_ORDER, "number": order_id})
-        return refunds.create(Caller("demo", Role.MERCHANT, "demo"), order_id, DEMO_REFUND_REQUEST)["id"]
+        return refunds.create(Caller("demo", Role.MERCHANT, "demo"), order_id, DEMO_REFUND_REQUEST)
     finally:
         metrics.clear_metrics()  # this process publishes no metrics
+
+
+def open_demo_order() -> str:
+    """A fresh paid order of merchant demo (customer cust-1), put the way the
+    order system puts it, its id a 15-digit integer: seed 002's clients name
+    orders by integer ids."""
+    import secrets
+
+    from refunds_core.callers import Caller, Role
+    from refunds_core.logic import orders
+
+    order_id = str(10**14 + secrets.randbelow(9 * 10**14))
+    orders.put(Caller("orders-service", Role.SERVICE, None), order_id, {**DEMO_ORDER, "number": f"SO-{order_id}"})
+    return order_id

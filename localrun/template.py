@@ -174,6 +174,7 @@ class FunctionSpec:
     memory_size: int = 128
     timeout: int = 3
     layers: tuple[Path, ...] = ()  # ContentUri of each of the template's own layers, in order
+    snap_start: Any = None  # SnapStart's ApplyOn, unresolved ("PublishedVersions": on)
 
 
 def _functions_of(template: dict) -> dict[str, dict]:
@@ -216,6 +217,7 @@ def functions(template: dict, template_dir: Path | str | None = None) -> dict[st
             handler=props["Handler"], environment=environment,
             memory_size=int(props.get("MemorySize", 128)), timeout=int(props.get("Timeout", 3)),
             layers=tuple(located(uri) for uri in _layer_contents(template, layers)),
+            snap_start=(props.get("SnapStart") or {}).get("ApplyOn"),
         )
     return specs
 

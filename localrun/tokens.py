@@ -1,6 +1,7 @@
 """Access tokens for the local accounts, and `{{token:<login>}}` placeholders
 in sample events (events/*.json), which cannot hold a real token: it expires
-and is signed with a key made when the runtime starts."""
+and is signed with a key made when the runtime starts. `{{token:<merchant
+login>/<customer id>}}` is a customer token that merchant login minted."""
 
 from __future__ import annotations
 
@@ -12,17 +13,26 @@ PLACEHOLDER = re.compile(r"\{\{token:([^}]+)\}\}")
 
 def issue_local_token(login: str, issued_at: float | None = None) -> str:
     """A token for an existing login, as POST /v1/auth/token would issue it
-    (without its password); ``issued_at`` in the past makes one that has
-    expired. Runs inside `in_process.function_environment`."""
-    from refunds_core.auth import issue_token
+    (without its password); for ``<merchant login>/<customer id>``, the
+    customer token POST /v1/auth/customer-token would issue that login.
+    ``issued_at`` in the past makes one that has expired. Runs inside
+    `in_process.function_environment`."""
+    from refunds_core.auth import CUSTOMER_TOKEN_TTL_SECONDS, issue_token
     from refunds_core.callers import Caller, Role
     from refunds_core.dal.accounts import get_credential
 
+    login, _, customer_id = login.partition("/")
     credential = get_credential(login)
     if credential is None:
         raise LookupError(f"no login {login!r} in the table")
     caller = Caller(login=login, role=Role(credential["role"]), merchant_id=credential.get("merchantId"))
-    return issue_token(caller, now=issued_at)[0]
+    if not customer_id:
+        return issue_token(caller, now=issued_at)[0]
+    if caller.role is not Role.MERCHANT:
+        raise LookupError(f"{login!r} is not a merchant login: it mints no customer token")
+    customer = Caller(login=f"customer:{customer_id}", role=Role.CUSTOMER, merchant_id=caller.merchant_id,
+                      customer_id=customer_id, minted_by=login)
+    return issue_token(customer, now=issued_at, ttl=CUSTOMER_TOKEN_TTL_SECONDS)[0]
 
 
 def fill_token_placeholders(event: dict, token_for: Callable[[str], str]) -> dict:

@@ -71,6 +71,28 @@ def load_handler(spec: str):
     return getattr(importlib.import_module(module_name), function_name)
 
 
+def take_snapshot() -> None:
+    """SnapStart's before-snapshot hooks, as Lambda runs them once init is done
+    (in the reverse order of their registration). Nothing without the library."""
+    try:
+        import snapshot_restore_py
+    except ImportError:
+        return
+    for hook, args, kwargs in reversed(snapshot_restore_py.get_before_snapshot()):
+        hook(*args, **kwargs)
+
+
+def restore() -> None:
+    """SnapStart's after-restore hooks, as Lambda runs them in each environment
+    it resumes from the snapshot (in the order of their registration)."""
+    try:
+        import snapshot_restore_py
+    except ImportError:
+        return
+    for hook, args, kwargs in snapshot_restore_py.get_after_restore():
+        hook(*args, **kwargs)
+
+
 def invoke(handler, request: dict) -> dict:
     try:
         response = handler(request["event"], LambdaContext(request))
@@ -99,6 +121,9 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         handler = load_handler(argv[1])
+        if os.environ.get("LOCAL_SNAPSTART") == "1":  # the function's SnapStart is on: snapshot, then restore
+            take_snapshot()
+            restore()
     except Exception as exc:
         traceback.print_exc()
         reply(replies_out, {"error": error_of(exc, "Runtime.ImportModuleError")})

@@ -1,13 +1,16 @@
 """Create and disable merchants and logins, in any environment.
 
-    make admin ARGS="--stack refund-requests create-merchant acme --name 'Acme Ltd'"
+    make admin ARGS="--stack refund-requests create-merchant acme --name 'Acme' --contact-email refunds@acme.example"
+    make admin ARGS="--stack refund-requests set-contact-email acme refunds@acme.example"
     make admin ARGS="--stack refund-requests create-login acme-ops --role merchant --merchant acme"
     make admin ARGS="--endpoint http://127.0.0.1:5001 disable-merchant acme"
 
 --stack reads the table from a deployed stack's outputs (your AWS credentials
 and region as usual); --endpoint talks to an AWS-compatible endpoint such as
 the one `make run` prints. Passwords are read from stdin or a prompt, never
-from the command line, or generated (--generate) and printed once.
+from the command line, or generated (--generate) and printed once. A
+merchant's contact email is the address a refund request carries when the
+request itself has none (seed 002's POST /api/v2/refunds: docs/dialects.md).
 """
 
 from __future__ import annotations
@@ -59,7 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     merchant = commands.add_parser("create-merchant")
     merchant.add_argument("merchant_id")
     merchant.add_argument("--name")
+    merchant.add_argument("--contact-email", help="the email refund requests carry when they name none")
     merchant.add_argument("--force", action="store_true", help="replace an existing merchant (re-enables it)")
+    contact = commands.add_parser("set-contact-email")
+    contact.add_argument("merchant_id")
+    contact.add_argument("email")
     for name in ("disable-merchant", "enable-merchant"):
         commands.add_parser(name).add_argument("merchant_id")
     login = commands.add_parser("create-login")
@@ -79,7 +86,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "create-merchant":
-            accounts.create_merchant(args.merchant_id, args.name, replace=args.force)
+            accounts.create_merchant(args.merchant_id, args.name, contact_email=args.contact_email,
+                                     replace=args.force)
+        elif args.command == "set-contact-email":
+            accounts.set_contact_email(args.merchant_id, args.email)
         elif args.command in ("disable-merchant", "enable-merchant"):
             accounts.set_merchant_disabled(args.merchant_id, args.command == "disable-merchant")
         elif args.command == "create-login":

@@ -11,7 +11,9 @@
   as each route declares (``{"data": ...}``, lists, pages);
 - the error answers of each route from the catalogue (refunds_core/errors.py):
   each status a route can answer lists its codes, and the response schema
-  allows those codes only;
+  allows those codes only; a route of another dialect (refunds_core/dialects)
+  answers them with its dialect's statuses and errors body, and is tagged
+  with its dialect;
 - the ``webhooks`` section (OpenAPI 3.1) from the event types
   and the event body (refunds_core/events.py), its ``data`` a ``Refund``.
 
@@ -49,6 +51,7 @@ from pydantic import TypeAdapter  # noqa: E402
 from localrun import template as cfn  # noqa: E402
 from refunds_core import errors, events, shapes  # noqa: E402
 from refunds_core.callers import Role  # noqa: E402
+from refunds_core.dialects import Dialect  # noqa: E402
 from refunds_core.errors import ErrorCode  # noqa: E402
 from refunds_core.idempotency import NOT_STORED_CODES  # noqa: E402
 from refunds_core.logic.transitions import ACTION_BODY, TRANSITIONS  # noqa: E402
@@ -145,7 +148,11 @@ Merchants open refund and return requests for their customers' orders, and follo
 Gateway answers an unknown route with 404 (104), a body over 16 KB with 413 (112), throttling with 429 (15150,
 `Retry-After`), and its own failures with a 5xx (100).
 
-**Money** is a decimal string exact to the currency's minor unit (`"59.50"`), never a number.
+**Money** is a decimal string exact to the currency's minor unit (`"59.50"`), never a number; except on the
+routes of seed 002's dialect (`/api/v2`), which its clients read as JSON numbers, written exactly (`59.50`).
+
+**Dialects.** The routes tagged `seed 002 (/api/v2)` speak another vendor's refund API on the same refunds
+(docs/dialects.md): its entity, ids and statuses; our errors body and codes.
 
 Generated from the code by `scripts/openapi.py` (`make docs`); do not edit by hand."""
 
@@ -329,17 +336,22 @@ def _header(name: str) -> dict:
     return {"$ref": HEADERS + name}
 
 
-def _error_response(status: int, codes: list[ErrorCode], replayable: bool) -> dict:
+def _error_schema(dialect: Dialect, codes: list[ErrorCode]) -> dict:
+    """The errors body of a dialect's error answer: ours with its codes narrowed
+    to those this route answers with at this status; another dialect's body as
+    its shape says (the codes are in the answer's description)."""
+    if dialect.error_shape is not shapes.ErrorBody:
+        return {"$ref": SCHEMAS + dialect.error_shape.__name__}
+    return {"$ref": SCHEMAS + "ErrorBody", "properties": {"errors": {"items": {"properties": {"error": {
+        "anyOf": [{"$ref": SCHEMAS + error_code_schema(code)} for code in codes]}}}}}}
+
+
+def _error_response(status: int, codes: list[ErrorCode], replayable: bool, dialect: Dialect) -> dict:
     codes = sorted(codes, key=lambda c: c.code)
     lines = [f"- {code.code}: {code.message.replace('{field}', '<name>')}" for code in codes]
     response = {
         "description": f"{HTTPStatus(status).phrase}.\n\n" + "\n".join(lines),
-        # The errors body, its codes narrowed to those this route answers with at this status.
-        "content": {"application/json": {"schema": {
-            "$ref": SCHEMAS + "ErrorBody",
-            "properties": {"errors": {"items": {"properties": {"error": {
-                "anyOf": [{"$ref": SCHEMAS + error_code_schema(code)} for code in codes]}}}}},
-        }}},
+        "content": {"application/json": {"schema": _error_schema(dialect, codes)}},
     }
     headers = {}
     if replayable and any(code.code not in NEVER_REPLAYED for code in codes):
@@ -366,9 +378,9 @@ def _responses(contract: Contract) -> dict:
     answers = {str(int(contract.status)): success}
     by_status: dict[int, list[ErrorCode]] = {}
     for code in _error_codes(contract):
-        by_status.setdefault(int(code.status), []).append(code)
+        by_status.setdefault(int(contract.dialect.status_of(code.code, code.status)), []).append(code)
     for status in sorted(by_status):
-        answers[str(status)] = _error_response(status, by_status[status], replayable)
+        answers[str(status)] = _error_response(status, by_status[status], replayable, contract.dialect)
     return answers
 
 
@@ -401,7 +413,8 @@ def _operation_id(function: str) -> str:
 
 
 def _parameters(contract: Contract, schemas: dict) -> list[dict]:
-    parameters = [{"name": name, "in": "path", "required": True, "schema": _simple_schema(PATH_PARAMETERS[name])}
+    formats = {**PATH_PARAMETERS, **contract.dialect.path_parameters}
+    parameters = [{"name": name, "in": "path", "required": True, "schema": _simple_schema(formats[name])}
                   for name in re.findall(r"\{([^}]+)\}", contract.path)]
     if contract.query is not None:
         schema = _clean(contract.query.model_json_schema())
@@ -459,6 +472,7 @@ def document(routes: list[cfn.Route] | None = None) -> dict:
     request_models = [contract.body for _, contract in used if isinstance(contract.body, type)]
     answers = [shapes.ErrorBody, shapes.Refund, events.RefundEvent] + [contract.answer for _, contract in used
                                                                        if contract.answer is not None]
+    answers += [contract.dialect.error_shape for _, contract in used]
     schemas = _component_schemas(list(dict.fromkeys(request_models)), list(dict.fromkeys(answers)))
     # The event's model carries the refund as the dict the publisher presented: it is a Refund.
     schemas["RefundEvent"]["properties"]["data"] = {
@@ -473,6 +487,7 @@ def document(routes: list[cfn.Route] | None = None) -> dict:
     for route, (function, contract) in zip(routes, used, strict=True):
         paths.setdefault(route.path, {})[route.method.lower()] = _operation(function, contract, schemas)
     tags = list(dict.fromkeys([*(contract.tag for _, contract in used), "webhooks"]))
+    described = {contract.dialect.tag: contract.dialect.description for _, contract in used if contract.dialect.tag}
     return {
         "openapi": OPENAPI_VERSION,
         "info": {"title": "Refund Requests API", "version": _version(), "description": INFO_DESCRIPTION},
@@ -483,7 +498,7 @@ def document(routes: list[cfn.Route] | None = None) -> dict:
              "variables": {"restApiId": {"default": "abc123"}, "region": {"default": "us-east-1"},
                            "stage": {"default": "prod"}}},
         ],
-        "tags": [{"name": tag} for tag in tags],
+        "tags": [{"name": tag, **({"description": described[tag]} if tag in described else {})} for tag in tags],
         "paths": paths,
         "webhooks": _webhooks(),
         "components": {

@@ -113,6 +113,7 @@ class Answer:
     body: dict | None
     headers: dict
     writes: list[tuple[str, str]] | None = None  # (operation, target) of each AWS write: in-process answers only
+    reads: list[tuple[str, str]] | None = None   # (operation, key or index) of each DynamoDB read: likewise
 
     @property
     def codes(self) -> list[int]:
@@ -205,7 +206,8 @@ class InProcessClient(Client):
             self._calls = []
             response = http_response(self._handlers[function](event, LambdaContext()))
         return Answer(response.status, json.loads(response.body) if response.body else None,
-                      {name.lower(): value for name, value in response.headers}, writes=self._writes())
+                      {name.lower(): value for name, value in response.headers}, writes=self._writes(),
+                      reads=self._reads())
 
     @contextmanager
     def _function_environment(self, function: str) -> Iterator[None]:
@@ -247,6 +249,18 @@ class InProcessClient(Client):
                 targets = {body["TableName"] for item in params["TransactItems"] for body in item.values()}
             writes += [(operation, target) for target in sorted(targets)]
         return writes
+
+
+    def _reads(self) -> list[tuple[str, str]]:
+        """(operation, the item's partition key or the index) of each DynamoDB read the request made."""
+        reads = []
+        for operation, params in self._calls:
+            if operation in ("GetItem", "Query"):
+                reads.append((operation, params.get("IndexName") or params.get("Key", {}).get("PK", {}).get("S", "")))
+            elif operation == "BatchGetItem":
+                reads += [(operation, key["PK"]["S"]) for request in params["RequestItems"].values()
+                          for key in request["Keys"]]
+        return reads
 
 
 def _become(env: dict[str, str]) -> None:

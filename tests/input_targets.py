@@ -26,9 +26,11 @@ SHIPMENT = {"action": "SHIP_INIT", "trackingId": "1Z999AA10123456784", "carrierN
 @dataclass
 class World:
     order_id: str      # demo's paid order: no refund may ever be opened on it here
-    refund_id: str     # demo's REQUESTED refund (refundOnly false) on another order
+    refund_id: str     # demo's REQUESTED refund (refundOnly false) on another order, of customer cust-1
+    refund_number: int  # that refund's number (its id on /api/v2)
     webhook_id: str    # demo's endpoint
     new_order_id: str  # an order id nobody may create here
+    customer_token: str  # demo's customer cust-1
 
 
 def make_world(api: Client) -> World:
@@ -36,8 +38,10 @@ def make_world(api: Client) -> World:
                          json_body={"email": "m@example.com", "refundOnly": False}, login="demo")
     hook = api.request("POST", "/v1/webhooks", json_body={
         "url": f"http://127.0.0.1:9/input/{uuid.uuid4().hex[:8]}", "events": ["refund.issued"]}, login="demo")
-    assert refund.status == 200 and hook.status == 201
-    return World(api.paid_order(), refund.body["data"]["id"], hook.body["data"]["id"], f"new-{uuid.uuid4().hex[:8]}")
+    customer = api.request("POST", "/v1/auth/customer-token", json_body={"customerId": "cust-1"}, login="demo")
+    assert refund.status == 200 and hook.status == 201 and customer.status == 200
+    return World(api.paid_order(), refund.body["data"]["id"], refund.body["data"]["numericId"],
+                 hook.body["data"]["id"], f"new-{uuid.uuid4().hex[:8]}", customer.body["token"])
 
 
 def snapshot(api: Client, world: World) -> dict:
@@ -58,6 +62,7 @@ class Target:
     wrong_types: tuple[dict, list[str]]             # numbers for strings, strings for numbers -> the 15010 fields
     read_only: tuple[str, ...] = ()                 # server-owned fields a client might try to set
     huge_numbers: tuple[str, ...] = field(default=())  # JSON text: money and quantities, absurd
+    token: Callable[[World], str] | None = None     # the caller when it is no login (a customer)
 
 
 def _order(**overrides) -> dict:
@@ -117,6 +122,27 @@ TARGETS: dict[tuple[str, str], Target] = {
         "demo", lambda w: f"/v1/webhooks/{w.webhook_id}/replay", lambda: {"since": "2026-01-01T00:00:00Z"},
         "since", ({"since": 1767225600}, ["since"]), read_only=("queued", "nextSince", "merchantId")),
 }
+# Seed 002's create: its order, 1, exists nowhere (a body that got through would be 404, not 15010).
+SEED002_REFUND = {"orderId": 1, "reason": "Wrong size", "amount": 1, "refundOnly": True}
+
+
+def _seed002_refund(members: str) -> str:
+    return '{"reason": "x", "refundOnly": true, ' + members + "}"
+
+
+TARGETS[("POST", "/api/v2/refunds")] = Target(
+    "demo", lambda w: "/api/v2/refunds", lambda: dict(SEED002_REFUND), "reason",
+    ({"orderId": "1", "reason": 5, "amount": "1.00", "refundOnly": "true"}, ["orderId", "reason", "amount",
+                                                                               "refundOnly"]),
+    read_only=("id", "order", "status", "valid", "requester", "requestReason", "createdAt", "updatedAt",
+               "issuedAt", "refundId", "currency", "email"),
+    huge_numbers=(*(_seed002_refund(f'"orderId": 1, "amount": {n}') for n in HUGE_NUMBERS),
+                  *(_seed002_refund(f'"orderId": {n}, "amount": 1') for n in HUGE_NUMBERS)))
+TARGETS[("PATCH", "/api/v2/refunds/{id}")] = Target(
+    None, lambda w: f"/api/v2/refunds/{w.refund_number}", lambda: dict(SHIPMENT), "trackingId",
+    ({"action": "SHIP_INIT", "trackingId": 1, "carrierName": True}, ["trackingId", "carrierName"]),
+    read_only=("status", "amount", "id", "order", "valid", "issuedAt", "refundOnly"),
+    token=lambda w: w.customer_token)
 TARGETS[("POST", "/v1/api-keys")] = Target(
     "demo", lambda w: "/v1/api-keys", lambda: {"name": "input test"}, "name", ({"name": 5}, ["name"]),
     read_only=("id", "key", "prefix", "createdAt", "merchantId"))
@@ -132,4 +158,5 @@ def call(api: Client, route: tuple[str, str], world: World, *, body: object = No
         raw = json.dumps(body).encode()
     target = TARGETS[route]
     return api.request(route[0], target.path(world), raw=raw, login=target.login,
+                       token=target.token(world) if target.token else None,
                        headers={"Content-Type": "application/json", **(headers or {})})

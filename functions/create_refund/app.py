@@ -15,7 +15,8 @@ app = build_app()
        errors=(errors.ORDER_NOT_FOUND, errors.ORDER_NOT_PAID, errors.ORDER_AMOUNT_ZERO, errors.REFUND_ALREADY_OPEN,
                errors.QUANTITY_EXCEEDS_REMAINING, errors.AMOUNT_EXCEEDS_REMAINING),
        description="Without `items` or `amount`, a full refund of everything that remains. Checks stop at the "
-                   "first of 401, 403, 110, 111, 15000, 15060, 15030, 15040, 15050; then the fields (15010).")
+                   "first of 401, 403, 110, 111, 15000, 15060, 15030, 15040, 15050; then the fields (15010). "
+                   "With an Idempotency-Key, 15000 comes before 110 and 111 (the key's owner is checked first).")
 def create_refund(orderId: str):  # noqa: N803 - the template's path parameter name
     return refunds.create(caller(app), path_id(orderId), request_body(app))
 

@@ -6,6 +6,7 @@
 - ``dal``: the DynamoDB repository (keys, items, transactions).
 """
 
-from refunds_core.lean_imports import defer_event_handler_package
+from refunds_core.lean_imports import defer_data_classes_package, defer_event_handler_package
 
+defer_data_classes_package()
 defer_event_handler_package()

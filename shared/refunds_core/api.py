@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Callable, Mapping
 from urllib.parse import unquote
 
-from aws_lambda_powertools.event_handler import content_types
+from aws_lambda_powertools.event_handler import content_types  # noqa: F401 - the handlers get it here
 from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
@@ -18,6 +17,7 @@ from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 from refunds_core import errors
 from refunds_core.auth import API_KEY_HEADER, caller_from_headers
 from refunds_core.callers import Caller, Role, Via
+from refunds_core.dialects import NATIVE, Dialect
 from refunds_core.errors import ApiError, RetryableError
 from refunds_core.observability import logger, metrics, tracer
 from refunds_core.settings import allowed_origin
@@ -36,20 +36,9 @@ def cors() -> CORSConfig:
                       expose_headers=CORS_EXPOSE_HEADERS, max_age=600)
 
 
-def error_response(error: ApiError) -> Response:
-    return Response(
-        status_code=int(error.status), content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(error.body(), ensure_ascii=False), headers=error.headers,
-    )
-
-
-def _client_error(exc: ApiError) -> Response:
-    return error_response(exc)
-
-
-def _retryable(exc: RetryableError) -> Response:
+def _retryable(exc: RetryableError) -> ApiError:
     logger.warning("retryable failure", extra={"reason": str(exc)})
-    return error_response(ApiError(errors.INTERNAL, headers=_correlation({"Retry-After": "1"})))
+    return ApiError(errors.INTERNAL, headers=_correlation({"Retry-After": "1"}))
 
 
 # AWS errors a later attempt may not get: throttling, and the service's own 5xx
@@ -58,7 +47,7 @@ _THROTTLING = {"ProvisionedThroughputExceededException", "ThrottlingException", 
                "RequestLimitExceeded", "TooManyRequestsException", "LimitExceededException"}
 
 
-def _aws_error(exc: ClientError | HTTPClientError) -> Response:
+def _aws_error(exc: ClientError | HTTPClientError) -> ApiError:
     """An AWS call that still failed after botocore's retries: throttled, a 5xx
     or unreachable is a retryable 500 (Retry-After); any other is unexpected."""
     if isinstance(exc, ClientError):
@@ -68,20 +57,16 @@ def _aws_error(exc: ClientError | HTTPClientError) -> Response:
     return _retryable(RetryableError(f"AWS call failed after retries: {exc}"))
 
 
-def _unexpected(exc: Exception) -> Response:
+def _unexpected(exc: Exception) -> ApiError:
     # The stack trace goes to the log under the request's correlation id; the
     # client gets that id and the catalogue's message, never the trace.
     logger.exception("unhandled error")
-    return error_response(ApiError(errors.INTERNAL, headers=_correlation({})))
+    return ApiError(errors.INTERNAL, headers=_correlation({}))
 
 
 def _correlation(headers: dict[str, str]) -> dict[str, str]:
     correlation_id = logger.get_correlation_id()
     return {**headers, "X-Correlation-Id": correlation_id} if correlation_id else headers
-
-
-def _not_found(_exc: Exception) -> Response:
-    return error_response(ApiError(errors.ROUTE_NOT_FOUND))
 
 
 # No route needs more: the largest body, an order of 250 lines, is a few KB.
@@ -111,22 +96,35 @@ def limit_body_size(app: APIGatewayRestResolver, next_middleware) -> Response:
 
 
 class Api(APIGatewayRestResolver):
-    """A function's resolver, and the contracts of the routes it serves
-    (``routes.route`` declares them; scripts/openapi.py reads them)."""
+    """A function's resolver, the contracts of the routes it serves
+    (``routes.route`` declares them; scripts/openapi.py reads them), and the
+    dialect they speak, in which every error of the function is answered."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.contracts: list = []
+        self.dialect: Dialect = NATIVE
+
+    def speak(self, dialect: Dialect) -> None:
+        """Answer in ``dialect``: one per function (each serves one route)."""
+        if self.dialect is not NATIVE and self.dialect is not dialect:
+            raise ValueError(f"a function speaks one dialect: {self.dialect.name}, not also {dialect.name}")
+        self.dialect = dialect
+
+    def error_response(self, error: ApiError) -> Response:
+        return self.dialect.error_response(error)
 
 
 def build_app() -> Api:
     app = Api(cors=cors())
     app.use([limit_body_size])
-    app.exception_handler(ApiError)(_client_error)
-    app.exception_handler(RetryableError)(_retryable)
-    app.exception_handler([ClientError, ConnectionError, HTTPClientError])(_aws_error)
-    app.exception_handler(Exception)(_unexpected)
-    app.not_found(_not_found)
+    # Every failure is an ApiError answered in the function's dialect.
+    app.exception_handler(ApiError)(app.error_response)
+    app.exception_handler(RetryableError)(lambda exc: app.error_response(_retryable(exc)))
+    app.exception_handler([ClientError, ConnectionError, HTTPClientError])(
+        lambda exc: app.error_response(_aws_error(exc)))
+    app.exception_handler(Exception)(lambda exc: app.error_response(_unexpected(exc)))
+    app.not_found(lambda _exc: app.error_response(ApiError(errors.ROUTE_NOT_FOUND)))
     return app
 
 

@@ -17,7 +17,7 @@ import time
 
 import jwt
 
-from refunds_core import errors
+from refunds_core import aws, errors
 from refunds_core.callers import API_KEY_LOGIN_PREFIX, Caller, Role, Via, api_key_id_of
 from refunds_core.dal import keys
 from refunds_core.errors import ApiError
@@ -58,10 +58,7 @@ def verify_password(password: str, stored: str | None) -> bool:
 # ---------------------------------------------------------------- tokens
 
 def _signing_key() -> str:
-    # Imported here: Parameters is only needed once per TTL, not at cold start.
-    from aws_lambda_powertools.utilities.parameters import get_secret
-
-    return get_secret(settings().TOKEN_SIGNING_SECRET_ID, max_age=settings().CACHE_TTL_SECONDS)
+    return aws.secrets().get(settings().TOKEN_SIGNING_SECRET_ID, max_age=settings().CACHE_TTL_SECONDS)
 
 
 def derived_key(purpose: str) -> bytes:
@@ -162,7 +159,9 @@ def _verified_caller(token: str, key: str) -> tuple[Caller, int]:
 # minting a token reads the account strongly (``require_active_account(...,
 # fresh=True)``). Reads trust what this execution environment last read for
 # ACCOUNT_CACHE_SECONDS: a revoked key can read for at most that long after its
-# revocation answered (docs/benchmarks.md has what the cache saves).
+# revocation answered (docs/benchmarks.md has what the cache saves). Every
+# read of an account is strongly consistent, so a cache filled after the
+# revocation never holds a replica's older answer.
 ACCOUNT_CACHE_SECONDS = 1.0
 
 _active_until: dict[tuple[str, str, str | None, str | None], float] = {}
@@ -184,8 +183,10 @@ def require_active_account(caller: Caller, *, fresh: bool = False) -> None:
     """15000 unless the caller's account is usable: its login exists, is enabled
     and still has the token's role and merchant (an API key: it is not revoked);
     a merchant's or customer's merchant is active. A positive answer is trusted
-    for ACCOUNT_CACHE_SECONDS; ``fresh`` reads strongly and trusts no cache
-    (before minting a token)."""
+    for ACCOUNT_CACHE_SECONDS; ``fresh`` trusts no cache (before minting a
+    token). The reads are strongly consistent."""
+    # Here, not at the top: every function imports auth (through api), and the
+    # DAL brings boto3, which the OpenAPI function never needs (a cold start's ms).
     from refunds_core.dal import accounts
 
     key = _account_cache_key(caller)
@@ -197,10 +198,10 @@ def require_active_account(caller: Caller, *, fresh: bool = False) -> None:
     if key_id is not None:  # an API key's caller, or a customer whose token a key minted
         stored_key, merchant = accounts.get_with_merchant(
             keys.merchant_api_key(caller.merchant_id, key_id) if caller.merchant_id else None, caller.merchant_id,
-            consistent=fresh)
+            consistent=True)
         login_ok = role is Role.MERCHANT and stored_key is not None
     else:
-        credential, merchant = accounts.get_login_and_merchant(login, caller.merchant_id, consistent=fresh)
+        credential, merchant = accounts.get_login_and_merchant(login, caller.merchant_id, consistent=True)
         login_ok = (
             credential is not None and not credential.get("disabled")
             and credential.get("role") == role.value
@@ -293,7 +294,7 @@ def caller_from_api_key(key: str) -> Caller:
     cached = _api_key_callers.get(digest)
     if cached is not None and cached[0] > now:
         return cached[1]
-    stored, merchant = accounts.get_with_merchant(keys.api_key(digest), merchant_id)
+    stored, merchant = accounts.get_with_merchant(keys.api_key(digest), merchant_id, consistent=True)
     if stored is None or stored.get("merchantId") != merchant_id:
         _api_key_callers.pop(digest, None)
         raise ApiError(errors.UNAUTHORIZED)
@@ -304,6 +305,14 @@ def caller_from_api_key(key: str) -> Caller:
         _api_key_callers[digest] = (until, caller)
         _active_until[_account_cache_key(caller)] = until  # the same read answered require_active_account
     return caller
+
+
+def forget_cached_callers() -> None:
+    """Trust nothing this environment verified or read of its callers (after a
+    SnapStart restore: the snapshot's caches are not this environment's)."""
+    _verified_tokens.clear()
+    _active_until.clear()
+    _api_key_callers.clear()
 
 
 def forget_api_key(key_id: str, digest: str) -> None:

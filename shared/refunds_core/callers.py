@@ -38,11 +38,6 @@ class Caller:
     minted_by: str | None = None
     via: Via = Via.BEARER
 
-    @property
-    def api_key_id(self) -> str | None:
-        """The API key this caller authenticated with, or None (a token)."""
-        return api_key_id_of(self.login) if self.via is Via.API_KEY else None
-
 
 def api_key_id_of(login: str | None) -> str | None:
     """The key id in an API key's caller name ("apikey:<key id>"), else None."""

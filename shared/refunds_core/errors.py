@@ -1,4 +1,6 @@
-"""The error catalogue: every code the API answers with, its HTTP status and message.
+"""The error catalogue: every code the API answers with, its HTTP status and
+message; and the exceptions logic raises for the edge to answer (``ApiError``,
+``RetryableError``, and ``StoppedAt`` for a stream batch).
 
 Codes 110-15060 are the primary contract's (seeds 000/001), byte for byte.
 The 1xx codes beside 110/111 are request-level errors common to every route;
@@ -85,7 +87,8 @@ INVALID_FIELD = _entry(
     15010, HTTPStatus.BAD_REQUEST,
     "Invalid field value: {field}",
     "One entry per bad field: required and missing, null where not allowed, wrong "
-    "type or format, too long, or an unknown field name.",
+    "type or format, too long, or an unknown field name. On POST /api/v2/refunds, `email` when the "
+    "merchant has no contact email on file (the message then says how to set one).",
 )
 ORDER_NOT_PAID = _entry(
     15030, HTTPStatus.BAD_REQUEST,
@@ -224,13 +227,24 @@ class ApiError(Exception):
         return {"errors": [{"error": code, "message": text} for code, text in self.entries]}
 
 
-class FieldErrors(ApiError):
-    """15010, one entry per bad field, in the order the fields were found."""
+# What a 15010 adds to its message when the client cannot fix the field by
+# changing the request (``FieldErrors(..., notes=...)``).
+CONTACT_EMAIL_MISSING = (
+    "Your merchant account has no contact email on file for refund requests: an administrator sets it with "
+    "`make admin ARGS=\"set-contact-email <merchantId> <email>\"`."
+)
 
-    def __init__(self, fields: list[str]):
+
+class FieldErrors(ApiError):
+    """15010, one entry per bad field, in the order the fields were found; a
+    field's entry may carry a note of the catalogue's (above) after the message."""
+
+    def __init__(self, fields: list[str], *, notes: dict[str, str] | None = None):
         super().__init__(INVALID_FIELD)
         self.fields = fields
-        self.entries = [(INVALID_FIELD.code, INVALID_FIELD.message.format(field=f)) for f in fields]
+        notes = notes or {}
+        self.entries = [(INVALID_FIELD.code, INVALID_FIELD.message.format(field=f)
+                         + (f". {notes[f]}" if f in notes else "")) for f in fields]
 
 
 class RetryableError(Exception):

@@ -44,7 +44,7 @@ from aws_lambda_powertools.event_handler import content_types
 from aws_lambda_powertools.event_handler.api_gateway import Response
 
 from refunds_core import aws, errors
-from refunds_core.api import caller, error_response, header_values
+from refunds_core.api import caller, header_values
 from refunds_core.auth import require_active_account
 from refunds_core.callers import Caller, Role
 from refunds_core.errors import ApiError, FieldErrors, RetryableError
@@ -219,14 +219,14 @@ def persistence_layer():
 
 def _answer(app: APIGatewayRestResolver, next_middleware) -> Response:
     """The route's answer as the record keeps it: an ApiError the client
-    should see again becomes its response; any other failure propagates and
-    Powertools deletes the record."""
+    should see again becomes its response (in the route's dialect); any other
+    failure propagates and Powertools deletes the record."""
     try:
         return next_middleware(app)
     except ApiError as error:
         if not stored(error):
             raise
-        return error_response(error)
+        return app.error_response(error)
 
 
 @cache

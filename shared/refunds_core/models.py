@@ -78,6 +78,12 @@ class CreateRefundRequest(Strict):
     batchId: Identifier = None  # type: ignore[assignment]
 
 
+class ContactEmail(Strict):
+    """A merchant's contact email for refund requests, where a request carries none (scripts/admin.py sets it)."""
+
+    email: Email
+
+
 class RefundQuery(Strict):
     """GET /v1/refunds/{id}'s query string."""
 

@@ -5,8 +5,16 @@ import warnings
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 logger = Logger()
-tracer = Tracer(patch_modules=("botocore",))
+# botocore is patched when the first client is made (trace_aws_calls), not at
+# every function's import; the Tracer patches nothing else (the default patches
+# every library it knows, importing sqlite3 and a dozen integrations).
+tracer = Tracer(auto_patch=False)
 metrics = Metrics()
+
+
+def trace_aws_calls() -> None:
+    """X-Ray subsegments for every AWS call (once per process; nothing when tracing is off)."""
+    tracer.patch(modules=("botocore",))
 
 # Read-only routes publish no business metric; an empty flush is expected there.
 warnings.filterwarnings("ignore", message="No application metrics to publish")

@@ -9,8 +9,13 @@ nowhere else:
 - the middlewares: ``allow(*roles)`` (none without roles), then the
   Idempotency-Key's (stored on POST, PATCH and DELETE; ``idempotency="checked"``
   for the writes whose answers must not be kept, such as credentials);
-- the answer: the handler returns what logic returned, and ``respond`` wraps
-  it (``{"data": ...}``, a page with ``nextCursor``, or the shape itself);
+- the answer: the handler returns what logic returned (or its dialect's
+  presenter made of it), and ``respond`` wraps it (``{"data": ...}``, a page
+  with ``nextCursor``, or the shape itself) and writes it (``jsontext``: a
+  ``Decimal`` is a JSON number literal);
+- the dialect it speaks (``dialect=``, ours by default: refunds_core/dialects),
+  in which the function answers every error, and which gives the route's
+  default envelope and tag;
 - the OpenAPI document (scripts/openapi.py reads ``app.contracts`` of every
   function the template names) and the fuzz tests' roles.
 
@@ -19,7 +24,6 @@ Adding a route: docs/adding-a-route.md.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,14 +33,14 @@ from typing import Any, Literal
 from aws_lambda_powertools.event_handler import content_types
 from aws_lambda_powertools.event_handler.api_gateway import Response
 
+from refunds_core import jsontext, snapstart
 from refunds_core.api import Api, allow
 from refunds_core.callers import Role
+from refunds_core.dialects import NATIVE, Dialect, Envelope
 from refunds_core.errors import ErrorCode
 from refunds_core.idempotency import idempotent, key_checked
 
-# How an answer is wrapped: {"data": answer}; {"data": [...]} of a list;
-# {"data": [...], "nextCursor": ...} of a Page; or the answer itself (None).
-Envelope = Literal["data", "list", "page"] | None
+__all__ = ["Contract", "Envelope", "Idempotency", "respond", "route"]
 # Idempotency-Key on a write: its first answer "stored" and replayed; or the
 # key only "checked" (its answer is a credential, or it writes nothing).
 Idempotency = Literal["stored", "checked"] | None
@@ -60,6 +64,7 @@ class Contract:
     description: str = ""
     api_keys: bool = True                       # False: an API key may not call it (403, 15120)
     idempotency: Idempotency = "stored"         # on POST, PATCH and DELETE; ignored on GET and PUT
+    dialect: Dialect = NATIVE                   # the API document it speaks (refunds_core/dialects)
     handler: str = field(default="", compare=False)  # the function's name: the operation's id
 
     @property
@@ -81,11 +86,18 @@ class Contract:
         return chain
 
 
-def route(app: Api, method: str, path: str, **declared) -> Callable:
+def route(app: Api, method: str, path: str, *, dialect: Dialect = NATIVE, **declared) -> Callable:
     """Declare a route and register its handler (see the module)."""
+    declared.setdefault("envelope", dialect.envelope)
+    if dialect.tag is not None:
+        declared.setdefault("tag", dialect.tag)
 
     def register(handler: Callable) -> Callable:
-        contract = Contract(method, path, handler=handler.__name__, **declared)
+        contract = Contract(method, path, handler=handler.__name__, dialect=dialect, **declared)
+        app.speak(dialect)
+        for model in (contract.body, contract.query):
+            if isinstance(model, type):
+                snapstart.prepare_model(model)
 
         def answered(**path_parameters):
             return respond(handler(**path_parameters), contract)
@@ -110,5 +122,5 @@ def respond(result, contract: Contract) -> Response:
     else:
         body = result
     return Response(status_code=int(contract.status), content_type=content_types.APPLICATION_JSON,
-                    body=json.dumps(body, ensure_ascii=False))
+                    body=jsontext.dumps(body))
 

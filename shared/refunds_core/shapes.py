@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal, NamedTuple
 
 from typing_extensions import TypeAliasType, TypedDict
 
-from refunds_core import events, statuses
+from refunds_core import events, refund_ids, statuses
 from refunds_core.callers import Role
 from refunds_core.money import CURRENCIES
 
@@ -44,6 +44,16 @@ class Doc:
         return schema
 
 
+class Schema(Doc):
+    """The whole JSON Schema of a value, where its type's own would say
+    another thing (a ``Decimal`` written as a JSON number, not a string)."""
+
+    __slots__ = ()
+
+    def __get_pydantic_json_schema__(self, core_schema, handler):
+        return dict(self.keywords)
+
+
 ULID = "[0-9A-HJKMNP-TV-Z]{26}"
 IDENTIFIER = "[A-Za-z0-9][A-Za-z0-9._:-]{0,63}"
 
@@ -55,6 +65,8 @@ Timestamp = Annotated[str, Doc(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0
                                examples=["2026-11-22T10:00:00.000Z"], format="date-time")]
 Identifier = Annotated[str, Doc(pattern=rf"^{IDENTIFIER}$")]
 RefundId = Annotated[str, Doc(pattern=rf"^rf_{ULID}$")]
+# The refund's id as a number (refund_ids.py): what seed 002's API calls its `id`.
+RefundNumber = Annotated[int, Doc(minimum=1, maximum=refund_ids.LARGEST)]
 WebhookId = Annotated[str, Doc(pattern=rf"^whk_{ULID}$")]
 EventId = Annotated[str, Doc(pattern=rf"^evt_{ULID}$")]
 ApiKeyId = Annotated[str, Doc(pattern=rf"^key_{ULID}$")]
@@ -166,6 +178,9 @@ class Refund(RefundParts):
     """A refund as every route shows it."""
 
     id: RefundId
+    numericId: Annotated[RefundNumber | None, Doc(
+        "The refund's id as an integer, unique in the deployment and at most 2^53 - 1: seed 002's `id` "
+        "(`/api/v2/refunds/{id}`). null only for a refund stored before refunds had numbers.")]
     number: Annotated[str | None, Doc("`<order number>-R<n>`, counting the order's requests from 1.")]
     orderId: Identifier
     merchantId: Identifier

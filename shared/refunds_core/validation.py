@@ -1,5 +1,10 @@
 """The request's body: 110 and 111 first, then 15010 per bad field.
 
+Numbers with a fraction or an exponent are read as ``Decimal``, never as a
+float (which would already have rounded them): money is exact wherever it is
+sent as a number (seed 002's ``amount``), and everywhere else a number where a
+string belongs is the same 15010 it always was.
+
 Beyond what ``json`` accepts, a body must be I-JSON (RFC 7493), which parsers
 agree on: no repeated member name (``{"a": 1, "a": 2}`` means one thing to one
 parser and another to the next) and no lone surrogate (``"\\ud800"``, which no
@@ -44,7 +49,7 @@ def json_object(body: str | None, content_type: str | None) -> dict:
     Content-Type is not application/json (the contract's order)."""
     try:
         value = json.loads(body or "", parse_constant=_reject_constant, parse_int=_int_or_decimal,
-                           object_pairs_hook=_unique_members)
+                           parse_float=Decimal, object_pairs_hook=_unique_members)
         # A lone surrogate (an escape such as \ud800, in a name or a value) cannot be encoded.
         json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
     except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting

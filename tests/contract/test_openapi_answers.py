@@ -199,3 +199,27 @@ def test_the_event_of_a_real_change_holds_to_the_documented_webhook_payload(api,
     # The whole body against the document's payload, its references resolved in the document.
     jsonschema.Draft202012Validator({"$ref": "#/components/schemas/RefundEvent", "components": DOCUMENT["components"]},
                                     format_checker=jsonschema.FormatChecker()).validate(event)
+
+
+def test_seed_002_routes_answer_as_documented(api, call):
+    """Its entity (integer ids, a number for the amount), its list, and its refusals, in our errors body."""
+    order_id = 10**14 + uuid.uuid4().int % 10**14
+    order = {"merchantId": "demo", "number": "SO-002", "status": "paid", "currency": "USD", "customerId": "cust-1",
+             "lineItems": [{"itemId": "sku-1", "name": "Shoes", "quantity": 1, "unitPrice": "80.00"}]}
+    call("PUT", "/v1/orders/{orderId}", login="orders-service", status=200, body=order, orderId=str(order_id))
+    body = {"orderId": order_id, "reason": "Wrong size", "amount": 22.5, "refundOnly": False}
+    created = call("POST", "/api/v2/refunds", login="demo", status=200, body=body)["data"]
+    assert created["order"] == order_id and created["amount"] == 22.5
+    call("POST", "/api/v2/refunds", login="demo", status=400, body=body)  # 15050
+    call("GET", "/api/v2/refunds", login="demo", status=200, query={"orderId": order_id, "size": 5, "page": 0})
+    call("GET", "/api/v2/refunds", login="demo", status=400, query={"page": 100, "size": 100})
+    call("GET", "/api/v2/refunds/{id}", login="demo", status=200, id=created["id"])
+    customer = call("POST", "/v1/auth/customer-token", login="demo", status=200, body={"customerId": "cust-1"})
+    call("PATCH", "/api/v2/refunds/{id}", token=customer["token"], status=200, id=created["id"],
+         body={"action": "SHIP_INIT", "trackingId": "1Z999", "carrierName": "UPS"})
+    call("PATCH", "/api/v2/refunds/{id}", login="demo", status=403, id=created["id"],
+         body={"action": "SHIP_INIT", "trackingId": "1Z999", "carrierName": "UPS"})
+    call("DELETE", "/api/v2/refunds/{id}", login="demo", status=200, id=created["id"])
+    call("DELETE", "/api/v2/refunds/{id}", login="demo", status=409, id=created["id"])
+    call("GET", "/api/v2/refunds/{id}", login="demo2", status=404, id=created["id"])
+    call("GET", "/api/v2/refunds", login="support", status=403)

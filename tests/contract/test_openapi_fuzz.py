@@ -11,7 +11,8 @@ so every role meets generated cases. The merchant (and its customer) is a
 fresh one, so what fuzzing creates never crowds another test's merchant. To get past 404 into the
 validation and the domain rules, about half the generated path ids are
 swapped for ones that merchant owns (an order, a refund, a webhook endpoint),
-and a generated order names that merchant."""
+and a generated order names that merchant (a generated seed 002 refund, one of
+its orders with an integer id)."""
 
 from __future__ import annotations
 
@@ -70,7 +71,7 @@ def fuzzing(runtime, api) -> dict:
         for key, value in runtime.function_env("CreateRefundFunction").items():
             env.setenv(key, value)
         settings.cache_clear()
-        accounts.create_merchant(merchant_id)
+        accounts.create_merchant(merchant_id, contact_email="fuzz@example.com")
         accounts.create_login(login, "a-long-password", Role.MERCHANT, merchant_id)
     settings.cache_clear()
     answer = api.request("POST", "/v1/auth/token", json_body={"login": login, "password": "a-long-password"})
@@ -84,7 +85,7 @@ def fuzzing(runtime, api) -> dict:
                                json_body={"url": LOOPBACK_HOOK, "events": ["refund.issued"]})
         assert refund.status == 200 and endpoint.status == 201, (refund, endpoint)
         return {"orderId": api.paid_order(merchant_id=merchant_id), "refundId": refund.body["data"]["id"],
-                "webhookId": endpoint.body["data"]["id"]}
+                "webhookId": endpoint.body["data"]["id"], "id": str(refund.body["data"]["numericId"])}
 
     customer = api.request("POST", "/v1/auth/customer-token", json_body={"customerId": "cust-1"}, token=token)
     key = api.request("POST", "/v1/api-keys", json_body={"name": "fuzzing"}, token=token)
@@ -92,8 +93,10 @@ def fuzzing(runtime, api) -> dict:
     tokens = {Role.MERCHANT: token, Role.CUSTOMER: customer.body["token"], Role.SERVICE: api.token("orders-service"),
               Role.SUPPORT: api.token("support")}
     # DELETE gets ids of its own: a cancelled refund or a deleted endpoint would leave the other routes only 404s.
+    integer_order = uuid.uuid4().int % 10**15
+    assert api.put_order(str(integer_order), merchant_id=merchant_id)[1].status == 200
     return {"merchantId": merchant_id, "tokens": tokens, "apiKey": key.body["data"]["key"], "ids": owned(),
-            "ids_to_delete": owned()}
+            "ids_to_delete": owned(), "integerOrder": integer_order}
 
 
 def credentials(method: str, path: str, fuzzing: dict) -> list[dict[str, str]]:
@@ -127,6 +130,9 @@ def aim(case: schemathesis.Case, fuzzing: dict) -> None:
         return
     if case.operation.path == "/v1/orders/{orderId}" and isinstance(case.body.get("merchantId"), str):
         case.body["merchantId"] = fuzzing["merchantId"]
+    order_id = case.body.get("orderId")
+    if case.operation.path == "/api/v2/refunds" and isinstance(order_id, int) and zlib.crc32(b"%d" % order_id) % 2:
+        case.body["orderId"] = fuzzing["integerOrder"]
     if case.operation.path == "/v1/webhooks" and isinstance(case.body.get("url"), str) and "://" in case.body["url"]:
         case.body["url"] = LOOPBACK_HOOK
 

@@ -55,3 +55,22 @@ def test_creating_never_overwrites_and_disabling_needs_an_existing_record(runtim
     assert admin.main([*target, "disable-merchant", "never-created"]) == 1
     # demo keeps its password and role:
     assert admin.main([*target, "create-login", "demo", "--role", "support", "--generate"]) == 1
+
+
+def test_the_admin_command_sets_a_merchants_contact_email(runtime, dynamodb, table_name):
+    target = ["--endpoint", runtime.aws_endpoint, "--table", runtime.physical_ids["RefundsTable"]]
+    merchant = f"mail-{uuid.uuid4().hex[:6]}"
+
+    def on_file() -> str | None:
+        key = {"PK": {"S": f"MERCHANT#{merchant}"}, "SK": {"S": "MERCHANT"}}
+        item = dynamodb.get_item(TableName=table_name, Key=key, ConsistentRead=True)["Item"]
+        return item.get("contactEmail", {}).get("S")
+
+    assert admin.main([*target, "create-merchant", merchant, "--contact-email", "refunds@shop.example"]) == 0
+    assert on_file() == "refunds@shop.example"
+    assert admin.main([*target, "set-contact-email", merchant, "returns@shop.example"]) == 0
+    assert on_file() == "returns@shop.example"
+    with pytest.raises(ValueError, match="email"):
+        admin.main([*target, "set-contact-email", merchant, "not-an-email"])
+    assert on_file() == "returns@shop.example"
+    assert admin.main([*target, "set-contact-email", "never-created", "returns@shop.example"]) == 1

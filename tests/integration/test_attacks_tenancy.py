@@ -44,6 +44,7 @@ class World:
     webhook_id: str
     attackers: dict[str, str]  # name -> token
     api_key_id: str | None = None
+    refund_number: int = 0  # the refund's id on /api/v2 (its order's id is an integer: seed 002 names it)
 
 
 def _customer_token(api, merchant_login: str, customer_id: str) -> str:
@@ -55,7 +56,7 @@ def _customer_token(api, merchant_login: str, customer_id: str) -> str:
 
 @pytest.fixture(scope="module")
 def world(api):
-    order_id = api.paid_order()  # demo's, customer cust-1
+    order_id = api.paid_order(order_id=str(10**14 + uuid.uuid4().int % 10**14))  # demo's, customer cust-1
     refund = api.request("POST", f"/v1/order/{order_id}/refund", json_body={
         "email": "merchant@example.com", "refundOnly": False}, login="demo")
     assert refund.status == 200, refund
@@ -65,7 +66,8 @@ def world(api):
     attackers = {"merchant demo2": api.token("demo2"),
                  "demo's customer cust-2": _customer_token(api, "demo", "cust-2"),
                  "demo2's customer cust-1": _customer_token(api, "demo2", "cust-1")}
-    world = World(order_id, refund.body["data"]["id"], hook.body["data"]["id"], attackers)
+    world = World(order_id, refund.body["data"]["id"], hook.body["data"]["id"], attackers,
+                  refund_number=refund.body["data"]["numericId"])
     world.api_key_id = _api_key_of_demo(api)
     yield world
     api.request("DELETE", f"/v1/webhooks/{world.webhook_id}", login="demo")
@@ -103,6 +105,10 @@ def _empty_list(answer: Answer, _world: World) -> None:
     assert (answer.status, answer.body) == (200, {"data": [], "nextCursor": None})
 
 
+def _empty_window(answer: Answer, _world: World) -> None:
+    assert (answer.status, answer.body) == (200, {"data": []})
+
+
 def _webhook_not_listed(answer: Answer, world: World) -> None:
     assert answer.status == 200 and world.webhook_id not in json.dumps(answer.body)
 
@@ -127,6 +133,8 @@ def _put_order_of_another_merchant(api, _token: str, world: World) -> Answer:
 
 
 REFUND_ATTACKERS = ("merchant demo2", "demo's customer cust-2", "demo2's customer cust-1")
+CUSTOMER_ATTACKERS = ("demo's customer cust-2", "demo2's customer cust-1")
+SEED002_REFUND = {"reason": "Not mine", "amount": 1, "refundOnly": False}
 
 ROWS: dict[tuple[str, str], Row] = {
     ("POST", "/v1/auth/customer-token"): Row(_mint_then_read, REFUND_NOT_FOUND),
@@ -158,6 +166,23 @@ ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/v1/refunds/{refundId}/deliveries"): Row(
         lambda api, token, w: api.request("GET", f"/v1/refunds/{w.refund_id}/deliveries", token=token),
         REFUND_NOT_FOUND),
+    # Seed 002's routes: the same refunds and orders, named by their integer ids.
+    ("GET", "/api/v2/refunds"): Row(
+        lambda api, token, w: api.request("GET", f"/api/v2/refunds?orderId={w.order_id}", token=token),
+        check=_empty_window, attackers=REFUND_ATTACKERS),
+    ("GET", "/api/v2/refunds/{id}"): Row(
+        lambda api, token, w: api.request("GET", f"/api/v2/refunds/{w.refund_number}", token=token),
+        REFUND_NOT_FOUND, attackers=REFUND_ATTACKERS),
+    ("POST", "/api/v2/refunds"): Row(
+        lambda api, token, w: api.request("POST", "/api/v2/refunds", token=token,
+                                          json_body={**SEED002_REFUND, "orderId": int(w.order_id)}),
+        ORDER_NOT_FOUND, attackers=REFUND_ATTACKERS),
+    ("PATCH", "/api/v2/refunds/{id}"): Row(  # customers only: a merchant's 403 is its role's, not tenancy
+        lambda api, token, w: api.request("PATCH", f"/api/v2/refunds/{w.refund_number}", json_body=SHIPMENT,
+                                          token=token), REFUND_NOT_FOUND, attackers=CUSTOMER_ATTACKERS),
+    ("DELETE", "/api/v2/refunds/{id}"): Row(
+        lambda api, token, w: api.request("DELETE", f"/api/v2/refunds/{w.refund_number}", token=token),
+        REFUND_NOT_FOUND, attackers=REFUND_ATTACKERS),
     # No id to name in the path: the body may not name another merchant either.
     ("POST", "/v1/webhooks"): Row(
         lambda api, token, w: api.request("POST", "/v1/webhooks", token=token, json_body={

@@ -64,12 +64,11 @@ def handlers(runtime, monkeypatch):
             monkeypatch.setenv(key, value)
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "DEBUG")
     monkeypatch.syspath_prepend(str(ROOT / "shared"))
-    caches = (settings, aws.dynamodb, aws.secretsmanager, aws.sqs)
-    for cached in caches:
-        cached.cache_clear()
+    settings.cache_clear()
+    aws.forget_clients()
     yield Handlers()
-    for cached in caches:
-        cached.cache_clear()
+    settings.cache_clear()
+    aws.forget_clients()
 
 
 @pytest.fixture

@@ -1,17 +1,21 @@
 """Revocation and disabling take effect at once for every write and every token
 minted: a write carries the caller's account checks in its own transaction,
 and minting reads the account strongly (auth.account_guards,
-require_active_account(fresh=True)). Each route is used once with the
-credential before it is revoked (so the function that serves it has cached
-it), then at once after: refused, and nothing written.
+require_active_account(fresh=True)).
 
-The last test drives the logic in this process with a cache that says the
-account is fine for an hour: the write is still refused, so what refuses it
-is the transaction, not the cache's timing.
+Over HTTP, each write route is used with the credential, which is then
+revoked (or its login or merchant disabled) and used again at once: refused,
+nothing written. Whether a function still had the credential cached by then
+depends on timing (reads trust it for 1 s), so what proves that no write
+trusts the cache is the matrix in this process: with the cache made to trust
+the account for the whole test, every write of logic/ is still refused, for a
+revoked key, a disabled login or merchant, and the customers their tokens
+minted, and writes nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import uuid
 from datetime import UTC, datetime
@@ -19,10 +23,10 @@ from datetime import UTC, datetime
 import pytest
 
 from refunds_core import auth
-from refunds_core.callers import Caller, Role
+from refunds_core.callers import Caller, Role, Via
 from refunds_core.dal.codec import from_item
 from refunds_core.errors import ApiError
-from refunds_core.logic import refunds
+from refunds_core.logic import api_keys, lifecycle, orders, refunds, tokens, webhooks
 from tests.conftest import sample_order
 from tests.integration.test_api_keys_api import create_key
 from tests.integration.test_webhooks_api import hook_url
@@ -152,19 +156,112 @@ def test_a_disabled_order_system_login_writes_no_order(api, admin):
     assert api.request("GET", f"/v1/orders/{order_id}", login="demo").body["data"]["number"] == "SO-1001"
 
 
-def test_a_write_is_refused_even_while_the_cache_still_trusts_the_account(api, admin, monkeypatch):
+# ------------------------------------------ every write, whatever the cache says
+#
+# In this process, against the runtime's AWS: the account is unusable in the
+# table, yet this execution environment's cache says it is fine for as long
+# as the test runs. Each write of logic/ must still be refused by its own
+# transaction (or, for minting and queueing, by a strong read), and write
+# nothing; the cache's verdict and the guards' must name the same refusal.
+
+def _unusable_callers(admin, api) -> dict:
+    """A fresh merchant with a login, an API key, a customer token's caller of
+    each, an order with an open return request and a webhook endpoint, all
+    written while the account was fine."""
     merchant_id, login = f"m-{uuid.uuid4().hex[:8]}", f"u-{uuid.uuid4().hex[:8]}"
     admin.create_merchant(merchant_id)
     admin.create_login(login, "a-long-password", admin.Role.MERCHANT, merchant_id)
-    caller = Caller(login, Role.MERCHANT, merchant_id)
-    order_id = api.paid_order(merchant_id=merchant_id)
-    admin.set_login_disabled(login, True)
-    # This execution environment believes the account fine for as long as the test runs.
-    monkeypatch.setitem(auth._active_until, auth._account_cache_key(caller), math.inf)
+    owner = Caller(login, Role.MERCHANT, merchant_id)
+    key = api_keys.create(owner, {"name": "k"})
+    by_key = Caller(f"apikey:{key['id']}", Role.MERCHANT, merchant_id, via=Via.API_KEY)
+    orders_ = [api.paid_order(merchant_id=merchant_id) for _ in range(2)]
+    refund = refunds.create(owner, orders_[0], {"email": "m@example.com", "refundOnly": False})
+    endpoint = webhooks.create(owner, {"url": hook_url(), "events": ["refund.issued"]})
+    service_login = f"svc-{uuid.uuid4().hex[:8]}"
+    admin.create_login(service_login, "a-long-password", admin.Role.SERVICE)
+    return {"merchant": merchant_id, "login": login, "key": key, "owner": owner, "by_key": by_key,
+            "orders": orders_, "refund": refund, "endpoint": endpoint, "service_login": service_login,
+            "service": Caller(service_login, Role.SERVICE, None)}
 
-    with pytest.raises(ApiError) as refused:
-        refunds.create(caller, order_id, {"email": "m@example.com"})
 
-    assert refused.value.entries[0][0] == 15000
-    assert auth._account_cache_key(caller) not in auth._active_until, "the refusal forgets what was cached"
-    assert api.request("GET", f"/v1/orders/{order_id}", login="support").body["data"]["refunds"] == []
+def _customer_of(caller: Caller) -> Caller:
+    return Caller("customer:cust-1", Role.CUSTOMER, caller.merchant_id, "cust-1", minted_by=caller.login)
+
+
+# Each write a merchant-side caller may make, in logic/ (the handlers only parse around them).
+WRITES = {
+    "create refund": lambda c, w: refunds.create(c, w["orders"][1], {"email": "m@example.com"}),
+    "SHIP_INIT": lambda c, w: lifecycle.act(c, w["refund"]["id"], {**SHIP, "trackingId": "AFTER"}),
+    "cancel": lambda c, w: lifecycle.cancel(c, w["refund"]["id"]),
+    "customer token": lambda c, w: tokens.customer_token(c, {"customerId": "cust-1"}),
+    "register webhook": lambda c, w: webhooks.create(c, {"url": hook_url(), "events": ["refund.issued"]}),
+    "rotate secret": lambda c, w: webhooks.rotate_secret(c, w["endpoint"]["id"], {}),
+    "replay": lambda c, w: webhooks.replay(c, w["endpoint"]["id"], {"since": datetime.now(UTC).isoformat()}),
+    "delete webhook": lambda c, w: webhooks.delete(c, w["endpoint"]["id"]),
+    "create API key": lambda c, w: api_keys.create(c, {"name": "again"}),
+    "revoke API key": lambda c, w: api_keys.revoke(c, w["key"]["id"]),
+    "put order": lambda c, w: orders.put(c, w["orders"][1], sample_order(merchantId=w["merchant"], number="CHANGED")),
+}
+MERCHANT_WRITES = tuple(name for name in WRITES if name != "put order")
+CUSTOMER_WRITES = ("create refund", "SHIP_INIT", "cancel")
+KEY_WRITES = tuple(name for name in MERCHANT_WRITES if "API key" not in name)  # keys manage no keys
+
+
+# (account state, which caller) -> the writes it may attempt and the refusal they all get.
+CASES = {
+    ("login disabled", "owner"): (MERCHANT_WRITES, 15000),
+    ("merchant disabled", "owner"): (MERCHANT_WRITES, 15000),
+    ("login disabled", "service"): (("put order",), 15000),
+    ("key revoked", "by_key"): (KEY_WRITES, 101),
+    ("merchant disabled", "by_key"): (KEY_WRITES, 15000),
+    ("key revoked", "key's customer"): (CUSTOMER_WRITES, 15000),
+    ("login disabled", "login's customer"): (CUSTOMER_WRITES, 15000),
+}
+
+
+def _table_state(dynamodb, table_name, world: dict) -> list:
+    """Every item the writes above could touch: the merchant's partition (its
+    item, endpoints, keys), its orders and refunds."""
+    key_digest = hashlib.sha256(world["key"]["key"].encode()).hexdigest()
+    partitions = [f"MERCHANT#{world['merchant']}", *(f"ORDER#{o}" for o in world["orders"]),
+                  f"REFUND#{world['refund']['id']}", f"APIKEY#{key_digest}"]
+    items = []
+    for pk in partitions:
+        items += dynamodb.query(TableName=table_name, KeyConditionExpression="PK = :pk", ConsistentRead=True,
+                                ExpressionAttributeValues={":pk": {"S": pk}})["Items"]
+    orders_refunds = [dynamodb.query(TableName=table_name, IndexName="ByOrder", KeyConditionExpression="GSI3PK = :pk",
+                                     ExpressionAttributeValues={":pk": {"S": f"ORDER#{o}"}})["Items"]
+                      for o in world["orders"]]
+    return sorted(map(repr, items)) + sorted(map(repr, orders_refunds))
+
+
+@pytest.mark.parametrize(("state", "who"), list(CASES), ids=lambda value: str(value).replace(" ", "-"))
+def test_no_write_trusts_the_cache(api, admin, monkeypatch, dynamodb, table_name, state, who):
+    world = _unusable_callers(admin, api)
+    caller = {"owner": world["owner"], "by_key": world["by_key"], "key's customer": _customer_of(world["by_key"]),
+              "login's customer": _customer_of(world["owner"]), "service": world["service"]}[who]
+    if state == "login disabled":
+        admin.set_login_disabled(world["service_login" if who == "service" else "login"], True)
+    elif state == "merchant disabled":
+        admin.set_merchant_disabled(world["merchant"], True)
+    else:
+        api_keys.revoke(world["owner"], world["key"]["id"])
+    before = _table_state(dynamodb, table_name, world)
+    writes, code = CASES[(state, who)]
+
+    refusals = {}
+    for write in writes:
+        # This execution environment believes the account fine for as long as the test runs.
+        monkeypatch.setitem(auth._active_until, auth._account_cache_key(caller), math.inf)
+        try:
+            WRITES[write](caller, world)
+        except ApiError as refused:
+            refusals[write] = refused.entries[0][0]
+        assert auth._account_cache_key(caller) not in auth._active_until, f"{write}: the cache kept trusting it"
+
+    assert refusals == dict.fromkeys(writes, code)
+    assert _table_state(dynamodb, table_name, world) == before, "a refused write wrote something"
+    # The read path, asked afresh, names the same refusal as the writes' guards.
+    with pytest.raises(ApiError) as read:
+        auth.require_active_account(caller, fresh=True)
+    assert read.value.entries[0][0] == code

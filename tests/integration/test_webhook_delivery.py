@@ -363,3 +363,34 @@ def test_an_attempt_that_raises_unexpectedly_is_recorded_retried_then_dead_lette
     assert {name: value["StringValue"] for name, value in dead["MessageAttributes"].items()} == {
         "attempts": "3", "lastError": error}
     assert secret.removeprefix("whsec_") not in json.dumps(attempts) + json.dumps(dead)
+
+
+def test_a_task_failing_around_its_attempt_keeps_the_schedule_then_is_dead_lettered(merchant, deliverer,
+                                                                                   monkeypatch):
+    """The table throttled past botocore's retries when the endpoint is read: no
+    attempt can be recorded, yet the receive is spent like one: retried on the
+    schedule, then dead-lettered with its attributes (review: such a task used
+    to burn its receives until the queue's own redrive dropped its attributes)."""
+    from botocore.exceptions import ClientError
+
+    def throttled(*_args, **_kwargs):
+        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
+                          "GetItem")
+
+    monkeypatch.setattr(delivery.webhooks, "get_endpoint", throttled)
+    task = {"webhookId": "whk_01M81B5H80RNXZ98W5K0QCDWVQ", "merchantId": merchant,
+            "eventId": "evt_01M81B5H80RNXZ98W5K0QCDWVQ", "eventType": "refund.issued", "body": "{}", "replay": False}
+    deliverer.sqs.send_message(QueueUrl=deliverer.tasks, MessageBody=json.dumps(task))
+
+    for attempt in (1, 2):
+        message, = deliverer.receive(deliverer.tasks)  # back at once: the schedule's delay, not the queue's 5 min
+        assert message["Attributes"]["ApproximateReceiveCount"] == str(attempt)
+        assert deliverer.invoke(message) == {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}
+    message, = deliverer.receive(deliverer.tasks)
+    assert deliverer.invoke(message) == {"batchItemFailures": []}
+
+    dead, = deliverer.receive(deliverer.dead)
+    assert json.loads(dead["Body"]) == task
+    assert {name: value["StringValue"] for name, value in dead["MessageAttributes"].items()} == {
+        "attempts": "3", "lastError": "ClientError: An error occurred (ProvisionedThroughputExceededException) "
+                                      "when calling the GetItem operation: slow down"}

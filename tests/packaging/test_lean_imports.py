@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench import cold
+from refunds_core import lean_imports
 
 PACKAGE = "aws_lambda_powertools.event_handler"
 
@@ -30,13 +31,19 @@ event["multiValueHeaders"].pop("Authorization", None)
 answer = app.lambda_handler(event, context)
 loaded = sorted(name for name in sys.modules if name in sys.argv[2:])
 whole = __import__("aws_lambda_powertools.event_handler", fromlist=["AppSyncResolver"])
+classes = __import__("aws_lambda_powertools.utilities.data_classes", fromlist=["__all__"])
 print(json.dumps({"status": answer["statusCode"], "loaded": loaded,
-                  "whole": isinstance(app.app, whole.APIGatewayRestResolver) and hasattr(whole, "AppSyncResolver")}))
+                  "whole": isinstance(app.app, whole.APIGatewayRestResolver) and hasattr(whole, "AppSyncResolver"),
+                  "classes_whole": len(classes.__all__) > 40
+                  and all(hasattr(classes, name) for name in classes.__all__)}))
 """
 
 # What the package's __init__ imports and no function uses.
 UNUSED_RESOLVERS = [f"{PACKAGE}.appsync", f"{PACKAGE}.bedrock_agent", f"{PACKAGE}.vpc_lattice"]
-NEVER_LOADED = ["asyncio", *UNUSED_RESOLVERS]  # the API functions have no use for asyncio either
+# Event classes the data classes package's __init__ imports and no API function uses.
+UNUSED_EVENT_CLASSES = [f"{lean_imports.DATA_CLASSES}.{module}" for module in
+                        ("kafka_event", "code_pipeline_job_event", "cloud_watch_logs_event", "appsync_resolver_event")]
+NEVER_LOADED = ["asyncio", *UNUSED_RESOLVERS, *UNUSED_EVENT_CLASSES]  # nor asyncio
 # Cold starts of every function, cheaply: one fresh interpreter on Lambda's paths imports the
 # bulk of every cold start (boto3, pydantic: neither imports Powertools, as it asserts), then forks
 # a child per function (as many at once as there are CPUs), which imports that function's handler
@@ -89,6 +96,7 @@ def test_a_request_loads_none_of_the_resolvers_we_do_not_use_and_the_package_sta
     assert found["loaded"] == [], f"a cold start imports {found['loaded']} again"
     # Asking the package for a name it exports runs its __init__: everything is there.
     assert found["whole"] is True
+    assert found["classes_whole"] is True
 
 
 def test_no_function_loads_the_resolvers_we_do_not_use(site):
@@ -116,6 +124,15 @@ def test_ruff_bans_every_name_the_package_exports():
     assert set(root["lint"]["flake8-tidy-imports"]["banned-api"]) == {f"{PACKAGE}.{name}" for name in exported}
     handlers = tomllib.loads((cold.ROOT / "functions" / "ruff.toml").read_text(encoding="utf-8"))
     assert set(handlers["lint"]["flake8-tidy-imports"]["banned-api"]) == {PACKAGE}
+
+
+def test_each_data_class_name_comes_from_the_submodule_the_package_takes_it_from():
+    """A Powertools upgrade that moves or adds a name fails here until
+    lean_imports.DATA_CLASSES_EXPORTS says the same as the package's __init__."""
+    init = ast.parse(Path(importlib.util.find_spec(lean_imports.DATA_CLASSES).origin).read_text(encoding="utf-8"))
+    bound = {alias.asname or alias.name: node.module for node in init.body
+             if isinstance(node, ast.ImportFrom) and node.level == 1 for alias in node.names}
+    assert bound == lean_imports.DATA_CLASSES_EXPORTS
 
 
 def test_the_deliverer_builds_what_its_threads_use_before_they_start(site):

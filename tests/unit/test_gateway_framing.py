@@ -119,6 +119,27 @@ def test_a_transfer_encoding_other_than_chunked_is_400(gateway):
     assert_serving(gateway)
 
 
+def test_content_length_beside_chunked_is_400_and_nothing_smuggled_after_it(gateway):
+    """Two framings of one body: a next hop trusting the other one would read
+    the rest as a second request (review: the gateway served it on the same connection)."""
+    smuggled = b"GET /v1/openapi.json HTTP/1.1\r\nHost: local\r\n\r\n"
+    sent = (b"POST /v1/webhooks HTTP/1.1\r\nHost: local\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"0\r\n\r\n" + smuggled)
+    assert_refused(exchange(gateway, sent), 400, "Both Content-Length and Transfer-Encoding.")
+    assert_serving(gateway)
+
+
+def test_a_header_name_with_whitespace_before_its_colon_is_400(gateway):
+    sent = b"GET /v1/refunds HTTP/1.1\r\nHost: local\r\nAuthorization : Bearer x\r\n\r\n"
+    assert_refused(exchange(gateway, sent), 400, "Invalid header field name.")
+    assert_serving(gateway)
+
+
+def test_a_request_line_over_64_kib_is_414_in_the_errors_body(gateway):
+    assert exchange(gateway, b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: local\r\n\r\n")[0] == 414
+    assert_serving(gateway)
+
+
 def test_a_well_formed_chunked_body_still_reaches_the_function(gateway):
     sent = (b"POST /v1/webhooks HTTP/1.1\r\nHost: local\r\nTransfer-Encoding: chunked\r\n\r\n"
             b"1;ext=1\r\n{\r\n1\r\n}\r\n0\r\nX-Trailer: t\r\n\r\n")

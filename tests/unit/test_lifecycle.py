@@ -3,6 +3,7 @@ the PATCH body, and the sample events' refund placeholder, without a server."""
 
 from __future__ import annotations
 
+import json
 import re
 import typing
 
@@ -221,3 +222,15 @@ def test_an_unknown_refund_placeholder_is_refused():
 
     with pytest.raises(ValueError, match="refund:other"):
         fill_refund_placeholders({**EVENT, "path": "/v1/refunds/{{refund:other}}"}, lambda: "rf_DEMO")
+
+
+def test_seed_002_s_placeholders_fill_the_path_and_the_body():
+    """{{refund-number:demo}} (a refund's integer id) in the path, {{order:demo}} (an integer order id) in the body."""
+    from localrun.__main__ import ORDER_PLACEHOLDER, REFUND_NUMBER_PLACEHOLDER, fill_refund_placeholders
+
+    event = {"path": "/api/v2/refunds/{{refund-number:demo}}", "pathParameters": {"id": "{{refund-number:demo}}"},
+             "body": '{"orderId": {{order:demo}}, "amount": 22.50}', "requestContext": {"path": "/p"}}
+    filled = fill_refund_placeholders(event, lambda: "249724462242683", REFUND_NUMBER_PLACEHOLDER)
+    filled = fill_refund_placeholders(filled, lambda: "100000000001001", ORDER_PLACEHOLDER)
+    assert filled["path"] == "/api/v2/refunds/249724462242683" and filled["pathParameters"] == {"id": "249724462242683"}
+    assert json.loads(filled["body"]) == {"orderId": 100000000001001, "amount": 22.5}

@@ -370,7 +370,8 @@ def test_a_listed_refund_is_presented_from_the_attributes_a_list_reads():
 
     stored = {
         "PK": "REFUND#r1", "SK": "REFUND", "GSI1PK": "MERCHANT#m", "GSI1SK": "r1", "type": "Refund", "version": 4,
-        "id": "r1", "number": "SO-1-R1", "orderId": "o1", "merchantId": "m", "customerId": "c", "status": "ISSUED",
+        "id": "r1", "numericId": Decimal(7), "number": "SO-1-R1", "orderId": "o1", "merchantId": "m",
+        "customerId": "c", "status": "ISSUED",
         "refundOnly": False, "description": "d", "email": "a@b.co", "batchId": "b", "kind": "items",
         "items": [{"itemId": "i", "quantity": 1, "amount": Decimal("1.00"), "tax": Decimal("0.10")}],
         "shipping": {"amount": Decimal("2.00"), "tax": Decimal("0")}, "tax": Decimal("0.10"),
@@ -398,3 +399,95 @@ def test_a_listed_refund_is_presented_from_the_attributes_a_list_reads():
 
     present(Reads(stored))
     assert Reads.read <= set(PRESENTED_ATTRIBUTES), Reads.read - set(PRESENTED_ATTRIBUTES)
+
+
+# -------------------------------------------------------- a window (page, size)
+
+@pytest.fixture
+def partition(monkeypatch):
+    """listing.window over a fake partition: ``partition.items`` newest first, its
+    Queries recorded; a FilterExpression (only_statuses) drops items DynamoDB read."""
+
+    class Partition:
+        items: list[dict] = []
+        calls: list[dict] = []
+
+    def fake_query(index, partition_key, *, limit, start_key=None, only_statuses=None, only_batch=None, **_):
+        Partition.calls.append({"index": index, "partition": partition_key, "limit": limit,
+                                "only_statuses": only_statuses})
+        start = 0 if start_key is None else start_key["at"]
+        read = Partition.items[start:start + limit]
+        kept = [item for item in read if only_statuses is None or item["status"] in only_statuses]
+        more = start + limit < len(Partition.items)
+        return refund_queries.Read(kept, {"at": start + limit} if more else None, len(read))
+
+    Partition.items, Partition.calls = [], []
+    monkeypatch.setattr(listing, "require_active_account", lambda caller: None)
+    monkeypatch.setattr(refund_queries, "query", fake_query)
+    return Partition
+
+
+def _ids(refunds) -> list[str]:
+    return [refund["id"] for refund in refunds]
+
+
+def test_a_window_reads_its_depth_with_one_query_and_shows_its_last_page(partition):
+    partition.items = [_refund(f"rf_{n}") for n in range(9, 0, -1)]
+    assert _ids(listing.window(MERCHANT, listing.Filters(), page=1, size=3)) == ["rf_6", "rf_5", "rf_4"]
+    assert partition.calls == [{"index": "ByMerchant", "partition": "MERCHANT#demo", "limit": 6,
+                                "only_statuses": None}]
+    assert _ids(listing.window(MERCHANT, listing.Filters(), page=3, size=3)) == []  # past the end
+
+
+def test_a_filter_that_drops_items_reads_on_until_the_window_is_full(partition):
+    partition.items = [_refund(f"rf_{n}", "CANCELLED" if n % 2 else "DENIED") for n in range(9, 0, -1)]
+    shown = listing.window(MERCHANT, listing.Filters(statuses=frozenset({"DENIED", "FAILED"})), page=1, size=2)
+    assert _ids(shown) == ["rf_4", "rf_2"]
+    # DENIED or FAILED: both invalid, read from the invalid partition; each Query asks for what is missing.
+    assert {(c["index"], c["partition"]) for c in partition.calls} == {("ByMerchantValidity",
+                                                                        "MERCHANT#demo#VALID#false")}
+    assert [c["limit"] for c in partition.calls] == [4, 2, 1, 1]  # read 9-6, kept 8, 6; 5-4, kept 4; 3; 2
+    assert partition.calls[0]["only_statuses"] == {"DENIED", "FAILED"}
+
+
+@pytest.mark.parametrize(("page", "size"), [(100, 100), (9999, 2), (10_000, 1), (-1, 20)])
+def test_a_window_deeper_than_10_000_is_15010_page_without_a_read(partition, page, size):
+    with pytest.raises(FieldErrors) as caught:
+        listing.window(MERCHANT, listing.Filters(), page=page, size=size)
+    assert caught.value.fields == ["page"] and partition.calls == []
+
+
+def test_the_deepest_window_is_served(partition):
+    partition.items = [_refund(f"rf_{n}") for n in range(3)]
+    assert listing.window(MERCHANT, listing.Filters(), page=99, size=100) == []
+    assert partition.calls[0]["limit"] == 10_000
+
+
+def test_a_filter_that_keeps_too_few_of_10_000_reads_is_15010_page(partition):
+    """The reads are capped as the depth is: a rare status deep in a customer's refunds."""
+    partition.items = [_refund(f"rf_{n}", "CANCELLED") for n in range(10_001)] + [_refund("rf_x", "DENIED")]
+    with pytest.raises(FieldErrors) as caught:
+        listing.window(CUSTOMER, listing.Filters(statuses=frozenset({"DENIED"})), page=0, size=1)
+    assert caught.value.fields == ["page"]
+    assert sum(call["limit"] for call in partition.calls) == 10_000
+
+
+def test_another_tenants_order_is_an_empty_window(partition):
+    partition.items = [_refund("rf_3"), _refund("rf_2", merchant_id="demo2")]
+    assert listing.window(MERCHANT, listing.Filters(orderId="o-1"), page=0, size=20) == []
+    partition.items = [_refund("rf_3", "DENIED"), _refund("rf_2")]
+    shown = listing.window(MERCHANT, listing.Filters(orderId="o-1", statuses=frozenset({"DENIED"})), page=0, size=20)
+    assert _ids(shown) == ["rf_3"] and partition.calls[-1]["only_statuses"] is None  # filtered in code
+
+
+@pytest.mark.parametrize(("wanted", "valid", "index", "only"), [
+    ({"DENIED", "FAILED"}, None, "ByMerchantValidity", {"DENIED", "FAILED"}),
+    ({"DENIED", "FAILED"}, False, "ByMerchantValidity", {"DENIED", "FAILED"}),
+    ({"REQUESTED", "ISSUED"}, None, "ByMerchantValidity", {"REQUESTED", "ISSUED"}),
+    ({"ISSUED", "DENIED"}, None, "ByMerchant", {"ISSUED", "DENIED"}),
+    ({"ISSUED", "DENIED"}, True, "ByMerchantStatus", None),
+])
+def test_several_statuses_read_the_narrowest_partition_holding_them(wanted, valid, index, only):
+    plan = listing.plan_for(MERCHANT, listing.Filters(statuses=frozenset(wanted), valid=valid))
+    assert plan.index == index and plan.only_statuses == (frozenset(only) if only else None)
+    assert listing.plan_for(MERCHANT, listing.Filters(statuses=frozenset({"DENIED", "FAILED"}), valid=True)) is None

@@ -56,7 +56,9 @@ def test_operation_ids_are_the_functions_and_unique():
 
 @pytest.mark.parametrize(("method", "path"), sorted(TEMPLATE_ROUTES), ids=lambda value: str(value))
 def test_every_error_response_is_the_errors_body_with_codes_of_its_status(method, path):
+    """The status of each code is the catalogue's, or its route's dialect's where that says another."""
     operation = COMMITTED["paths"][path][method.lower()]
+    dialect = openapi.contracts()[(method, path)][1].dialect
     by_code = {entry.code: entry for entry in errors.CATALOGUE}
     error_statuses = [status for status in operation["responses"] if int(status) >= 400]
     assert {"401", "403", "429", "500"} <= set(error_statuses) or operation["security"] == []
@@ -64,7 +66,7 @@ def test_every_error_response_is_the_errors_body_with_codes_of_its_status(method
         schema = operation["responses"][status]["content"]["application/json"]["schema"]
         assert schema["$ref"] == "#/components/schemas/ErrorBody"
         codes = openapi.documented_codes(schema)
-        assert codes and all(int(by_code[code].status) == int(status) for code in codes)
+        assert codes and all(int(dialect.status_of(code, by_code[code].status)) == int(status) for code in codes)
 
 
 def test_every_code_of_the_catalogue_is_answered_by_some_route():
@@ -181,3 +183,18 @@ def test_the_signature_headers_a_delivery_sends_match_the_documented_ones():
     assert set(sent) == set(documented)
     for name, value in sent.items():
         assert re.fullmatch(documented[name].strip("^$"), value), (name, value)
+
+
+def test_seed_002_routes_are_tagged_as_its_dialect_and_type_its_entity_as_its_document_does():
+    from refunds_core.dialects import seed002
+
+    tagged = {(method, path) for method, path, operation in _operations(COMMITTED)
+              if operation["tags"] == [seed002.DIALECT.tag]}
+    assert tagged == {route for route in TEMPLATE_ROUTES if route[1].startswith("/api/v2/")} and len(tagged) == 5
+    assert {"name": seed002.DIALECT.tag, "description": seed002.DIALECT.description} in COMMITTED["tags"]
+    refund = COMMITTED["components"]["schemas"]["Seed002Refund"]["properties"]
+    assert refund["amount"]["type"] == "number"
+    assert [branch["type"] for branch in refund["id"]["anyOf"]] == ["integer", "null"]
+    assert COMMITTED["components"]["schemas"]["Seed002RefundStatus"]["enum"] == list(seed002.STATUSES)
+    path_id, = COMMITTED["paths"]["/api/v2/refunds/{id}"]["get"]["parameters"]
+    assert path_id["schema"]["type"] == "integer" and path_id["schema"]["maximum"] == 2**53 - 1

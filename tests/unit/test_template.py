@@ -116,10 +116,11 @@ def test_policies_are_least_privilege(logical_id):
             assert "dynamodb:LeadingKeys" in json.dumps(statement.get("Condition", {})), statement
 
 
-def test_only_the_create_function_writes_refunds():
+def test_only_the_create_functions_write_refunds():
+    """/v1's and seed 002's (each opens a request through the same logic)."""
     writers = [fid for fid in FUNCTIONS
                if any('"REFUND#*"' in json.dumps(s) and "dynamodb:PutItem" in s["Action"] for s in _statements(fid))]
-    assert writers == ["CreateRefundFunction"]
+    assert sorted(writers) == ["CreateRefundFunction", "V2CreateRefundFunction"]
 
 
 def test_every_function_that_resolves_callers_may_read_api_keys_and_only_two_write_them():
@@ -463,6 +464,16 @@ def test_data_at_rest_is_encrypted():
             assert resource["Properties"]["SqsManagedSseEnabled"] is True, logical_id
         if resource["Type"] == "AWS::DynamoDB::Table":
             assert resource["Properties"]["SSESpecification"] == {"SSEEnabled": True}, logical_id
+
+
+def test_snapstart_is_one_parameter_for_the_api_functions_and_off_for_the_event_functions():
+    """ApiSnapStart=PublishedVersions snapshots every API function's published
+    version (the API invokes the alias `live`); no event function's."""
+    api = {route.function for route in ROUTES}
+    assert TEMPLATE["Parameters"]["ApiSnapStart"]["Default"] == "None"
+    assert TEMPLATE["Globals"]["Function"]["AutoPublishAlias"] == "live"
+    assert {name: spec.snap_start for name, spec in FUNCTIONS.items()} == {
+        name: {"Ref": "ApiSnapStart"} if name in api else "None" for name in FUNCTIONS}
 
 
 # ---------------------------------------------------------------- console

@@ -141,10 +141,30 @@ def _update_existing(key: dict, attribute: str, value) -> None:
         raise NotCreated(key["PK"]["S"]) from None
 
 
-def put_merchant(merchant_id: str, name: str, *, now: str, replace: bool = False) -> None:
+def put_merchant(merchant_id: str, name: str, *, now: str, contact_email: str | None = None,
+                 replace: bool = False) -> None:
     _put({**keys.merchant(merchant_id),
-          **to_item({"type": "Merchant", "id": merchant_id, "name": name, "status": "active", "updatedAt": now})},
+          **to_item({"type": "Merchant", "id": merchant_id, "name": name, "status": "active",
+                     "contactEmail": contact_email, "updatedAt": now})},
          replace=replace)
+
+
+def set_contact_email(merchant_id: str, email: str, *, only_if_none: bool = False) -> bool:
+    """Set the merchant's contact email for refund requests. NotCreated: no
+    such merchant. With ``only_if_none``, an email it has already is kept
+    (False), and so is a missing merchant (False)."""
+    if not only_if_none:
+        _update_existing(keys.merchant(merchant_id), "contactEmail", email)
+        return True
+    try:
+        dynamodb().update_item(
+            TableName=settings().TABLE_NAME, Key=keys.merchant(merchant_id), UpdateExpression="SET #a = :v",
+            ConditionExpression="attribute_exists(PK) AND attribute_not_exists(#a)",
+            ExpressionAttributeNames={"#a": "contactEmail"}, ExpressionAttributeValues=values(v=email),
+        )
+    except dynamodb().exceptions.ConditionalCheckFailedException:
+        return False
+    return True
 
 
 def set_merchant_status(merchant_id: str, status: str) -> None:

@@ -12,6 +12,8 @@ The index names and partition key values are ``dal/keys.py``'s, the very ones
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from refunds_core.aws import dynamodb
 from refunds_core.dal.codec import from_item, values
 from refunds_core.dal.keys import INDEXES
@@ -24,14 +26,33 @@ def key_attributes(index: str) -> set[str]:
     return {"PK", "SK", *INDEXES[index]}
 
 
+class Read(NamedTuple):
+    """What one Query returned: the refunds it kept, where the next one starts
+    (None after the partition's last item), and how many items it read (the
+    refunds, and those its filter dropped)."""
+
+    items: list[dict]
+    last_key: dict | None
+    read: int
+
+
 def page(index: str, partition: str, *, limit: int, attributes: tuple[str, ...], start_key: dict | None = None,
          only_statuses: frozenset[str] | None = None, only_batch: str | None = None,
          oldest_first: bool = False) -> tuple[list[dict], dict | None]:
+    """One Query (``query``): the refunds and the LastEvaluatedKey."""
+    found = query(index, partition, limit=limit, attributes=attributes, start_key=start_key,
+                  only_statuses=only_statuses, only_batch=only_batch, oldest_first=oldest_first)
+    return found.items, found.last_key
+
+
+def query(index: str, partition: str, *, limit: int, attributes: tuple[str, ...], start_key: dict | None = None,
+          only_statuses: frozenset[str] | None = None, only_batch: str | None = None,
+          oldest_first: bool = False) -> Read:
     """One Query: at most ``limit`` refunds of one index partition, newest
     first (``oldest_first``: oldest first), after ``start_key``, with only ``attributes`` read; with
     ``only_statuses``, those in another status are dropped by DynamoDB, and
-    with ``only_batch`` those of another batch (or of none). Returns the
-    refunds and the LastEvaluatedKey (None on the partition's last page)."""
+    with ``only_batch`` those of another batch (or of none). DynamoDB reads
+    at most ``limit`` items, and less than that when they add up to 1 MB."""
     if not attributes:
         raise ValueError("no attribute to read")  # DynamoDB refuses an empty ProjectionExpression
     partition_attribute, _ = INDEXES[index]
@@ -60,7 +81,8 @@ def page(index: str, partition: str, *, limit: int, attributes: tuple[str, ...],
         params["ExclusiveStartKey"] = start_key
     response = dynamodb().query(**params, ExpressionAttributeNames=names,
                                 ExpressionAttributeValues=values(**value_args))
-    return [from_item(item) for item in response.get("Items", [])], response.get("LastEvaluatedKey")
+    items = [from_item(item) for item in response.get("Items", [])]
+    return Read(items, response.get("LastEvaluatedKey"), response.get("ScannedCount", len(items)))
 
 
 def count(index: str, partition: str, *, at_most: int) -> int:

@@ -17,15 +17,16 @@ def get(refund_id: str) -> dict | None:
     return from_item(response.get("Item"))
 
 
-def put_new(refund: dict) -> Guarded:
-    """The transaction item that writes a new refund (never over an existing id)."""
+def put_new(refund: dict, explain: Explain | None = None) -> Guarded:
+    """The transaction item that writes a new refund, never over an existing
+    id (``explain``: why one was there)."""
     item = {
         **keys.refund(refund["id"]),
         **to_item({"type": "Refund", **refund,
                    **keys.refund_indexes(refund)}),
     }
     return Guarded({"Put": {"TableName": settings().TABLE_NAME, "Item": item,
-                            "ConditionExpression": "attribute_not_exists(PK)"}})
+                            "ConditionExpression": "attribute_not_exists(PK)"}}, explain)
 
 
 def move(refund: dict, changes: dict, entry: dict, explain: Explain, *, history_limit: int | None = None) -> Guarded:

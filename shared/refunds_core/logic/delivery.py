@@ -67,8 +67,39 @@ def ready_for_threads() -> None:
 
 
 def deliver(record: SQSRecord) -> None:
-    task = DeliveryTask.model_validate_json(record.body)
+    """One receive of a delivery task: an attempt, recorded, then retried on the
+    schedule or dead-lettered. A failure around the attempt (a task that does
+    not parse, the table or the queue failing past botocore's retries) spends
+    the receive like an attempt: retried on the schedule, and on the last
+    receive dead-lettered with its attributes, so no task is lost silently."""
     attempt = int(record.attributes.approximate_receive_count)
+    recorded: list[bool] = []  # set once the attempt is in the table: what follows is the schedule's own
+    try:
+        _deliver(record, attempt, recorded)
+    except DeliveryFailed:
+        raise
+    except Exception as exc:
+        if recorded:
+            raise  # recording or dead-lettering after the attempt failed: the message comes back as it is
+        _around_the_attempt_failed(record, attempt, exc)
+
+
+def _around_the_attempt_failed(record: SQSRecord, attempt: int, exc: Exception) -> None:
+    error = unexpected_error(exc, {})
+    logger.error("webhook delivery task failed around its attempt",
+                 extra={"attempt": attempt, "error": error, "stack": "".join(traceback.format_tb(exc.__traceback__))})
+    delays = settings().retry_delays
+    if attempt > len(delays):
+        _dead_letter(record, attempt, error)
+        return
+    with contextlib.suppress(Exception):  # at worst it comes back after the queue's own visibility timeout
+        sqs().change_message_visibility(QueueUrl=settings().WEBHOOK_DELIVERIES_QUEUE_URL,
+                                        ReceiptHandle=record.receipt_handle, VisibilityTimeout=delays[attempt - 1])
+    raise DeliveryFailed(f"attempt {attempt}: {error}") from exc
+
+
+def _deliver(record: SQSRecord, attempt: int, recorded: list[bool]) -> None:
+    task = DeliveryTask.model_validate_json(record.body)
     endpoint = webhooks.get_endpoint(task.merchantId, task.webhookId)
     if endpoint is None:  # deleted since the task was queued: nothing to deliver to
         logger.info("endpoint gone, delivery dropped", extra={"webhook_id": task.webhookId})
@@ -81,6 +112,7 @@ def deliver(record: SQSRecord) -> None:
         "attemptId": str(ULID()), "eventId": task.eventId, "eventType": task.eventType, "attempt": attempt,
         "statusCode": status, "error": error, "outcome": outcome, "at": now_iso(), "replay": task.replay,
         "refundId": task.refund_id})
+    recorded.append(True)
     metrics.add_metric(name=f"WebhookDelivery{outcome.title()}", unit=MetricUnit.Count, value=1)
     if outcome == "retrying":
         # The message comes back after the next delay of the schedule, not the queue's default.

@@ -1,4 +1,6 @@
-"""GET /v1/refunds: a page of the caller's refunds, newest first (``order=oldest``: oldest first).
+"""Lists of the caller's refunds, newest first: GET /v1/refunds's pages (a
+cursor; ``order=oldest``: oldest first), and windows (``page`` and ``size``:
+seed 002's GET /api/v2/refunds).
 
 Every page is exactly one Query on the index that fits the filters, with
 ``Limit`` = the page size (docs/data-model.md, "Listing refunds"):
@@ -19,14 +21,25 @@ Every page is exactly one Query on the index that fits the filters, with
 Query. The merchant is the caller's own; support chooses it with ``merchantId``
 (merchants and customers may not send it: 15010). A customer's ``batchId``
 filters their own partition (ByCustomer), never the merchant's batch: a page
-and its cursor then say nothing of another customer's refunds.
+and its cursor then say nothing of another customer's refunds. Several
+statuses at once (``Filters.statuses``: seed 002's ``DENIED`` is our DENIED and
+FAILED) read the validity partition that holds them all, or the merchant's,
+and drop the others with a FilterExpression.
+
+A window (``window``: seed 002's ``page`` and ``size``) is the same plan, read
+from the newest refund on: Query after Query, each with ``Limit`` = what is
+still missing, until ``(page + 1) * size`` refunds are kept. It costs reads in
+proportion to that depth, so the depth is capped (``MAX_WINDOW_DEPTH``, deeper
+is 15010 ``page``), and so are the items read where a filter drops some (the
+same figure: beyond it, 15010 ``page`` too). A cursor page of GET /v1/refunds
+costs one Query at any depth (docs/listing.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from refunds_core import statuses
+from refunds_core import shapes, statuses
 from refunds_core.auth import derived_key, require_active_account
 from refunds_core.callers import Caller, Role
 from refunds_core.dal import keys, refund_queries
@@ -36,6 +49,34 @@ from refunds_core.logic.refunds import PRESENTED_ATTRIBUTES, present
 from refunds_core.shapes import Page
 
 CURSOR_KEY_PURPOSE = "list-refunds-cursor"
+# The deepest refund a window may show, and the most items it may read.
+MAX_WINDOW_DEPTH = 10_000
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a list keeps, whichever route asked (None: no filter). ``statuses``
+    keeps the refunds in any of them; GET /v1/refunds names at most one."""
+
+    orderId: str | None = None  # noqa: N815 - the names of GET /v1/refunds's parameters
+    batchId: str | None = None  # noqa: N815
+    statuses: frozenset[str] | None = None
+    valid: bool | None = None
+    merchantId: str | None = None  # noqa: N815 - support only
+
+    @classmethod
+    def of(cls, query: ListQuery) -> Filters:
+        return cls(query.orderId, query.batchId, frozenset({query.status}) if query.status else None, query.valid,
+                   query.merchantId)
+
+    def wanted(self) -> frozenset[str] | None:
+        """The statuses a refund may have to be kept (None: any); empty when
+        ``statuses`` and ``valid`` contradict each other."""
+        by_validity = None if self.valid is None else frozenset(
+            statuses.VALID if self.valid else set(statuses.ALL) - statuses.VALID)
+        if self.statuses is None:
+            return by_validity
+        return self.statuses if by_validity is None else self.statuses & by_validity
 
 
 @dataclass(frozen=True)
@@ -88,47 +129,89 @@ def page(caller: Caller, params: dict[str, str]) -> Page:
     return Page([present(item) for item in items], seal_cursor(last_key, context, key) if last_key else None)
 
 
-def plan_for(caller: Caller, query: ListQuery) -> Plan | None:
+def plan_for(caller: Caller, query: ListQuery | Filters) -> Plan | None:
     """The Query for this caller and these filters; None when the filters
     cannot match anything (a status and a validity that contradict it)."""
-    if query.status is not None and query.valid is not None and statuses.is_valid(query.status) != query.valid:
+    filters = query if isinstance(query, Filters) else Filters.of(query)
+    wanted = filters.wanted()
+    if wanted is not None and not wanted:
         return None
-    wanted = _statuses_wanted(query)
     customer_id = caller.customer_id if caller.role is Role.CUSTOMER else None
-    merchant_id = query.merchantId if caller.role is Role.SUPPORT else caller.merchant_id
+    merchant_id = filters.merchantId if caller.role is Role.SUPPORT else caller.merchant_id
 
-    if query.orderId is not None:
-        return Plan("ByOrder", keys.by_order(query.orderId), wanted, (merchant_id, customer_id),
-                    only_batch=query.batchId)
+    if filters.orderId is not None:
+        return Plan("ByOrder", keys.by_order(filters.orderId), wanted, (merchant_id, customer_id),
+                    only_batch=filters.batchId)
     if customer_id is not None:
         # A customer's batch is read from their own refunds, not from the
         # merchant's batch with a customer filter: the cursor of a page that
         # filter emptied would tell a customer the batch holds others' refunds.
         return Plan("ByCustomer", keys.by_customer(merchant_id, customer_id), wanted,
-                    only_batch=query.batchId)
-    if query.batchId is not None:
+                    only_batch=filters.batchId)
+    if filters.batchId is not None:
         if merchant_id is None:  # support: a batch is one merchant's
             raise FieldErrors(["merchantId"])
-        return Plan("ByMerchantBatch", keys.by_merchant_batch(merchant_id, query.batchId), wanted)
+        return Plan("ByMerchantBatch", keys.by_merchant_batch(merchant_id, filters.batchId), wanted)
+    one_status = next(iter(wanted)) if filters.statuses is not None and len(wanted) == 1 else None
     if merchant_id is None:  # support, across merchants
-        if query.status is not None:
-            return Plan("ByStatus", keys.by_status(query.status))
+        if one_status is not None:
+            return Plan("ByStatus", keys.by_status(one_status))
         # No index holds every merchant's refunds by time (it would be one
         # partition taking every write of the system), and a Scan is not a page.
         raise FieldErrors(["merchantId"])
-    if query.status is not None:
-        return Plan("ByMerchantStatus", keys.by_merchant_status(merchant_id, query.status))
-    if query.valid is not None:
-        return Plan("ByMerchantValidity", keys.by_merchant_validity(merchant_id, query.valid))
+    if one_status is not None:
+        return Plan("ByMerchantStatus", keys.by_merchant_status(merchant_id, one_status))
+    if filters.statuses is not None:  # several: the validity partition holding them all, else the merchant's
+        for valid, holds in ((True, statuses.VALID), (False, frozenset(statuses.ALL) - statuses.VALID)):
+            if wanted <= holds:
+                return Plan("ByMerchantValidity", keys.by_merchant_validity(merchant_id, valid), wanted)
+        return Plan("ByMerchant", keys.by_merchant(merchant_id), wanted)
+    if filters.valid is not None:
+        return Plan("ByMerchantValidity", keys.by_merchant_validity(merchant_id, filters.valid))
     return Plan("ByMerchant", keys.by_merchant(merchant_id))
 
 
-def _statuses_wanted(query: ListQuery) -> frozenset[str] | None:
-    if query.status is not None:
-        return frozenset({query.status})
-    if query.valid is not None:
-        return frozenset(statuses.VALID if query.valid else set(statuses.ALL) - statuses.VALID)
-    return None
+def window(caller: Caller, filters: Filters, *, page: int, size: int) -> list[shapes.Refund]:
+    """Refunds ``page * size`` to ``(page + 1) * size`` of the caller's list,
+    newest first (seed 002's GET /api/v2/refunds); 15010 ``page`` beyond
+    MAX_WINDOW_DEPTH. Another tenant's order lists like one without refunds."""
+    require_active_account(caller)
+    if page < 0 or size < 1 or (page + 1) * size > MAX_WINDOW_DEPTH:
+        raise FieldErrors(["page"])
+    plan = plan_for(caller, filters)
+    if plan is None:
+        return []
+    kept = _read_window(plan, page * size + size)
+    return [present(item) for item in kept[page * size:]]
+
+
+def _read_window(plan: Plan, depth: int) -> list[dict]:
+    """The first ``depth`` refunds the plan keeps, newest first: Query after
+    Query, each asking for what is still missing, reading at most
+    MAX_WINDOW_DEPTH items (else 15010 ``page``: too deep for these filters)."""
+    in_code = plan.whole_order_of is not None
+    kept: list[dict] = []
+    read, start_key = 0, None
+    while len(kept) < depth:
+        if read >= MAX_WINDOW_DEPTH:
+            raise FieldErrors(["page"])
+        found = refund_queries.query(plan.index, plan.partition, limit=min(depth - len(kept), MAX_WINDOW_DEPTH - read),
+                                     start_key=start_key, attributes=PRESENTED_ATTRIBUTES,
+                                     only_statuses=None if in_code else plan.only_statuses,
+                                     only_batch=None if in_code else plan.only_batch)
+        read += found.read
+        items = found.items
+        if in_code:
+            merchant_id, customer_id = plan.whole_order_of
+            if not all(_belongs(item, merchant_id, customer_id) for item in items):
+                return []  # not the caller's order: as one without refunds
+            items = [item for item in items if (plan.only_statuses is None or item["status"] in plan.only_statuses)
+                     and (plan.only_batch is None or item.get("batchId") == plan.only_batch)]
+        kept += items
+        start_key = found.last_key
+        if start_key is None:
+            break
+    return kept[:depth]
 
 
 def _belongs(refund: dict, merchant_id: str | None, customer_id: str | None) -> bool:

@@ -5,16 +5,16 @@ seed 003's items and seed 004's number)."""
 from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
-from ulid import ULID
 
-from refunds_core import errors, shapes, statuses
+from refunds_core import errors, refund_ids, shapes, statuses
 from refunds_core.auth import account_guards, require_active_account
 from refunds_core.callers import Caller
 from refunds_core.clock import now_iso
 from refunds_core.dal import orders, refunds
-from refunds_core.dal.transactions import AlreadyApplied, retry_on_contention, transact_write
+from refunds_core.dal.transactions import AlreadyApplied, Contention, retry_on_contention, transact_write
 from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.logic import refund_math
+from refunds_core.logic.accounts import contact_email_on_file
 from refunds_core.logic.orders import visible_order
 from refunds_core.models import CreateRefundRequest
 from refunds_core.money import ZERO, fmt, parse_amount
@@ -38,44 +38,59 @@ def refusal(order: dict | None, merchant_id: str | None, *, open_request_blocks:
     return None
 
 
-def create(caller: Caller, order_id: str, body: dict) -> shapes.Refund:
+class NumberTaken(Contention):
+    """Another refund drew the same number (the same millisecond, 1 in 4096):
+    nothing was written; draw another and write again."""
+
+
+def create(caller: Caller, order_id: str, body: dict, *, email_on_file: bool = False) -> shapes.Refund:
+    """Open a request on the order. With ``email_on_file`` the body carries no
+    ``email``: the caller's merchant's contact email is the request's (15010
+    ``email`` when it has none), after the order's checks, as a field's."""
     require_active_account(caller)
     order = _refundable_order(caller, order_id)
+    if email_on_file:
+        body = {**body, "email": contact_email_on_file(caller)}
     request = parse(CreateRefundRequest, body)
-    refund_id = f"rf_{ULID()}"  # one id for every attempt: a committed attempt is recognised by it
+    # Each attempt draws its number (its id); an attempt answered "in progress"
+    # may still have committed, and is recognised by its id on the order's lock.
+    attempted: list[str] = []
 
     def attempt(n: int) -> dict:
         current = order
         if n:
             # Lost a race that broke no rule (another transaction on the order,
-            # or the order system updated it): re-read, re-check.
+            # the order system updated it, or the number was taken): re-read, re-check.
             current = visible_order(caller, order_id)
-            if current.get("openRefundId") == refund_id:  # an attempt answered "in progress" had committed
-                return present(refunds.get(refund_id))
+            if current.get("openRefundId") in attempted:  # an earlier attempt had committed
+                return present(refunds.get(current["openRefundId"]))
             if (error := refusal(current, caller.merchant_id)) is not None:
                 raise error
+        number = refund_ids.draw()
+        refund_id = refund_ids.refund_id(number)
+        attempted.append(refund_id)
         # The amounts come from the order's counters as read; the lock is
         # conditioned on that very version of the order.
-        refund = _new_refund(caller, current, request, refund_id)
+        refund = _new_refund(caller, current, request, refund_id, number)
         try:
             transact_write([
-                orders.take_refund_lock(current, refund_id, lambda old: _lock_refused(old, caller, refund_id)),
-                refunds.put_new(refund),
+                orders.take_refund_lock(current, refund_id, lambda old: _lock_refused(old, caller, attempted)),
+                refunds.put_new(refund, explain=lambda _taken: NumberTaken(f"refund number {number} is taken")),
                 *account_guards(caller),
             # One token per attempt: botocore's retry of this call is idempotent,
             # and a new attempt (other order version) is not a "mismatch".
             ], idempotency_token=f"{refund_id}-{n}")
-        except AlreadyApplied:  # committed, its answer lost: answer with what was stored
-            return present(refunds.get(refund_id))
+        except AlreadyApplied as applied:  # committed, its answer lost: answer with what was stored
+            return present(refunds.get(applied.args[0]))
         metrics.add_metric(name="RefundRequested", unit=MetricUnit.Count, value=1)
         return present(refund)
 
     return retry_on_contention(attempt, gave_up="order kept changing under the request")
 
 
-def _lock_refused(order_as_stored: dict | None, caller: Caller, refund_id: str) -> Exception | None:
-    if order_as_stored is not None and order_as_stored.get("openRefundId") == refund_id:
-        return AlreadyApplied()  # our own transaction committed; its answer was lost
+def _lock_refused(order_as_stored: dict | None, caller: Caller, attempted: list[str]) -> Exception | None:
+    if order_as_stored is not None and order_as_stored.get("openRefundId") in attempted:
+        return AlreadyApplied(order_as_stored["openRefundId"])  # our own transaction committed; its answer was lost
     return refusal(order_as_stored, caller.merchant_id)
 
 
@@ -114,11 +129,11 @@ def _breakdown(order: dict, consumed: dict, request: CreateRefundRequest) -> dic
                                       refund_shipping=request.refundShipping)
 
 
-def _new_refund(caller: Caller, order: dict, request: CreateRefundRequest, refund_id: str) -> dict:
+def _new_refund(caller: Caller, order: dict, request: CreateRefundRequest, refund_id: str, number: int) -> dict:
     now = now_iso()
     parts = _breakdown(order, refund_math.consumed(order), request)
     return {
-        "id": refund_id, "orderId": order["id"], "merchantId": order["merchantId"],
+        "id": refund_id, "numericId": number, "orderId": order["id"], "merchantId": order["merchantId"],
         # n counts the order's requests from 1; the lock's write is conditioned on this count.
         "number": f"{order['number']}-R{int(order.get('refundCount', 0)) + 1}",
         "customerId": order.get("customerId"), "status": statuses.REQUESTED,
@@ -142,7 +157,7 @@ def history_entry(status: str, action: str, caller: Caller, at: str, reason: str
 # What ``present`` reads of a stored refund: a list asks DynamoDB for these
 # only (its keys and index attributes are a third of an item's values).
 PRESENTED_ATTRIBUTES = (
-    "id", "number", "orderId", "merchantId", "customerId", "status", "refundOnly", "description", "email",
+    "id", "numericId", "number", "orderId", "merchantId", "customerId", "status", "refundOnly", "description", "email",
     "batchId", "kind", "items", "shipping", "tax", "amount", "currency", "requester", "responseReason",
     "trackingId", "carrierName", "confirmedAt", "issuedAt", "createdAt", "updatedAt", "history",
 )
@@ -151,7 +166,7 @@ PRESENTED_ATTRIBUTES = (
 def present(refund: dict) -> shapes.Refund:
     """The refund as the API shows it (seed 002's entity, plus our fields)."""
     return shapes.Refund(
-        id=refund["id"], number=refund.get("number"), orderId=refund["orderId"],
+        id=refund["id"], numericId=refund_number(refund), number=refund.get("number"), orderId=refund["orderId"],
         merchantId=refund["merchantId"], customerId=refund.get("customerId"), status=refund["status"],
         valid=statuses.is_valid(refund["status"]), refundOnly=refund.get("refundOnly", True),
         description=refund.get("description"), email=refund["email"], batchId=refund.get("batchId"),
@@ -162,6 +177,14 @@ def present(refund: dict) -> shapes.Refund:
         history=[{k: entry.get(k) for k in ("status", "action", "actor", "role", "at", "reason")}
                  for entry in refund.get("history", [])],
     )
+
+
+def refund_number(refund: dict) -> int | None:
+    """The refund's number (its id as an integer); None only for a refund
+    stored before refunds had numbers, which the stream may still carry (a
+    publisher that failed on it would retry it for ever)."""
+    number = refund.get("numericId")
+    return int(number) if number is not None else None
 
 
 def present_parts(parts: dict) -> shapes.RefundParts:
