@@ -24,7 +24,10 @@ def filter_queue(page, **filters) -> None:
 
 def test_support_filters_the_queue_opens_a_request_approves_and_issues_it(page, console_url, api):
     batch = f"console-{uuid.uuid4().hex[:8]}"
-    first = open_request(api, batchId=batch)
+    first = open_request(api, batchId=batch, refundOnly=False)  # the goods come back, tracked
+    shipped = api.request("PATCH", f"/v1/refunds/{first['id']}", login="demo",
+                          json_body={"action": "SHIP_INIT", "trackingId": "1Z999AA10123456784", "carrierName": "UPS"})
+    assert shipped.status == 200, shipped
     sign_in(page, console_url, "support")
     filter_queue(page, Merchant="demo", Batch=batch)
 
@@ -44,32 +47,48 @@ def test_support_filters_the_queue_opens_a_request_approves_and_issues_it(page, 
     page.get_by_role("link", name=first["number"]).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(first["number"])
     for text in ["Widget", "45.00 USD", "4.50 USD", "10.00 USD + 0.00 USD tax", "59.50 USD", "cust-1",
-                 "merchant@example.com", "CREATE"]:
+                 "merchant@example.com", "CREATE", "1Z999AA10123456784", "UPS"]:
         expect(page.get_by_role("main")).to_contain_text(text)
     # Exactly the actions the API names for support from REQUESTED (the state machine's).
     decisions = page.locator(".decisions").get_by_role("button")
     expect(decisions).to_have_text(["Approve", "Deny"])
 
-    page.get_by_role("button", name="Approve").click()
+    # Each decision carries an Idempotency-Key, a new one per decision.
+    with page.expect_request(lambda r: r.method == "PATCH") as approving:
+        page.get_by_role("button", name="Approve").click()
     expect(page.locator(".status-line")).to_have_text("Status: PROCESSING")
     expect(decisions).to_have_text(["Deny", "Issue", "Fail"])
-    page.get_by_role("button", name="Issue").click()
+    with page.expect_request(lambda r: r.method == "PATCH") as issuing:
+        page.get_by_role("button", name="Issue").click()
     expect(page.locator(".status-line")).to_have_text("Status: ISSUED")
     expect(decisions).to_have_count(0)
+    keys = [sent.value.headers.get("idempotency-key") for sent in (approving, issuing)]
+    assert all(keys) and keys[0] != keys[1], keys
 
     refund = api.request("GET", f"/v1/refunds/{first['id']}", login="support").body["data"]
     assert refund["status"] == "ISSUED"
     assert [(e["action"], e["status"], e["actor"]) for e in refund["history"]] == [
-        ("CREATE", "REQUESTED", "demo"), ("APPROVE", "PROCESSING", "support"), ("ISSUE", "ISSUED", "support")]
+        ("CREATE", "REQUESTED", "demo"), ("SHIP_INIT", "REQUESTED", "demo"), ("APPROVE", "PROCESSING", "support"),
+        ("ISSUE", "ISSUED", "support")]
     # The history as the page shows it: each action, in the viewer's time zone, UTC on hover.
     history = page.get_by_role("table", name="Every action, oldest first")
-    expect(history.get_by_role("row")).to_have_count(4)
+    expect(history.get_by_role("row")).to_have_count(5)
     issued = datetime.fromisoformat(refund["issuedAt"])
     local = issued.astimezone(ZoneInfo(TIMEZONE))
     when = history.locator("time").last
     expect(when).to_have_attribute("title", f"{issued:%Y-%m-%d %H:%M:%S} UTC")
     expect(when).to_have_text(re.compile(rf"^{local:%b} {local.day}, {local.year}, "
                                          rf"{local.hour % 12 or 12}:{local:%M:%S}\s{local:%p}$"))
+
+    # Back in the queue: an ISSUED request is no longer open; the Status filter finds it.
+    page.get_by_role("navigation").get_by_role("link", name="Requests").click()
+    filter_queue(page, Merchant="demo", Batch=batch)
+    expect(rows).to_have_count(2)
+    expect(page.get_by_role("link", name=later["number"])).to_be_visible()
+    page.get_by_label("Status", exact=True).select_option("ISSUED")
+    expect(page.get_by_role("link", name=first["number"])).to_be_visible()
+    expect(rows).to_have_count(2)
+    expect(rows.nth(1)).to_contain_text("ISSUED")
 
 
 def test_the_decisions_are_the_actions_the_api_names(page, console_url, api):
@@ -97,10 +116,14 @@ def test_the_decisions_are_the_actions_the_api_names(page, console_url, api):
 
 
 def test_deny_needs_a_reason_which_the_api_then_shows(page, console_url, api):
-    refund = open_request(api)
+    refund = open_request(api, refundOnly=False)
+    approved = api.request("PATCH", f"/v1/refunds/{refund['id']}", login="support", json_body={"action": "APPROVE"})
+    assert approved.body["data"]["status"] == "WAITING"  # for the goods to come back
     sign_in(page, console_url, "support")
     page.goto(f"{console_url}#/requests/{refund['id']}")
 
+    expect(page.locator(".status-line")).to_have_text("Status: WAITING")
+    expect(page.locator(".decisions").get_by_role("button")).to_have_text(["Deny"])
     page.get_by_role("button", name="Deny").click()
     page.get_by_role("button", name="Confirm").click()  # no reason yet
     expect(page.get_by_role("alert")).to_have_text("Give a reason.")
