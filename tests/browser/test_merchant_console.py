@@ -52,7 +52,7 @@ def test_a_merchant_requests_part_of_an_order_sees_the_preview_then_cancels(page
 def test_a_merchant_sees_none_of_another_merchants_requests_even_by_url(page, console_url, api):
     theirs = open_request(api)  # demo's
     sign_in(page, console_url, "demo2")
-    expect(page.get_by_role("heading", name="Requests")).to_be_visible()
+    expect(page.get_by_role("heading", name="Requests", exact=True)).to_be_visible()
     expect(page.locator(".results")).to_have_attribute("aria-busy", "false")
     expect(page.get_by_role("link", name=theirs["number"])).to_have_count(0)
 
