@@ -49,6 +49,10 @@ EXPANDED_TEMPLATE := .aws-sam/checkov/template.json
 
 LINT_PATHS := $(wildcard shared functions localrun tests scripts bench)
 
+# axe-core for the console's accessibility test (tests/browser), from the npm
+# registry at the version package-lock.json pins; `make run` needs no Node.
+AXE_STAMP := tests/browser/node_modules/.installed
+
 # `make invoke` without FN or EVENT stops before building anything.
 ifneq ($(filter invoke,$(MAKECMDGOALS)),)
 ifeq ($(and $(FN),$(EVENT)),)
@@ -61,13 +65,13 @@ endif
 export SAM_CLI_TELEMETRY := 0
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: help venv sam-venv checkov-venv run test test-unit test-integration load bench invoke lint template-check build deploy admin docs clean distclean
+.PHONY: help venv sam-venv checkov-venv run test test-unit test-integration test-browser screenshots load bench invoke lint template-check build deploy deploy-console admin docs clean distclean
 
 help: ## list the targets
 	@echo "Refund Requests API - make targets:"
 	@grep -E '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | \
 	  awk 'BEGIN {FS = ":.*## "} {printf "  %-18s %s\n", $$1, $$2}'
-	@echo "Variables: PORT (run), PYTEST_ARGS TEST_WORKERS (test*), FN EVENT (invoke), ARGS (admin, load), QUICK=1 (bench), GUIDED=0 (deploy)"
+	@echo "Variables: PORT (run), PYTEST_ARGS TEST_WORKERS (test*), FN EVENT (invoke), ARGS (admin, load, deploy-console), QUICK=1 (bench), GUIDED=0 (deploy)"
 
 # ------------------------------------------------------------ virtualenvs
 venv: $(VENV_STAMP) ## create .venv (project + dev tools)
@@ -108,8 +112,13 @@ $(CHECKOV_STAMP):
 	@touch $@
 	@$(CHECKOV) --version
 
+$(AXE_STAMP): tests/browser/package-lock.json
+	@command -v npm >/dev/null || { echo "error: the browser tests need npm (Node.js) for axe-core: apt-get install -y npm" >&2; exit 1; }
+	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+	@touch $@
+
 # ------------------------------------------------------------ local work
-run: $(VENV_STAMP) ## serve the API locally (PORT=... passes through)
+run: $(VENV_STAMP) ## serve the API and the console locally (PORT=... passes through)
 	$(VENV)/bin/python -m localrun serve
 
 # pytest-xdist workers for the test targets: each runs whole test files
@@ -128,7 +137,7 @@ define run_pytest
 	exit $$rc
 endef
 
-test: $(VENV_STAMP) ## run every test: unit, packaging, integration, contract (extra pytest args: PYTEST_ARGS="-k foo -x")
+test: $(VENV_STAMP) $(AXE_STAMP) ## run every test: unit, packaging, integration, contract, browser (extra pytest args: PYTEST_ARGS="-k foo -x")
 	$(call run_pytest,)
 
 test-unit: $(VENV_STAMP) ## the unit tests alone (tests/unit: in process, under a minute)
@@ -136,6 +145,12 @@ test-unit: $(VENV_STAMP) ## the unit tests alone (tests/unit: in process, under 
 
 test-integration: $(VENV_STAMP) ## the tests over HTTP against the local runtime (tests/integration, tests/contract)
 	$(call run_pytest,tests/integration tests/contract)
+
+test-browser: $(VENV_STAMP) $(AXE_STAMP) ## the refund console in Chromium (tests/browser; needs chromium: docs/console.md)
+	$(call run_pytest,tests/browser)
+
+screenshots: $(VENV_STAMP) ## docs/console-queue.png and docs/console-request.png, from a runtime of its own
+	$(VENV)/bin/python scripts/console_screenshots.py
 
 load: $(VENV_STAMP) ## load test (at most 60 s, loopback) on a runtime of its own; figures to docs/benchmarks.md (ARGS="...")
 	$(VENV)/bin/python scripts/load_test.py --write-doc docs/benchmarks.md $(ARGS)
@@ -178,10 +193,15 @@ build: $(SAM_STAMP) ## sam build (arm64, python3.13, no Docker; cached + paralle
 deploy: build ## build, then sam deploy --guided (GUIDED=0: plain deploy with samconfig.toml)
 	$(SAM) deploy $(if $(filter 0,$(GUIDED)),,--guided)
 
+# Not a sam command: the files are the app's, the bucket and the API's URL the
+# deployed stack's outputs (boto3, your AWS credentials). ARGS="--stack ... --region ...".
+deploy-console: $(VENV_STAMP) ## upload console/ to the deployed stack's bucket with its config.json, then invalidate CloudFront
+	$(VENV)/bin/python scripts/deploy_console.py $(ARGS)
+
 # ------------------------------------------------------------ cleanup
 clean: ## remove build output and caches (keeps the virtualenvs)
 	rm -rf .aws-sam .pytest_cache .ruff_cache .hypothesis .mypy_cache .coverage htmlcov *.egg-info
 	find . \( -path ./.git -o -path './.venv*' \) -prune -o -type d -name __pycache__ -exec rm -rf {} +
 
 distclean: clean ## clean, and remove .venv and .venv-sam
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV)
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) tests/browser/node_modules

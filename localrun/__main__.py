@@ -48,8 +48,9 @@ def banner(runtime: LocalRuntime) -> str:
         "endpoint": f"AWS endpoint {runtime.aws_endpoint}",
         "stack": f"deployed stack {os.environ.get('STACK_NAME')} ({runtime.region})",
     }[runtime.mode]
-    lines = [f"Refund Requests API (local) on {runtime.url}", f"  mode: {runtime.mode} - {where}",
-             "  routes:"]
+    lines = [f"Refund Requests API (local) on {runtime.url}",
+             f"  console: {runtime.url}/console/ (sign in with an account below; docs/console.md)",
+             f"  mode: {runtime.mode} - {where}", "  routes:"]
     lines += [f"    {r.method:<7} {r.path:<30} {r.function}" for r in runtime.routes]
     if runtime.mode == "stack":
         lines.append("  accounts: those of the stack (nothing is seeded into it)")

@@ -3,7 +3,8 @@ deployed REST API - its own errors for unknown paths, methods, oversized
 bodies and throttled requests (the template's Gateway Responses and
 MethodSettings, localrun/throttling.py), CORS preflights from the template,
 everything else through the Lambda proxy integration of the function the
-template names for the route.
+template names for the route. Under /console/ it serves the refund console's
+static files instead (localrun/console.py), as CloudFront does deployed.
 
 A request whose framing cannot be trusted (Content-Length, chunked body,
 request line, a body that stops coming) is refused before any routing, as
@@ -27,6 +28,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from localrun.console import StaticSite
 from localrun.lambda_pool import Invocation
 from localrun.proxy_event import HttpRequest, HttpResponse, MalformedResponse, http_response, proxy_event
 from localrun.routing import Match, MethodNotAllowed, Router
@@ -82,8 +84,9 @@ Invoke = Callable[[str, dict], Invocation]
 
 class ApiGateway:
     def __init__(self, router: Router, apis: dict[str, ApiSettings], invoke: Invoke, *,
-                 host: str = "127.0.0.1", port: int = 3000, read_timeout: float = READ_TIMEOUT_SECONDS):
-        self.router, self.apis, self.invoke = router, apis, invoke
+                 host: str = "127.0.0.1", port: int = 3000, read_timeout: float = READ_TIMEOUT_SECONDS,
+                 console: StaticSite | None = None):
+        self.router, self.apis, self.invoke, self.console = router, apis, invoke, console
         self.read_timeout = read_timeout
         self._server = _Server((host, port), _Handler)
         self._server.gateway = self
@@ -113,6 +116,8 @@ class ApiGateway:
     def answer(self, request: HttpRequest, request_id: str) -> tuple[HttpResponse, str]:
         """The response, and what served it (for the access log)."""
         path = urlsplit(request.raw_path).path
+        if self.console is not None and self.console.serves(path):
+            return self.console.answer(request.method, path), "console"
         if request.method == "OPTIONS":
             preflight = self._preflight(path)
             if preflight is not None:

@@ -72,12 +72,26 @@ def _create_table(logical_id: str, props: dict, endpoints: Endpoints) -> Created
             raise
     client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
     table = client.describe_table(TableName=name)["Table"]
+    _add_missing_indexes(client, name, table, request.get("AttributeDefinitions", []), indexes)
     if stream and not table.get("StreamSpecification", {}).get("StreamEnabled"):
         # A table kept from before the template had a stream: the stream is added.
         table = client.update_table(TableName=name, StreamSpecification=stream)["TableDescription"]
     if stream and table.get("LatestStreamArn"):
         return name, {"StreamArn": table["LatestStreamArn"]}
     return name
+
+
+def _add_missing_indexes(client, name: str, table: dict, attributes: list[dict], indexes: list[dict]) -> None:
+    """A table kept from before the template declared an index gets the index
+    (one UpdateTable each, as DynamoDB allows), as a deploy would add it. Items
+    written before are not indexed here (DynamoDB would backfill them)."""
+    existing = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+    for index in indexes:
+        if index["IndexName"] in existing:
+            continue
+        used = {key["AttributeName"] for key in index["KeySchema"]}
+        client.update_table(TableName=name, AttributeDefinitions=[a for a in attributes if a["AttributeName"] in used],
+                            GlobalSecondaryIndexUpdates=[{"Create": index}])
 
 
 def _create_topic(logical_id: str, props: dict, endpoints: Endpoints) -> str:

@@ -27,6 +27,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from localrun import template as cfn
+from localrun.console import StaticSite, template_security_headers
 from localrun.embedded_aws import EmbeddedAws
 from localrun.event_sources.pump import EventPump, event_pump
 from localrun.gateway import ApiGateway, ApiSettings
@@ -139,7 +140,8 @@ class LocalRuntime:
             self.events = pump.start()
         if self.port is not None:
             self.apis = self._api_settings()
-            gateway = ApiGateway(Router(self.routes), self.apis, self._invoke, port=self.port)
+            gateway = ApiGateway(Router(self.routes), self.apis, self._invoke, port=self.port,
+                                 console=self.console_site())
             self._exit.callback(gateway.stop)
             self.url = gateway.start().url
 
@@ -247,9 +249,10 @@ class LocalRuntime:
 
     # ------------------------------------------------ layer, in-process
 
-    def token(self, login: str) -> str:
-        """A fresh access token for an existing login (no password needed)."""
-        return self._in_layer(lambda: issue_local_token(login))
+    def token(self, login: str, issued_at: float | None = None) -> str:
+        """An access token for an existing login (no password needed), issued
+        now or at ``issued_at`` (long enough ago, it has expired)."""
+        return self._in_layer(lambda: issue_local_token(login, issued_at))
 
     def seed_demo_order(self) -> None:
         """Order 1001 of merchant demo, paid (kept when it exists); local modes only."""
@@ -284,6 +287,10 @@ class LocalRuntime:
 
     def _function_arn(self, logical_id: str) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{logical_id}"
+
+    def console_site(self) -> StaticSite:
+        """The console's files, with the headers the template's response headers policy gives them deployed."""
+        return StaticSite(self.repo_root / "console", template_security_headers(self.template, self._resolver))
 
     def _api_settings(self) -> dict[str, ApiSettings]:
         # Throttling parameters may be overridden from the environment (a load test sets them high).

@@ -11,11 +11,12 @@ from collections.abc import Callable
 PLACEHOLDER = re.compile(r"\{\{token:([^}]+)\}\}")
 
 
-def issue_local_token(login: str) -> str:
+def issue_local_token(login: str, issued_at: float | None = None) -> str:
     """A token for an existing login, as POST /v1/auth/token would issue it
     (without its password); for ``<merchant login>/<customer id>``, the
-    customer token POST /v1/auth/customer-token would issue that login. Runs
-    inside `in_process.function_environment`."""
+    customer token POST /v1/auth/customer-token would issue that login.
+    ``issued_at`` in the past makes one that has expired. Runs inside
+    `in_process.function_environment`."""
     from refunds_core.auth import CUSTOMER_TOKEN_TTL_SECONDS, issue_token
     from refunds_core.callers import Caller, Role
     from refunds_core.dal.accounts import get_credential
@@ -26,12 +27,12 @@ def issue_local_token(login: str) -> str:
         raise LookupError(f"no login {login!r} in the table")
     caller = Caller(login=login, role=Role(credential["role"]), merchant_id=credential.get("merchantId"))
     if not customer_id:
-        return issue_token(caller)[0]
+        return issue_token(caller, now=issued_at)[0]
     if caller.role is not Role.MERCHANT:
         raise LookupError(f"{login!r} is not a merchant login: it mints no customer token")
     customer = Caller(login=f"customer:{customer_id}", role=Role.CUSTOMER, merchant_id=caller.merchant_id,
                       customer_id=customer_id, minted_by=login)
-    return issue_token(customer, ttl=CUSTOMER_TOKEN_TTL_SECONDS)[0]
+    return issue_token(customer, now=issued_at, ttl=CUSTOMER_TOKEN_TTL_SECONDS)[0]
 
 
 def fill_token_placeholders(event: dict, token_for: Callable[[str], str]) -> dict:

@@ -1,4 +1,4 @@
-"""GET /v1/refunds: a page of refunds, newest first, filtered by the query string."""
+"""GET /v1/refunds: a page of refunds, newest (or oldest) first, filtered by the query string."""
 
 from refunds_core import shapes
 from refunds_core.api import build_app, caller, lambda_handler_for, query_parameters
@@ -10,7 +10,7 @@ from refunds_core.routes import route
 app = build_app()
 
 
-@route(app, "GET", "/v1/refunds", summary="A page of refunds, newest first", tag="refunds",
+@route(app, "GET", "/v1/refunds", summary="A page of refunds, newest first (or oldest first)", tag="refunds",
        roles=(Role.MERCHANT, Role.CUSTOMER, Role.SUPPORT), query=ListQuery, answer=shapes.Refund, envelope="page",
        description="Filters combine. To read the next page, send the same parameters with "
                    "`cursor=<nextCursor>`; a page may hold fewer than `limit` refunds and still have a "

@@ -20,12 +20,20 @@ from refunds_core.callers import Caller, Role, Via
 from refunds_core.dialects import NATIVE, Dialect
 from refunds_core.errors import ApiError, RetryableError
 from refunds_core.observability import logger, metrics, tracer
+from refunds_core.settings import allowed_origin
 from refunds_core.validation import json_object
 
 # Browsers may send the credentials and the idempotency key, and read the
-# headers a client needs to retry well. The template's Cors says the same for preflights.
-CORS = CORSConfig(allow_origin="*", allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-API-KEY"],
-                  expose_headers=["Idempotent-Replayed", "Retry-After", "X-Correlation-Id"], max_age=600)
+# headers a client needs to retry well. The template's Cors says the same for
+# preflights, for the same origin: any, or the console's (ApiAllowedOrigin). An
+# answer to a page of another origin carries no CORS header: the browser hides it.
+CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-API-KEY"]
+CORS_EXPOSE_HEADERS = ["Idempotent-Replayed", "Retry-After", "X-Correlation-Id"]
+
+
+def cors() -> CORSConfig:
+    return CORSConfig(allow_origin=allowed_origin(), allow_headers=CORS_ALLOW_HEADERS,
+                      expose_headers=CORS_EXPOSE_HEADERS, max_age=600)
 
 
 def _retryable(exc: RetryableError) -> ApiError:
@@ -108,7 +116,7 @@ class Api(APIGatewayRestResolver):
 
 
 def build_app() -> Api:
-    app = Api(cors=CORS)
+    app = Api(cors=cors())
     app.use([limit_body_size])
     # Every failure is an ApiError answered in the function's dialect.
     app.exception_handler(ApiError)(app.error_response)

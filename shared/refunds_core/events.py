@@ -45,7 +45,8 @@ class RefundEvent(BaseModel):
         "The refund's version after the change: 1 for its `refund.created`, then one more for each later event "
         "of the same refund. Events of one refund may arrive in any order: order them by it, and ignore one "
         "whose sequence you already applied."))
-    data: dict = Field(description="The refund after the change, as `GET /v1/refunds/{refundId}` shows it.")
+    data: dict = Field(description="The refund after the change, as `GET /v1/refunds/{refundId}` shows it "
+                                   "but its `actions` (they depend on who asks).")
 
     @model_validator(mode="before")
     @classmethod

@@ -1,4 +1,4 @@
-"""GET /v1/refunds's query string, and its cursors.
+"""GET /v1/refunds's (and GET /v1/refunds/counts') query string, and the list's cursors.
 
 Query strings are strings: ``limit=20`` and ``valid=true`` are parsed here on
 purpose (digits only, ``true``/``false`` only), never by pydantic's lax
@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import json
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -52,6 +52,9 @@ Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT), BeforeValidator(_whole_number)
 Flag = Annotated[bool, BeforeValidator(_boolean)]
 CursorText = Annotated[str, StringConstraints(max_length=_MAX_CURSOR, pattern=r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")]
 Status = Literal[statuses.ALL]  # type: ignore[valid-type]
+# Which end of the index a page starts from: every index sorts by refund id (a ULID: by time).
+Order = Literal["newest", "oldest"]
+NEWEST = "newest"
 
 
 class ListQuery(BaseModel):
@@ -63,18 +66,32 @@ class ListQuery(BaseModel):
     batchId: Identifier = None  # type: ignore[assignment]  # the batchId a refund was created with
     status: Status = None  # type: ignore[assignment]
     valid: Flag = None  # type: ignore[assignment]
+    order: Order = NEWEST
     limit: Limit = DEFAULT_LIMIT
     cursor: CursorText = None  # type: ignore[assignment]
     merchantId: Identifier = None  # type: ignore[assignment]  # support only
 
 
-def parse_query(params: dict[str, str], *, merchant_filter_allowed: bool) -> ListQuery:
-    """The query string as a ListQuery, or FieldErrors naming every bad
-    parameter (``merchantId`` too when the caller may not filter by merchant)."""
+class CountsQuery(BaseModel):
+    """GET /v1/refunds/counts's query string: support may name one merchant."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
+
+    merchantId: Identifier = None  # type: ignore[assignment]  # support only
+
+
+Query = TypeVar("Query", ListQuery, CountsQuery)
+
+
+def parse_query(params: dict[str, str], *, merchant_filter_allowed: bool,
+                model: type[Query] = ListQuery) -> Query:  # type: ignore[assignment]
+    """The query string as a ``model`` (a ListQuery by default), or FieldErrors
+    naming every bad parameter (``merchantId`` too when the caller may not
+    filter by merchant)."""
     bad: list[str] = []
     query = None
     try:
-        query = ListQuery.model_validate(params)
+        query = model.model_validate(params)
     except ValidationError as exc:
         bad = field_errors(exc)
     if "merchantId" in params and not merchant_filter_allowed and "merchantId" not in bad:

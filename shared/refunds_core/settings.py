@@ -39,6 +39,13 @@ class Settings(BaseModel):
         return tuple(min(int(delay), 43_200) for delay in self.WEBHOOK_RETRY_SCHEDULE.split(","))
 
 
+def allowed_origin() -> str:
+    """``CORS_ALLOW_ORIGIN``: the browser origin the API's answers allow (``*``:
+    any; the template's ApiAllowedOrigin). Read on its own, when a function
+    builds its resolver at import, where the other settings need not be set."""
+    return os.environ.get("CORS_ALLOW_ORIGIN") or "*"
+
+
 @cache
 def settings() -> Settings:
     return Settings.model_validate(dict(os.environ))

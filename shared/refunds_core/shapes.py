@@ -76,6 +76,10 @@ Positive = Annotated[int, Doc(minimum=1)]
 Currency = StrEnum("Currency", {code: code for code in sorted(CURRENCIES)})
 RefundStatus = TypeAliasType("RefundStatus", Literal[statuses.ALL])  # type: ignore[valid-type]
 HistoryAction = TypeAliasType("HistoryAction", Literal[tuple(events.TYPE_OF_ACTION)])  # type: ignore[valid-type]
+# What a caller may do to a refund: a PATCH action, or CANCEL (DELETE). Every history action but CREATE.
+# ("RefundAction" names the PATCH body in the document.)
+RefundActionName = TypeAliasType("RefundActionName", Literal[tuple(  # type: ignore[valid-type]
+    action for action in events.TYPE_OF_ACTION if action != "CREATE")])
 RoleName = TypeAliasType("Role", Literal[tuple(role.value for role in Role)])  # type: ignore[valid-type]
 EventType = TypeAliasType("EventType", Literal[events.TYPES])  # type: ignore[valid-type]
 RefundKind = TypeAliasType("RefundKind", Literal["items", "amount", "full"])
@@ -113,6 +117,10 @@ class TokenResponse(TypedDict):
     token: Annotated[str, Doc("A JWT (HS256): send it as `Authorization: Bearer <token>`.")]
     tokenType: Literal["Bearer"]
     expiresIn: Annotated[int, Doc("Seconds until the token expires.", minimum=1)]
+    role: Annotated[RoleName, Doc("Whom the token acts as: what a client shows (a support queue, a merchant's "
+                                  "requests). The API checks it on every request all the same.")]
+    merchantId: Annotated[Identifier | None, Doc("The merchant a merchant or customer token acts for; null "
+                                                 "for support and the order system.")]
 
 
 # ------------------------------------------------------------------- money
@@ -194,6 +202,20 @@ class Refund(RefundParts):
     history: Annotated[list[HistoryEntry], Doc("Every status change, oldest first.", minItems=1)]
 
 
+class StatusCount(TypedDict):
+    count: Annotated[int, Doc("Refunds in the status, up to the cap (1000).", minimum=0, maximum=1000)]
+    capped: Annotated[bool, Doc("true when there are more than `count` (show it as `1000+`): counting stops "
+                                "at the cap.")]
+
+
+class OpenCounts(TypedDict):
+    """How many refunds wait in each open status."""
+
+    REQUESTED: StatusCount
+    WAITING: StatusCount
+    PROCESSING: StatusCount
+
+
 class RefundPreview(RefundParts):
     """What a request with this body would refund, and what the order has left before and after it."""
 
@@ -258,13 +280,22 @@ class OrderWithRefunds(Order):
     refunds: Annotated[list[OrderRefund], Doc(maxItems=50)]
 
 
-class RefundWithOrder(Refund):
+class RefundView(Refund):
+    """A refund as `GET /v1/refunds/{refundId}` shows it: with what the caller may do to it now."""
+
+    actions: Annotated[list[RefundActionName], Doc(
+        "The actions the caller's role may take on the refund in its current status (and, for SHIP_INIT, "
+        "only when goods come back), as the lifecycle allows them: a PATCH `action`, or CANCEL for DELETE. "
+        "Empty when none. Another request may act first: the action then answers 409, 15080.")]
+
+
+class RefundWithOrder(RefundView):
     """A refund with its order beside it (`?expand=order`)."""
 
     order: Order
 
 
-RefundOrExpanded = TypeAliasType("RefundOrExpanded", RefundWithOrder | Refund)
+RefundOrExpanded = TypeAliasType("RefundOrExpanded", RefundWithOrder | RefundView)
 
 
 # ---------------------------------------------------------------- webhooks
@@ -296,6 +327,12 @@ class Delivery(TypedDict):
     at: Timestamp
     replay: bool
     error: str | None
+
+
+class RefundDelivery(Delivery):
+    """A delivery attempt of one of a refund's events, on whichever of the merchant's endpoints."""
+
+    webhookId: WebhookId
 
 
 class ReplayQueued(TypedDict):

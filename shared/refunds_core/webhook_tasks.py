@@ -29,6 +29,17 @@ class DeliveryTask(BaseModel):
     body: str          # the event, exactly the bytes that are signed and sent
     replay: bool = False
 
+    @property
+    def refund_id(self) -> str | None:
+        """The refund the event is about (its body's ``data.id``); None when the
+        body does not say (its attempts are then recorded under the endpoint only)."""
+        try:
+            data = json.loads(self.body).get("data")
+        except (ValueError, AttributeError):
+            return None
+        refund_id = data.get("id") if isinstance(data, dict) else None
+        return refund_id if isinstance(refund_id, str) and refund_id else None
+
 
 def queue(tasks: list[DeliveryTask]) -> None:
     """Send the tasks (SendMessageBatch, 10 at a time); RetryableError when any is refused,

@@ -148,7 +148,8 @@ def test_the_readme_walkthrough_through_the_generated_client(api, generated):
     assert issued.data.status is models.RefundStatus.ISSUED
 
     shown = get_refund.sync(refund.id, client=merchant).data
-    assert isinstance(shown, models.Refund) and shown.status is models.RefundStatus.ISSUED and _utc(shown.issued_at)
+    assert isinstance(shown, models.RefundView) and shown.status is models.RefundStatus.ISSUED and _utc(shown.issued_at)
+    assert shown.actions == []  # issued: nothing left to do
     assert [entry.action for entry in shown.history] == [
         models.HistoryAction.CREATE, models.HistoryAction.APPROVE, models.HistoryAction.ISSUE]
     assert all(_utc(entry.at) for entry in shown.history)

@@ -159,6 +159,13 @@ ROWS: dict[tuple[str, str], Row] = {
     ("DELETE", "/v1/refunds/{refundId}"): Row(
         lambda api, token, w: api.request("DELETE", f"/v1/refunds/{w.refund_id}", token=token), REFUND_NOT_FOUND,
         attackers=REFUND_ATTACKERS),
+    # Counts have no id to name: a merchant may not name another merchant either.
+    ("GET", "/v1/refunds/counts"): Row(
+        lambda api, token, w: api.request("GET", "/v1/refunds/counts?merchantId=demo", token=token), (400, 15010)),
+    # Customers may not read deliveries at all (403: not a tenancy answer); another merchant's refund is 404.
+    ("GET", "/v1/refunds/{refundId}/deliveries"): Row(
+        lambda api, token, w: api.request("GET", f"/v1/refunds/{w.refund_id}/deliveries", token=token),
+        REFUND_NOT_FOUND),
     # Seed 002's routes: the same refunds and orders, named by their integer ids.
     ("GET", "/api/v2/refunds"): Row(
         lambda api, token, w: api.request("GET", f"/api/v2/refunds?orderId={w.order_id}", token=token),

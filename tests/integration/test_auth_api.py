@@ -14,6 +14,17 @@ def test_a_local_account_gets_a_bearer_token(api):
     assert answer.body["token"].count(".") == 2
 
 
+@pytest.mark.parametrize(("login", "role", "merchant_id"), [
+    ("demo", "merchant", "demo"), ("demo2", "merchant", "demo2"), ("support", "support", None),
+    ("orders-service", "service", None)])
+def test_the_answer_says_whom_the_token_acts_as(api, login, role, merchant_id):
+    """What a client shows (the console: a support queue or a merchant's requests) without reading the JWT."""
+    from tests.conftest import PASSWORDS
+
+    answer = api.request("POST", "/v1/auth/token", json_body={"login": login, "password": PASSWORDS[login]})
+    assert (answer.body["role"], answer.body["merchantId"]) == (role, merchant_id)
+
+
 @pytest.mark.parametrize("credentials", [
     {"login": "demo", "password": "wrong"}, {"login": "nobody", "password": "demo-secret"},
     {"login": "demo", "password": "demo2-secret"}])

@@ -22,6 +22,7 @@ def test_a_merchant_mints_a_short_lived_customer_token(api):
     answer = mint(api, {"customerId": "cust-1"}, login="demo")
     assert answer.status == 200
     assert answer.body["tokenType"] == "Bearer" and answer.body["expiresIn"] == 900
+    assert (answer.body["role"], answer.body["merchantId"]) == ("customer", "demo")
     claims = jwt.decode(answer.body["token"], options={"verify_signature": False})
     assert (claims["role"], claims["sub"], claims["mid"], claims["cid"]) == ("customer", "customer:cust-1", "demo",
                                                                             "cust-1")
@@ -103,7 +104,8 @@ def test_a_customer_follows_and_acts_on_its_own_refunds(api):
     token = customer_token(api, "cust-1")
     refund = open_refund(api, refund_only=False, token=token)
     assert refund["requester"] == "customer:cust-1" and refund["customerId"] == "cust-1"
-    assert api.request("GET", f"/v1/refunds/{refund['id']}", token=token).body == {"data": refund}
+    assert api.request("GET", f"/v1/refunds/{refund['id']}", token=token).body == {
+        "data": {**refund, "actions": ["SHIP_INIT", "CANCEL"]}}
     shipped = take(api, refund["id"], "SHIP_INIT", token=token)
     assert shipped.status == 200 and shipped.body["data"]["carrierName"] == "UPS"
     cancelled = take(api, refund["id"], "CANCEL", token=token)
@@ -144,7 +146,8 @@ def test_a_customer_may_never_decide_even_on_its_own_refund(api, action):
     refund = open_refund(api, token=token)
     answer = take(api, refund["id"], action, token=token)
     assert answer.status == 403 and answer.codes == [15120]
-    assert api.request("GET", f"/v1/refunds/{refund['id']}", token=token).body == {"data": refund}
+    assert api.request("GET", f"/v1/refunds/{refund['id']}", token=token).body == {
+        "data": {**refund, "actions": ["CANCEL"]}}  # what a customer may do: never decide
 
 
 def test_an_orders_customer_is_frozen_once_it_has_a_refund(api):

@@ -128,3 +128,35 @@ def test_a_runtime_started_beside_another_gets_resources_of_its_own(runtime):
         assert beside.physical_ids["WebhookDeliveriesQueue"] != runtime.physical_ids["WebhookDeliveriesQueue"]
         assert beside.physical_ids["RefundEventsTopic"] != runtime.physical_ids["RefundEventsTopic"]
         assert beside.attributes["RefundsTable"]["StreamArn"] != runtime.attributes["RefundsTable"]["StreamArn"]
+
+
+def test_a_table_kept_from_an_older_template_gets_the_indexes_added_since(runtime, aws):
+    """Provisioning against a long-running endpoint keeps its tables: an index
+    the template declared since (DeliveriesByRefund) is added to the kept table,
+    as a deploy adds it, and the table's items stay."""
+    from localrun import template as cfn
+    from localrun.provision import provision
+    from tests.conftest import ROOT
+
+    template = cfn.load_template(ROOT / "template.yaml")
+    table = template["Resources"]["RefundsTable"]
+    kept_indexes = table["Properties"]["GlobalSecondaryIndexes"][:-1]
+    used = {"PK", "SK"} | {key["AttributeName"] for index in kept_indexes for key in index["KeySchema"]}
+    attributes = [a for a in table["Properties"]["AttributeDefinitions"] if a["AttributeName"] in used]
+    older = {"Resources": {"RefundsTable": {**table, "Properties": {
+        **table["Properties"], "GlobalSecondaryIndexes": kept_indexes, "AttributeDefinitions": attributes}}}}
+    prefix = f"kept-{uuid.uuid4().hex[:6]}-"
+    name = provision(older, runtime.aws_endpoint, name_prefix=prefix).physical_ids["RefundsTable"]
+    dynamodb = aws("dynamodb")
+    try:
+        dynamodb.put_item(TableName=name, Item=key("kept"))
+        assert provision({"Resources": {"RefundsTable": table}}, runtime.aws_endpoint,
+                         name_prefix=prefix).physical_ids["RefundsTable"] == name
+        described = dynamodb.describe_table(TableName=name)["Table"]
+        assert [index["IndexName"] for index in described["GlobalSecondaryIndexes"]] == [
+            index["IndexName"] for index in table["Properties"]["GlobalSecondaryIndexes"]]
+        assert dynamodb.get_item(TableName=name, Key=key("kept"))["Item"] == key("kept")
+        dynamodb.query(TableName=name, IndexName="DeliveriesByRefund", KeyConditionExpression="GSI8PK = :pk",
+                       ExpressionAttributeValues={":pk": {"S": "REFUND#rf_1"}})
+    finally:
+        dynamodb.delete_table(TableName=name)

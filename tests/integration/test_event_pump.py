@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -268,4 +269,5 @@ def test_make_run_says_the_events_are_live_and_stops_cleanly_on_ctrl_c():
     assert "events: live" in text and "stream of table RefundsTable" in text, text
     assert "queue WebhookDeliveriesQueue" in text and "-> DeliverWebhooksFunction" in text, text
     assert "WEBHOOK_RETRY_SCHEDULE=" in text
+    assert re.search(r"^  console: http://127\.0\.0\.1:\d+/console/ ", text, flags=re.M), text
     assert errors and errors[-1].strip() == "stopped", errors[-5:]

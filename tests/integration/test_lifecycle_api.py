@@ -84,7 +84,12 @@ def refund_in(api, status, refund_only=True) -> dict:
 
 
 def get(api, refund_id, login="demo", **kwargs):
-    return api.request("GET", f"/v1/refunds/{refund_id}", login=login, **kwargs)
+    """GET /v1/refunds/{id}; its refund without the ``actions`` only GET shows, so it
+    compares with other routes' answers (the actions: test_get_offers_...)."""
+    answer = api.request("GET", f"/v1/refunds/{refund_id}", login=login, **kwargs)
+    if answer.status == 200:
+        assert isinstance(answer.body["data"].pop("actions"), list)
+    return answer
 
 
 _CUSTOMER_TOKENS: dict[tuple[str, str], tuple[float, str]] = {}
@@ -315,6 +320,22 @@ def test_get_returns_the_refund_with_the_seed_fields(api):
                          "confirmedAt", "issuedAt", "amount", "status", "trackingId", "carrierName", "refundOnly",
                          "valid", "history"}
     assert (data["refundOnly"], data["valid"], data["requester"]) == (False, True, "demo")
+
+
+def test_get_offers_the_actions_the_caller_may_take_now(api):
+    """What the console shows as buttons: the lifecycle's table for the caller's role and the refund's status."""
+    refund = open_refund(api, refund_only=False)
+
+    def offered(login):
+        return api.request("GET", f"/v1/refunds/{refund['id']}", login=login).body["data"]["actions"]
+
+    assert (offered("support"), offered("demo")) == (["APPROVE", "DENY"], ["SHIP_INIT", "CANCEL"])
+    assert take(api, refund["id"], "APPROVE").status == 200  # WAITING: the goods are to come back
+    assert (offered("support"), offered("demo")) == (["DENY"], ["SHIP_INIT", "CANCEL"])
+    expanded = api.request("GET", f"/v1/refunds/{refund['id']}?expand=order", login="support").body["data"]
+    assert expanded["actions"] == ["DENY"] and expanded["order"]["id"] == refund["orderId"]
+    assert take(api, refund["id"], "DENY").status == 200
+    assert (offered("support"), offered("demo")) == ([], [])
 
 
 @pytest.mark.parametrize("refund_id", ["rf_01J00000000000000000000000", "nope", "rf_" + "A" * 300,

@@ -460,6 +460,21 @@ def test_support_lists_a_status_across_merchants_and_any_order(merchant, other_m
     assert ids(merchant.list(support, orderId=order_id, merchantId=other_merchant.id)) == []
 
 
+def test_support_reads_the_queue_oldest_first_page_by_page(merchant, other_merchant, api):
+    stored = [merchant.store_refund(statuses.WAITING), other_merchant.store_refund(statuses.WAITING),
+              merchant.store_refund(statuses.WAITING)]
+    support = api.token("support")
+    # ByStatus holds every merchant's WAITING refunds (other tests' too): only ours are compared.
+    pages = merchant.all_pages(support, status="WAITING", order="oldest", limit=50)
+    listed = [rid for page in pages for rid in page]
+    assert [rid for rid in listed if rid in stored] == stored
+    assert listed == sorted(listed)  # oldest first: ULIDs sort by time
+    first = merchant.list(support, status="WAITING", order="oldest", limit="1")
+    assert first.body["nextCursor"] is not None
+    other_order = merchant.list(support, status="WAITING", limit="1", cursor=first.body["nextCursor"])
+    assert other_order.status == 400 and messages(other_order) == ["Invalid field value: cursor"]
+
+
 @pytest.mark.parametrize("params", [{}, {"valid": "true"}, {"limit": "5"}, {"batchId": "b-1"}])
 def test_support_must_name_a_merchant_an_order_or_a_status(api, params):
     query = "&".join(f"{k}={v}" for k, v in params.items())
@@ -677,9 +692,13 @@ def test_each_filter_combination_reads_its_index(shared_merchant, queries, role,
               Role.SUPPORT: Caller("support", Role.SUPPORT, None)}[role]
     params = {name: merchant.id if value == "MERCHANT" else value for name, value in filters.items()}
     listing.page(caller, {**params, "limit": "7"})
-    (operation, query), = _data_calls(queries)
+    listing.page(caller, {**params, "limit": "7", "order": "oldest"})
+    (operation, query), (_, oldest) = _data_calls(queries)
     assert operation == "Query" and query["IndexName"] == index and query["Limit"] == 7
     assert ("FilterExpression" in query) is filtered
+    # order=oldest reads the same index from its other end
+    assert (query["ScanIndexForward"], oldest["ScanIndexForward"]) == (False, True)
+    assert {**query, "ScanIndexForward": True} == oldest
 
 
 def test_every_page_of_a_batch_is_one_query_of_page_size(queries, merchant):

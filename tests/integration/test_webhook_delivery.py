@@ -175,6 +175,33 @@ def test_an_endpoint_answering_500_gets_the_same_event_again_and_the_attempts_ar
     assert {a["eventId"] for a in attempts} == {first["headers"]["webhook-id"]}
 
 
+def test_a_refund_lists_the_deliveries_its_events_caused_on_every_endpoint(api, runtime, merchant):
+    receivers = [Receiver(fail=1), Receiver()]
+    try:
+        endpoints = [register(api, merchant, receiver.url, events=["refund.created"]) for receiver in receivers]
+        refund_id = open_refund(api, merchant)
+        runtime.events.drain()
+        receivers[0].wait_for(2)  # the first endpoint's failed attempt, then its retry
+        receivers[1].wait_for(1)
+        open_refund(api, merchant)  # another refund's deliveries are not this one's
+        runtime.events.drain()
+        receivers[0].wait_for(3)
+        receivers[1].wait_for(2)
+        runtime.events.drain()
+    finally:
+        for receiver in receivers:
+            receiver.close()
+    answer = api.request("GET", f"/v1/refunds/{refund_id}/deliveries", login=merchant)
+    assert answer.status == 200 and answer.body["nextCursor"] is None
+    listed = answer.body["data"]
+    assert sorted((d["webhookId"], d["attempt"], d["statusCode"], d["outcome"]) for d in listed) == sorted([
+        (endpoints[0]["id"], 1, 500, "retrying"), (endpoints[0]["id"], 2, 204, "delivered"),
+        (endpoints[1]["id"], 1, 204, "delivered")])
+    assert [d["at"] for d in listed] == sorted((d["at"] for d in listed), reverse=True)  # newest first
+    assert {d["eventType"] for d in listed} == {"refund.created"} and len({d["eventId"] for d in listed}) == 1
+    assert api.request("GET", f"/v1/refunds/{refund_id}/deliveries", login="support").body == answer.body
+
+
 def test_a_refunds_events_carry_its_version_as_a_signed_sequence_and_a_replay_keeps_it(api, runtime, merchant):
     receiver = Receiver()
     try:

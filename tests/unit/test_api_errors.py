@@ -102,3 +102,28 @@ def test_an_aws_error_a_retry_cannot_fix_is_500_without_retry_after():
     answer = _resolve(app)
     assert answer["statusCode"] == 500 and json.loads(answer["body"])["errors"][0]["error"] == 100
     assert "Retry-After" not in answer["multiValueHeaders"]
+
+
+@pytest.mark.parametrize(("allowed", "origin", "answered"), [
+    (None, "https://anywhere.example", "*"),   # the default: any origin
+    ("https://d1234abcd.cloudfront.net", "https://d1234abcd.cloudfront.net", "https://d1234abcd.cloudfront.net"),
+    ("https://d1234abcd.cloudfront.net", "https://evil.example", None),  # the browser hides the answer
+])
+def test_a_functions_answer_allows_the_configured_origin_only(monkeypatch, allowed, origin, answered):
+    """CORS_ALLOW_ORIGIN (the template's ApiAllowedOrigin) decides which page may read an answer."""
+    if allowed:
+        monkeypatch.setenv("CORS_ALLOW_ORIGIN", allowed)
+    else:
+        monkeypatch.delenv("CORS_ALLOW_ORIGIN", raising=False)
+    app = build_app()
+
+    @app.get("/ok")
+    def ok():
+        return {"data": {}}
+
+    event = {"resource": "/ok", "path": "/ok", "httpMethod": "GET", "headers": {"Origin": origin},
+             "multiValueHeaders": {"Origin": [origin]}, "requestContext": {"requestId": "r", "stage": "prod"},
+             "body": None, "isBase64Encoded": False, "queryStringParameters": None, "pathParameters": None}
+    headers = app.resolve(event, LambdaContext())["multiValueHeaders"]
+    assert headers.get("Access-Control-Allow-Origin") == ([answered] if answered else None)
+    assert ("Access-Control-Expose-Headers" in headers) is bool(answered)

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import json
 import re
+import typing
 
 import pytest
 from botocore.stub import Stubber
 
 from refunds_core import aws, errors, statuses
+from refunds_core.callers import Role
 from refunds_core.dal.codec import to_item
 from refunds_core.dal.transactions import AlreadyApplied, Contention, Guarded, transact_write
 from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.logic import lifecycle
-from refunds_core.logic.transitions import PATCH_ACTIONS, TRANSITIONS, refusal, target
+from refunds_core.logic.transitions import PATCH_ACTIONS, TRANSITIONS, allowed, refusal, target
 from scripts.gen_docs import with_lifecycle_table
 from tests.conftest import ROOT
 
@@ -33,6 +35,34 @@ def test_nothing_leaves_a_final_status_and_every_target_is_a_status():
     for transition in TRANSITIONS.values():
         assert not set(transition.sources) & statuses.FINAL, transition.action
         assert transition.outcomes() <= set(statuses.ALL), transition.action
+
+
+SUPPORT_OFFERS = {"REQUESTED": ["APPROVE", "DENY"], "WAITING": ["DENY"], "PROCESSING": ["ISSUE", "DENY", "FAIL"]}
+OWNER_OFFERS = {  # a merchant's or customer's: (refundOnly true, refundOnly false)
+    "REQUESTED": (["CANCEL"], ["SHIP_INIT", "CANCEL"]), "WAITING": (["CANCEL"], ["SHIP_INIT", "CANCEL"]),
+    "PROCESSING": ([], [])}
+
+
+@pytest.mark.parametrize("status", statuses.ALL)
+@pytest.mark.parametrize("refund_only", [True, False])
+def test_each_role_is_offered_exactly_the_actions_the_table_allows_it(status, refund_only):
+    refund = {"status": status, "refundOnly": refund_only, "history": [{}]}
+    assert allowed(Role.SUPPORT, refund) == SUPPORT_OFFERS.get(status, [])
+    for role in (Role.MERCHANT, Role.CUSTOMER):
+        assert allowed(role, refund) == OWNER_OFFERS.get(status, ([], []))[not refund_only]
+    assert allowed(Role.SERVICE, refund) == []
+
+
+def test_a_full_history_leaves_only_the_actions_that_close_the_refund():
+    full = {"status": "REQUESTED", "refundOnly": False, "history": [{}] * 50}
+    assert allowed(Role.SUPPORT, full) == ["DENY"]  # APPROVE would add an entry that does not close it
+    assert allowed(Role.MERCHANT, full) == ["CANCEL"]
+
+
+def test_the_actions_offered_are_the_tables_less_create():
+    from refunds_core.shapes import RefundActionName
+
+    assert set(typing.get_args(RefundActionName.__value__)) == set(TRANSITIONS)
 
 
 def test_support_can_close_every_open_refund():

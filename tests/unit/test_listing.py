@@ -73,6 +73,17 @@ def test_a_batch_id_that_is_not_an_identifier_is_15010(batch_id):
     assert bad_fields({"batchId": batch_id}) == ["batchId"]
 
 
+def test_the_order_is_newest_or_oldest_first():
+    assert parse_query({}, merchant_filter_allowed=False).order == "newest"
+    assert parse_query({"order": "oldest"}, merchant_filter_allowed=False).order == "oldest"
+    assert parse_query({"order": "newest"}, merchant_filter_allowed=False).order == "newest"
+
+
+@pytest.mark.parametrize("order", ["OLDEST", "asc", "desc", "", "oldest ", "oldest,newest"])
+def test_any_other_order_is_15010(order):
+    assert bad_fields({"order": order}) == ["order"]
+
+
 def test_only_support_filters_by_merchant():
     assert bad_fields({"merchantId": "demo"}) == ["merchantId"]
     assert bad_fields({"merchantId": "demo", "limit": "0"}) == ["limit", "merchantId"]
@@ -298,6 +309,50 @@ def test_a_cursor_is_bound_to_its_batch(stored):
     order_cursor = listing.page(MERCHANT, {"orderId": "o-1", "limit": "1"}).next_cursor
     with pytest.raises(FieldErrors):
         listing.page(MERCHANT, {"orderId": "o-1", "batchId": "b-1", "limit": "1", "cursor": order_cursor})
+
+
+@pytest.mark.parametrize(("caller", "params"), [
+    (MERCHANT, {}), (MERCHANT, {"status": "WAITING"}), (MERCHANT, {"valid": "true"}), (MERCHANT, {"orderId": "o-1"}),
+    (MERCHANT, {"batchId": "b-1"}), (CUSTOMER, {}), (SUPPORT, {"status": "REQUESTED"}),
+    (SUPPORT, {"merchantId": "demo2"}),
+])
+def test_oldest_first_reads_the_same_index_from_its_other_end(stored, caller, params):
+    stored.items, stored.last = [], None
+    listing.page(caller, params)
+    listing.page(caller, {**params, "order": "oldest"})
+    newest, oldest = stored.calls
+    assert (newest["oldest_first"], oldest["oldest_first"]) == (False, True)
+    assert {**newest, "oldest_first": True} == oldest  # the same Query but its direction
+
+
+def test_a_cursor_is_bound_to_its_order(stored):
+    stored.items, stored.last = [_refund("rf_3")], LAST
+    params = {"orderId": "o-1", "limit": "1"}
+    newest = listing.page(MERCHANT, params).next_cursor
+    oldest = listing.page(MERCHANT, {**params, "order": "oldest"}).next_cursor
+    for cursor, order in ((newest, "oldest"), (oldest, "newest"), (oldest, None)):
+        with pytest.raises(FieldErrors) as caught:
+            listing.page(MERCHANT, {**params, **({"order": order} if order else {}), "cursor": cursor})
+        assert caught.value.fields == ["cursor"]
+    listing.page(MERCHANT, {**params, "order": "oldest", "cursor": oldest})
+    listing.page(MERCHANT, {**params, "order": "newest", "cursor": newest})
+    assert [call["start_key"] for call in stored.calls[2:]] == [LAST, LAST]
+
+
+def test_a_cursor_issued_before_the_order_parameter_existed_still_opens(stored):
+    """Cursors do not expire: one sealed with the context as it was (no
+    ``order``) continues the newest-first listing it came from."""
+    from refunds_core.listing_query import seal_cursor
+
+    stored.items, stored.last = [], None
+    before = {"caller": {"login": "demo", "role": "merchant", "merchantId": "demo", "customerId": None},
+              "index": "ByMerchant", "partition": "MERCHANT#demo", "orderId": None, "batchId": None, "status": None,
+              "valid": None, "merchantId": None, "limit": 5}
+    last = {"PK": {"S": "REFUND#rf_2"}, "SK": {"S": "REFUND"}, "GSI1PK": {"S": "MERCHANT#demo"},
+            "GSI1SK": {"S": "rf_2"}}
+    cursor = seal_cursor(last, before, b"k" * 32)
+    listing.page(MERCHANT, {"limit": "5", "cursor": cursor})
+    assert stored.calls[0]["start_key"] == last
 
 
 def test_a_contradiction_is_an_empty_page_and_its_cursor_check_still_applies(stored):

@@ -149,7 +149,7 @@ def test_function_environment_resolves_to_physical_ids(template):
     assert env == {
         "TABLE_NAME": "RefundsTable", "TOKEN_SIGNING_SECRET_ID": SECRET_ARN,
         "POWERTOOLS_SERVICE_NAME": "refund-requests", "POWERTOOLS_METRICS_NAMESPACE": "RefundRequests",
-        "POWERTOOLS_LOG_LEVEL": "INFO", "IDEMPOTENCY_TABLE_NAME": "IdempotencyTable",
+        "POWERTOOLS_LOG_LEVEL": "INFO", "IDEMPOTENCY_TABLE_NAME": "IdempotencyTable", "CORS_ALLOW_ORIGIN": "*",
     }
 
 
@@ -227,6 +227,15 @@ def test_unknown_paths_and_methods(router):
     assert not_allowed.methods == ("GET", "PUT")
 
 
+def test_refund_counts_is_its_own_route_not_a_refund_id(router):
+    """/v1/refunds/counts and /v1/refunds/{refundId} are sibling resources: the
+    literal one wins, as API Gateway picks it, and only for its own methods."""
+    assert router.resolve("GET", "/v1/refunds/counts").route.function == "CountRefundsFunction"
+    assert router.resolve("GET", "/v1/refunds/rf_01J").route.function == "GetRefundFunction"
+    assert router.resolve("GET", "/v1/refunds/counts2").route.function == "GetRefundFunction"
+    assert isinstance(router.resolve("PATCH", "/v1/refunds/counts"), MethodNotAllowed)
+
+
 def test_literal_segments_beat_parameters_and_greedy_paths():
     router = Router([cfn.Route("GET", "/{proxy+}", "Catch"), cfn.Route("GET", "/orders/{id}", "One"),
                      cfn.Route("GET", "/orders/latest", "Latest"), cfn.Route("ANY", "/any", "Any")])
@@ -287,12 +296,27 @@ def test_proxy_results_become_http_responses():
         http_response("not a proxy response")
 
 
-def test_cors_preflight_headers_come_from_the_template(template):
-    cors = cfn.api_properties(template, "RefundsApi")["Cors"]
+@pytest.mark.parametrize("origin", [None, "https://d1234abcd.cloudfront.net"])
+def test_cors_preflight_headers_come_from_the_template(template, origin):
+    """The local gateway answers preflights with the Api's Cors as resolved,
+    ApiAllowedOrigin included (its default, any; or the console's origin)."""
+    parameters = {"ApiAllowedOrigin": origin} if origin else {}
+    cors = cfn.Resolver(template, PHYSICAL_IDS, parameters=parameters).resolve(
+        cfn.api_properties(template, "RefundsApi")["Cors"])
     assert cors_headers(cors) == {
-        "Access-Control-Allow-Origin": "*",
+        "Access-Control-Allow-Origin": origin or "*",
         "Access-Control-Allow-Headers": "Authorization,Content-Type,Idempotency-Key,X-API-KEY",
         "Access-Control-Allow-Methods": "GET,POST,PUT,PATCH,DELETE,OPTIONS"}
+
+
+def test_the_console_hosting_is_not_the_local_runtimes_to_create(template):
+    """The bucket, the distribution and their policies are AWS's: the runtime
+    provisions the data resources only, and serves the console itself (make run)."""
+    hosting = {logical_id for logical_id, resource in template["Resources"].items()
+               if resource["Type"].startswith(("AWS::S3::", "AWS::CloudFront::"))}
+    assert hosting == {"ConsoleBucket", "ConsoleBucketPolicy", "ConsoleOriginAccessControl", "ConsoleHeadersPolicy",
+                       "ConsoleRoutingFunction", "ConsoleDistribution"}
+    assert not hosting & set(creation_order(template))
 
 
 def test_token_placeholders_are_filled_in_headers_only():

@@ -144,11 +144,11 @@ def test_every_function_that_resolves_callers_may_read_api_keys_and_only_two_wri
 
 
 def test_the_code_indexes_are_the_tables():
-    from refunds_core.dal.keys import INDEXES
+    from refunds_core.dal.keys import ATTEMPT_INDEXES, INDEXES
 
     declared = {index["IndexName"]: tuple(key["AttributeName"] for key in index["KeySchema"])
                 for index in RESOURCES["RefundsTable"]["Properties"]["GlobalSecondaryIndexes"]}
-    assert declared == INDEXES
+    assert declared == INDEXES | ATTEMPT_INDEXES
 
 
 def test_no_scan_anywhere_in_the_code():
@@ -439,11 +439,13 @@ def test_outbound_fan_out_is_capped_so_it_cannot_take_the_apis_concurrency():
 # What holds data says what becomes of it when the stack is deleted or the
 # resource replaced (cfn-lint's I3011 in `make template-check` asks that it be
 # said); Retain unless losing it loses nothing.
-STATEFUL_TYPES = {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::Logs::LogGroup", "AWS::SecretsManager::Secret"}
+STATEFUL_TYPES = {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::Logs::LogGroup", "AWS::SecretsManager::Secret",
+                  "AWS::S3::Bucket"}
 # Idempotency records only replay answers for 24 h, and the signing key is
 # regenerated on a new deploy (callers ask for a new token): a retained copy is
-# never read again.
-DISPOSABLE = {"IdempotencyTable", "TokenSigningSecret"}
+# never read again. The console's bucket holds build output `make
+# deploy-console` uploads again: a retained one would serve nothing.
+DISPOSABLE = {"IdempotencyTable", "TokenSigningSecret", "ConsoleBucket"}
 
 
 def test_every_resource_that_holds_data_is_retained_unless_it_is_disposable():
@@ -491,3 +493,99 @@ def test_a_deploy_that_changes_only_the_layer_publishes_a_version_of_every_funct
     layers |= {layer["Ref"] for layer in TEMPLATE["Globals"]["Function"].get("Layers", [])}
     assert layers == {"SharedLayer"}
     assert RESOURCES["SharedLayer"]["Properties"]["PublishLambdaVersion"] is True
+
+
+# ---------------------------------------------------------------- console
+# docs/deploying.md, "Deploying the console".
+
+def _resolved(value, **parameters):
+    """A template value with its intrinsics resolved, as a deployed stack would (placeholder physical ids)."""
+    ids = {"RefundsApi": "abc123", "ConsoleBucket": "console-bucket", "ConsoleDistribution": "E1DIST"}
+    return cfn.Resolver(TEMPLATE, ids, region="eu-west-1", account_id="111122223333", parameters=parameters,
+                        attributes={"ConsoleBucket": {"Arn": "arn:aws:s3:::console-bucket"}}).resolve(value)
+
+
+def test_the_console_bucket_is_private_encrypted_and_read_by_its_distribution_only():
+    bucket = RESOURCES["ConsoleBucket"]["Properties"]
+    assert bucket["PublicAccessBlockConfiguration"] == dict.fromkeys(
+        ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"), True)
+    assert bucket["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}  # no ACLs
+    (encryption,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    allow, deny = _resolved(RESOURCES["ConsoleBucketPolicy"]["Properties"]["PolicyDocument"])["Statement"]
+    assert (allow["Effect"], allow["Principal"], allow["Action"]) == (
+        "Allow", {"Service": "cloudfront.amazonaws.com"}, "s3:GetObject")
+    assert allow["Condition"] == {"StringEquals": {
+        "AWS:SourceArn": "arn:aws:cloudfront::111122223333:distribution/E1DIST"}}
+    assert allow["Resource"] == "arn:aws:s3:::console-bucket/*"
+    assert (deny["Effect"], deny["Principal"], deny["Condition"]) == (
+        "Deny", "*", {"Bool": {"aws:SecureTransport": "false"}})
+
+
+def test_the_distribution_reads_the_bucket_through_origin_access_control_over_https():
+    oac = RESOURCES["ConsoleOriginAccessControl"]["Properties"]["OriginAccessControlConfig"]
+    assert (oac["OriginAccessControlOriginType"], oac["SigningBehavior"], oac["SigningProtocol"]) == (
+        "s3", "always", "sigv4")
+    config = RESOURCES["ConsoleDistribution"]["Properties"]["DistributionConfig"]
+    (origin,) = config["Origins"]
+    assert origin["DomainName"] == {"Fn::GetAtt": ["ConsoleBucket", "RegionalDomainName"]}
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["ConsoleOriginAccessControl", "Id"]}
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}  # no legacy identity beside it
+    behavior = config["DefaultCacheBehavior"]
+    assert behavior["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert behavior["AllowedMethods"] == ["GET", "HEAD"]
+    assert behavior["ResponseHeadersPolicyId"] == {"Ref": "ConsoleHeadersPolicy"}
+    assert config["DefaultRootObject"] == "console/index.html"
+
+
+CSP = ("default-src 'self'; connect-src 'self' https://abc123.execute-api.eu-west-1.amazonaws.com; "
+       "img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+       "form-action 'self'")
+
+
+def test_every_console_answer_carries_the_security_headers():
+    headers = _resolved(RESOURCES["ConsoleHeadersPolicy"]["Properties"])["ResponseHeadersPolicyConfig"][
+        "SecurityHeadersConfig"]
+    assert headers["ContentSecurityPolicy"] == {"Override": True, "ContentSecurityPolicy": CSP}
+    assert "unsafe-inline" not in CSP and "unsafe-eval" not in CSP
+    assert headers["StrictTransportSecurity"] == {"Override": True, "AccessControlMaxAgeSec": 63072000,
+                                                  "IncludeSubdomains": True, "Preload": False}
+    assert headers["FrameOptions"] == {"Override": True, "FrameOption": "DENY"}
+    assert headers["ReferrerPolicy"] == {"Override": True, "ReferrerPolicy": "no-referrer"}
+    assert headers["ContentTypeOptions"] == {"Override": True}
+
+
+def test_the_csp_lets_the_console_call_exactly_the_api_the_stack_outputs():
+    csp = dict(part.split(" ", 1) for part in CSP.split("; "))
+    api_url = _resolved(TEMPLATE["Outputs"]["ApiUrl"]["Value"], StageName="prod")
+    assert api_url.startswith(csp["connect-src"].split(" ")[1] + "/")
+
+
+def test_the_console_is_served_under_console_as_make_run_serves_it():
+    function = RESOURCES["ConsoleRoutingFunction"]["Properties"]
+    assert function["AutoPublish"] is True and function["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    assert '"/console/index.html"' in function["FunctionCode"]
+    (association,) = RESOURCES["ConsoleDistribution"]["Properties"]["DistributionConfig"]["DefaultCacheBehavior"][
+        "FunctionAssociations"]
+    assert association == {"EventType": "viewer-request", "FunctionARN": {
+        "Fn::GetAtt": ["ConsoleRoutingFunction", "FunctionMetadata.FunctionARN"]}}
+    outputs = TEMPLATE["Outputs"]
+    assert outputs["ConsoleUrl"]["Value"] == {"Fn::Sub": "https://${ConsoleDistribution.DomainName}/console/"}
+    assert outputs["ConsoleBucketName"]["Value"] == {"Ref": "ConsoleBucket"}
+    assert outputs["ConsoleDistributionId"]["Value"] == {"Ref": "ConsoleDistribution"}
+
+
+def test_the_apis_allowed_origin_is_a_parameter_any_by_default_for_every_cors_answer():
+    parameter = PARAMETERS["ApiAllowedOrigin"]
+    assert parameter["Default"] == "*"
+    for value, allowed in (("*", True), ("https://d1234abcd.cloudfront.net", True), ("https://c.example:8443", True),
+                           ("http://c.example", False), ("https://c.example/console/", False), ("", False)):
+        assert bool(re.fullmatch(parameter["AllowedPattern"], value)) is allowed, value
+    console = "https://d1234abcd.cloudfront.net"
+    api = RESOURCES["RefundsApi"]["Properties"]
+    # The preflights, API Gateway's own answers and the functions' answers: the same origin.
+    assert _resolved(api["Cors"]["AllowOrigin"], ApiAllowedOrigin=console) == f"'{console}'"
+    assert {_resolved(r["ResponseParameters"]["Headers"]["Access-Control-Allow-Origin"], ApiAllowedOrigin=console)
+            for r in api["GatewayResponses"].values()} == {f"'{console}'"}
+    assert TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["CORS_ALLOW_ORIGIN"] == {
+        "Ref": "ApiAllowedOrigin"}

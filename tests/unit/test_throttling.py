@@ -117,12 +117,20 @@ def test_every_gateway_answer_is_readable_by_a_browser_and_only_the_throttled_on
     """The functions' answers carry the CORS origin; without it on the gateway's own,
     a browser could not read a 429, 413, 404 or 5xx."""
     responses = _resolved("GatewayResponses")
-    origin = PROPS["Cors"]["AllowOrigin"]  # "'*'", a static value as ResponseParameters writes it
+    origin = _resolved("Cors")["AllowOrigin"]  # "'*'", a static value as ResponseParameters writes it
     headers = {name: r["ResponseParameters"]["Headers"] for name, r in responses.items()}
     assert {name: h.pop("Access-Control-Allow-Origin") for name, h in headers.items()} == dict.fromkeys(
         responses, origin)
     assert {name: h for name, h in headers.items() if h} == {
         "THROTTLED": {"Retry-After": "'1'", "Access-Control-Expose-Headers": "'Retry-After'"}}
+
+
+def test_the_gateways_own_answers_allow_the_origin_the_template_is_given():
+    console = "https://d1234abcd.cloudfront.net"
+    responses = _resolved("GatewayResponses", ApiAllowedOrigin=console)
+    assert {r["ResponseParameters"]["Headers"]["Access-Control-Allow-Origin"] for r in responses.values()} == {
+        f"'{console}'"}
+    assert _resolved("Cors", ApiAllowedOrigin=console)["AllowOrigin"] == f"'{console}'"
 
 
 # ------------------------------------------------- the gateway, on loopback

@@ -127,3 +127,19 @@ def webhook_event(merchant_id: str, event_id: str) -> dict:
 def webhook_attempt(webhook_id: str, attempt_id: str) -> dict:
     """An endpoint's delivery attempts, sorted by attempt id (a ULID: by time)."""
     return _key(f"WEBHOOK#{webhook_id}", f"ATTEMPT#{attempt_id}")
+
+
+# The attempts' own index (template.yaml declares it), beside the refunds':
+# sparse, only attempts that know the refund their event is about carry it.
+ATTEMPT_INDEXES = {"DeliveriesByRefund": ("GSI8PK", "GSI8SK")}
+
+
+def by_refund_deliveries(refund_id: str) -> str:
+    return f"REFUND#{refund_id}"
+
+
+def refund_delivery_index(refund_id: str, attempt_id: str) -> dict:
+    """The index attributes that put an attempt among its refund's, sorted by
+    attempt id (a ULID: by time, across the merchant's endpoints)."""
+    partition_attribute, sort_attribute = ATTEMPT_INDEXES["DeliveriesByRefund"]
+    return {partition_attribute: by_refund_deliveries(refund_id), sort_attribute: attempt_id}

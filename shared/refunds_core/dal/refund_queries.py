@@ -1,9 +1,10 @@
-"""Reading refunds by index: one Query per page, newest first.
+"""Reading refunds by index: one Query per page, newest or oldest first; and
+counting an index partition, up to a cap.
 
 Every index sorts by refund id, a ULID, so ``ScanIndexForward=False`` is newest
-first. ``Limit`` is the page size: DynamoDB reads at most that many items,
-whatever the partition holds, so a page costs the same for a merchant with ten
-refunds or ten million. A ``FilterExpression`` only drops items from those it
+first and ``True`` oldest first. ``Limit`` is the page size: DynamoDB reads at
+most that many items, whatever the partition holds, so a page costs the same
+for a merchant with ten refunds or ten million. A ``FilterExpression`` only drops items from those it
 read (a page may come back short, even empty, with a ``LastEvaluatedKey``).
 The index names and partition key values are ``dal/keys.py``'s, the very ones
 ``keys.refund_indexes`` writes.
@@ -36,17 +37,19 @@ class Read(NamedTuple):
 
 
 def page(index: str, partition: str, *, limit: int, attributes: tuple[str, ...], start_key: dict | None = None,
-         only_statuses: frozenset[str] | None = None, only_batch: str | None = None) -> tuple[list[dict], dict | None]:
+         only_statuses: frozenset[str] | None = None, only_batch: str | None = None,
+         oldest_first: bool = False) -> tuple[list[dict], dict | None]:
     """One Query (``query``): the refunds and the LastEvaluatedKey."""
     found = query(index, partition, limit=limit, attributes=attributes, start_key=start_key,
-                  only_statuses=only_statuses, only_batch=only_batch)
+                  only_statuses=only_statuses, only_batch=only_batch, oldest_first=oldest_first)
     return found.items, found.last_key
 
 
 def query(index: str, partition: str, *, limit: int, attributes: tuple[str, ...], start_key: dict | None = None,
-          only_statuses: frozenset[str] | None = None, only_batch: str | None = None) -> Read:
+          only_statuses: frozenset[str] | None = None, only_batch: str | None = None,
+          oldest_first: bool = False) -> Read:
     """One Query: at most ``limit`` refunds of one index partition, newest
-    first, after ``start_key``, with only ``attributes`` read; with
+    first (``oldest_first``: oldest first), after ``start_key``, with only ``attributes`` read; with
     ``only_statuses``, those in another status are dropped by DynamoDB, and
     with ``only_batch`` those of another batch (or of none). DynamoDB reads
     at most ``limit`` items, and less than that when they add up to 1 MB."""
@@ -56,7 +59,7 @@ def query(index: str, partition: str, *, limit: int, attributes: tuple[str, ...]
     names = {"#pk": partition_attribute} | {f"#a{i}": name for i, name in enumerate(attributes)}
     params = {
         "TableName": settings().TABLE_NAME, "IndexName": index,
-        "KeyConditionExpression": "#pk = :pk", "ScanIndexForward": False, "Limit": limit,
+        "KeyConditionExpression": "#pk = :pk", "ScanIndexForward": oldest_first, "Limit": limit,
         "ProjectionExpression": ", ".join(f"#a{i}" for i in range(len(attributes))),
     }
     value_args: dict = {"pk": partition}
@@ -80,3 +83,25 @@ def query(index: str, partition: str, *, limit: int, attributes: tuple[str, ...]
                                 ExpressionAttributeValues=values(**value_args))
     items = [from_item(item) for item in response.get("Items", [])]
     return Read(items, response.get("LastEvaluatedKey"), response.get("ScannedCount", len(items)))
+
+
+def count(index: str, partition: str, *, at_most: int) -> int:
+    """How many items one index partition holds, counting no further than
+    ``at_most``: Queries with ``Select=COUNT`` (no item comes back, but each
+    one counted is read and billed as any Query's), continued past DynamoDB's
+    1 MB per call, ``Limit`` = what is left to count, so no more than
+    ``at_most`` items are ever read."""
+    partition_attribute, _ = INDEXES[index]
+    counted, start_key = 0, None
+    while counted < at_most:
+        params = {"TableName": settings().TABLE_NAME, "IndexName": index, "Select": "COUNT",
+                  "KeyConditionExpression": "#pk = :pk", "ExpressionAttributeNames": {"#pk": partition_attribute},
+                  "ExpressionAttributeValues": values(pk=partition), "Limit": at_most - counted}
+        if start_key is not None:
+            params["ExclusiveStartKey"] = start_key
+        response = dynamodb().query(**params)
+        counted += response["Count"]
+        start_key = response.get("LastEvaluatedKey")
+        if start_key is None:
+            break
+    return counted

@@ -5,7 +5,8 @@
 |---|---|---|
 | endpoint | ``MERCHANT#<merchantId>`` | ``WEBHOOK#<webhookId>`` |
 | event | ``EVENTS#<merchantId>`` | ``<eventId>`` (``evt_<ULID>``: sorted by time) |
-| attempt | ``WEBHOOK#<webhookId>`` | ``ATTEMPT#<ULID>`` (sorted by time) |
+| attempt | ``WEBHOOK#<webhookId>`` | ``ATTEMPT#<ULID>`` (sorted by time); with ``refundId``, also in
+  ``DeliveriesByRefund`` (``REFUND#<refundId>``, the ULID) |
 
 A merchant's endpoint count is ``webhookCount`` on its merchant item; adding
 and removing an endpoint change it in the same transaction, whose condition
@@ -118,12 +119,16 @@ def events_since(merchant_id: str, since_iso: str, limit: int) -> list[dict]:
 def put_attempt(webhook_id: str, attempt: dict) -> None:
     """Record one delivery attempt: ``eventId``, ``eventType``, ``attempt``,
     ``statusCode`` (None: no answer), ``error`` (None: answered), ``outcome``,
-    ``at``, ``replay``; ``attemptId`` (a ULID) when the caller chose it."""
+    ``at``, ``replay``; ``attemptId`` (a ULID) when the caller chose it;
+    ``refundId`` (None: unknown) puts it among its refund's attempts too."""
     attempt_id = attempt.get("attemptId") or str(ULID())
+    refund_id = attempt.get("refundId")
     item = {"type": "WebhookAttempt", "webhookId": webhook_id, "attemptId": attempt_id,
             "eventId": attempt["eventId"], "eventType": attempt["eventType"], "attempt": int(attempt["attempt"]),
             "statusCode": attempt.get("statusCode"), "error": attempt.get("error"), "outcome": attempt["outcome"],
             "at": attempt["at"], "replay": bool(attempt.get("replay", False)), "expiresAt": expires_at(attempt["at"])}
+    if refund_id:  # the index is sparse: an attempt without a refund stays out of it
+        item |= {"refundId": refund_id, **keys.refund_delivery_index(refund_id, attempt_id)}
     dynamodb().put_item(TableName=settings().TABLE_NAME,
                         Item={**keys.webhook_attempt(webhook_id, attempt_id), **to_item(item)})
 
@@ -138,3 +143,24 @@ def attempts_page(webhook_id: str, limit: int, start_key: dict | None) -> tuple[
         params["ExclusiveStartKey"] = start_key
     response = dynamodb().query(**params)
     return [from_item(item) for item in response.get("Items", [])], response.get("LastEvaluatedKey")
+
+
+def refund_attempts_page(refund_id: str, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
+    """One Query of ``DeliveriesByRefund``: at most ``limit`` attempts the
+    refund's events caused, on every endpoint, newest first, after
+    ``start_key``; and the LastEvaluatedKey (None on the last page)."""
+    index = "DeliveriesByRefund"
+    partition_attribute, _ = keys.ATTEMPT_INDEXES[index]
+    params = {"TableName": settings().TABLE_NAME, "IndexName": index, "KeyConditionExpression": "#pk = :pk",
+              "ExpressionAttributeNames": {"#pk": partition_attribute},
+              "ExpressionAttributeValues": values(pk=keys.by_refund_deliveries(refund_id)),
+              "ScanIndexForward": False, "Limit": limit}
+    if start_key is not None:
+        params["ExclusiveStartKey"] = start_key
+    response = dynamodb().query(**params)
+    return [from_item(item) for item in response.get("Items", [])], response.get("LastEvaluatedKey")
+
+
+def refund_attempts_key_attributes() -> set[str]:
+    """The attributes of a LastEvaluatedKey of ``DeliveriesByRefund``."""
+    return {"PK", "SK", *keys.ATTEMPT_INDEXES["DeliveriesByRefund"]}

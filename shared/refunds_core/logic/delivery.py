@@ -110,7 +110,8 @@ def _deliver(record: SQSRecord, attempt: int, recorded: list[bool]) -> None:
     outcome = "delivered" if delivered else "retrying" if attempt <= len(delays) else "failed"
     webhooks.put_attempt(task.webhookId, {
         "attemptId": str(ULID()), "eventId": task.eventId, "eventType": task.eventType, "attempt": attempt,
-        "statusCode": status, "error": error, "outcome": outcome, "at": now_iso(), "replay": task.replay})
+        "statusCode": status, "error": error, "outcome": outcome, "at": now_iso(), "replay": task.replay,
+        "refundId": task.refund_id})
     recorded.append(True)
     metrics.add_metric(name=f"WebhookDelivery{outcome.title()}", unit=MetricUnit.Count, value=1)
     if outcome == "retrying":

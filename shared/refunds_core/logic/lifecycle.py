@@ -32,15 +32,17 @@ from refunds_core.validation import parse
 _REFUND_ID = re.compile(r"rf_[0-9A-HJKMNP-TV-Z]{26}")
 
 
-def get(caller: Caller, refund_id: str, params: dict[str, str]) -> shapes.Refund | shapes.RefundWithOrder:
-    """The refund; with ``?expand=order``, its order beside it (seed 004). A
-    caller who sees a refund sees its order: they share merchant and customer."""
+def get(caller: Caller, refund_id: str, params: dict[str, str]) -> shapes.RefundView | shapes.RefundWithOrder:
+    """The refund, with the actions the caller may take on it now; with
+    ``?expand=order``, its order beside it (seed 004). A caller who sees a
+    refund sees its order: they share merchant and customer."""
     require_active_account(caller)
     query = parse(RefundQuery, params)
     refund = visible_refund(caller, refund_id)
+    view = shapes.RefundView(**present(refund), actions=transitions.allowed(caller.role, refund))
     if query.expand == "order":
-        return shapes.RefundWithOrder(**present(refund), order=present_order(orders.get(refund["orderId"])))
-    return present(refund)
+        return shapes.RefundWithOrder(**view, order=present_order(orders.get(refund["orderId"])))
+    return view
 
 
 def act(caller: Caller, refund_id: str, body: dict) -> shapes.Refund:

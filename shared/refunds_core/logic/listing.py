@@ -1,5 +1,6 @@
 """Lists of the caller's refunds, newest first: GET /v1/refunds's pages (a
-cursor), and windows (``page`` and ``size``: seed 002's GET /api/v2/refunds).
+cursor; ``order=oldest``: oldest first), and windows (``page`` and ``size``:
+seed 002's GET /api/v2/refunds).
 
 Every page is exactly one Query on the index that fits the filters, with
 ``Limit`` = the page size (docs/data-model.md, "Listing refunds"):
@@ -44,7 +45,7 @@ from refunds_core.auth import derived_key, require_active_account
 from refunds_core.callers import Caller, Role
 from refunds_core.dal import keys, refund_queries
 from refunds_core.errors import FieldErrors
-from refunds_core.listing_query import ListQuery, open_cursor, parse_query, seal_cursor
+from refunds_core.listing_query import NEWEST, ListQuery, open_cursor, parse_query, seal_cursor
 from refunds_core.logic.refunds import PRESENTED_ATTRIBUTES, present
 from refunds_core.shapes import Page
 
@@ -116,7 +117,8 @@ def page(caller: Caller, params: dict[str, str]) -> Page:
     items, last_key = refund_queries.page(plan.index, plan.partition, limit=query.limit, start_key=start_key,
                                           attributes=PRESENTED_ATTRIBUTES,
                                           only_statuses=None if in_code else plan.only_statuses,
-                                          only_batch=None if in_code else plan.only_batch)
+                                          only_batch=None if in_code else plan.only_batch,
+                                          oldest_first=query.order != NEWEST)
     if in_code:
         merchant_id, customer_id = plan.whole_order_of
         if not all(_belongs(item, merchant_id, customer_id) for item in items):
@@ -226,11 +228,14 @@ def _belongs(refund: dict, merchant_id: str | None, customer_id: str | None) -> 
 
 
 def cursor_context(caller: Caller, query: ListQuery, plan: Plan | None) -> dict:
-    """What a cursor is bound to: who asked, and the whole query but the cursor."""
+    """What a cursor is bound to: who asked, and the whole query but the cursor.
+    The order is named only when it is not the default, so the cursors issued
+    before ``order`` existed (newest first) still open."""
     return {
         "caller": {"login": caller.login, "role": caller.role.value, "merchantId": caller.merchant_id,
                    "customerId": caller.customer_id},
         "index": plan.index if plan else None, "partition": plan.partition if plan else None,
         "orderId": query.orderId, "batchId": query.batchId, "status": query.status, "valid": query.valid,
         "merchantId": query.merchantId, "limit": query.limit,
+        **({"order": query.order} if query.order != NEWEST else {}),
     }

@@ -27,7 +27,7 @@ def exchange(body: dict) -> shapes.TokenResponse:
     caller = Caller(login=request.login, role=Role(credential["role"]), merchant_id=credential.get("merchantId"))
     token, expires_in = issue_token(caller)
     metrics.add_metric(name="TokenIssued", unit=MetricUnit.Count, value=1)
-    return shapes.TokenResponse(token=token, tokenType="Bearer", expiresIn=expires_in)
+    return _answer(token, expires_in, caller)
 
 
 def _merchant_active(credential: dict) -> bool:
@@ -52,4 +52,9 @@ def customer_token(caller: Caller, body: dict) -> shapes.TokenResponse:
     token, expires_in = issue_token(customer, ttl=CUSTOMER_TOKEN_TTL_SECONDS)
     metrics.add_metric(name="CustomerTokenIssued", unit=MetricUnit.Count, value=1)
     logger.info("customer token issued", extra={"customer_id": request.customerId})
-    return shapes.TokenResponse(token=token, tokenType="Bearer", expiresIn=expires_in)
+    return _answer(token, expires_in, customer)
+
+
+def _answer(token: str, expires_in: int, caller: Caller) -> shapes.TokenResponse:
+    return shapes.TokenResponse(token=token, tokenType="Bearer", expiresIn=expires_in, role=caller.role.value,
+                                merchantId=caller.merchant_id)

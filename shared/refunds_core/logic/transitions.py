@@ -81,7 +81,7 @@ GOODS_COME_BACK = Condition("`refundOnly` is false", lambda refund: refund.get("
 
 MERCHANT_OR_CUSTOMER = frozenset({Role.MERCHANT, Role.CUSTOMER})
 SUPPORT = frozenset({Role.SUPPORT})
-OPEN_IN_ORDER = tuple(s for s in statuses.ALL if s in statuses.OPEN)
+OPEN_IN_ORDER = statuses.OPEN_IN_ORDER
 
 TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
     Transition("APPROVE", "PATCH", SUPPORT, {REQUESTED: Choice(RETURN_SETTLED, PROCESSING, WAITING)},
@@ -120,6 +120,13 @@ def refusal(transition: Transition, refund: dict) -> ApiError | None:
     if len(refund.get("history", [])) >= HISTORY_LIMIT and target(transition, refund) not in statuses.FINAL:
         return ApiError(errors.REFUND_HISTORY_FULL)
     return None
+
+
+def allowed(role: Role, refund: dict) -> list[str]:
+    """The actions ``role`` may take on the refund as it is now, in the table's
+    order: what a client offers (GET /v1/refunds/{id}'s ``actions``)."""
+    return [transition.action for transition in TRANSITIONS.values()
+            if role in transition.roles and refusal(transition, refund) is None]
 
 
 def target(transition: Transition, refund: dict) -> str:

@@ -1,0 +1,31 @@
+// The lifecycle's words, as the console shows them. Which decisions a
+// request offers is not decided here: GET /v1/refunds/{id} names them in its
+// `actions` (from the API's state machine), and the page shows exactly those.
+
+// The webhook event each action publishes (refunds_core.events.TYPE_OF_ACTION;
+// tests/unit/test_console.py checks the two agree).
+// events:start
+export const EVENT_OF_ACTION = {"CREATE": "refund.created", "APPROVE": "refund.approved",
+  "SHIP_INIT": "refund.shipment_provided", "ISSUE": "refund.issued", "DENY": "refund.denied",
+  "CANCEL": "refund.cancelled", "FAIL": "refund.failed"};
+// events:end
+
+// Statuses in the lifecycle's order (the Status filter's); the open ones are the queue.
+export const STATUSES = ["REQUESTED", "WAITING", "PROCESSING", "ISSUED", "DENIED", "CANCELLED", "FAILED"];
+export const OPEN_STATUSES = ["REQUESTED", "WAITING", "PROCESSING"];
+
+// The buttons the console has, in this order (SHIP_INIT has none: the
+// merchant's systems send the tracking through the API).
+export const BUTTONS = [
+  {action: "APPROVE", label: "Approve"},
+  {action: "DENY", label: "Deny", reason: "responseReason"},
+  {action: "ISSUE", label: "Issue"},
+  {action: "FAIL", label: "Fail", reason: "responseReason"},
+  {action: "CANCEL", label: "Cancel request"},
+];
+
+/** The buttons to show for `refund`: exactly the actions the API says its reader may take now. */
+export function buttonsFor(refund) {
+  const allowed = new Set(refund.actions ?? []);
+  return BUTTONS.filter((button) => allowed.has(button.action));
+}

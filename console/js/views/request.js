@@ -1,0 +1,248 @@
+// One request's page: the order (lines, what each paid, shipping, tax, what
+// was already refunded), what is requested, the customer and merchant,
+// return tracking, the full history with the event each action published,
+// and the webhook deliveries of those events; the decisions the API says
+// the reader may take now (the refund's `actions`).
+
+import {ApiError, CODES, idempotencyKey, request, segment} from "../api.js";
+import {facts, field, h, replace, table} from "../dom.js";
+import {badge, money, time} from "../format.js";
+import {buttonsFor, EVENT_OF_ACTION} from "../lifecycle.js";
+import {describe, messages} from "./common.js";
+
+export function requestView(who, id) {
+  const region = messages();
+  const body = h("div", {class: "request", "aria-busy": "true"}, h("p", {}, "Loading…"));
+  const node = h("section", {}, region.node, body);
+  const page = {who, id, region, body, pending: null};
+  load(page);
+  return {node};
+}
+
+async function load(page) {
+  try {
+    const refund = (await request("GET", `/v1/refunds/${segment(page.id)}`, {query: {expand: "order"}})).data;
+    page.refund = refund;
+    render(page);
+  } catch (problem) {
+    if (problem instanceof ApiError && problem.status === 404) {
+      replace(page.body, h("h1", {}, "Request not found"), h("p", {role: "alert"}, problem.message),
+        h("p", {}, h("a", {href: "#/requests"}, "Back to the requests")));
+    } else {
+      page.region.error(problem);
+    }
+  }
+  page.body.setAttribute("aria-busy", "false");
+}
+
+function render(page) {
+  const {refund} = page;
+  const decisions = h("div", {class: "decisions"});
+  const deliveries = h("div", {}, h("p", {}, "Loading…"));
+  replace(page.body,
+    h("p", {class: "crumbs"}, h("a", {href: "#/requests"}, "Requests")),
+    h("h1", {}, refund.number ?? refund.id),
+    h("p", {class: "status-line"}, "Status: ", badge(refund.status)),
+    decisions,
+    summary(refund),
+    orderSection(refund),
+    requestedSection(refund),
+    returnSection(refund),
+    historySection(refund),
+    h("section", {}, h("h2", {}, "Webhook deliveries"), deliveries));
+  showDecisions(page, decisions);
+  showDeliveries(refund, deliveries);
+}
+
+// ------------------------------------------------------------ decisions
+
+function showDecisions(page, node) {
+  const buttons = buttonsFor(page.refund);
+  if (buttons.length === 0) {
+    replace(node);
+    return;
+  }
+  const reasonSlot = h("div", {class: "reason"});
+  replace(node, h("h2", {class: "visually-hidden"}, "Decision"),
+    h("div", {class: "actions"}, buttons.map((button) => h("button", {
+      type: "button", class: button.action === "DENY" || button.action === "FAIL" || button.action === "CANCEL"
+        ? "danger" : null,
+      onclick: () => (button.reason ? askReason(page, button, reasonSlot) : decide(page, button, {})),
+    }, button.label))),
+    reasonSlot);
+}
+
+function askReason(page, button, slot) {
+  const reason = h("textarea", {name: "reason", required: true, maxlength: 500, rows: 3});
+  // novalidate: the missing reason is said in the page's own alert, not a browser bubble.
+  replace(slot, h("form", {class: "reason-form", "aria-label": `${button.label} this request`, novalidate: true,
+    onsubmit: (event) => {
+      event.preventDefault();
+      if (!reason.value.trim()) {
+        page.region.error(new Error("Give a reason."));
+        reason.focus();
+        return;
+      }
+      decide(page, button, {[button.reason]: reason.value.trim()});
+    }},
+  h("p", {}, `${button.label} this request: the merchant sees the reason.`),
+  field("Reason", reason),
+  h("div", {class: "actions"},
+    h("button", {type: "submit"}, "Confirm"),
+    h("button", {type: "button", class: "secondary", onclick: () => slot.replaceChildren()}, "Back"))));
+  reason.focus();
+}
+
+async function decide(page, button, fields) {
+  const body = button.action === "CANCEL" ? undefined : {action: button.action, ...fields};
+  // A retry of the same decision (after a network failure) sends the same key: applied once.
+  const same = page.pending && page.pending.action === button.action
+    && JSON.stringify(page.pending.body) === JSON.stringify(body);
+  if (!same) page.pending = {action: button.action, body, key: idempotencyKey()};
+  const path = `/v1/refunds/${segment(page.refund.id)}`;
+  for (const control of page.body.querySelectorAll(".decisions button")) control.disabled = true;
+  try {
+    await request(button.action === "CANCEL" ? "DELETE" : "PATCH", path,
+      {body, idempotencyKey: page.pending.key});
+    page.pending = null;
+    await load(page);
+    page.region.notice(`Done: the request is now ${page.refund.status}.`);
+  } catch (problem) {
+    if (problem instanceof TypeError) {  // nothing answered: the same key goes with a retry
+      page.region.error(problem);
+      for (const control of page.body.querySelectorAll(".decisions button")) control.disabled = false;
+      return;
+    }
+    page.pending = null;
+    if (problem instanceof ApiError && (problem.has(CODES.TRANSITION_NOT_ALLOWED) || problem.has(CODES.CHANGED))) {
+      // Someone else decided first: show what they did, and what may still be done.
+      await load(page);
+      page.region.error(new Error(`Someone else changed this request first. ${problem.message} `
+        + `It is now ${page.refund?.status ?? "changed"}.`));
+      return;
+    }
+    page.region.error(problem);
+    for (const control of page.body.querySelectorAll(".decisions button")) control.disabled = false;
+  }
+}
+
+// ------------------------------------------------------------- sections
+
+function summary(refund) {
+  return h("section", {}, h("h2", {}, "Request"), facts([
+    ["Amount", money(refund.amount, refund.currency)],
+    ["Kind", refund.kind],
+    ["Merchant", refund.merchantId],
+    ["Customer", refund.customerId ?? "-"],
+    ["Email", refund.email],
+    ["Requested by", refund.requester],
+    ["Order", refund.order ? `${refund.order.number} (${refund.orderId})` : refund.orderId],
+    ["Batch", refund.batchId],
+    ["Description", refund.description ?? "-"],
+    ["Reason", refund.responseReason],
+    ["Created", time(refund.createdAt)],
+    ["Updated", time(refund.updatedAt)],
+    ["Approved", refund.confirmedAt ? time(refund.confirmedAt) : null],
+    ["Issued", refund.issuedAt ? time(refund.issuedAt) : null],
+  ]));
+}
+
+function orderSection(refund) {
+  const order = refund.order;
+  if (!order) return null;
+  const cur = order.currency;
+  return h("section", {}, h("h2", {}, `Order ${order.number}`),
+    table("The order's lines", [
+      ["Item", (line) => line.name],
+      ["Item id", (line) => line.itemId],
+      ["Quantity", (line) => String(line.quantity)],
+      ["Unit price", (line) => money(line.unitPrice, cur)],
+      ["Discount", (line) => money(line.discount, cur)],
+      ["Paid", (line) => money(line.amount, cur)],
+      ["Tax", (line) => money(line.tax, cur)],
+      ["Already refunded (units)", (line) => String(line.refundedQuantity)],
+    ], order.lineItems),
+    facts([
+      ["Order status", order.status],
+      ["Shipping", `${money(order.shipping.price, cur)} + ${money(order.shipping.tax, cur)} tax`],
+      ["Items", money(order.totals.items, cur)],
+      ["Tax", money(order.totals.tax, cur)],
+      ["Total", money(order.totals.total, cur)],
+      ["Already refunded", money(order.refundedAmount, cur)],
+      ["Left to refund", money(order.refundableAmount, cur)],
+    ]));
+}
+
+function requestedSection(refund) {
+  const cur = refund.currency;
+  const names = new Map((refund.order?.lineItems ?? []).map((line) => [line.itemId, line.name]));
+  return h("section", {}, h("h2", {}, "Requested"),
+    refund.kind === "items" || refund.items.length > 0
+      ? table("The requested items", [
+        ["Item", (item) => names.get(item.itemId) ?? item.itemId],
+        ["Quantity", (item) => String(item.quantity)],
+        ["Amount", (item) => money(item.amount, cur)],
+        ["Tax", (item) => money(item.tax, cur)],
+      ], refund.items)
+      : h("p", {}, refund.kind === "full" ? "Everything the order has left." : "An amount, no items."),
+    facts([
+      ["Shipping", `${money(refund.shipping.amount, cur)} + ${money(refund.shipping.tax, cur)} tax`],
+      ["Tax", money(refund.tax, cur)],
+      ["Total", money(refund.amount, cur)],
+    ]));
+}
+
+function returnSection(refund) {
+  return h("section", {}, h("h2", {}, "Return"), facts([
+    ["Goods come back", refund.refundOnly ? "No (refund only)" : "Yes"],
+    ["Tracking", refund.trackingId ?? "-"],
+    ["Carrier", refund.carrierName ?? "-"],
+  ]));
+}
+
+function historySection(refund) {
+  return h("section", {}, h("h2", {}, "History"), table("Every action, oldest first", [
+    ["When", (entry) => time(entry.at)],
+    ["Action", (entry) => entry.action],
+    ["Event", (entry) => EVENT_OF_ACTION[entry.action] ?? "-"],
+    ["Status", (entry) => entry.status],
+    ["Who", (entry) => `${entry.actor} (${entry.role})`],
+    ["Reason", (entry) => entry.reason ?? "-"],
+  ], refund.history));
+}
+
+/** The attempts to deliver the request's events to the merchant's endpoints, newest first, page by page. */
+async function showDeliveries(refund, node) {
+  const rows = [];
+  const more = h("button", {type: "button", class: "secondary"}, "Show more deliveries");
+  const shown = h("div", {});
+  let cursor = null;
+
+  async function page() {
+    let answer;
+    try {
+      answer = await request("GET", `/v1/refunds/${segment(refund.id)}/deliveries`, {query: {limit: 50, cursor}});
+    } catch (problem) {
+      replace(node, h("p", {}, `The deliveries of this request cannot be shown: ${describe(problem)}`));
+      return;
+    }
+    rows.push(...answer.data);
+    cursor = answer.nextCursor;
+    more.hidden = !cursor;
+    replace(shown, table("Webhook deliveries of this request's events, newest first", [
+      ["Event", (d) => h("code", {class: "id"}, d.eventId)],
+      ["Type", (d) => d.eventType],
+      ["Endpoint", (d) => h("code", {class: "id"}, d.webhookId)],
+      ["Outcome", (d) => d.outcome],
+      ["HTTP status", (d) => (d.statusCode === null ? "-" : String(d.statusCode))],
+      ["Attempt", (d) => String(d.attempt)],
+      ["At", (d) => time(d.at)],
+      ["Replayed", (d) => (d.replay ? "yes" : "no")],
+      ["Error", (d) => d.error ?? "-"],
+    ], rows, {empty: "No webhook deliveries: the merchant's endpoints have received none of its events yet."}));
+  }
+
+  more.addEventListener("click", page);
+  replace(node, shown, more);
+  await page();
+}

@@ -1,0 +1,41 @@
+"""axe-core (tests/browser/package.json, installed with npm ci) in the
+console's pages: no serious or critical violation on the sign-in page, the
+queue, and a request's page. It runs in the page as served, under its CSP."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import AXE, open_request, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
+
+def serious_violations(page) -> list[str]:
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} is missing: run `npm ci --prefix tests/browser` (make test does)", pytrace=False)
+    page.evaluate(AXE.read_text(encoding="utf-8"))  # defines window.axe (evaluated, not a <script>: the CSP stays)
+    results = page.evaluate("async () => (await axe.run(document)).violations"
+                            ".map(v => ({id: v.id, impact: v.impact, help: v.help,"
+                            " nodes: v.nodes.map(n => n.target.join(' '))}))")
+    return [f"{v['impact']}: {v['id']} ({v['help']}) at {v['nodes']}"
+            for v in results if v["impact"] in ("serious", "critical")]
+
+
+def test_the_sign_in_page_the_queue_and_a_request_page_have_no_serious_violation(page, console_url, api):
+    refund = open_request(api)
+    page.goto(console_url)
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    found = {"sign-in": serious_violations(page)}
+
+    sign_in(page, console_url, "support")
+    expect(page.get_by_role("table")).to_be_visible()
+    found["queue"] = serious_violations(page)
+
+    page.goto(f"{console_url}#/requests/{refund['id']}")
+    page.get_by_role("button", name="Deny").click()  # its reason form too
+    expect(page.get_by_label("Reason")).to_be_visible()
+    found["request"] = serious_violations(page)
+
+    assert found == {"sign-in": [], "queue": [], "request": []}
