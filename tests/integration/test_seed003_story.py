@@ -203,6 +203,21 @@ def test_what_the_order_cannot_do_is_422_and_what_is_not_there_404(shop, api):
         assert _refused(client.refund_order, connection, order_id)[:2] == (404, [15240])
 
 
+def test_a_connection_is_read_under_the_callers_merchant_and_an_id_no_uuid_is_read_nowhere(handlers):
+    """demo2's request for demo's connection reads demo2's connections only; ids
+    that are no UUID as we write them are 404 without a read."""
+    def connection_reads(connection: str) -> list[tuple[str, str]]:
+        answer = handlers.request("POST", f"/v1/connections/{connection}/orders/1001/refunds", json_body={},
+                                  login="demo2")
+        assert (answer.status, answer.codes) == (404, [15240]), answer
+        return [read for read in answer.reads if read[1].endswith("#CONNECTIONS")]
+
+    assert connection_reads(DEMO_CONNECTION) == [("GetItem", "MERCHANT#demo2#CONNECTIONS")]
+    for not_ours in ("not-a-connection", DEMO_CONNECTION.upper(), DEMO_CONNECTION + "0", "{" + DEMO_CONNECTION + "}",
+                     DEMO_CONNECTION.replace("-", "")):
+        assert connection_reads(not_ours) == []
+
+
 def test_any_connection_of_the_merchant_reaches_its_orders(shop):
     other = shop.new_connection()
     created = shop.with_key.refund_order(other, shop.order(), items=[{"itemId": "socks", "quantity": 1}])

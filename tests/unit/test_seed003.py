@@ -1,6 +1,5 @@
 """Seed 003's dialect without AWS (refunds_core/dialects/seed003.py): its
-request into the core's, the core's refund into its answer, its statuses;
-and a connection id that is no UUID, refused before any read."""
+request into the core's, the core's refund into its answer, its statuses."""
 
 from __future__ import annotations
 
@@ -9,10 +8,8 @@ import json
 import pytest
 
 from refunds_core import errors
-from refunds_core.callers import Caller, Role
 from refunds_core.dialects import seed003
 from refunds_core.errors import ApiError, FieldErrors
-from refunds_core.logic import connections
 from refunds_core.validation import json_object
 
 CONNECTION = "3f6c2a7e-1d4b-4c8a-9e2f-5b7d0a1c3e64"
@@ -130,26 +127,3 @@ def test_what_the_order_cannot_do_is_422_and_the_rest_as_ours_in_our_errors_body
     """The document's statuses: 400, 401, 403, 404, 422, 429, 500."""
     response = seed003.DIALECT.error_response(ApiError(code))
     assert (response.status_code, json.loads(response.body)) == (status, ApiError(code).body())
-
-
-# --------------------------------------------------------------- connections
-
-@pytest.mark.parametrize("connection_id", [
-    "", "abc", CONNECTION.upper(), CONNECTION + "0", "{" + CONNECTION + "}", CONNECTION.replace("-", ""),
-    "../" + CONNECTION,
-])
-def test_a_connection_id_that_is_no_uuid_is_404_without_a_read(monkeypatch, connection_id):
-    monkeypatch.setattr(connections, "require_active_account", lambda caller: None)
-    monkeypatch.setattr(connections.connections, "get", lambda *args: pytest.fail("read a connection"))
-    with pytest.raises(ApiError) as caught:
-        connections.visible(Caller("demo", Role.MERCHANT, "demo"), connection_id)
-    assert caught.value.entries[0][0] == errors.CONNECTION_NOT_FOUND.code
-
-
-def test_a_connection_is_looked_up_under_the_callers_own_merchant(monkeypatch):
-    monkeypatch.setattr(connections, "require_active_account", lambda caller: None)
-    asked = []
-    monkeypatch.setattr(connections.connections, "get", lambda merchant, cid: asked.append((merchant, cid)))
-    with pytest.raises(ApiError):
-        connections.visible(Caller("demo2", Role.MERCHANT, "demo2"), CONNECTION)
-    assert asked == [("demo2", CONNECTION)]
