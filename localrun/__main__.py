@@ -58,6 +58,8 @@ def banner(runtime: LocalRuntime) -> str:
         lines.append(f"  accounts:  {'login':<16}{'password':<16}{'role':<10}merchant")
         lines += [f"             {a.login:<16}{a.password:<16}{a.role:<10}{a.merchant_id or '-'}"
                   for a in LOCAL_ACCOUNTS]
+        lines.append("  connections (seed 003's connectionId; GET /v1/connections lists them):")
+        lines += [f"             {a.merchant_id:<16}{a.connection_id}" for a in LOCAL_ACCOUNTS if a.connection_id]
         lines.append("  demo order: 1001 (merchant demo, paid, 59.50 USD)")
     lines += throttling_banner(runtime)
     lines += events_banner(runtime)

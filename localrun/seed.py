@@ -18,11 +18,14 @@ class LocalAccount:
     role: str
     merchant_id: str | None = None
     contact_email: str | None = None  # the merchant's contact email on file (seed 002's requests carry none)
+    connection_id: str | None = None  # the merchant's store connection (seed 003's connectionId), fixed so docs name it
 
 
 LOCAL_ACCOUNTS = (
-    LocalAccount("demo", "demo-secret", "merchant", "demo", "refunds@demo.example.com"),
-    LocalAccount("demo2", "demo2-secret", "merchant", "demo2", "refunds@demo2.example.com"),
+    LocalAccount("demo", "demo-secret", "merchant", "demo", "refunds@demo.example.com",
+                 "3f6c2a7e-1d4b-4c8a-9e2f-5b7d0a1c3e64"),
+    LocalAccount("demo2", "demo2-secret", "merchant", "demo2", "refunds@demo2.example.com",
+                 "8a1e5c3b-7f2d-4b6a-8c9e-0d4f2b6a1c75"),
     LocalAccount("orders-service", "orders-secret", "service"),
     LocalAccount("support", "support-secret", "support"),
 )
@@ -41,7 +44,8 @@ DEMO_REFUND_REQUEST = {"description": "Demo return", "email": "merchant@example.
 def seed_accounts() -> None:
     from refunds_core.callers import Role
     from refunds_core.dal import accounts as stored
-    from refunds_core.logic import accounts
+    from refunds_core.dal import connections as stored_connections
+    from refunds_core.logic import accounts, connections
 
     for account in LOCAL_ACCOUNTS:
         credential, merchant = stored.get_login_and_merchant(account.login, account.merchant_id)
@@ -51,6 +55,9 @@ def seed_accounts() -> None:
             accounts.set_contact_email(account.merchant_id, account.contact_email, only_if_none=True)
         if credential is None:
             accounts.create_login(account.login, account.password, Role(account.role), account.merchant_id)
+        if account.connection_id and stored_connections.get(account.merchant_id, account.connection_id) is None:
+            connections.create(account.merchant_id, f"{account.merchant_id}'s store",
+                               connection_id=account.connection_id)
 
 
 def seed_demo_order() -> None:

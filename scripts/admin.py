@@ -4,6 +4,7 @@
     make admin ARGS="--stack refund-requests set-contact-email acme refunds@acme.example"
     make admin ARGS="--stack refund-requests create-login acme-ops --role merchant --merchant acme"
     make admin ARGS="--endpoint http://127.0.0.1:5001 disable-merchant acme"
+    make admin ARGS="--stack refund-requests create-connection acme --name 'Acme web shop'"
 
 --stack reads the table from a deployed stack's outputs (your AWS credentials
 and region as usual); --endpoint talks to an AWS-compatible endpoint such as
@@ -11,6 +12,8 @@ the one `make run` prints. Passwords are read from stdin or a prompt, never
 from the command line, or generated (--generate) and printed once. A
 merchant's contact email is the address a refund request carries when the
 request itself has none (seed 002's POST /api/v2/refunds: docs/dialects.md).
+A connection is one of a merchant's stores: create-connection prints its id,
+which seed 003's clients name in their paths (docs/dialects.md).
 """
 
 from __future__ import annotations
@@ -69,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     contact.add_argument("email")
     for name in ("disable-merchant", "enable-merchant"):
         commands.add_parser(name).add_argument("merchant_id")
+    connection = commands.add_parser("create-connection", help="a store connection of an active merchant")
+    connection.add_argument("merchant_id")
+    connection.add_argument("--name", help="a label for the merchant's list (GET /v1/connections)")
     login = commands.add_parser("create-login")
     login.add_argument("login")
     login.add_argument("--role", required=True, choices=["merchant", "service", "support"])
@@ -82,10 +88,13 @@ def main(argv: list[str] | None = None) -> int:
     _configure(args)
 
     from refunds_core.callers import Role
-    from refunds_core.logic import accounts
+    from refunds_core.logic import accounts, connections
 
     try:
-        if args.command == "create-merchant":
+        if args.command == "create-connection":
+            created = connections.create(args.merchant_id, args.name)
+            print(f"connection: {created['id']}")
+        elif args.command == "create-merchant":
             accounts.create_merchant(args.merchant_id, args.name, contact_email=args.contact_email,
                                      replace=args.force)
         elif args.command == "set-contact-email":
@@ -97,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             accounts.set_login_disabled(args.login, args.command == "disable-login")
     except accounts.NotCreated as exc:
+        if args.command == "create-connection":
+            print(f"{args.command}: {exc}", file=sys.stderr)
+            return 1
         verb = "already exists (--force replaces it)" if args.command.startswith("create") else "does not exist"
         print(f"{args.command}: {exc} {verb}", file=sys.stderr)
         return 1

@@ -152,7 +152,9 @@ Gateway answers an unknown route with 404 (104), a body over 16 KB with 413 (112
 routes of seed 002's dialect (`/api/v2`), which its clients read as JSON numbers, written exactly (`59.50`).
 
 **Dialects.** The routes tagged `seed 002 (/api/v2)` speak another vendor's refund API on the same refunds
-(docs/dialects.md): its entity, ids and statuses; our errors body and codes.
+(docs/dialects.md): its entity, ids and statuses; our errors body and codes. The route tagged `seed 003
+(connections)` speaks a third: a refund of items under one of the merchant's store connections (`GET
+/v1/connections`), 201 with the refund at the top level of the body, 422 for what the order cannot do.
 
 Generated from the code by `scripts/openapi.py` (`make docs`); do not edit by hand."""
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from localrun import template as cfn
+from localrun.seed import LOCAL_ACCOUNTS
 from tests.conftest import ROOT, Answer, Client, sample_order
 
 TEMPLATE_ROUTES = {(r.method, r.path) for r in cfn.api_routes(cfn.load_template(ROOT / "template.yaml"))}
@@ -63,6 +64,7 @@ class Target:
     read_only: tuple[str, ...] = ()                 # server-owned fields a client might try to set
     huge_numbers: tuple[str, ...] = field(default=())  # JSON text: money and quantities, absurd
     token: Callable[[World], str] | None = None     # the caller when it is no login (a customer)
+    body_optional: bool = False                     # no body at all is the request {} (every field optional)
 
 
 def _order(**overrides) -> dict:
@@ -143,6 +145,17 @@ TARGETS[("PATCH", "/api/v2/refunds/{id}")] = Target(
     ({"action": "SHIP_INIT", "trackingId": 1, "carrierName": True}, ["trackingId", "carrierName"]),
     read_only=("status", "amount", "id", "order", "valid", "issuedAt", "refundOnly"),
     token=lambda w: w.customer_token)
+# Seed 003's create, under demo's connection, on the order nobody may create (a body that got through: 404).
+DEMO_CONNECTION = next(account.connection_id for account in LOCAL_ACCOUNTS if account.login == "demo")
+TARGETS[("POST", "/v1/connections/{connectionId}/orders/{orderId}/refunds")] = Target(
+    "demo", lambda w: f"/v1/connections/{DEMO_CONNECTION}/orders/{w.new_order_id}/refunds",
+    lambda: {"batchId": "input-test", "items": [{"itemId": "sku-1", "quantity": 1}]}, "batchId",
+    ({"batchId": 5, "items": [{"itemId": 1, "quantity": "1"}], "returnedDate": 1767225600},
+     ["batchId", "items[0].itemId", "items[0].quantity", "returnedDate"]),
+    read_only=("connectionId", "createdDate", "id", "orderId", "status", "amount", "tax", "shipping", "currency",
+               "email"),
+    huge_numbers=tuple(f'{{"items": [{{"itemId": "sku-1", "quantity": {n}}}]}}' for n in HUGE_NUMBERS),
+    body_optional=True)
 TARGETS[("POST", "/v1/api-keys")] = Target(
     "demo", lambda w: "/v1/api-keys", lambda: {"name": "input test"}, "name", ({"name": 5}, ["name"]),
     read_only=("id", "key", "prefix", "createdAt", "merchantId"))

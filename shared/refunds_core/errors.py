@@ -200,6 +200,12 @@ TOO_MANY_API_KEYS = _entry(
     "Too many API keys.",
     "POST /v1/api-keys: the merchant already has 10 active keys; revoke one first.",
 )
+CONNECTION_NOT_FOUND = _entry(
+    15240, HTTPStatus.NOT_FOUND,
+    "Connection not found.",
+    "No store connection with this id (a UUID), or it belongs to another merchant: GET /v1/connections "
+    "lists yours.",
+)
 
 CATALOGUE: tuple[ErrorCode, ...] = (
     INTERNAL, UNAUTHORIZED, INVALID_CREDENTIALS, ROUTE_NOT_FOUND,
@@ -208,7 +214,7 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     REFUND_NOT_FOUND, TRANSITION_NOT_ALLOWED, QUANTITY_EXCEEDS_REMAINING, AMOUNT_EXCEEDS_REMAINING,
     FORBIDDEN, IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_IN_FLIGHT, THROTTLED, WEBHOOK_NOT_FOUND,
     EVENT_NOT_FOUND, TOO_MANY_WEBHOOKS, API_KEY_NOT_FOUND, TOO_MANY_API_KEYS, ORDER_MONEY_FIXED,
-    ORDER_CUSTOMER_FIXED, REFUND_HISTORY_FULL,
+    ORDER_CUSTOMER_FIXED, REFUND_HISTORY_FULL, CONNECTION_NOT_FOUND,
 )
 
 

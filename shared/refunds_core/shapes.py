@@ -352,3 +352,19 @@ class ApiKey(TypedDict):
 class ApiKeyCreated(ApiKey):
     key: Annotated[str | None, Doc("Send it as `X-API-KEY`. Shown here only: it is stored hashed (null in a "
                                    "replay of the request: Idempotency-Key).")]
+
+
+# ------------------------------------------------------------- connections
+
+# A store connection's id: a UUID in lower case (logic/connections.py), seed 003's `connectionId`.
+CONNECTION_ID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+ConnectionId = Annotated[str, Doc(pattern=f"^{CONNECTION_ID}$", minLength=36, maxLength=36,
+                                  examples=["0b7f9c52-4a8e-4d1b-9a57-3c2e8f6d1a90"])]
+
+
+class Connection(TypedDict):
+    """One of the merchant's store connections (seed 003 names it in its path)."""
+
+    id: ConnectionId
+    name: Annotated[str | None, Doc("The label its administrator gave it; null when none was.")]
+    createdAt: Timestamp

@@ -223,3 +223,29 @@ def test_seed_002_routes_answer_as_documented(api, call):
     call("DELETE", "/api/v2/refunds/{id}", login="demo", status=409, id=created["id"])
     call("GET", "/api/v2/refunds/{id}", login="demo2", status=404, id=created["id"])
     call("GET", "/api/v2/refunds", login="support", status=403)
+
+
+def test_seed_003_route_and_the_connections_answer_as_documented(api, call):
+    """201 with the refund at the top level, its 422s and 404s, the same request
+    replayed; and GET /v1/connections's page."""
+    from localrun.seed import LOCAL_ACCOUNTS
+
+    connection = next(account.connection_id for account in LOCAL_ACCOUNTS if account.login == "demo")
+    order_id = api.paid_order()  # demo's: 2 x sku-1, 45.00 after its discount, 4.50 tax, 10.00 shipping
+    path = "/v1/connections/{connectionId}/orders/{orderId}/refunds"
+    body = {"items": [{"itemId": "sku-1", "quantity": 1}], "batchId": "contract", "returnedDate": None}
+    created = call("POST", path, login="demo", status=201, body=body, key=f"k-{order_id}", connectionId=connection,
+                   orderId=order_id)
+    assert (created["connectionId"], created["items"][0]["amount"], created["returnedDate"]) == (
+        connection, "22.50", None)
+    again = call("POST", path, login="demo", status=201, body=body, key=f"k-{order_id}", replayed=True,
+                 connectionId=connection, orderId=order_id)
+    assert again == created
+    call("POST", path, login="demo", status=422, body={}, connectionId=connection, orderId=order_id)  # 15050
+    call("POST", path, login="demo", status=400, body={"items": [{"itemId": "sku-1", "quantity": 1, "price": "1"}]},
+         connectionId=connection, orderId=order_id)
+    call("POST", path, login="demo2", status=404, body={}, connectionId=connection, orderId=order_id)
+    call("POST", path, login="support", status=403, body={}, connectionId=connection, orderId=order_id)
+    page = call("GET", "/v1/connections", login="demo", status=200, query={"limit": 1})
+    assert [c["id"] for c in page["data"]] == [connection]
+    call("GET", "/v1/connections", login="demo", status=400, query={"cursor": "not.ours"})

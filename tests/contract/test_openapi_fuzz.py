@@ -10,9 +10,9 @@ one, with an API key: which one is chosen by a hash of the generated request,
 so every role meets generated cases. The merchant (and its customer) is a
 fresh one, so what fuzzing creates never crowds another test's merchant. To get past 404 into the
 validation and the domain rules, about half the generated path ids are
-swapped for ones that merchant owns (an order, a refund, a webhook endpoint),
-and a generated order names that merchant (a generated seed 002 refund, one of
-its orders with an integer id)."""
+swapped for ones that merchant owns (an order, a refund, a webhook endpoint,
+a store connection), and a generated order names that merchant (a generated
+seed 002 refund, one of its orders with an integer id)."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ SCHEMA = configured(DOCUMENT)
 @pytest.fixture(scope="module")
 def fuzzing(runtime, api) -> dict:
     """A fresh merchant, its token, and an order, a refund and a webhook endpoint of its own."""
-    from refunds_core.logic import accounts
+    from refunds_core.logic import accounts, connections
     from refunds_core.settings import settings
 
     merchant_id, login = f"fz-{uuid.uuid4().hex[:8]}", f"fz-{uuid.uuid4().hex[:8]}"
@@ -73,6 +73,7 @@ def fuzzing(runtime, api) -> dict:
         settings.cache_clear()
         accounts.create_merchant(merchant_id, contact_email="fuzz@example.com")
         accounts.create_login(login, "a-long-password", Role.MERCHANT, merchant_id)
+        connection_id = connections.create(merchant_id, "fuzzing")["id"]
     settings.cache_clear()
     answer = api.request("POST", "/v1/auth/token", json_body={"login": login, "password": "a-long-password"})
     assert answer.status == 200, answer
@@ -85,7 +86,8 @@ def fuzzing(runtime, api) -> dict:
                                json_body={"url": LOOPBACK_HOOK, "events": ["refund.issued"]})
         assert refund.status == 200 and endpoint.status == 201, (refund, endpoint)
         return {"orderId": api.paid_order(merchant_id=merchant_id), "refundId": refund.body["data"]["id"],
-                "webhookId": endpoint.body["data"]["id"], "id": str(refund.body["data"]["numericId"])}
+                "webhookId": endpoint.body["data"]["id"], "id": str(refund.body["data"]["numericId"]),
+                "connectionId": connection_id}
 
     customer = api.request("POST", "/v1/auth/customer-token", json_body={"customerId": "cust-1"}, token=token)
     key = api.request("POST", "/v1/api-keys", json_body={"name": "fuzzing"}, token=token)

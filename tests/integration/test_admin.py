@@ -74,3 +74,28 @@ def test_the_admin_command_sets_a_merchants_contact_email(runtime, dynamodb, tab
         admin.main([*target, "set-contact-email", merchant, "not-an-email"])
     assert on_file() == "returns@shop.example"
     assert admin.main([*target, "set-contact-email", "never-created", "returns@shop.example"]) == 1
+
+
+def test_the_admin_command_creates_a_merchants_connections_which_it_then_lists(api, runtime, monkeypatch, capsys):
+    target = ["--endpoint", runtime.aws_endpoint, "--table", runtime.physical_ids["RefundsTable"]]
+    merchant, login = f"conn-{uuid.uuid4().hex[:6]}", f"conn-{uuid.uuid4().hex[:6]}"
+    assert admin.main([*target, "create-merchant", merchant, "--contact-email", "refunds@shop.example"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password\n"))
+    assert admin.main([*target, "create-login", login, "--role", "merchant", "--merchant", merchant,
+                       "--password-stdin"]) == 0
+    capsys.readouterr()
+    created = []
+    for name in ("web shop", "marketplace"):
+        assert admin.main([*target, "create-connection", merchant, "--name", name]) == 0
+        created.append(capsys.readouterr().out.split("connection: ")[1].split()[0])
+    token = api.request("POST", "/v1/auth/token", json_body={"login": login, "password": "a-long-password"})
+    listed = api.request("GET", "/v1/connections", token=token.body["token"]).body["data"]
+    assert sorted((c["id"], c["name"]) for c in listed) == sorted(zip(created, ("web shop", "marketplace"),
+                                                                      strict=True))
+    assert all(len(connection_id) == 36 for connection_id in created)
+
+    # Only for an active merchant
+    assert admin.main([*target, "create-connection", "never-created"]) == 1
+    assert "never-created does not exist or is disabled" in capsys.readouterr().err
+    assert admin.main([*target, "disable-merchant", merchant]) == 0
+    assert admin.main([*target, "create-connection", merchant]) == 1

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import pytest
 
 from localrun import template as cfn
+from localrun.seed import LOCAL_ACCOUNTS
 from tests.conftest import ROOT, Answer
 
 pytestmark = pytest.mark.server
@@ -31,6 +32,8 @@ ORDER_NOT_FOUND = (404, 15060)
 REFUND_NOT_FOUND = (404, 15070)
 WEBHOOK_NOT_FOUND = (404, 15160)
 API_KEY_NOT_FOUND = (404, 15190)
+CONNECTION_NOT_FOUND = (404, 15240)
+CONNECTIONS = {account.login: account.connection_id for account in LOCAL_ACCOUNTS if account.connection_id}
 SHIPMENT = {"action": "SHIP_INIT", "trackingId": "1Z999AA10123456784", "carrierName": "UPS"}
 REFUND_BODY = {"email": "attacker@example.com", "refundOnly": False}
 
@@ -132,6 +135,21 @@ def _put_order_of_another_merchant(api, _token: str, world: World) -> Answer:
     return api.request("PUT", f"/v1/orders/{world.order_id}", json_body=order, login="orders-service")
 
 
+def _refund_under_a_connection(api, token: str, world: World) -> Answer:
+    """Seed 003 names a connection and an order: demo's connection is not
+    demo2's (15240), and under demo2's own, demo's order is not found (15060)."""
+    def path(connection: str) -> str:
+        return f"/v1/connections/{connection}/orders/{world.order_id}/refunds"
+
+    theirs = api.request("POST", path(CONNECTIONS["demo"]), json_body={}, token=token)
+    assert (theirs.status, theirs.codes) == (CONNECTION_NOT_FOUND[0], [CONNECTION_NOT_FOUND[1]]), theirs
+    return api.request("POST", path(CONNECTIONS["demo2"]), json_body={}, token=token)
+
+
+def _connection_not_listed(answer: Answer, _world: World) -> None:
+    assert answer.status == 200 and CONNECTIONS["demo"] not in json.dumps(answer.body)
+
+
 REFUND_ATTACKERS = ("merchant demo2", "demo's customer cust-2", "demo2's customer cust-1")
 CUSTOMER_ATTACKERS = ("demo's customer cust-2", "demo2's customer cust-1")
 SEED002_REFUND = {"reason": "Not mine", "amount": 1, "refundOnly": False}
@@ -183,6 +201,12 @@ ROWS: dict[tuple[str, str], Row] = {
     ("DELETE", "/api/v2/refunds/{id}"): Row(
         lambda api, token, w: api.request("DELETE", f"/api/v2/refunds/{w.refund_number}", token=token),
         REFUND_NOT_FOUND, attackers=REFUND_ATTACKERS),
+    # Seed 003's route and the connections it names (customers may not call them: their 403 is their role's).
+    ("POST", "/v1/connections/{connectionId}/orders/{orderId}/refunds"): Row(
+        _refund_under_a_connection, ORDER_NOT_FOUND),
+    ("GET", "/v1/connections"): Row(
+        lambda api, token, w: api.request("GET", "/v1/connections?limit=100", token=token),
+        check=_connection_not_listed),
     # No id to name in the path: the body may not name another merchant either.
     ("POST", "/v1/webhooks"): Row(
         lambda api, token, w: api.request("POST", "/v1/webhooks", token=token, json_body={

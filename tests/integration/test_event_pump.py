@@ -29,6 +29,7 @@ from localrun.event_sources.pump import EventPump
 from localrun.event_sources.specs import QueueSettings
 from localrun.lambda_pool import Invocation
 from localrun.runtime import LOCAL_FUNCTION_DEFAULTS
+from localrun.seed import LOCAL_ACCOUNTS
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.server
@@ -245,7 +246,7 @@ def test_functions_get_the_local_webhook_settings_fixed_when_the_runtime_started
 
 # ------------------------------------------------------------- shutdown
 
-def test_make_run_says_the_events_are_live_and_stops_cleanly_on_ctrl_c():
+def test_make_run_says_the_events_are_live_names_the_connections_and_stops_cleanly_on_ctrl_c():
     env = {**os.environ, "PORT": "0"}
     server = subprocess.Popen([sys.executable, "-m", "localrun", "serve"], cwd=ROOT, env=env,  # noqa: S603
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -270,4 +271,6 @@ def test_make_run_says_the_events_are_live_and_stops_cleanly_on_ctrl_c():
     assert "queue WebhookDeliveriesQueue" in text and "-> DeliverWebhooksFunction" in text, text
     assert "WEBHOOK_RETRY_SCHEDULE=" in text
     assert re.search(r"^  console: http://127\.0\.0\.1:\d+/console/ ", text, flags=re.M), text
+    # Seed 003's clients need a connection id: each local merchant's is in the banner.
+    assert all(f"{a.merchant_id} " in text and a.connection_id in text for a in LOCAL_ACCOUNTS if a.connection_id)
     assert errors and errors[-1].strip() == "stopped", errors[-5:]

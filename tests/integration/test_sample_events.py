@@ -33,8 +33,8 @@ def test_sample_event_invokes_its_function(runtime, name):
     if status == 204:  # done, nothing to show
         assert not response.get("body")
     else:
-        body = json.loads(response["body"])
-        assert "data" in body or "token" in body or "openapi" in body
+        body = json.loads(response["body"])  # an answer, enveloped or not (a dialect's may be at the top level)
+        assert isinstance(body, dict) and body and "errors" not in body
 
 
 @pytest.mark.parametrize("name", sorted(BATCH_SAMPLE_EVENTS))

@@ -100,7 +100,11 @@ NOT_OBJECTS = {
 @pytest.mark.parametrize("case", list(NOT_OBJECTS))
 def test_a_body_that_is_not_a_json_object_is_110(handlers, world, route, case):
     answer = refused(call(handlers, route, world, raw=NOT_OBJECTS[case]))
-    assert (answer.status, answer.body) == (400, INVALID_JSON)
+    if case == "empty" and TARGETS[route].body_optional:  # no body is {} there, whatever the rest
+        empty_object = refused(call(handlers, route, world, raw=b"{}"))
+        assert (answer.status, answer.body) == (empty_object.status, empty_object.body) != (400, INVALID_JSON)
+    else:
+        assert (answer.status, answer.body) == (400, INVALID_JSON)
 
 
 DEEP = {"arrays, 7 500 levels (about all 16 KB allow)": "[" * 7500 + "]" * 7500,

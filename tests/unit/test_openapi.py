@@ -198,3 +198,21 @@ def test_seed_002_routes_are_tagged_as_its_dialect_and_type_its_entity_as_its_do
     assert COMMITTED["components"]["schemas"]["Seed002RefundStatus"]["enum"] == list(seed002.STATUSES)
     path_id, = COMMITTED["paths"]["/api/v2/refunds/{id}"]["get"]["parameters"]
     assert path_id["schema"]["type"] == "integer" and path_id["schema"]["maximum"] == 2**53 - 1
+
+
+def test_seed_003_route_is_tagged_as_its_dialect_and_answers_201_and_422():
+    from refunds_core.dialects import seed003
+
+    path = "/v1/connections/{connectionId}/orders/{orderId}/refunds"
+    tagged = {(method, route) for method, route, operation in _operations(COMMITTED)
+              if operation["tags"] == [seed003.DIALECT.tag]}
+    assert tagged == {("POST", path)}
+    assert {"name": seed003.DIALECT.tag, "description": seed003.DIALECT.description} in COMMITTED["tags"]
+    responses = COMMITTED["paths"][path]["post"]["responses"]
+    assert responses["201"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Seed003Refund"}
+    assert openapi.documented_codes(responses["422"]["content"]["application/json"]["schema"]) == [
+        15030, 15040, 15050, 15090, 15100, 15130]
+    assert openapi.documented_codes(responses["404"]["content"]["application/json"]["schema"]) == [15060, 15240]
+    connection, _ = COMMITTED["paths"][path]["post"]["parameters"][:2]
+    assert connection["schema"]["minLength"] == 36
+    assert COMMITTED["paths"][path]["post"]["requestBody"]["required"] is False

@@ -117,10 +117,10 @@ def test_policies_are_least_privilege(logical_id):
 
 
 def test_only_the_create_functions_write_refunds():
-    """/v1's and seed 002's (each opens a request through the same logic)."""
+    """/v1's, seed 002's and seed 003's (each opens a request through the same logic)."""
     writers = [fid for fid in FUNCTIONS
                if any('"REFUND#*"' in json.dumps(s) and "dynamodb:PutItem" in s["Action"] for s in _statements(fid))]
-    assert sorted(writers) == ["CreateRefundFunction", "V2CreateRefundFunction"]
+    assert sorted(writers) == ["CreateConnectionRefundFunction", "CreateRefundFunction", "V2CreateRefundFunction"]
 
 
 def test_every_function_that_resolves_callers_may_read_api_keys_and_only_two_write_them():

@@ -27,6 +27,14 @@ def merchant_api_key(merchant_id: str, key_id: str) -> dict:
     return _key(f"MERCHANT#{merchant_id}", f"APIKEY#{key_id}")
 
 
+def merchant_connection(merchant_id: str, connection_id: str) -> dict:
+    """A store connection, in a partition of its merchant's connections only:
+    naming one is one key lookup under the caller's own merchant, one Query
+    lists them, and the functions that read them may read nothing else of the
+    merchant's (IAM's LeadingKeys ``MERCHANT#*#CONNECTIONS``)."""
+    return _key(f"MERCHANT#{merchant_id}#CONNECTIONS", f"CONNECTION#{connection_id}")
+
+
 def order(order_id: str) -> dict:
     return _key(f"ORDER#{order_id}", "ORDER")
 
