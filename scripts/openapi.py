@@ -50,7 +50,7 @@ from pydantic import TypeAdapter  # noqa: E402
 
 from localrun import template as cfn  # noqa: E402
 from refunds_core import errors, events, shapes  # noqa: E402
-from refunds_core.callers import Role  # noqa: E402
+from refunds_core.callers import Role, Scope  # noqa: E402
 from refunds_core.dialects import Dialect  # noqa: E402
 from refunds_core.errors import ErrorCode  # noqa: E402
 from refunds_core.idempotency import NOT_STORED_CODES  # noqa: E402
@@ -137,11 +137,17 @@ WEBHOOK_HEADERS = {
         "schema": {"type": "string", "pattern": "^v1,[A-Za-z0-9+/]+={0,2}( v1,[A-Za-z0-9+/]+={0,2})*$"}},
 }
 
+SCOPES_DESCRIPTION = ", ".join(f"`{scope.value}` ({what})" for scope, what in (
+    (Scope.READ_ORDER, "read orders and refunds"), (Scope.WRITE_ORDER, "open, change and cancel refunds"),
+    (Scope.MANAGE_WEBHOOKS, "manage webhook endpoints"))) + (
+    ". A key has the scopes it was created with (all by default); without the operation's, 403 (15120).")
+
 INFO_DESCRIPTION = """\
 Merchants open refund and return requests for their customers' orders, and follow them through review to payout.
 
 **Authentication.** `Authorization: Bearer <token>` (`POST /v1/auth/token`), or, on merchant routes,
-`X-API-KEY: <key>` (`POST /v1/api-keys`).
+`X-API-KEY: <key>` (`POST /v1/api-keys`), which needs the scope each operation names (`read_order`,
+`write_order`, `manage_webhooks`; docs/api-keys.md).
 
 **Errors.** Every error of every route, API Gateway's own included, has the body
 `{"errors": [{"error": <code>, "message": "<text>"}]}`; each response below lists the codes it can carry. API
@@ -432,18 +438,25 @@ def _parameters(contract: Contract, schemas: dict) -> list[dict]:
 
 
 def _security(contract: Contract) -> list[dict]:
+    """Who may call: a token, and on merchant routes an API key with the
+    route's scope (OpenAPI 3.1 lets a scheme other than OAuth list the roles
+    it needs). A token has every scope (a customer token, its minter's)."""
     if contract.roles is None:
         return []
     schemes = [{"BearerAuth": []}]
     if MERCHANT in contract.roles and contract.api_keys:
-        schemes.append({"ApiKeyAuth": []})
+        schemes.append({"ApiKeyAuth": [contract.required_scope.value]})
     return schemes
 
 
 def _operation(function: str, contract: Contract, schemas: dict) -> dict:
     roles = "no authentication" if contract.roles is None else "roles: " + ", ".join(
         role.value for role in Role if role in contract.roles)
-    description = f"{contract.description}\n\n{roles.capitalize()}.".strip()
+    scope = contract.required_scope
+    needs = "" if scope is None else f" An API key needs the scope `{scope.value}`."
+    if scope is not None and not (MERCHANT in contract.roles and contract.api_keys):
+        needs = ""  # no API key may call it
+    description = f"{contract.description}\n\n{roles.capitalize()}.{needs}".strip()
     document = {"operationId": _operation_id(function), "summary": contract.summary, "description": description,
                 "tags": [contract.tag], "security": _security(contract)}
     if parameters := _parameters(contract, schemas):
@@ -506,7 +519,9 @@ def document(routes: list[cfn.Route] | None = None) -> dict:
                 "BearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                                "description": "A token from POST /v1/auth/token (or a customer token)."},
                 "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-KEY",
-                               "description": "A merchant's API key (POST /v1/api-keys); merchant routes only."},
+                               "description": "A merchant's API key (POST /v1/api-keys); merchant routes only. "
+                                              "Each operation lists the scope a key needs for it: "
+                                              + SCOPES_DESCRIPTION},
             },
             "schemas": dict(sorted(schemas.items())),
             "parameters": WEBHOOK_HEADERS,

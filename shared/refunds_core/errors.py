@@ -135,9 +135,9 @@ AMOUNT_EXCEEDS_REMAINING = _entry(
 )
 FORBIDDEN = _entry(
     15120, HTTPStatus.FORBIDDEN,
-    "Access denied. Your role may not perform this action.",
+    "Access denied. Your role or your API key's scopes do not allow this action.",
     "The caller's role may never call this route (for example the order system "
-    "creating a refund).",
+    "creating a refund), or the API key (or a customer token it minted) lacks the route's scope.",
 )
 ORDER_MONEY_FIXED = _entry(
     15210, HTTPStatus.CONFLICT,

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 from refunds_core import events
+from refunds_core.callers import Scope
 from refunds_core.money import CURRENCIES
 
 # The HTML living standard's "valid e-mail address" (what browsers accept),
@@ -208,7 +209,20 @@ def _printable(value: str) -> str:
     return value
 
 
+ScopeName = Literal[tuple(scope.value for scope in Scope)]  # type: ignore[valid-type]
+
+
+def _no_repeats(values: list) -> list:
+    if len(set(values)) != len(values):
+        raise ValueError("a scope is named twice")
+    return values
+
+
 class CreateApiKeyRequest(Strict):
     # Optional: a label for the merchant's own list ("checkout server"); null when absent.
     name: Annotated[str, StringConstraints(min_length=1, max_length=100),  # type: ignore[assignment]
                     AfterValidator(_printable)] = None
+    # Optional: what the key may do (callers.Scope); absent, every scope. A key
+    # with none could do nothing: at least one.
+    scopes: Annotated[list[ScopeName], Field(min_length=1, max_length=len(Scope)),  # type: ignore[assignment]
+                      AfterValidator(_no_repeats)] = None

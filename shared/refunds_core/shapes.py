@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal, NamedTuple
 from typing_extensions import TypeAliasType, TypedDict
 
 from refunds_core import events, refund_ids, statuses
-from refunds_core.callers import Role
+from refunds_core.callers import Role, Scope
 from refunds_core.money import CURRENCIES
 
 
@@ -77,6 +77,7 @@ Currency = StrEnum("Currency", {code: code for code in sorted(CURRENCIES)})
 RefundStatus = TypeAliasType("RefundStatus", Literal[statuses.ALL])  # type: ignore[valid-type]
 HistoryAction = TypeAliasType("HistoryAction", Literal[tuple(events.TYPE_OF_ACTION)])  # type: ignore[valid-type]
 RoleName = TypeAliasType("Role", Literal[tuple(role.value for role in Role)])  # type: ignore[valid-type]
+ScopeName = TypeAliasType("Scope", Literal[tuple(scope.value for scope in Scope)])  # type: ignore[valid-type]
 EventType = TypeAliasType("EventType", Literal[events.TYPES])  # type: ignore[valid-type]
 RefundKind = TypeAliasType("RefundKind", Literal["items", "amount", "full"])
 OrderStatus = TypeAliasType("OrderStatus", Literal["pending", "paid", "cancelled", "refunded"])
@@ -309,6 +310,8 @@ class ApiKey(TypedDict):
     id: ApiKeyId
     name: Annotated[str | None, Doc("The label given at creation; null when none was.")]
     prefix: Annotated[str, Doc("The key's first characters, to recognise it.")]
+    scopes: Annotated[list[ScopeName], Doc("What the key may do (docs/api-keys.md): each route needs one.",
+                                           minItems=1)]
     createdAt: Timestamp
 
 
