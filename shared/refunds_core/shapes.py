@@ -227,6 +227,57 @@ class OrderTotals(TypedDict):
     total: Money
 
 
+class AddressRecord(TypedDict):
+    firstName: str | None
+    lastName: str | None
+    company: str | None
+    address1: str | None
+    address2: str | None
+    city: str | None
+    province: str | None
+    zip: str | None
+    country: str | None
+    countryCode: str | None
+    phone: str | None
+
+
+class CustomerRecord(TypedDict):
+    firstName: str | None
+    lastName: str | None
+    email: str | None
+    phone: str | None
+
+
+class ShippingMethodRecord(TypedDict):
+    name: str | None
+    description: str | None
+
+
+class OrderDetailsRecord(TypedDict):
+    """What the order system sent of the order beside its money (``details``), as it sent it: null where
+    it sent nothing. Never used in the refund math."""
+
+    note: str | None
+    customerNote: str | None
+    tags: str | None
+    paymentMethod: str | None
+    fulfillmentStatus: str | None
+    discountCode: str | None
+    salesPlatform: str | None
+    source: str | None
+    landingSite: str | None
+    checkoutUrl: str | None
+    logisticsCode: str | None
+    buyerAcceptsMarketing: bool | None
+    cancelReason: str | None
+    canceledAt: Annotated[str, Doc("As the order system sent it (its offset kept).", format="date-time")] | None
+    browserIp: str | None
+    customer: CustomerRecord | None
+    shippingAddress: AddressRecord | None
+    billingAddress: AddressRecord | None
+    shippingLine: ShippingMethodRecord | None
+
+
 class Order(TypedDict):
     """An order."""
 
@@ -244,6 +295,7 @@ class Order(TypedDict):
     refundStatus: OrderRefundStatus
     createdAt: Timestamp
     updatedAt: Timestamp
+    details: Annotated[OrderDetailsRecord | None, Doc("PUT's `details`; null when the order system sent none.")]
 
 
 class OrderRefund(TypedDict):
