@@ -334,7 +334,9 @@ def _error_code_schemas() -> dict:
 
 def documented_codes(schema: dict) -> list[int]:
     """The codes an error answer's schema (``_error_response``) allows."""
-    allowed = schema["properties"]["errors"]["items"]["properties"]["error"]["anyOf"]
+    properties = schema["properties"]
+    allowed = properties["code"]["anyOf"] if "code" in properties else \
+        properties["errors"]["items"]["properties"]["error"]["anyOf"]
     return [int(entry["$ref"].removeprefix(SCHEMAS + "ErrorCode")) for entry in allowed]
 
 
@@ -343,18 +345,19 @@ def _header(name: str) -> dict:
 
 
 def _error_schema(dialect: Dialect, codes: list[ErrorCode]) -> dict:
-    """The errors body of a dialect's error answer: ours with its codes narrowed
-    to those this route answers with at this status; another dialect's body as
-    its shape says (the codes are in the answer's description)."""
+    """The errors body of a dialect's error answer, its codes narrowed to those
+    this route answers with at this status: ours (each entry's ``error``), or
+    another dialect's body as its shape says, our code in its ``code``."""
+    allowed = {"anyOf": [{"$ref": SCHEMAS + error_code_schema(code)} for code in codes]}
     if dialect.error_shape is not shapes.ErrorBody:
-        return {"$ref": SCHEMAS + dialect.error_shape.__name__}
-    return {"$ref": SCHEMAS + "ErrorBody", "properties": {"errors": {"items": {"properties": {"error": {
-        "anyOf": [{"$ref": SCHEMAS + error_code_schema(code)} for code in codes]}}}}}}
+        return {"$ref": SCHEMAS + dialect.error_shape.__name__, "properties": {"code": allowed}}
+    return {"$ref": SCHEMAS + "ErrorBody", "properties": {"errors": {"items": {"properties": {"error": allowed}}}}}
 
 
 def _error_response(status: int, codes: list[ErrorCode], replayable: bool, dialect: Dialect) -> dict:
     codes = sorted(codes, key=lambda c: c.code)
-    lines = [f"- {code.code}: {code.message.replace('{field}', '<name>')}" for code in codes]
+    lines = [f"- {code.code}: {dialect.message_of(code.code, code.message).replace('{field}', '<name>')}"
+             for code in codes]
     response = {
         "description": f"{HTTPStatus(status).phrase}.\n\n" + "\n".join(lines),
         "content": {"application/json": {"schema": _error_schema(dialect, codes)}},

@@ -117,7 +117,12 @@ class Answer:
 
     @property
     def codes(self) -> list[int]:
-        return [e["error"] for e in (self.body or {}).get("errors", [])]
+        """The answer's error codes: each entry's in our errors body; seed 004's
+        body (``{"errors": [messages], "code": N}``) has one for all its entries."""
+        body = self.body if isinstance(self.body, dict) else {}
+        if isinstance(body.get("code"), int):
+            return [body["code"]] * len(body.get("errors", []))
+        return [e["error"] for e in body.get("errors", [])]
 
 
 class Client:

@@ -200,6 +200,12 @@ TOO_MANY_API_KEYS = _entry(
     "Too many API keys.",
     "POST /v1/api-keys: the merchant already has 10 active keys; revoke one first.",
 )
+INVALID_ID = _entry(
+    15250, HTTPStatus.UNPROCESSABLE_ENTITY,
+    "Invalid ID.",
+    "Seed 004's routes (`/v1/orders/{orderId}/full-refund`): an id in the path is blank or is no id of ours, "
+    "as its document asks; the other routes answer such an id as not found (15060, 15070).",
+)
 
 CATALOGUE: tuple[ErrorCode, ...] = (
     INTERNAL, UNAUTHORIZED, INVALID_CREDENTIALS, ROUTE_NOT_FOUND,
@@ -209,6 +215,7 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     FORBIDDEN, IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_IN_FLIGHT, THROTTLED, WEBHOOK_NOT_FOUND,
     EVENT_NOT_FOUND, TOO_MANY_WEBHOOKS, API_KEY_NOT_FOUND, TOO_MANY_API_KEYS, ORDER_MONEY_FIXED,
     ORDER_CUSTOMER_FIXED, REFUND_HISTORY_FULL,
+    INVALID_ID,
 )
 
 

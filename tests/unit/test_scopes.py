@@ -95,11 +95,11 @@ def test_every_route_that_may_open_change_or_cancel_a_refund_needs_write_order()
 
 def test_a_route_needs_read_order_to_read_and_write_order_for_anything_else_unless_it_says():
     """The default every route gets, and the few that declare another, each with its reason in its handler."""
-    declared = {route: contract.scope for route, contract in CONTRACTS.items() if contract.scope is not None}
-    for route, contract in CONTRACTS.items():
-        if route not in declared and contract.roles is not None:
-            assert contract.required_scope is (Scope.READ_ORDER if route[0] == "GET" else Scope.WRITE_ORDER), route
-    assert {route for route, scope in declared.items() if scope is not Scope.MANAGE_WEBHOOKS} == {
+    declared = {path: contract.scope for path, contract in CONTRACTS.items() if contract.scope is not None}
+    for path, contract in CONTRACTS.items():
+        if path not in declared and contract.roles is not None:
+            assert contract.required_scope is (Scope.READ_ORDER if path[0] == "GET" else Scope.WRITE_ORDER), path
+    assert {path for path, scope in declared.items() if scope is not Scope.MANAGE_WEBHOOKS} == {
         ("POST", "/v1/order/{orderId}/refund/preview"),  # writes nothing
         ("POST", "/v1/auth/customer-token"),              # the token gets no more than its minter's scopes
     }
