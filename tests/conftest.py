@@ -124,6 +124,15 @@ class Answer:
             return [body["code"]] * len(body.get("errors", []))
         return [e["error"] for e in body.get("errors", [])]
 
+    @property
+    def ours(self) -> dict | None:
+        """The body, with seed 004's errors body written as ours (``{"errors":
+        [{"error": N, "message": ...}]}``): one expectation for every dialect."""
+        body = self.body
+        if isinstance(body, dict) and isinstance(body.get("code"), int) and isinstance(body.get("errors"), list):
+            return {"errors": [{"error": body["code"], "message": message} for message in body["errors"]]}
+        return body
+
 
 class Client:
     """Just enough HTTP for tests: JSON in, status + JSON body out."""

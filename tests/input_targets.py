@@ -63,6 +63,7 @@ class Target:
     read_only: tuple[str, ...] = ()                 # server-owned fields a client might try to set
     huge_numbers: tuple[str, ...] = field(default=())  # JSON text: money and quantities, absurd
     token: Callable[[World], str] | None = None     # the caller when it is no login (a customer)
+    body_optional: bool = False                     # no body at all is {}, not 110
 
 
 def _order(**overrides) -> dict:
@@ -146,6 +147,12 @@ TARGETS[("PATCH", "/api/v2/refunds/{id}")] = Target(
 TARGETS[("POST", "/v1/api-keys")] = Target(
     "demo", lambda w: "/v1/api-keys", lambda: {"name": "input test"}, "name", ({"name": 5}, ["name"]),
     read_only=("id", "key", "prefix", "createdAt", "merchantId"))
+# Seed 004's full refund, on an order nobody may create here: a body that got through would be 404.
+TARGETS[("POST", "/v1/orders/{orderId}/full-refund")] = Target(
+    "demo", lambda w: f"/v1/orders/{w.new_order_id}/full-refund", lambda: {"note": "Changed my mind"}, "note",
+    ({"note": 5}, ["note"]), body_optional=True,
+    read_only=("Id", "Status", "Number", "AllRefunded", "RefundStatus", "Order", "Refund", "amount", "items",
+               "email", "refundShipping", "orderId"))
 # POST routes that take no body: only the size limit applies to them.
 NO_BODY = {("POST", "/v1/webhooks/{webhookId}/rotate-secret")}
 ROUTES = list(TARGETS)
