@@ -161,6 +161,11 @@ def personal_data(call) -> list[str]:
     refused = {**order, "details": {**details, "customer": {**person, "email": f"not-an-email-{unique}"}}}
     assert call("PUT", f"/v1/orders/{order_id}", refused, token=service[1]["token"])[0] == 400
     assert call("GET", f"/v1/orders/{order_id}", token=merchant)[0] == 200
+    # Seed 004's answers carry the details: its refund order, opened and read again.
+    status, opened = call("POST", f"/v1/orders/{order_id}/full-refund", {"note": "n"}, token=merchant)
+    assert status == 200 and opened["Order"]["Customer"]["Email"] == person["email"]
+    assert call("GET", f"/v1/orders/{order_id}/full-refund/{opened['Id']}", token=merchant)[0] == 200
+    assert call("POST", f"/v1/orders/{order_id}/full-refund", token=merchant)[0] == 406
     # The order's customer reads their refunds (and minting their token logs a line: the capture works).
     customer = call("POST", "/v1/auth/customer-token", {"customerId": "cust-1"}, token=merchant)[1]["token"]
     assert call("GET", "/v1/refunds", token=customer)[0] == 200
