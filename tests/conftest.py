@@ -46,7 +46,8 @@ def _sample_events() -> tuple[dict[str, tuple[str, int]], dict[str, str]]:
     status; a batch of a stream or a queue answers ``{"batchItemFailures": []}``.
     tests/integration/test_sample_events.py runs them; the IAM test reuses them.
     Placeholders: ``{{token:<login>}}``; ``{{refund:demo}}`` a fresh demo refund
-    in REQUESTED (refundOnly false) for each event; ``{{webhook:demo}}`` demo's
+    in REQUESTED (refundOnly false) for each event, ``{{refund-order:demo}}`` its
+    order; ``{{order:demo}}`` a fresh paid demo order; ``{{webhook:demo}}`` demo's
     endpoint of create_webhook.json's URL; ``{{apikey:demo}}`` one of demo's API
     keys (created when it has none)."""
     from localrun import template as cfn
