@@ -149,7 +149,7 @@ Merchants open refund and return requests for their customers' orders, and follo
 `X-API-KEY: <key>` (`POST /v1/api-keys`), which needs the scope each operation names (`read_order`,
 `write_order`, `manage_webhooks`; docs/api-keys.md).
 
-**Errors.** Every error of every route, API Gateway's own included, has the body
+**Errors.** Every error of every route (but seed 004's, below), API Gateway's own included, has the body
 `{"errors": [{"error": <code>, "message": "<text>"}]}`; each response below lists the codes it can carry. API
 Gateway answers an unknown route with 404 (104), a body over 16 KB with 413 (112), throttling with 429 (15150,
 `Retry-After`), and its own failures with a 5xx (100).
@@ -158,7 +158,9 @@ Gateway answers an unknown route with 404 (104), a body over 16 KB with 413 (112
 routes of seed 002's dialect (`/api/v2`), which its clients read as JSON numbers, written exactly (`59.50`).
 
 **Dialects.** The routes tagged `seed 002 (/api/v2)` speak another vendor's refund API on the same refunds
-(docs/dialects.md): its entity, ids and statuses; our errors body and codes.
+(docs/dialects.md): its entity, ids and statuses; our errors body and codes. Those tagged
+`seed 004 (full-order refund)` speak another's: its refund order at the top level of the body, and its errors
+body, `{"errors": ["<message>"], "code": <code>}`, with our codes.
 
 Generated from the code by `scripts/openapi.py` (`make docs`); do not edit by hand."""
 
