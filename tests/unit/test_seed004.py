@@ -213,3 +213,15 @@ def test_money_is_a_string_exact_to_the_currency(currency, price, total):
     shown = _present(_refund(currency=currency), _order(currency=currency, lineItems=lines,
                                                         shipping={"price": "10", "tax": "0"}))["Order"]
     assert (shown["TotalPrice"], shown["TotalDiscount"]) == (total, "0" if currency == "JPY" else "0.000")
+
+
+def test_the_openapi_document_gives_its_messages_and_narrows_our_codes_per_status():
+    from scripts import openapi
+
+    document = json.loads(openapi.PUBLISHED.read_text(encoding="utf-8"))
+    responses = document["paths"]["/v1/orders/{orderId}/full-refund"]["post"]["responses"]
+    assert "- 15060: Order not found" in responses["404"]["description"]
+    for status, codes in (("404", [15060]), ("406", [15030, 15040, 15050, 15090, 15100]), ("422", [15130, 15250])):
+        schema = responses[status]["content"]["application/json"]["schema"]
+        assert schema["$ref"] == "#/components/schemas/Seed004Errors"
+        assert openapi.documented_codes(schema) == codes, status

@@ -50,9 +50,10 @@ class Seed004Errors(TypedDict):
 
 
 def error_body(error: ApiError) -> Seed004Errors:
-    code = error.entries[0][0]
-    return Seed004Errors(errors=[MESSAGES.get(entry_code, message) for entry_code, message in error.entries],
-                         code=code)
+    """Each entry's message in the document's words where it has them (the dialect's ``messages``), and our
+    code: an answer's entries share one (a 15010's, one per bad field)."""
+    return Seed004Errors(errors=[DIALECT.message_of(code, message) for code, message in error.entries],
+                         code=error.entries[0][0])
 
 
 DIALECT = Dialect(
