@@ -155,6 +155,7 @@ def prepare_event(runtime: LocalRuntime, event: dict) -> dict:
     """A sample event made ready to run: the demo order it refers to exists
     (local modes), `{{token:<login>}}` in its headers is a fresh token,
     `{{refund:demo}}` in its path is the id of a fresh demo refund (REQUESTED),
+    and `{{refund-order:demo}}` its order's id (seed 004's paths name both),
     `{{refund-number:demo}}` the number (seed 002's id) of one,
     `{{order:demo}}` in its body the integer id of a fresh paid demo order,
     `{{webhook:demo}}` the id of demo's endpoint for the URL of
@@ -162,6 +163,10 @@ def prepare_event(runtime: LocalRuntime, event: dict) -> dict:
     and `{{apikey:demo}}` the id of one of demo's API keys (likewise)."""
     if runtime.mode != "stack":
         runtime.seed_demo_order()
+    if REFUND_ORDER_PLACEHOLDER.search(json.dumps(event)):  # the refund's order too: one refund for both
+        refund_id, order_id = runtime.demo_refund_and_order()
+        event = fill_refund_placeholders(event, lambda: order_id, REFUND_ORDER_PLACEHOLDER)
+        event = fill_refund_placeholders(event, lambda: refund_id)
     event = fill_refund_placeholders(event, runtime.demo_refund_id)
     event = fill_refund_placeholders(event, runtime.demo_refund_number, REFUND_NUMBER_PLACEHOLDER)
     event = fill_refund_placeholders(event, runtime.demo_order_number, ORDER_PLACEHOLDER)
@@ -172,6 +177,7 @@ def prepare_event(runtime: LocalRuntime, event: dict) -> dict:
 
 REFUND_PLACEHOLDER = re.compile(r"\{\{(refund):([^}]+)\}\}")
 REFUND_NUMBER_PLACEHOLDER = re.compile(r"\{\{(refund-number):([^}]+)\}\}")
+REFUND_ORDER_PLACEHOLDER = re.compile(r"\{\{(refund-order):([^}]+)\}\}")
 ORDER_PLACEHOLDER = re.compile(r"\{\{(order):([^}]+)\}\}")
 WEBHOOK_PLACEHOLDER = re.compile(r"\{\{(webhook):([^}]+)\}\}")
 API_KEY_PLACEHOLDER = re.compile(r"\{\{(apikey):([^}]+)\}\}")

@@ -35,7 +35,14 @@ from localrun.in_process import function_environment
 from localrun.lambda_pool import FunctionPool, Invocation, LambdaPools, max_concurrency_from_env
 from localrun.provision import local_client, provision, stack_physical_ids
 from localrun.routing import Router
-from localrun.seed import open_demo_order, open_demo_refund, open_demo_refund_number, seed_accounts, seed_demo_order
+from localrun.seed import (
+    open_demo_order,
+    open_demo_refund,
+    open_demo_refund_and_order,
+    open_demo_refund_number,
+    seed_accounts,
+    seed_demo_order,
+)
 from localrun.throttling import GatewayResponses, Throttle, method_throttles, parameter_overrides
 from localrun.tokens import issue_local_token
 
@@ -263,6 +270,10 @@ class LocalRuntime:
     def demo_refund_id(self) -> str:
         """A fresh demo refund in REQUESTED (on a new demo order); local modes only."""
         return self._seeding(open_demo_refund)
+
+    def demo_refund_and_order(self) -> tuple[str, str]:
+        """A fresh demo refund's id and its order's, as demo_refund_id opens it; local modes only."""
+        return self._seeding(open_demo_refund_and_order)
 
     def demo_refund_number(self) -> str:
         """The number (seed 002's id) of a fresh demo refund, as demo_refund_id opens it; local modes only."""

@@ -79,6 +79,13 @@ def open_demo_refund() -> str:
     return _fresh_demo_refund()["id"]
 
 
+def open_demo_refund_and_order() -> tuple[str, str]:
+    """The id of a fresh demo refund, as open_demo_refund opens it, and its order's
+    (seed 004's routes name both)."""
+    refund = _fresh_demo_refund()
+    return refund["id"], refund["orderId"]
+
+
 def open_demo_refund_number() -> str:
     """The number (seed 002's integer id) of a fresh demo refund, as open_demo_refund opens it."""
     return str(_fresh_demo_refund()["numericId"])

@@ -50,7 +50,7 @@ from pydantic import TypeAdapter  # noqa: E402
 
 from localrun import template as cfn  # noqa: E402
 from refunds_core import errors, events, shapes  # noqa: E402
-from refunds_core.callers import Role  # noqa: E402
+from refunds_core.callers import Role, Scope  # noqa: E402
 from refunds_core.dialects import Dialect  # noqa: E402
 from refunds_core.errors import ErrorCode  # noqa: E402
 from refunds_core.idempotency import NOT_STORED_CODES  # noqa: E402
@@ -137,13 +137,19 @@ WEBHOOK_HEADERS = {
         "schema": {"type": "string", "pattern": "^v1,[A-Za-z0-9+/]+={0,2}( v1,[A-Za-z0-9+/]+={0,2})*$"}},
 }
 
+SCOPES_DESCRIPTION = ", ".join(f"`{scope.value}` ({what})" for scope, what in (
+    (Scope.READ_ORDER, "read orders and refunds"), (Scope.WRITE_ORDER, "open, change and cancel refunds"),
+    (Scope.MANAGE_WEBHOOKS, "manage webhook endpoints"))) + (
+    ". A key has the scopes it was created with (all by default); without the operation's, 403 (15120).")
+
 INFO_DESCRIPTION = """\
 Merchants open refund and return requests for their customers' orders, and follow them through review to payout.
 
 **Authentication.** `Authorization: Bearer <token>` (`POST /v1/auth/token`), or, on merchant routes,
-`X-API-KEY: <key>` (`POST /v1/api-keys`).
+`X-API-KEY: <key>` (`POST /v1/api-keys`), which needs the scope each operation names (`read_order`,
+`write_order`, `manage_webhooks`; docs/api-keys.md).
 
-**Errors.** Every error of every route, API Gateway's own included, has the body
+**Errors.** Every error of every route (but seed 004's, below), API Gateway's own included, has the body
 `{"errors": [{"error": <code>, "message": "<text>"}]}`; each response below lists the codes it can carry. API
 Gateway answers an unknown route with 404 (104), a body over 16 KB with 413 (112), throttling with 429 (15150,
 `Retry-After`), and its own failures with a 5xx (100).
@@ -154,7 +160,9 @@ routes of seed 002's dialect (`/api/v2`), which its clients read as JSON numbers
 **Dialects.** The routes tagged `seed 002 (/api/v2)` speak another vendor's refund API on the same refunds
 (docs/dialects.md): its entity, ids and statuses; our errors body and codes. The route tagged `seed 003
 (connections)` speaks a third: a refund of items under one of the merchant's store connections (`GET
-/v1/connections`), 201 with the refund at the top level of the body, 422 for what the order cannot do.
+/v1/connections`), 201 with the refund at the top level of the body, 422 for what the order cannot do. Those
+tagged `seed 004 (full-order refund)` speak a fourth: its refund order at the top level of the body, and its errors
+body, `{"errors": ["<message>"], "code": <code>}`, with our codes.
 
 Generated from the code by `scripts/openapi.py` (`make docs`); do not edit by hand."""
 
@@ -330,7 +338,9 @@ def _error_code_schemas() -> dict:
 
 def documented_codes(schema: dict) -> list[int]:
     """The codes an error answer's schema (``_error_response``) allows."""
-    allowed = schema["properties"]["errors"]["items"]["properties"]["error"]["anyOf"]
+    properties = schema["properties"]
+    allowed = properties["code"]["anyOf"] if "code" in properties else \
+        properties["errors"]["items"]["properties"]["error"]["anyOf"]
     return [int(entry["$ref"].removeprefix(SCHEMAS + "ErrorCode")) for entry in allowed]
 
 
@@ -339,18 +349,19 @@ def _header(name: str) -> dict:
 
 
 def _error_schema(dialect: Dialect, codes: list[ErrorCode]) -> dict:
-    """The errors body of a dialect's error answer: ours with its codes narrowed
-    to those this route answers with at this status; another dialect's body as
-    its shape says (the codes are in the answer's description)."""
+    """The errors body of a dialect's error answer, its codes narrowed to those
+    this route answers with at this status: ours (each entry's ``error``), or
+    another dialect's body as its shape says, our code in its ``code``."""
+    allowed = {"anyOf": [{"$ref": SCHEMAS + error_code_schema(code)} for code in codes]}
     if dialect.error_shape is not shapes.ErrorBody:
-        return {"$ref": SCHEMAS + dialect.error_shape.__name__}
-    return {"$ref": SCHEMAS + "ErrorBody", "properties": {"errors": {"items": {"properties": {"error": {
-        "anyOf": [{"$ref": SCHEMAS + error_code_schema(code)} for code in codes]}}}}}}
+        return {"$ref": SCHEMAS + dialect.error_shape.__name__, "properties": {"code": allowed}}
+    return {"$ref": SCHEMAS + "ErrorBody", "properties": {"errors": {"items": {"properties": {"error": allowed}}}}}
 
 
 def _error_response(status: int, codes: list[ErrorCode], replayable: bool, dialect: Dialect) -> dict:
     codes = sorted(codes, key=lambda c: c.code)
-    lines = [f"- {code.code}: {code.message.replace('{field}', '<name>')}" for code in codes]
+    lines = [f"- {code.code}: {dialect.message_of(code.code, code.message).replace('{field}', '<name>')}"
+             for code in codes]
     response = {
         "description": f"{HTTPStatus(status).phrase}.\n\n" + "\n".join(lines),
         "content": {"application/json": {"schema": _error_schema(dialect, codes)}},
@@ -434,18 +445,25 @@ def _parameters(contract: Contract, schemas: dict) -> list[dict]:
 
 
 def _security(contract: Contract) -> list[dict]:
+    """Who may call: a token, and on merchant routes an API key with the
+    route's scope (OpenAPI 3.1 lets a scheme other than OAuth list the roles
+    it needs). A token has every scope (a customer token, its minter's)."""
     if contract.roles is None:
         return []
     schemes = [{"BearerAuth": []}]
     if MERCHANT in contract.roles and contract.api_keys:
-        schemes.append({"ApiKeyAuth": []})
+        schemes.append({"ApiKeyAuth": [contract.required_scope.value]})
     return schemes
 
 
 def _operation(function: str, contract: Contract, schemas: dict) -> dict:
     roles = "no authentication" if contract.roles is None else "roles: " + ", ".join(
         role.value for role in Role if role in contract.roles)
-    description = f"{contract.description}\n\n{roles.capitalize()}.".strip()
+    scope = contract.required_scope
+    needs = "" if scope is None else f" An API key needs the scope `{scope.value}`."
+    if scope is not None and not (MERCHANT in contract.roles and contract.api_keys):
+        needs = ""  # no API key may call it
+    description = f"{contract.description}\n\n{roles.capitalize()}.{needs}".strip()
     document = {"operationId": _operation_id(function), "summary": contract.summary, "description": description,
                 "tags": [contract.tag], "security": _security(contract)}
     if parameters := _parameters(contract, schemas):
@@ -508,7 +526,9 @@ def document(routes: list[cfn.Route] | None = None) -> dict:
                 "BearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                                "description": "A token from POST /v1/auth/token (or a customer token)."},
                 "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-KEY",
-                               "description": "A merchant's API key (POST /v1/api-keys); merchant routes only."},
+                               "description": "A merchant's API key (POST /v1/api-keys); merchant routes only. "
+                                              "Each operation lists the scope a key needs for it: "
+                                              + SCOPES_DESCRIPTION},
             },
             "schemas": dict(sorted(schemas.items())),
             "parameters": WEBHOOK_HEADERS,

@@ -14,7 +14,8 @@ A line `# -> STATUS [CODES] [TEXT]` checks the one call the commands since the
 previous `# ->` line (or the block's start) made:
   STATUS  the HTTP status that call printed, three digits;
   CODES   only when STATUS is 400 or more, and then required: the error codes
-          of the answer's `errors`, in order: one code (`# -> 404 15070 Refund
+          of the answer's `errors`, in order (seed 004's body, `{"errors":
+          [messages], "code": N}`: N for each message): one code (`# -> 404 15070 Refund
           not found.`) or a bracketed list of entries separated by commas, each
           a code then any text without a comma (`# -> 400 [15010 email, 15010
           amount]`);
@@ -250,6 +251,18 @@ class BashSession:
         self._process.wait()
 
 
+def error_codes(answer: object) -> tuple | None:
+    """The codes of an answer's `errors`, in order: each entry's, in our
+    errors body; in seed 004's (its messages and our `code`), that code for
+    each message. None when it carries no `errors`."""
+    errors = answer.get("errors") if isinstance(answer, dict) else None
+    if not isinstance(errors, list):
+        return None
+    if isinstance(answer.get("code"), int):
+        return (answer["code"],) * len(errors)
+    return tuple(entry.get("error") if isinstance(entry, dict) else None for entry in errors)
+
+
 def check(step: Step, output: list[str], where: str) -> None:
     """The step printed exactly the statuses its `# ->` line (or its lack of one) allows."""
     statuses = [index for index, line in enumerate(output) if _STATUS_LINE.match(line.strip())]
@@ -267,8 +280,7 @@ def check(step: Step, output: list[str], where: str) -> None:
         answer = json.loads(body)
     except ValueError:
         answer = None
-    errors = answer.get("errors") if isinstance(answer, dict) else None
-    codes = tuple(entry.get("error") for entry in errors) if isinstance(errors, list) else None
+    codes = error_codes(answer)
     expected = step.expect
     if status != expected.status:
         raise GuideError(f"{where}: answered {status}, the guide says {expected.status}:\n{step.commands}\n{shown}")

@@ -159,6 +159,12 @@ TARGETS[("POST", "/v1/connections/{connectionId}/orders/{orderId}/refunds")] = T
 TARGETS[("POST", "/v1/api-keys")] = Target(
     "demo", lambda w: "/v1/api-keys", lambda: {"name": "input test"}, "name", ({"name": 5}, ["name"]),
     read_only=("id", "key", "prefix", "createdAt", "merchantId"))
+# Seed 004's full refund, on an order nobody may create here: a body that got through would be 404.
+TARGETS[("POST", "/v1/orders/{orderId}/full-refund")] = Target(
+    "demo", lambda w: f"/v1/orders/{w.new_order_id}/full-refund", lambda: {"note": "Changed my mind"}, "note",
+    ({"note": 5}, ["note"]), body_optional=True,
+    read_only=("Id", "Status", "Number", "AllRefunded", "RefundStatus", "Order", "Refund", "amount", "items",
+               "email", "refundShipping", "orderId"))
 # POST routes that take no body: only the size limit applies to them.
 NO_BODY = {("POST", "/v1/webhooks/{webhookId}/rotate-secret")}
 ROUTES = list(TARGETS)

@@ -4,7 +4,7 @@ from http import HTTPStatus
 
 from refunds_core import errors, shapes
 from refunds_core.api import build_app, caller, lambda_handler_for, request_body
-from refunds_core.callers import Role
+from refunds_core.callers import Role, Scope
 from refunds_core.logic import webhooks
 from refunds_core.models import CreateWebhookRequest
 from refunds_core.routes import route
@@ -13,7 +13,8 @@ app = build_app()
 
 
 @route(app, "POST", "/v1/webhooks", summary="Register a webhook endpoint (its secret is shown only here)",
-       tag="webhooks", roles=(Role.MERCHANT,), body=CreateWebhookRequest, answer=shapes.WebhookCreated,
+       tag="webhooks", roles=(Role.MERCHANT,), scope=Scope.MANAGE_WEBHOOKS,
+       body=CreateWebhookRequest, answer=shapes.WebhookCreated,
        status=HTTPStatus.CREATED, errors=(errors.TOO_MANY_WEBHOOKS,))
 def create_webhook():
     return webhooks.create(caller(app), request_body(app))

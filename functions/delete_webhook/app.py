@@ -2,7 +2,7 @@
 
 from refunds_core import errors, shapes
 from refunds_core.api import build_app, caller, lambda_handler_for, path_id
-from refunds_core.callers import Role
+from refunds_core.callers import Role, Scope
 from refunds_core.logic import webhooks
 from refunds_core.routes import route
 
@@ -10,7 +10,7 @@ app = build_app()
 
 
 @route(app, "DELETE", "/v1/webhooks/{webhookId}", summary="Remove a webhook endpoint", tag="webhooks",
-       roles=(Role.MERCHANT,), answer=shapes.Webhook, errors=(errors.WEBHOOK_NOT_FOUND,))
+       roles=(Role.MERCHANT,), scope=Scope.MANAGE_WEBHOOKS, answer=shapes.Webhook, errors=(errors.WEBHOOK_NOT_FOUND,))
 def delete_webhook(webhookId: str):  # noqa: N803 - the template's path parameter name
     return webhooks.delete(caller(app), path_id(webhookId))
 

@@ -2,7 +2,7 @@
 
 from refunds_core import shapes
 from refunds_core.api import build_app, caller, lambda_handler_for
-from refunds_core.callers import Role
+from refunds_core.callers import Role, Scope
 from refunds_core.logic import webhooks
 from refunds_core.routes import route
 
@@ -10,7 +10,7 @@ app = build_app()
 
 
 @route(app, "GET", "/v1/webhooks", summary="The merchant's webhook endpoints, oldest first", tag="webhooks",
-       roles=(Role.MERCHANT,), answer=shapes.Webhook, envelope="list")
+       roles=(Role.MERCHANT,), scope=Scope.MANAGE_WEBHOOKS, answer=shapes.Webhook, envelope="list")
 def list_webhooks():
     return webhooks.list_endpoints(caller(app))
 

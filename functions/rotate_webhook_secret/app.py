@@ -3,7 +3,7 @@ for ``previousSecretExpiresIn`` seconds (an optional body; 24 h without one, 0: 
 
 from refunds_core import errors, shapes
 from refunds_core.api import build_app, caller, lambda_handler_for, path_id, request_body
-from refunds_core.callers import Role
+from refunds_core.callers import Role, Scope
 from refunds_core.logic import webhooks
 from refunds_core.models import RotateSecretRequest
 from refunds_core.routes import route
@@ -13,7 +13,8 @@ app = build_app()
 
 @route(app, "POST", "/v1/webhooks/{webhookId}/rotate-secret",
        summary="A new signing secret; the previous ones keep signing for 24 hours, or as long as the body says",
-       tag="webhooks", roles=(Role.MERCHANT,), body=RotateSecretRequest, body_required=False,
+       tag="webhooks", roles=(Role.MERCHANT,), scope=Scope.MANAGE_WEBHOOKS,
+       body=RotateSecretRequest, body_required=False,
        answer=shapes.RotatedSecret, errors=(errors.WEBHOOK_NOT_FOUND,),
        description="The body is optional. `previousSecretExpiresIn`: how many seconds the previous secrets keep "
                    "signing beside the new one (0 to 604800, default 86400); 0 stops them now, as after a leak.")

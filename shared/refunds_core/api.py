@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
 from refunds_core import errors
 from refunds_core.auth import API_KEY_HEADER, caller_from_headers
-from refunds_core.callers import Caller, Role, Via
+from refunds_core.callers import Caller, Role, Scope, Via
 from refunds_core.dialects import NATIVE, Dialect
 from refunds_core.errors import ApiError, RetryableError
 from refunds_core.observability import logger, metrics, tracer
@@ -128,16 +128,20 @@ def build_app() -> Api:
     return app
 
 
-def allow(*roles: Role, api_keys: bool = True) -> Callable:
+def allow(*roles: Role, api_keys: bool = True, scope: Scope | None = None) -> Callable:
     """Route middleware: 401 without a valid token or API key, 403 (15120) for
-    a role the route never serves, or for an API key where ``api_keys`` is
+    a role the route never serves, for an API key where ``api_keys`` is
     False (managing keys takes a login's token: a leaked key cannot mint or
-    revoke keys). The caller is then ``app.context["caller"]``."""
+    revoke keys), or for a caller without ``scope`` (an API key created
+    without it, or a customer token such a key minted). The caller is then
+    ``app.context["caller"]``."""
 
     def middleware(app: APIGatewayRestResolver, next_middleware) -> Response:
         event = app.current_event
         caller = caller_from_headers(header_values(event, "Authorization"), header_values(event, API_KEY_HEADER))
         if caller.role not in roles or (caller.via is Via.API_KEY and not api_keys):
+            raise ApiError(errors.FORBIDDEN)
+        if scope is not None and scope not in caller.scopes:
             raise ApiError(errors.FORBIDDEN)
         # An API key's caller logs as "apikey:<key id>": never the key.
         logger.append_keys(caller=caller.login, merchant_id=caller.merchant_id)

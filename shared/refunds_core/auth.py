@@ -18,7 +18,7 @@ import time
 import jwt
 
 from refunds_core import aws, errors
-from refunds_core.callers import API_KEY_LOGIN_PREFIX, Caller, Role, Via, api_key_id_of
+from refunds_core.callers import ALL_SCOPES, API_KEY_LOGIN_PREFIX, Caller, Role, Via, api_key_id_of, scopes_named
 from refunds_core.dal import keys
 from refunds_core.errors import ApiError
 from refunds_core.settings import settings
@@ -82,6 +82,8 @@ def issue_token(caller: Caller, *, now: float | None = None, ttl: int | None = N
         claims["cid"] = caller.customer_id
     if caller.minted_by:
         claims["act"] = {"sub": caller.minted_by}  # RFC 8693's actor claim
+    if caller.scopes != ALL_SCOPES:  # a customer token of a key with fewer scopes: RFC 8693's "scope" claim
+        claims["scope"] = " ".join(sorted(caller.scopes))
     return jwt.encode(claims, _signing_key(), algorithm=_ALGORITHM), ttl
 
 
@@ -146,8 +148,11 @@ def _verified_caller(token: str, key: str) -> tuple[Caller, int]:
     minted_by = (claims.get("act") or {}).get("sub") if isinstance(claims.get("act"), dict) else None
     if (role is Role.CUSTOMER) != isinstance(customer_id, str) or (role is Role.CUSTOMER) != isinstance(minted_by, str):
         raise ApiError(errors.UNAUTHORIZED)
+    scopes = scopes_named(claims["scope"]) if "scope" in claims else ALL_SCOPES
+    if scopes is None or (scopes != ALL_SCOPES and role is not Role.CUSTOMER):  # only minted tokens carry one
+        raise ApiError(errors.UNAUTHORIZED)
     caller = Caller(login=str(claims["sub"]), role=role, merchant_id=merchant_id, customer_id=customer_id,
-                    minted_by=minted_by)
+                    minted_by=minted_by, scopes=scopes)
     return caller, int(claims["exp"])
 
 
@@ -298,8 +303,10 @@ def caller_from_api_key(key: str) -> Caller:
     if stored is None or stored.get("merchantId") != merchant_id:
         _api_key_callers.pop(digest, None)
         raise ApiError(errors.UNAUTHORIZED)
+    # A key stored before keys had scopes has them all (as it had before).
+    scopes = scopes_named(stored["scopes"]) if "scopes" in stored else ALL_SCOPES
     caller = Caller(login=API_KEY_LOGIN_PREFIX + stored["keyId"], role=Role.MERCHANT, merchant_id=merchant_id,
-                    via=Via.API_KEY)
+                    via=Via.API_KEY, scopes=scopes or frozenset())
     if merchant is not None and merchant.get("status") == "active":
         until = now + ACCOUNT_CACHE_SECONDS
         _api_key_callers[digest] = (until, caller)

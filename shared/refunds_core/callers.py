@@ -15,6 +15,19 @@ class Role(StrEnum):
     SUPPORT = "support"
 
 
+class Scope(StrEnum):
+    """What a caller may do on the routes its role serves (docs/api-keys.md).
+    An API key has the scopes it was created with; a login's token has all;
+    a customer token has those of the login or key that minted it."""
+
+    READ_ORDER = "read_order"            # read orders and refunds (and preview a refund)
+    WRITE_ORDER = "write_order"          # open, change and cancel refunds (and write orders)
+    MANAGE_WEBHOOKS = "manage_webhooks"  # register, list, rotate, replay and remove webhook endpoints
+
+
+ALL_SCOPES = frozenset(Scope)
+
+
 class Via(StrEnum):
     """How a caller authenticated."""
 
@@ -37,6 +50,19 @@ class Caller:
     # the token stops working when that login is disabled (or the key revoked).
     minted_by: str | None = None
     via: Via = Via.BEARER
+    scopes: frozenset[Scope] = ALL_SCOPES
+
+
+def scopes_named(names: object) -> frozenset[Scope] | None:
+    """The scopes a stored key or a token's claim names (a list, or a
+    space-separated string); a name this version does not know grants
+    nothing. None when ``names`` is neither."""
+    if isinstance(names, str):
+        names = names.split()
+    if not isinstance(names, list | tuple | set):
+        return None
+    known = {scope.value for scope in Scope}
+    return frozenset(Scope(name) for name in names if name in known)
 
 
 def api_key_id_of(login: str | None) -> str | None:

@@ -135,9 +135,9 @@ AMOUNT_EXCEEDS_REMAINING = _entry(
 )
 FORBIDDEN = _entry(
     15120, HTTPStatus.FORBIDDEN,
-    "Access denied. Your role may not perform this action.",
+    "Access denied. Your role or your API key's scopes do not allow this action.",
     "The caller's role may never call this route (for example the order system "
-    "creating a refund).",
+    "creating a refund), or the API key (or a customer token it minted) lacks the route's scope.",
 )
 ORDER_MONEY_FIXED = _entry(
     15210, HTTPStatus.CONFLICT,
@@ -206,6 +206,12 @@ CONNECTION_NOT_FOUND = _entry(
     "No store connection with this id (a UUID), or it belongs to another merchant: GET /v1/connections "
     "lists yours.",
 )
+INVALID_ID = _entry(
+    15250, HTTPStatus.UNPROCESSABLE_ENTITY,
+    "Invalid ID.",
+    "Seed 004's routes (`/v1/orders/{orderId}/full-refund`): an id in the path is blank or is no id of ours, "
+    "as its document asks; the other routes answer such an id as not found (15060, 15070).",
+)
 
 CATALOGUE: tuple[ErrorCode, ...] = (
     INTERNAL, UNAUTHORIZED, INVALID_CREDENTIALS, ROUTE_NOT_FOUND,
@@ -214,7 +220,7 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     REFUND_NOT_FOUND, TRANSITION_NOT_ALLOWED, QUANTITY_EXCEEDS_REMAINING, AMOUNT_EXCEEDS_REMAINING,
     FORBIDDEN, IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_IN_FLIGHT, THROTTLED, WEBHOOK_NOT_FOUND,
     EVENT_NOT_FOUND, TOO_MANY_WEBHOOKS, API_KEY_NOT_FOUND, TOO_MANY_API_KEYS, ORDER_MONEY_FIXED,
-    ORDER_CUSTOMER_FIXED, REFUND_HISTORY_FULL, CONNECTION_NOT_FOUND,
+    ORDER_CUSTOMER_FIXED, REFUND_HISTORY_FULL, CONNECTION_NOT_FOUND, INVALID_ID,
 )
 
 

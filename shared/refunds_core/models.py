@@ -3,6 +3,7 @@ not a value unless a field says so, and an unknown field is an error."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import datetime
 from typing import Annotated, Literal
@@ -10,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 from refunds_core import events
+from refunds_core.callers import Scope
 from refunds_core.money import CURRENCIES
 
 # The HTML living standard's "valid e-mail address" (what browsers accept),
@@ -148,6 +150,8 @@ class OrderRequest(Strict):
     customerId: Identifier = None  # type: ignore[assignment]
     lineItems: list[LineItem] = Field(min_length=1, max_length=250)
     shipping: Shipping = Shipping()
+    # What else the order system knows of the order (below): shown, never counted.
+    details: OrderDetails = None  # type: ignore[assignment]
 
 
 # ------------------------------------------------------------- webhooks
@@ -208,7 +212,101 @@ def _printable(value: str) -> str:
     return value
 
 
+ScopeName = Literal[tuple(scope.value for scope in Scope)]  # type: ignore[valid-type]
+
+
+def _no_repeats(values: list) -> list:
+    if len(set(values)) != len(values):
+        raise ValueError("a scope is named twice")
+    return values
+
+
 class CreateApiKeyRequest(Strict):
     # Optional: a label for the merchant's own list ("checkout server"); null when absent.
     name: Annotated[str, StringConstraints(min_length=1, max_length=100),  # type: ignore[assignment]
                     AfterValidator(_printable)] = None
+    # Optional: what the key may do (callers.Scope); absent, every scope. A key
+    # with none could do nothing: at least one.
+    scopes: Annotated[list[ScopeName], Field(min_length=1, max_length=len(Scope)),  # type: ignore[assignment]
+                      AfterValidator(_no_repeats)] = None
+
+
+# ------------------------------------------------------- orders' details
+#
+# What the order system says of an order beside its money (seed 004's order
+# record): stored and shown as it was sent, never used in the refund math.
+# Each field optional and bounded (the body's 16 KB bound them all). Names,
+# addresses, emails, phones and the buyer's IP are personal data: never logged.
+
+def _ip_address(value: str) -> str:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise ValueError("not an IPv4 or IPv6 address") from None
+    return value
+
+
+# Text as the order system wrote it, up to a length (the bound is all a description needs).
+Short = Annotated[str, StringConstraints(max_length=100)]
+Line = Annotated[str, StringConstraints(max_length=200)]
+Long = Annotated[str, StringConstraints(max_length=500)]
+Note = Annotated[str, StringConstraints(max_length=1000)]
+Url = Annotated[str, StringConstraints(max_length=2048)]
+Phone = Annotated[str, StringConstraints(max_length=32)]
+
+IpAddress = Annotated[str, StringConstraints(max_length=45), AfterValidator(_ip_address),
+                      WithJsonSchema({"type": "string", "maxLength": 45, "description": "IPv4 or IPv6."})]
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+
+class PostalAddress(Strict):
+    firstName: Short = None  # type: ignore[assignment]
+    lastName: Short = None  # type: ignore[assignment]
+    company: Line = None  # type: ignore[assignment]
+    address1: Line = None  # type: ignore[assignment]
+    address2: Line = None  # type: ignore[assignment]
+    city: Short = None  # type: ignore[assignment]
+    province: Short = None  # type: ignore[assignment]
+    zip: Annotated[str, StringConstraints(max_length=20)] = None  # type: ignore[assignment]
+    country: Short = None  # type: ignore[assignment]
+    countryCode: Annotated[CountryCode, Field(description="ISO 3166-1 alpha-2.")] = None  # type: ignore[assignment]
+    phone: Phone = None  # type: ignore[assignment]
+
+
+class OrderCustomer(Strict):
+    """The buyer as the order system knows them (its id is the order's ``customerId``)."""
+
+    firstName: Short = None  # type: ignore[assignment]
+    lastName: Short = None  # type: ignore[assignment]
+    email: Email = None  # type: ignore[assignment]
+    phone: Phone = None  # type: ignore[assignment]
+
+
+class ShippingMethod(Strict):
+    """How the order ships (its price is ``shipping.price``)."""
+
+    name: Line = None  # type: ignore[assignment]
+    description: Long = None  # type: ignore[assignment]
+
+
+class OrderDetails(Strict):
+    note: Note = None  # type: ignore[assignment]
+    customerNote: Note = None  # type: ignore[assignment]
+    tags: Annotated[str, StringConstraints(max_length=500),  # type: ignore[assignment]
+                    Field(description="As the order system writes them (comma-separated).")] = None
+    paymentMethod: Short = None  # type: ignore[assignment]
+    fulfillmentStatus: Annotated[str, StringConstraints(max_length=50)] = None  # type: ignore[assignment]
+    discountCode: Short = None  # type: ignore[assignment]
+    salesPlatform: Short = None  # type: ignore[assignment]
+    source: Line = None  # type: ignore[assignment]
+    landingSite: Url = None  # type: ignore[assignment]
+    checkoutUrl: Url = None  # type: ignore[assignment]
+    logisticsCode: Short = None  # type: ignore[assignment]
+    buyerAcceptsMarketing: bool = None  # type: ignore[assignment]
+    cancelReason: Long = None  # type: ignore[assignment]
+    canceledAt: AwareTime = None  # type: ignore[assignment]
+    browserIp: IpAddress = None  # type: ignore[assignment]
+    customer: OrderCustomer = None  # type: ignore[assignment]
+    shippingAddress: PostalAddress = None  # type: ignore[assignment]
+    billingAddress: PostalAddress = None  # type: ignore[assignment]
+    shippingLine: ShippingMethod = None  # type: ignore[assignment]

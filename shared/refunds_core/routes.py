@@ -6,9 +6,13 @@ reads (``body``, ``query``), what it answers (``answer``: a shape of
 codes of its own. Everything else is derived from it, so it is written
 nowhere else:
 
-- the middlewares: ``allow(*roles)`` (none without roles), then the
+- the middlewares: ``allow(*roles, scope=...)`` (none without roles), then the
   Idempotency-Key's (stored on POST, PATCH and DELETE; ``idempotency="checked"``
   for the writes whose answers must not be kept, such as credentials);
+- the scope a caller needs (``required_scope``): ``read_order`` to read
+  (GET), ``write_order`` for anything else, unless the route declares
+  another (``scope=``); so a new route that opens, changes or cancels a
+  refund needs ``write_order`` without its author saying so;
 - the answer: the handler returns what logic returned (or its dialect's
   presenter made of it), and ``respond`` wraps it (``{"data": ...}``, a page
   with ``nextCursor``, or the shape itself) and writes it (``jsontext``: a
@@ -35,7 +39,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Response
 
 from refunds_core import jsontext, snapstart
 from refunds_core.api import Api, allow
-from refunds_core.callers import Role
+from refunds_core.callers import Role, Scope
 from refunds_core.dialects import NATIVE, Dialect, Envelope
 from refunds_core.errors import ErrorCode
 from refunds_core.idempotency import idempotent, key_checked
@@ -65,6 +69,7 @@ class Contract:
     api_keys: bool = True                       # False: an API key may not call it (403, 15120)
     idempotency: Idempotency = "stored"         # on POST, PATCH and DELETE; ignored on GET and PUT
     dialect: Dialect = NATIVE                   # the API document it speaks (refunds_core/dialects)
+    scope: Scope | None = None                  # None: by its method (required_scope)
     handler: str = field(default="", compare=False)  # the function's name: the operation's id
 
     @property
@@ -73,12 +78,24 @@ class Contract:
         return self.idempotency if self.method in _KEYED_METHODS else None
 
     @property
+    def required_scope(self) -> Scope | None:
+        """The scope its caller needs (an API key's; a login's token has all):
+        the declared one, else ``read_order`` on GET and ``write_order`` on any
+        other method, the safe side for a route that opens, changes or cancels
+        a refund. None for a route without authentication."""
+        if self.roles is None:
+            return None
+        if self.scope is not None:
+            return self.scope
+        return Scope.READ_ORDER if self.method == "GET" else Scope.WRITE_ORDER
+
+    @property
     def rule(self) -> str:
         """The path as Powertools' resolver matches it (``<name>`` for ``{name}``)."""
         return re.sub(r"\{([^}]+)\}", r"<\1>", self.path)
 
     def middlewares(self) -> list[Callable]:
-        chain = [] if self.roles is None else [allow(*self.roles, api_keys=self.api_keys)]
+        chain = [] if self.roles is None else [allow(*self.roles, api_keys=self.api_keys, scope=self.required_scope)]
         if self.keyed == "stored":
             chain.append(idempotent)
         elif self.keyed == "checked":

@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal, NamedTuple
 from typing_extensions import TypeAliasType, TypedDict
 
 from refunds_core import events, refund_ids, statuses
-from refunds_core.callers import Role
+from refunds_core.callers import Role, Scope
 from refunds_core.money import CURRENCIES
 
 
@@ -81,6 +81,7 @@ HistoryAction = TypeAliasType("HistoryAction", Literal[tuple(events.TYPE_OF_ACTI
 RefundActionName = TypeAliasType("RefundActionName", Literal[tuple(  # type: ignore[valid-type]
     action for action in events.TYPE_OF_ACTION if action != "CREATE")])
 RoleName = TypeAliasType("Role", Literal[tuple(role.value for role in Role)])  # type: ignore[valid-type]
+ScopeName = TypeAliasType("Scope", Literal[tuple(scope.value for scope in Scope)])  # type: ignore[valid-type]
 EventType = TypeAliasType("EventType", Literal[events.TYPES])  # type: ignore[valid-type]
 RefundKind = TypeAliasType("RefundKind", Literal["items", "amount", "full"])
 OrderStatus = TypeAliasType("OrderStatus", Literal["pending", "paid", "cancelled", "refunded"])
@@ -248,6 +249,57 @@ class OrderTotals(TypedDict):
     total: Money
 
 
+class AddressRecord(TypedDict):
+    firstName: str | None
+    lastName: str | None
+    company: str | None
+    address1: str | None
+    address2: str | None
+    city: str | None
+    province: str | None
+    zip: str | None
+    country: str | None
+    countryCode: str | None
+    phone: str | None
+
+
+class CustomerRecord(TypedDict):
+    firstName: str | None
+    lastName: str | None
+    email: str | None
+    phone: str | None
+
+
+class ShippingMethodRecord(TypedDict):
+    name: str | None
+    description: str | None
+
+
+class OrderDetailsRecord(TypedDict):
+    """What the order system sent of the order beside its money (``details``), as it sent it: null where
+    it sent nothing. Never used in the refund math."""
+
+    note: str | None
+    customerNote: str | None
+    tags: str | None
+    paymentMethod: str | None
+    fulfillmentStatus: str | None
+    discountCode: str | None
+    salesPlatform: str | None
+    source: str | None
+    landingSite: str | None
+    checkoutUrl: str | None
+    logisticsCode: str | None
+    buyerAcceptsMarketing: bool | None
+    cancelReason: str | None
+    canceledAt: Annotated[str, Doc("As the order system sent it (its offset kept).", format="date-time")] | None
+    browserIp: str | None
+    customer: CustomerRecord | None
+    shippingAddress: AddressRecord | None
+    billingAddress: AddressRecord | None
+    shippingLine: ShippingMethodRecord | None
+
+
 class Order(TypedDict):
     """An order."""
 
@@ -265,6 +317,7 @@ class Order(TypedDict):
     refundStatus: OrderRefundStatus
     createdAt: Timestamp
     updatedAt: Timestamp
+    details: Annotated[OrderDetailsRecord | None, Doc("PUT's `details`; null when the order system sent none.")]
 
 
 class OrderRefund(TypedDict):
@@ -346,6 +399,8 @@ class ApiKey(TypedDict):
     id: ApiKeyId
     name: Annotated[str | None, Doc("The label given at creation; null when none was.")]
     prefix: Annotated[str, Doc("The key's first characters, to recognise it.")]
+    scopes: Annotated[list[ScopeName], Doc("What the key may do (docs/api-keys.md): each route needs one.",
+                                           minItems=1)]
     createdAt: Timestamp
 
 

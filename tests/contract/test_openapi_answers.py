@@ -249,3 +249,27 @@ def test_seed_003_route_and_the_connections_answer_as_documented(api, call):
     page = call("GET", "/v1/connections", login="demo", status=200, query={"limit": 1})
     assert [c["id"] for c in page["data"]] == [connection]
     call("GET", "/v1/connections", login="demo", status=400, query={"cursor": "not.ours"})
+def test_seed_004_routes_answer_as_documented(api, call):
+    """Its refund order and order record at the top level, and its refusals in its errors body with our code."""
+    order_id = f"s4-{uuid.uuid4().hex[:10]}"
+    order = {"merchantId": "demo", "number": "SPZ-004", "status": "paid", "currency": "USD", "customerId": "cust-1",
+             "lineItems": [{"itemId": "sku-1", "name": "Shoes", "quantity": 1, "unitPrice": "80.00", "tax": "8.00"}],
+             "shipping": {"price": "15.00", "tax": "0"},
+             "details": {"note": "n", "customer": {"firstName": "Jane", "email": "jane@example.com"},
+                         "shippingAddress": {"city": "Springfield", "countryCode": "US"},
+                         "shippingLine": {"name": "Express"}, "canceledAt": "2026-11-22T12:00:00+02:00"}}
+    call("PUT", "/v1/orders/{orderId}", login="orders-service", status=200, body=order, orderId=order_id)
+    created = call("POST", "/v1/orders/{orderId}/full-refund", login="demo", status=200, orderId=order_id)
+    assert created["Order"]["TotalPrice"] == "103.00" and created["AllRefunded"] is False
+    call("POST", "/v1/orders/{orderId}/full-refund", login="demo", status=406, orderId=order_id)  # open
+    call("POST", "/v1/orders/{orderId}/full-refund", login="demo", status=422, orderId=" ")
+    call("POST", "/v1/orders/{orderId}/full-refund", login="demo", status=404, orderId=f"nope-{order_id}")
+    call("POST", "/v1/orders/{orderId}/full-refund", login="demo", status=400, orderId=order_id, body={"x": 1})
+    call("POST", "/v1/orders/{orderId}/full-refund", login="support", status=403, orderId=order_id)
+    read = call("GET", "/v1/orders/{orderId}/full-refund/{refundId}", login="demo", status=200, orderId=order_id,
+                refundId=created["Id"])
+    assert read == created
+    call("GET", "/v1/orders/{orderId}/full-refund/{refundId}", login="demo2", status=404, orderId=order_id,
+         refundId=created["Id"])
+    call("GET", "/v1/orders/{orderId}/full-refund/{refundId}", login="demo", status=422, orderId=order_id,
+         refundId="rf_x")

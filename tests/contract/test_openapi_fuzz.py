@@ -10,9 +10,9 @@ one, with an API key: which one is chosen by a hash of the generated request,
 so every role meets generated cases. The merchant (and its customer) is a
 fresh one, so what fuzzing creates never crowds another test's merchant. To get past 404 into the
 validation and the domain rules, about half the generated path ids are
-swapped for ones that merchant owns (an order, a refund, a webhook endpoint,
-a store connection), and a generated order names that merchant (a generated
-seed 002 refund, one of its orders with an integer id)."""
+swapped for ones that merchant owns (an order, a refund and its order, a webhook
+endpoint, a store connection), and a generated order names that merchant (a
+generated seed 002 refund, one of its orders with an integer id)."""
 
 from __future__ import annotations
 
@@ -80,14 +80,15 @@ def fuzzing(runtime, api) -> dict:
     token = answer.body["token"]
 
     def owned() -> dict[str, str]:
-        refund = api.request("POST", f"/v1/order/{api.paid_order(merchant_id=merchant_id)}/refund", token=token,
+        refund_order = api.paid_order(merchant_id=merchant_id)
+        refund = api.request("POST", f"/v1/order/{refund_order}/refund", token=token,
                              json_body={"email": "fuzz@example.com", "refundOnly": False})
         endpoint = api.request("POST", "/v1/webhooks", token=token,
                                json_body={"url": LOOPBACK_HOOK, "events": ["refund.issued"]})
         assert refund.status == 200 and endpoint.status == 201, (refund, endpoint)
         return {"orderId": api.paid_order(merchant_id=merchant_id), "refundId": refund.body["data"]["id"],
                 "webhookId": endpoint.body["data"]["id"], "id": str(refund.body["data"]["numericId"]),
-                "connectionId": connection_id}
+                "connectionId": connection_id, "refundOrderId": refund_order}
 
     customer = api.request("POST", "/v1/auth/customer-token", json_body={"customerId": "cust-1"}, token=token)
     key = api.request("POST", "/v1/api-keys", json_body={"name": "fuzzing"}, token=token)
@@ -128,6 +129,8 @@ def aim(case: schemathesis.Case, fuzzing: dict) -> None:
     for name, value in (case.path_parameters or {}).items():
         if name in owned and isinstance(value, str) and zlib.crc32(value.encode()) % 2 == 0:
             case.path_parameters[name] = owned[name]
+    if (case.path_parameters or {}).get("refundId") == owned["refundId"] and "orderId" in case.path_parameters:
+        case.path_parameters["orderId"] = owned["refundOrderId"]  # seed 004 reads a refund under its order
     if not isinstance(case.body, dict):
         return
     if case.operation.path == "/v1/orders/{orderId}" and isinstance(case.body.get("merchantId"), str):

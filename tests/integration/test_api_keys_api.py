@@ -56,7 +56,8 @@ def test_a_key_works_like_its_merchants_token_until_revoked(api, merchant):
     created = create_key(api, token)
     assert created.status == 201, created
     key_data = created.body["data"]
-    assert list(key_data) == ["id", "name", "key", "prefix", "createdAt"]
+    assert list(key_data) == ["id", "name", "prefix", "scopes", "createdAt", "key"]
+    assert key_data["scopes"] == ["read_order", "write_order", "manage_webhooks"]  # every scope by default
     assert KEY_ID.fullmatch(key_data["id"]) and key_data["name"] == "checkout server"
     key = key_data["key"]
     assert key.startswith("rrk_live_") and key_data["prefix"] == key[:12]
@@ -74,7 +75,7 @@ def test_a_key_works_like_its_merchants_token_until_revoked(api, merchant):
     # The list shows it, never the key.
     keys = api.request("GET", "/v1/api-keys", token=token)
     assert keys.status == 200
-    assert keys.body == {"data": [{k: key_data[k] for k in ("id", "name", "prefix", "createdAt")}]}
+    assert keys.body == {"data": [{k: key_data[k] for k in ("id", "name", "prefix", "scopes", "createdAt")}]}
 
     revoked = api.request("DELETE", f"/v1/api-keys/{key_data['id']}", token=token)
     assert revoked.status == 204 and revoked.body is None
@@ -95,6 +96,7 @@ def test_the_key_is_shown_once_and_stored_hashed(api, merchant, dynamodb, table_
     assert key not in json.dumps(api.request("GET", "/v1/api-keys", token=token).body)
     lookup = stored(dynamodb, table_name, f"APIKEY#{digest}", "APIKEY")
     assert lookup["merchantId"] == merchant_id and lookup["keyId"] == created["id"]
+    assert lookup["scopes"] == ["read_order", "write_order", "manage_webhooks"]  # read with the key
     listed = stored(dynamodb, table_name, f"MERCHANT#{merchant_id}", f"APIKEY#{created['id']}")
     assert listed["keyHash"] == digest and listed["prefix"] == key[:12]
     # No item of the table holds the key, nor its secret part (a test may read the whole table; the API never does).
@@ -207,6 +209,59 @@ def test_a_key_of_a_disabled_merchant_is_15000(api, admin, merchant):
     # (Each route is called only after the merchant is disabled: a function trusts what it read for 60 s.)
     assert with_key(api, "GET", "/v1/refunds", key).codes == [15000]
     assert with_key(api, "POST", "/v1/order/1001/refund", key, json_body={"email": "m@example.com"}).codes == [15000]
+
+
+# ------------------------------------------------------------ scopes
+
+def test_a_key_does_only_what_its_scopes_allow_on_every_api(api, merchant, dynamodb, table_name):
+    """One route per kind and per dialect; the matrix over every route is tests/unit/test_scopes.py."""
+    merchant_id, token = merchant
+    created = api.request("POST", "/v1/api-keys", token=token,
+                          json_body={"name": "reporting", "scopes": ["read_order"]}).body["data"]
+    assert created["scopes"] == ["read_order"]
+    digest = hashlib.sha256(created["key"].encode()).hexdigest()
+    assert stored(dynamodb, table_name, f"APIKEY#{digest}", "APIKEY")["scopes"] == ["read_order"]
+    listed = api.request("GET", "/v1/api-keys", token=token).body["data"]
+    assert [key["scopes"] for key in listed if key["id"] == created["id"]] == [["read_order"]]
+    key = created["key"]
+    order_id = str(10**14 + uuid.uuid4().int % 10**14)
+    assert api.put_order(order_id, merchant_id=merchant_id)[1].status == 200
+    refund = api.request("POST", f"/v1/order/{order_id}/refund", token=token,
+                         json_body={"email": "m@example.com", "refundOnly": False}).body["data"]
+
+    assert with_key(api, "GET", f"/v1/refunds/{refund['id']}", key).status == 200
+    assert with_key(api, "GET", f"/api/v2/refunds/{refund['numericId']}", key).status == 200
+    assert with_key(api, "POST", f"/v1/order/{order_id}/refund/preview", key,
+                    json_body={"email": "m@example.com"}).status == 200
+    for method, path, body in [
+            ("POST", f"/v1/order/{api.paid_order(merchant_id=merchant_id)}/refund", {"email": "m@example.com"}),
+            ("DELETE", f"/v1/refunds/{refund['id']}", None),
+            ("PATCH", f"/v1/refunds/{refund['id']}", {"action": "SHIP_INIT", "trackingId": "1Z", "carrierName": "UPS"}),
+            ("DELETE", f"/api/v2/refunds/{refund['numericId']}", None),
+            ("POST", "/api/v2/refunds", {"orderId": int(order_id), "reason": "x", "amount": 1, "refundOnly": True}),
+            ("GET", "/v1/webhooks", None)]:
+        answer = with_key(api, method, path, key, json_body=body)
+        assert (answer.status, answer.codes) == (403, FORBIDDEN), (method, path, answer)
+    assert api.request("GET", f"/v1/refunds/{refund['id']}", token=token).body["data"]["status"] == "REQUESTED"
+
+    # A customer token it mints has its scopes: it reads, and opens nothing.
+    minted = with_key(api, "POST", "/v1/auth/customer-token", key, json_body={"customerId": "cust-1"}).body["token"]
+    assert jwt.decode(minted, options={"verify_signature": False})["scope"] == "read_order"
+    assert api.request("GET", f"/v1/refunds/{refund['id']}", token=minted).status == 200
+    opened = api.request("POST", f"/v1/order/{api.paid_order(merchant_id=merchant_id)}/refund", token=minted,
+                         json_body={"email": "m@example.com"})
+    assert (opened.status, opened.codes) == (403, FORBIDDEN)
+
+    writer = api.request("POST", "/v1/api-keys", token=token, json_body={"scopes": ["write_order"]}).body["data"]
+    cancelled = with_key(api, "DELETE", f"/v1/refunds/{refund['id']}", writer["key"])
+    assert cancelled.status == 200 and cancelled.body["data"]["status"] == "CANCELLED"
+    assert with_key(api, "GET", f"/v1/refunds/{refund['id']}", writer["key"]).codes == FORBIDDEN
+
+
+def test_a_login_token_has_every_scope(api, merchant):
+    _, token = merchant
+    assert "scope" not in jwt.decode(token, options={"verify_signature": False})
+    assert api.request("GET", "/v1/webhooks", token=token).status == 200
 
 
 # --------------------------------------------------- customer tokens

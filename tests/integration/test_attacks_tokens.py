@@ -125,7 +125,7 @@ def test_a_forged_or_invalid_token_is_401_101_on_every_route(api, signing_key, r
     for method, path in ROUTES:
         body = {} if method in ("POST", "PUT", "PATCH") else None
         answer = api.request(method, path, json_body=body, token=token)
-        assert (answer.status, answer.body) == (401, UNAUTHORIZED), (method, path, answer)
+        assert (answer.status, answer.ours) == (401, UNAUTHORIZED), (method, path, answer)
 
 
 def _merchant_with_token(api, admin) -> tuple[str, str, str]:
@@ -149,7 +149,7 @@ def test_a_valid_token_of_a_deleted_account_is_15000(api, admin, dynamodb, table
                                ("POST", "/v1/order/1001/refund", {"email": "a@b.co"}),
                                ("POST", "/v1/auth/customer-token", {"customerId": "cust-1"})):
         answer = api.request(method, path, json_body=body, token=token)
-        assert (answer.status, answer.body) == (400, UNKNOWN_ACCOUNT), (method, path, answer)
+        assert (answer.status, answer.ours) == (400, UNKNOWN_ACCOUNT), (method, path, answer)
 
 
 def test_a_customer_token_of_a_deleted_merchant_is_15000(api, admin, dynamodb, table_name):
@@ -173,7 +173,7 @@ def test_a_customer_token_on_another_customers_refund_is_404_on_every_refund_rou
                          ("PATCH", {"action": "SHIP_INIT", "trackingId": "T1", "carrierName": "UPS"})):
         answer = api.request(method, f"/v1/refunds/{refund_id}", json_body=body, token=token)
         assert (answer.status, answer.codes) == (404, [15070]), (method, answer)
-        assert set(answer.body) == {"errors"}
+        assert set(answer.ours) == {"errors"}
     mine = api.request("GET", f"/v1/refunds/{refund_id}", login="demo").body["data"]
     assert mine["status"] == "REQUESTED" and mine["trackingId"] is None
 

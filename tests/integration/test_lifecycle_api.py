@@ -113,7 +113,8 @@ def order_of(api, order_id):
 
 NOT_FOUND = {"errors": [{"error": 15070, "message": "Refund not found."}]}
 NOT_ALLOWED = {"errors": [{"error": 15080, "message": "Action is not allowed in the refund's current status."}]}
-FORBIDDEN = {"errors": [{"error": 15120, "message": "Access denied. Your role may not perform this action."}]}
+FORBIDDEN = {"errors": [{"error": 15120,
+                         "message": "Access denied. Your role or your API key's scopes do not allow this action."}]}
 
 
 # ------------------------------------------------------- the whole table

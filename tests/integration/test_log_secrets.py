@@ -1,4 +1,6 @@
-"""The logs never hold a password, a token, an API key or a webhook secret.
+"""The logs never hold a password, a token, an API key or a webhook secret,
+nor the personal data an order's details carry (names, addresses, emails,
+phones, the buyer's IP).
 
 The real handlers run in this process, on API Gateway events built by the
 local gateway's own code (localrun/proxy_event.py), against the runtime's
@@ -140,8 +142,39 @@ def api_keys(call) -> list[str]:
     return [key, wrong]
 
 
+def personal_data(call) -> list[str]:
+    """An order's details, as the order system sends them, and as a merchant reads them back."""
+    unique = uuid.uuid4().hex[:10]
+    person = {"firstName": f"Jane{unique}", "lastName": f"Doe{unique}", "email": f"jane.{unique}@example.com",
+              "phone": f"+1555{int(unique, 16) % 10**7:07d}"}
+    address = {**{k: v for k, v in person.items() if k != "email"}, "address1": f"{unique} Main St",
+               "city": f"Springfield{unique}", "zip": unique[:8], "countryCode": "US"}
+    details = {"customer": person, "shippingAddress": address, "billingAddress": address,
+               "browserIp": f"203.0.113.{int(unique, 16) % 250 + 1}", "note": f"Call Jane at {person['phone']}"}
+    service = call("POST", "/v1/auth/token", {"login": "orders-service", "password": PASSWORDS["orders-service"]})
+    merchant = call("POST", "/v1/auth/token", {"login": "demo", "password": PASSWORDS["demo"]})[1]["token"]
+    order = {"merchantId": "demo", "number": f"SO-{unique}", "status": "paid", "currency": "USD",
+             "customerId": "cust-1", "lineItems": [{"itemId": "a", "name": "A", "quantity": 1, "unitPrice": "5.00"}],
+             "details": details}
+    order_id = f"pii-{unique}"
+    assert call("PUT", f"/v1/orders/{order_id}", order, token=service[1]["token"])[0] == 200
+    refused = {**order, "details": {**details, "customer": {**person, "email": f"not-an-email-{unique}"}}}
+    assert call("PUT", f"/v1/orders/{order_id}", refused, token=service[1]["token"])[0] == 400
+    assert call("GET", f"/v1/orders/{order_id}", token=merchant)[0] == 200
+    # Seed 004's answers carry the details: its refund order, opened and read again.
+    status, opened = call("POST", f"/v1/orders/{order_id}/full-refund", {"note": "n"}, token=merchant)
+    assert status == 200 and opened["Order"]["Customer"]["Email"] == person["email"]
+    assert call("GET", f"/v1/orders/{order_id}/full-refund/{opened['Id']}", token=merchant)[0] == 200
+    assert call("POST", f"/v1/orders/{order_id}/full-refund", token=merchant)[0] == 406
+    # The order's customer reads their refunds (and minting their token logs a line: the capture works).
+    customer = call("POST", "/v1/auth/customer-token", {"customerId": "cust-1"}, token=merchant)[1]["token"]
+    assert call("GET", "/v1/refunds", token=customer)[0] == 200
+    return [*person.values(), address["address1"], address["city"], details["browserIp"], details["note"],
+            f"not-an-email-{unique}"]
+
+
 # A new kind of secret: one more scenario here.
-SCENARIOS = [passwords_and_tokens, webhook_secrets, api_keys]
+SCENARIOS = [passwords_and_tokens, webhook_secrets, api_keys, personal_data]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.__name__)

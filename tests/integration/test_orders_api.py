@@ -87,3 +87,29 @@ def test_money_is_never_a_json_number(api):
     _, answer = api.put_order(lineItems=[{**sample_order()["lineItems"][0], "unitPrice": 25.0}])
     assert answer.status == 400 and answer.body["errors"] == [
         {"error": 15010, "message": "Invalid field value: lineItems[0].unitPrice"}]
+
+
+DETAILS = {"note": "Leave at the door", "tags": "vip", "buyerAcceptsMarketing": False,
+           "customer": {"firstName": "Jane", "email": "jane@example.com"},
+           "shippingLine": {"name": "Express"}}
+
+
+def test_details_are_stored_as_sent_shown_and_replaced_by_the_next_put(api):
+    order_id, put = api.put_order(details=DETAILS)
+    assert put.status == 200, put
+    for shown in (put.body["data"], api.request("GET", f"/v1/orders/{order_id}", login="demo").body["data"]):
+        details = shown["details"]
+        assert {name: value for name, value in details.items() if value is not None} == {
+            **DETAILS, "customer": {"firstName": "Jane", "lastName": None, "email": "jane@example.com", "phone": None},
+            "shippingLine": {"name": "Express", "description": None}}
+        assert shown["totals"]["total"] == "59.50"
+    assert api.put_order(order_id)[1].body["data"]["details"] is None  # a PUT replaces the order, details too
+
+
+def test_details_may_change_while_a_request_is_open_the_money_may_not(api):
+    order_id = api.paid_order(details=DETAILS)
+    opened = api.request("POST", f"/v1/order/{order_id}/refund", json_body={"email": "m@example.com"}, login="demo")
+    assert opened.status == 200, opened
+    changed = api.put_order(order_id, details={**DETAILS, "note": "Ring twice", "fulfillmentStatus": "returned"})[1]
+    assert changed.status == 200 and changed.body["data"]["details"]["note"] == "Ring twice"
+    assert api.put_order(order_id, details=DETAILS, shipping={"price": "11.00", "tax": "0"})[1].codes == [15210]

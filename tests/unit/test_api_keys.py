@@ -12,7 +12,7 @@ import pytest
 
 from refunds_core import auth
 from refunds_core.auth import caller_from_headers
-from refunds_core.callers import Caller, Role, Via, api_key_id_of
+from refunds_core.callers import ALL_SCOPES, Caller, Role, Scope, Via, api_key_id_of
 from refunds_core.dal import accounts, keys
 from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.logic.accounts import create_login
@@ -62,11 +62,13 @@ def table(monkeypatch):
     auth.settings.cache_clear()
 
 
-def store_key(table: Table, merchant_id: str = "acme", status: str = "active", key_id: str = KEY_ID) -> str:
-    """A key of ``merchant_id`` in the table as the create route writes it; the key."""
+def store_key(table: Table, merchant_id: str = "acme", status: str = "active", key_id: str = KEY_ID,
+              **scopes: list) -> str:
+    """A key of ``merchant_id`` in the table as the create route writes it (``scopes=[...]``: with
+    them; none: as a key stored before keys had scopes); the key."""
     key = auth.new_api_key(merchant_id)
     digest = auth.api_key_digest(key)
-    table.put(keys.api_key(digest), {"merchantId": merchant_id, "keyId": key_id})
+    table.put(keys.api_key(digest), {"merchantId": merchant_id, "keyId": key_id, **scopes})
     table.put(keys.merchant_api_key(merchant_id, key_id), {"id": key_id, "keyHash": digest})
     table.put(keys.merchant(merchant_id), {"id": merchant_id, "status": status})
     return key
@@ -100,6 +102,17 @@ def test_a_key_names_a_merchant_caller_by_its_id(table):
     assert caller == Caller(f"apikey:{KEY_ID}", Role.MERCHANT, "acme", via=Via.API_KEY)
     assert api_key_id_of(caller.login) == KEY_ID and caller.via is Via.API_KEY
     assert api_key_id_of("demo") is None
+
+
+@pytest.mark.parametrize(("stored", "scopes"), [
+    (["read_order"], {Scope.READ_ORDER}),
+    (["read_order", "write_order"], {Scope.READ_ORDER, Scope.WRITE_ORDER}),
+    (["manage_webhooks", "a_scope_of_a_later_version"], {Scope.MANAGE_WEBHOOKS}),
+    (None, ALL_SCOPES),  # a key stored before keys had scopes could do everything, and still can
+], ids=["read", "read and write", "an unknown name grants nothing", "stored before scopes"])
+def test_a_keys_caller_has_the_scopes_stored_with_it(table, stored, scopes):
+    key = store_key(table, **({} if stored is None else {"scopes": stored}))
+    assert caller_from_headers([], [key]).scopes == scopes
 
 
 def test_without_a_key_the_bearer_token_decides(table):
@@ -227,6 +240,20 @@ def test_a_bad_name_is_15010(body):
     with pytest.raises(FieldErrors) as raised:
         parse(CreateApiKeyRequest, body)
     assert raised.value.fields == ["name"]
+
+
+@pytest.mark.parametrize("scopes", [["read_order"], ["write_order", "read_order"], [s.value for s in Scope]])
+def test_scopes_are_optional_and_named_from_the_set(scopes):
+    assert parse(CreateApiKeyRequest, {"scopes": scopes}).scopes == scopes
+    assert parse(CreateApiKeyRequest, {}).scopes is None  # every scope
+
+
+@pytest.mark.parametrize("scopes", [[], None, "read_order", ["read_order", "read_order"], ["admin"],
+                                    ["READ_ORDER"], [1], [s.value for s in Scope] * 2])
+def test_bad_scopes_are_15010(scopes):
+    with pytest.raises(FieldErrors) as raised:
+        parse(CreateApiKeyRequest, {"scopes": scopes})
+    assert raised.value.fields[0].startswith("scopes")
 
 
 def test_unknown_fields_are_15010_each():

@@ -88,6 +88,13 @@ def test_only_sh_blocks_after_the_mark_run():
 
 # ------------------------------------------------------------------ running
 
+def test_seed_004_s_errors_body_carries_its_code_for_each_message():
+    seed004 = """echo '{"errors": ["Order not found"], "code": 15060}'; echo 404"""
+    assert run_page(page(f"{seed004}\n# -> 404 15060 Order not found")) == 1
+    with pytest.raises(GuideError, match=r"error codes \(15060,\), the guide says \[15070\]"):
+        run_page(page(f"{seed004}\n# -> 404 15070"))
+
+
 def test_a_guide_whose_calls_answer_what_it_says_passes():
     text = page(f"ID=rf_1\n{answered(200)}\n# -> 200 created", f'echo "$ID"\n{answered(400, 15010, 15010)}\n'
                                                                "# -> 400 [15010 email, 15010 amount]")

@@ -234,3 +234,30 @@ def test_seed_002_s_placeholders_fill_the_path_and_the_body():
     filled = fill_refund_placeholders(filled, lambda: "100000000001001", ORDER_PLACEHOLDER)
     assert filled["path"] == "/api/v2/refunds/249724462242683" and filled["pathParameters"] == {"id": "249724462242683"}
     assert json.loads(filled["body"]) == {"orderId": 100000000001001, "amount": 22.5}
+
+
+
+def test_seed_004_s_placeholders_name_one_refund_and_its_order():
+    """{{refund-order:demo}} is the order of the very refund {{refund:demo}} names: one refund opened for both."""
+    from localrun.__main__ import prepare_event
+
+    class Runtime:
+        mode, opened = "embedded", []
+
+        def seed_demo_order(self) -> None:
+            pass
+
+        def demo_refund_and_order(self) -> tuple[str, str]:
+            self.opened.append(f"rf_{len(self.opened)}")
+            return self.opened[-1], f"order-of-{self.opened[-1]}"
+
+        def demo_refund_id(self) -> str:
+            pytest.fail("a second refund")
+
+        demo_refund_number = demo_order_number = token = demo_refund_id
+
+    event = {"path": "/v1/orders/{{refund-order:demo}}/full-refund/{{refund:demo}}", "requestContext": {"path": "/p"},
+             "pathParameters": {"orderId": "{{refund-order:demo}}", "refundId": "{{refund:demo}}"}, "headers": {}}
+    filled = prepare_event(Runtime(), event)
+    assert filled["path"] == "/v1/orders/order-of-rf_0/full-refund/rf_0"
+    assert filled["pathParameters"] == {"orderId": "order-of-rf_0", "refundId": "rf_0"}

@@ -64,7 +64,7 @@ def test_every_error_response_is_the_errors_body_with_codes_of_its_status(method
     assert {"401", "403", "429", "500"} <= set(error_statuses) or operation["security"] == []
     for status in error_statuses:
         schema = operation["responses"][status]["content"]["application/json"]["schema"]
-        assert schema["$ref"] == "#/components/schemas/ErrorBody"
+        assert schema["$ref"] == f"#/components/schemas/{dialect.error_shape.__name__}"
         codes = openapi.documented_codes(schema)
         assert codes and all(int(dialect.status_of(code, by_code[code].status)) == int(status) for code in codes)
 

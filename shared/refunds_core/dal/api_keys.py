@@ -5,8 +5,10 @@
 | lookup (authenticating is one key lookup) | ``APIKEY#<sha256 hex of the key>`` | ``APIKEY`` |
 | merchant's key (listing, revoking) | ``MERCHANT#<merchantId>`` | ``APIKEY#<keyId>`` |
 
-The lookup holds ``merchantId`` and ``keyId``; the merchant's key ``name``,
-``prefix``, ``keyHash`` and ``createdAt``.
+The lookup holds ``merchantId``, ``keyId`` and ``scopes`` (what
+authenticating needs); the merchant's key ``name``, ``prefix``, ``keyHash``,
+``scopes`` and ``createdAt``. A key stored before keys had scopes has no
+``scopes``: it has every scope.
 
 Neither holds the key. Both are written, and deleted, in one transaction
 with the merchant's ``apiKeyCount`` (the limit's counter, ``accounts.count_one_more``).
@@ -42,10 +44,10 @@ def get_key(merchant_id: str, key_id: str) -> dict | None:
 
 def put_new_key(record: dict) -> list[Guarded]:
     """The transaction items that write a new key's two items (never over existing ones).
-    ``record``: ``id``, ``merchantId``, ``name``, ``prefix``, ``keyHash``, ``createdAt``."""
+    ``record``: ``id``, ``merchantId``, ``name``, ``prefix``, ``keyHash``, ``scopes``, ``createdAt``."""
     lookup = {**keys.api_key(record["keyHash"]),
               **to_item({"type": "ApiKey", "merchantId": record["merchantId"], "keyId": record["id"],
-                         "createdAt": record["createdAt"]})}
+                         "scopes": record["scopes"], "createdAt": record["createdAt"]})}
     listed = {**keys.merchant_api_key(record["merchantId"], record["id"]),
               **to_item({"type": "MerchantApiKey", **record})}
     return [Guarded({"Put": {"TableName": settings().TABLE_NAME, "Item": item,

@@ -16,8 +16,10 @@ from refunds_core.settings import settings
 # The order's status once ISSUED refunds returned all of it (ours: PUT
 # /v1/orders cannot set it, and cannot change an order that has it).
 REFUNDED = "refunded"
-# Written by PUT /v1/orders; everything else on the item is ours.
-ORDER_FIELDS = ("merchantId", "number", "status", "currency", "customerId", "lineItems", "shipping", "totals")
+# Written by PUT /v1/orders; everything else on the item is ours. ``details``:
+# what the order system says beside the money (never in the refund math).
+ORDER_FIELDS = ("merchantId", "number", "status", "currency", "customerId", "lineItems", "shipping", "totals",
+                "details")
 # What refunds are computed from: fixed while a request is open (its amounts
 # were computed from them) and once one was ISSUED (``refunded`` exists).
 MONEY_FIELDS = ("currency", "lineItems", "shipping")

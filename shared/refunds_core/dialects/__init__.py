@@ -8,7 +8,9 @@ and this value, which says what its routes share:
 - ``error_body``: its errors body (ours: ``{"errors": [{"error", "message"}]}``),
   and ``error_shape``, that body's shape for the OpenAPI document;
 - ``statuses``: the HTTP status of an error code, where its document gives
-  another than our catalogue's (a 422 for what we answer 400);
+  another than our catalogue's (a 422 for what we answer 400); ``messages``:
+  the message of an error code, where its document words it (``Order not
+  found``); a body of its own carries our code beside them (``code``);
 - ``tag``, ``description``: its routes' tag in the document;
 - ``path_parameters``: the formats of its path parameters, for the document.
 
@@ -51,11 +53,16 @@ class Dialect:
     error_body: Callable[[ApiError], dict] = our_error_body
     error_shape: Any = shapes.ErrorBody
     statuses: Mapping[int, HTTPStatus] = field(default_factory=dict)   # error code -> status
+    messages: Mapping[int, str] = field(default_factory=dict)          # error code -> its document's message
     path_parameters: Mapping[str, Any] = field(default_factory=dict)  # name -> its format (an annotation)
 
     def status_of(self, code: int, catalogued: HTTPStatus) -> HTTPStatus:
         """The status an error code is answered with in this dialect."""
         return self.statuses.get(code, catalogued)
+
+    def message_of(self, code: int, catalogued: str) -> str:
+        """The message an error code is answered with in this dialect (its error_body writes it)."""
+        return self.messages.get(code, catalogued)
 
     def error_response(self, error: ApiError) -> Response:
         """An error as this dialect answers it: its status, its body, the error's headers."""

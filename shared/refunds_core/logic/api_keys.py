@@ -6,7 +6,8 @@ callers: 403, 15120), so a leaked key cannot mint more keys nor revoke its
 owner's. Another merchant's key answers 404 (15190), exactly like a missing one.
 
 - **Create**: the key (``auth.new_api_key``) is in this answer only; the table
-  keeps its SHA-256. Its two items and the merchant's ``apiKeyCount`` are
+  keeps its SHA-256, and its scopes (every one unless the body names some),
+  on both its items: authenticating reads them with the key. Its two items and the merchant's ``apiKeyCount`` are
   written in one transaction conditioned on the count being below
   ``MAX_KEYS`` (400, 15200 beyond).
 - **Revoke**: both items are deleted and the count lowered in one
@@ -33,7 +34,7 @@ from refunds_core.auth import (
     new_api_key,
     require_active_account,
 )
-from refunds_core.callers import Caller
+from refunds_core.callers import ALL_SCOPES, Caller, Scope, scopes_named
 from refunds_core.clock import now_iso
 from refunds_core.dal import accounts, api_keys
 from refunds_core.dal.transactions import retry_on_contention, transact_write
@@ -49,15 +50,24 @@ _KEY_ID = re.compile(r"key_[0-9A-HJKMNP-TV-Z]{26}")
 def present(record: dict) -> shapes.ApiKey:
     """A key as the list shows it: never the key, nor its hash."""
     return shapes.ApiKey(id=record["id"], name=record.get("name"), prefix=record["prefix"],
-                         createdAt=record["createdAt"])
+                         scopes=scope_names(record), createdAt=record["createdAt"])
+
+
+def scope_names(record: dict) -> list[str]:
+    """A stored key's scopes in their documented order; every scope for a key
+    stored before keys had scopes (it could do everything, and still can)."""
+    held = scopes_named(record["scopes"]) if "scopes" in record else ALL_SCOPES
+    return [scope.value for scope in Scope if scope in (held or ())]
 
 
 def create(caller: Caller, body: dict) -> shapes.ApiKeyCreated:
     require_active_account(caller)
     request = parse(CreateApiKeyRequest, body)
     key = new_api_key(caller.merchant_id)
+    scopes = request.scopes or [scope.value for scope in Scope]
     record = {"id": f"key_{ULID()}", "merchantId": caller.merchant_id, "name": request.name,
-              "prefix": key[:API_KEY_DISPLAY_LENGTH], "keyHash": api_key_digest(key), "createdAt": now_iso()}
+              "prefix": key[:API_KEY_DISPLAY_LENGTH], "keyHash": api_key_digest(key),
+              "scopes": [scope.value for scope in Scope if scope.value in scopes], "createdAt": now_iso()}
 
     def write(attempt: int) -> None:
         # Each attempt its own token: botocore's retry of one is answered as its first success.
@@ -69,8 +79,7 @@ def create(caller: Caller, body: dict) -> shapes.ApiKeyCreated:
     retry_on_contention(write, gave_up="the merchant's API keys kept changing under the request")
     metrics.add_metric(name="ApiKeyCreated", unit=MetricUnit.Count, value=1)
     logger.info("api key created", extra={"api_key_id": record["id"]})
-    return shapes.ApiKeyCreated(id=record["id"], name=record["name"], key=key, prefix=record["prefix"],
-                                createdAt=record["createdAt"])
+    return shapes.ApiKeyCreated(**present(record), key=key)
 
 
 def list_keys(caller: Caller) -> list[shapes.ApiKey]:

@@ -45,6 +45,15 @@ def get(caller: Caller, refund_id: str, params: dict[str, str]) -> shapes.Refund
     return view
 
 
+def get_with_order(caller: Caller, order_id: str, refund_id: str) -> shapes.RefundWithOrder:
+    """A refund of this order, with the order beside it (seed 004's GET): a
+    refund of another order is 15070, as one the caller cannot see."""
+    refund = get(caller, refund_id, {"expand": "order"})
+    if refund["orderId"] != order_id:
+        raise ApiError(errors.REFUND_NOT_FOUND)
+    return refund
+
+
 def act(caller: Caller, refund_id: str, body: dict) -> shapes.Refund:
     """PATCH: 15000, then the action (15010), then the role (403, 15120), then
     the action's fields (15010), then the refund (404, 15070), then its status

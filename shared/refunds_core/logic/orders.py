@@ -116,7 +116,9 @@ def _stored_fields(request: OrderRequest) -> dict:
               "total": items + shipping["price"] + tax}
     return {"merchantId": request.merchantId, "number": request.number, "status": request.status,
             "currency": currency, "customerId": request.customerId, "lineItems": lines,
-            "shipping": shipping, "totals": totals}
+            "shipping": shipping, "totals": totals,
+            # As sent, what was sent only: a PUT without details removes those stored.
+            "details": request.details.model_dump(exclude_none=True) if request.details else None}
 
 
 
@@ -146,5 +148,21 @@ def present(order: dict) -> shapes.Order:
         refundedAmount=fmt(refunded_total(taken), currency),
         refundableAmount=fmt(max(left["total"], ZERO), currency),
         refundStatus=_refund_status(order),
-        createdAt=order["createdAt"], updatedAt=order["updatedAt"],
+        createdAt=order["createdAt"], updatedAt=order["updatedAt"], details=present_details(order.get("details")),
     )
+
+
+# The parts of ``details`` that are objects, and their shapes.
+_DETAIL_OBJECTS = {"customer": shapes.CustomerRecord, "shippingAddress": shapes.AddressRecord,
+                   "billingAddress": shapes.AddressRecord, "shippingLine": shapes.ShippingMethodRecord}
+
+
+def present_details(stored: dict | None) -> shapes.OrderDetailsRecord | None:
+    """The order system's details as sent, every field present (null where it sent none)."""
+    if not stored:
+        return None
+    shown = {name: stored.get(name) for name in shapes.OrderDetailsRecord.__annotations__}
+    for name, shape in _DETAIL_OBJECTS.items():
+        if shown[name] is not None:
+            shown[name] = {field: shown[name].get(field) for field in shape.__annotations__}
+    return shapes.OrderDetailsRecord(**shown)

@@ -15,6 +15,7 @@ from refunds_core.dal.transactions import AlreadyApplied, Contention, retry_on_c
 from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.logic import refund_math
 from refunds_core.logic.accounts import contact_email_on_file
+from refunds_core.logic.orders import present as present_order
 from refunds_core.logic.orders import visible_order
 from refunds_core.models import CreateRefundRequest
 from refunds_core.money import ZERO, fmt, parse_amount
@@ -86,6 +87,14 @@ def create(caller: Caller, order_id: str, body: dict, *, email_on_file: bool = F
         return present(refund)
 
     return retry_on_contention(attempt, gave_up="order kept changing under the request")
+
+
+def create_with_order(caller: Caller, order_id: str, body: dict, *,
+                      email_on_file: bool = False) -> shapes.RefundWithOrder:
+    """``create``, answered with its order beside it as it is once the request
+    is open (seed 004's answer): one more strongly consistent read."""
+    refund = create(caller, order_id, body, email_on_file=email_on_file)
+    return shapes.RefundWithOrder(**refund, order=present_order(orders.get(refund["orderId"])))
 
 
 def _lock_refused(order_as_stored: dict | None, caller: Caller, attempted: list[str]) -> Exception | None:

@@ -47,8 +47,9 @@ def customer_token(caller: Caller, body: dict) -> shapes.TokenResponse:
     or key is read strongly: one revoked a moment ago mints nothing."""
     require_active_account(caller, fresh=True)
     request = parse(CustomerTokenRequest, body)
+    # The token may do what its minter may: a key's scopes bound its customer tokens too.
     customer = Caller(login=f"customer:{request.customerId}", role=Role.CUSTOMER, merchant_id=caller.merchant_id,
-                      customer_id=request.customerId, minted_by=caller.login)
+                      customer_id=request.customerId, minted_by=caller.login, scopes=caller.scopes)
     token, expires_in = issue_token(customer, ttl=CUSTOMER_TOKEN_TTL_SECONDS)
     metrics.add_metric(name="CustomerTokenIssued", unit=MetricUnit.Count, value=1)
     logger.info("customer token issued", extra={"customer_id": request.customerId})
