@@ -79,3 +79,16 @@ def test_a_value_from_the_api_shows_as_text_never_as_markup(page, console_url, a
     expect(page.get_by_text(XSS, exact=True)).to_be_visible()
     expect(page.locator("main img")).to_have_count(0)
     # The page fixture fails the test if alert(1) opened a dialog.
+
+
+def test_an_address_that_names_no_page_says_so(page, console_url):
+    """A mistyped address (a broken %-escape in an id) is a page of its own, not an error that leaves
+    the previous page or nothing on screen."""
+    sign_in(page, console_url, "demo")
+    expect(page.get_by_role("heading", name="Requests", exact=True)).to_be_visible()
+    page.goto(f"{console_url}#/requests/rf_%E0%A4%A")
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    page.get_by_role("link", name="Back to the requests").click()
+    expect(page.get_by_role("heading", name="Requests", exact=True)).to_be_visible()
