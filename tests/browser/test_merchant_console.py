@@ -5,6 +5,7 @@ value from the API is always text."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -47,6 +48,32 @@ def test_a_merchant_requests_part_of_an_order_sees_the_preview_then_cancels(page
     assert (stored["status"], stored["kind"], stored["amount"]) == ("CANCELLED", "items", "35.42")
     assert stored["items"] == [{"itemId": "sku-1", "quantity": 1, "amount": "22.50", "tax": "2.25"},
                                {"itemId": "sku-2", "quantity": 1, "amount": "10.00", "tax": "0.67"}]
+
+
+def test_typing_asks_for_one_preview_once_it_pauses_not_one_per_keystroke(page, console_url, api):
+    """Every API call shares the stage's rate limit with every caller: a description typed key by key
+    must not send a preview per key. The page's clock is stopped while typing, then moved on."""
+    order_id = api.paid_order()
+    previews: list[dict] = []
+    page.on("request", lambda sent: sent.method == "POST" and sent.url.endswith("/refund/preview")
+            and previews.append(sent.post_data_json))
+    page.clock.install()
+    sign_in(page, console_url, "demo")
+    page.goto(f"{console_url}#/new")
+    page.get_by_label("Order", exact=True).fill(order_id)
+    page.get_by_role("button", name="Find order").click()
+    page.get_by_label("Widget").fill("1")
+    page.get_by_label("Email").fill("merchant@example.com")
+    expect(page.get_by_role("status")).to_contain_text("Previewed amount: 24.75 USD")
+
+    page.clock.pause_at(datetime.now(UTC) + timedelta(minutes=1))
+    before = len(previews)
+    page.get_by_label("Description").press_sequentially("The socks have holes")
+    expect(page.get_by_role("status")).to_have_text("Previewing…")
+    expect(page.get_by_role("button", name="Request refund")).to_be_disabled()
+    page.clock.run_for(1000)
+    expect(page.get_by_role("status")).to_contain_text("Previewed amount: 24.75 USD")
+    assert [body.get("description") for body in previews[before:]] == ["The socks have holes"]
 
 
 def test_a_merchant_sees_none_of_another_merchants_requests_even_by_url(page, console_url, api):
