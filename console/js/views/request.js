@@ -115,7 +115,7 @@ async function decide(page, button, fields) {
       return;
     }
     page.pending = null;
-    if (problem instanceof ApiError && (problem.has(CODES.TRANSITION_NOT_ALLOWED) || problem.has(CODES.CHANGED))) {
+    if (problem instanceof ApiError && (problem.has(CODES.TRANSITION_NOT_ALLOWED) || problem.has(CODES.CONFLICT))) {
       // Someone else decided first: show what they did, and what may still be done.
       await load(page);
       page.region.error(new Error(`Someone else changed this request first. ${problem.message} `
