@@ -28,6 +28,7 @@ def test_support_filters_the_queue_opens_a_request_approves_and_issues_it(page, 
     shipped = api.request("PATCH", f"/v1/refunds/{first['id']}", login="demo",
                           json_body={"action": "SHIP_INIT", "trackingId": "1Z999AA10123456784", "carrierName": "UPS"})
     assert shipped.status == 200, shipped
+    page.clock.install()  # the queue's refresh timer runs when the test moves the clock on
     sign_in(page, console_url, "support")
     filter_queue(page, Merchant="demo", Batch=batch)
 
@@ -39,8 +40,10 @@ def test_support_filters_the_queue_opens_a_request_approves_and_issues_it(page, 
     expect(counts).to_have_count(3)
     expect(counts.first).to_have_text(re.compile(r"^REQUESTED [1-9][0-9]*\+?$"))
 
-    # A request opened meanwhile shows up without a reload, oldest first: after the first.
+    # A request opened meanwhile shows up without a reload (the next refresh, 10 s on), oldest first: after the
+    # first.
     later = open_request(api, batchId=batch)
+    page.clock.run_for(10_000)
     expect(rows).to_have_count(3)
     expect(rows.nth(2).get_by_role("link")).to_have_text(later["number"])
 
