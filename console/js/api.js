@@ -20,10 +20,9 @@ export class ApiError extends Error {
 /** The token was refused (expired, or revoked): the app shows the sign-in form. */
 export class SessionExpired extends Error {}
 
-// The codes the console reacts to (docs/errors.md).
-export const CODES = Object.freeze({
-  UNAUTHORIZED: 101, CHANGED: 109, REFUND_NOT_FOUND: 15070, TRANSITION_NOT_ALLOWED: 15080, NO_ROUTE: 104,
-});
+// The codes the console reacts to, named as the catalogue names them (docs/errors.md;
+// tests/unit/test_console.py checks both).
+export const CODES = Object.freeze({CONFLICT: 109, TRANSITION_NOT_ALLOWED: 15080});
 
 const listeners = new Set();
 

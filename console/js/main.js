@@ -18,11 +18,11 @@ const top = document.getElementById("top");
 let disposeView = () => {};
 
 const ROUTES = [
-  [/^\/requests\/([^/]+)$/, (who, [id]) => requestView(who, decodeURIComponent(id))],
+  [/^\/requests\/([^/]+)$/, (who, [id]) => requestView(who, id)],
   [/^\/requests$/, (who, _, params) => requestsView(who, params)],
   [/^\/new$/, (who) => newRequestView(who), "merchant"],
   [/^\/api-keys$/, (who) => apiKeysView(who), "merchant"],
-  [/^\/webhooks\/([^/]+)$/, (who, [id]) => deliveriesView(who, decodeURIComponent(id)), "merchant"],
+  [/^\/webhooks\/([^/]+)$/, (who, [id]) => deliveriesView(who, id), "merchant"],
   [/^\/webhooks$/, (who) => webhooksView(who), "merchant"],
 ];
 
@@ -50,8 +50,9 @@ function render({message} = {}) {
   const {path, params} = currentRoute();
   for (const [pattern, view, role] of ROUTES) {
     const match = pattern.exec(path);
-    if (match && (!role || role === who.role)) {
-      const shown = view(who, match.slice(1), params);
+    const ids = match && decoded(match.slice(1));
+    if (ids && (!role || role === who.role)) {
+      const shown = view(who, ids, params);
       disposeView = shown.dispose ?? (() => {});
       replace(main, shown.node);
       return;
@@ -59,6 +60,15 @@ function render({message} = {}) {
   }
   replace(main, h("h1", {}, "Not found"), h("p", {}, "There is no such page. ",
     h("a", {href: "#/requests"}, "Back to the requests")));
+}
+
+/** The ids an address names, decoded; null when one is not valid percent-encoding (a mistyped address). */
+function decoded(parts) {
+  try {
+    return parts.map(decodeURIComponent);
+  } catch {
+    return null;
+  }
 }
 
 function renderShell(who) {

@@ -5,6 +5,7 @@ value from the API is always text."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -49,6 +50,32 @@ def test_a_merchant_requests_part_of_an_order_sees_the_preview_then_cancels(page
                                {"itemId": "sku-2", "quantity": 1, "amount": "10.00", "tax": "0.67"}]
 
 
+def test_typing_asks_for_one_preview_once_it_pauses_not_one_per_keystroke(page, console_url, api):
+    """Every API call shares the stage's rate limit with every caller: a description typed key by key
+    must not send a preview per key. The page's clock is stopped while typing, then moved on."""
+    order_id = api.paid_order()
+    previews: list[dict] = []
+    page.on("request", lambda sent: sent.method == "POST" and sent.url.endswith("/refund/preview")
+            and previews.append(sent.post_data_json))
+    page.clock.install()
+    sign_in(page, console_url, "demo")
+    page.goto(f"{console_url}#/new")
+    page.get_by_label("Order", exact=True).fill(order_id)
+    page.get_by_role("button", name="Find order").click()
+    page.get_by_label("Widget").fill("1")
+    page.get_by_label("Email").fill("merchant@example.com")
+    expect(page.get_by_role("status")).to_contain_text("Previewed amount: 24.75 USD")
+
+    page.clock.pause_at(datetime.now(UTC) + timedelta(minutes=1))
+    before = len(previews)
+    page.get_by_label("Description").press_sequentially("The socks have holes")
+    expect(page.get_by_role("status")).to_have_text("Previewing…")
+    expect(page.get_by_role("button", name="Request refund")).to_be_disabled()
+    page.clock.run_for(1000)
+    expect(page.get_by_role("status")).to_contain_text("Previewed amount: 24.75 USD")
+    assert [body.get("description") for body in previews[before:]] == ["The socks have holes"]
+
+
 def test_a_merchant_sees_none_of_another_merchants_requests_even_by_url(page, console_url, api):
     theirs = open_request(api)  # demo's
     sign_in(page, console_url, "demo2")
@@ -79,3 +106,16 @@ def test_a_value_from_the_api_shows_as_text_never_as_markup(page, console_url, a
     expect(page.get_by_text(XSS, exact=True)).to_be_visible()
     expect(page.locator("main img")).to_have_count(0)
     # The page fixture fails the test if alert(1) opened a dialog.
+
+
+def test_an_address_that_names_no_page_says_so(page, console_url):
+    """A mistyped address (a broken %-escape in an id) is a page of its own, not an error that leaves
+    the previous page or nothing on screen."""
+    sign_in(page, console_url, "demo")
+    expect(page.get_by_role("heading", name="Requests", exact=True)).to_be_visible()
+    page.goto(f"{console_url}#/requests/rf_%E0%A4%A")
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    page.get_by_role("link", name="Back to the requests").click()
+    expect(page.get_by_role("heading", name="Requests", exact=True)).to_be_visible()

@@ -28,6 +28,7 @@ def test_support_filters_the_queue_opens_a_request_approves_and_issues_it(page, 
     shipped = api.request("PATCH", f"/v1/refunds/{first['id']}", login="demo",
                           json_body={"action": "SHIP_INIT", "trackingId": "1Z999AA10123456784", "carrierName": "UPS"})
     assert shipped.status == 200, shipped
+    page.clock.install()  # the queue's refresh timer runs when the test moves the clock on
     sign_in(page, console_url, "support")
     filter_queue(page, Merchant="demo", Batch=batch)
 
@@ -39,8 +40,10 @@ def test_support_filters_the_queue_opens_a_request_approves_and_issues_it(page, 
     expect(counts).to_have_count(3)
     expect(counts.first).to_have_text(re.compile(r"^REQUESTED [1-9][0-9]*\+?$"))
 
-    # A request opened meanwhile shows up without a reload, oldest first: after the first.
+    # A request opened meanwhile shows up without a reload (the next refresh, 10 s on), oldest first: after the
+    # first.
     later = open_request(api, batchId=batch)
+    page.clock.run_for(10_000)
     expect(rows).to_have_count(3)
     expect(rows.nth(2).get_by_role("link")).to_have_text(later["number"])
 
@@ -161,3 +164,23 @@ def test_a_decision_racing_another_operators_shows_15080_and_the_new_status(brow
         other.close()
     stored = api.request("GET", f"/v1/refunds/{refund['id']}", login="support").body["data"]
     assert [e["action"] for e in stored["history"]] == ["CREATE", "APPROVE"]  # applied once
+
+
+def test_the_deliveries_offer_more_only_once_a_page_says_there_are_more(page, console_url, api):
+    """While the first page of a request's deliveries is on its way there is nothing more to show: a
+    "Show more" then would read the first page again, twice in the table."""
+    refund = open_request(api)
+    held = []
+    deliveries = re.compile(rf"/v1/refunds/{refund['id']}/deliveries")
+    page.route(deliveries, lambda route: held.append(route))  # held: answered below
+    sign_in(page, console_url, "support")
+    with page.expect_request(deliveries):
+        page.goto(f"{console_url}#/requests/{refund['id']}")
+    expect(page.get_by_role("heading", name="Webhook deliveries")).to_be_visible()
+    expect(page.get_by_role("button", name="Show more deliveries")).to_be_hidden()
+
+    assert len(held) == 1  # still unanswered
+    for route in held:
+        route.continue_()
+    expect(page.get_by_text("No webhook deliveries: the merchant's endpoints have received none")).to_be_visible()
+    expect(page.get_by_role("button", name="Show more deliveries")).to_be_hidden()

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from refunds_core import events, statuses
+from refunds_core import errors, events, statuses
 from refunds_core.logic import transitions
 from scripts.browser import BrowserMissing, chromium_executable
 from tests.conftest import ROOT
@@ -42,6 +42,17 @@ def test_the_consoles_statuses_and_events_are_the_apis():
     assert _json_value(source, "OPEN_STATUSES") == [s for s in statuses.ALL if s in statuses.OPEN]
     event_of_action = _json_value(_between(LIFECYCLE, "events"), "EVENT_OF_ACTION")
     assert list(event_of_action.items()) == list(events.TYPE_OF_ACTION.items())  # the order: the webhooks page's
+
+
+def test_the_error_codes_the_console_reacts_to_are_the_catalogues():
+    api = (CONSOLE / "js" / "api.js").read_text(encoding="utf-8")
+    found = re.search(r"export const CODES = Object\.freeze\(\{(.*?)\}\);", api, flags=re.S)
+    assert found, "api.js has no `export const CODES = Object.freeze({...});`"
+    codes = dict(re.findall(r"([A-Z_]+): (\d+)", found.group(1)))
+    assert codes and {name: int(code) for name, code in codes.items()} == {
+        name: getattr(errors, name).code for name in codes}
+    used = "".join(script.read_text(encoding="utf-8") for script in SCRIPTS if script.name != "api.js")
+    assert [name for name in codes if f"CODES.{name}" not in used] == []  # none kept that nothing reads
 
 
 def test_every_button_is_an_action_the_api_may_name():

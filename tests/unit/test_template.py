@@ -540,8 +540,8 @@ def test_the_distribution_reads_the_bucket_through_origin_access_control_over_ht
 
 
 CSP = ("default-src 'self'; connect-src 'self' https://abc123.execute-api.eu-west-1.amazonaws.com; "
-       "img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-       "form-action 'self'")
+       "img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; "
+       "base-uri 'none'; form-action 'self'")
 
 
 def test_every_console_answer_carries_the_security_headers():

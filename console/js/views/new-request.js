@@ -7,6 +7,8 @@ import {facts, field, h, replace} from "../dom.js";
 import {money} from "../format.js";
 import {attempt, describe, messages} from "./common.js";
 
+const PREVIEW_AFTER_MS = 300;  // after the last change: typing sends one preview, not one per key
+
 export function newRequestView() {
   const region = messages();
   const orderId = h("input", {name: "order", required: true, autocomplete: "off"});
@@ -58,6 +60,7 @@ function requestForm(order, region) {
 
   let shownBody = null;  // the body the preview on screen is for
   let asked = 0;
+  let pending = null;  // the timer of the next preview
   let key = null;
 
   function body() {
@@ -76,19 +79,28 @@ function requestForm(order, region) {
     return request;
   }
 
-  async function showPreview() {
-    itemsPart.hidden = kinds.querySelector("input:checked").value !== "items";
-    amountPart.hidden = kinds.querySelector("input:checked").value !== "amount";
-    const wanted = body();
+  // What is on screen changed: nothing may be submitted until a preview of it answers, asked once
+  // typing pauses (each call counts against the API's rate limit, which every caller shares).
+  function changed() {
+    const chosen = kinds.querySelector("input:checked").value;
+    itemsPart.hidden = chosen !== "items";
+    amountPart.hidden = chosen !== "amount";
     submit.disabled = true;
     shownBody = null;
     key = null;  // another request: another key (a key names one request)
+    asked += 1;  // an answer still on its way is for what was on screen before
+    clearTimeout(pending);
+    const wanted = body();
     if (!wanted || !email.validity.valid || !wanted.email) {
       replace(preview, h("p", {}, "Choose what to refund and give an email to see the amount."));
       return;
     }
-    const mine = ++asked;  // only the latest question's answer is shown
     replace(preview, h("p", {}, "Previewing…"));
+    pending = setTimeout(() => showPreview(wanted), PREVIEW_AFTER_MS);
+  }
+
+  async function showPreview(wanted) {
+    const mine = ++asked;  // only the latest question's answer is shown
     try {
       const answer = await request("POST", `/v1/order/${segment(order.id)}/refund/preview`, {body: wanted});
       if (mine !== asked) return;
@@ -105,7 +117,7 @@ function requestForm(order, region) {
     }
   }
 
-  const form = h("form", {class: "request-form", oninput: showPreview,
+  const form = h("form", {class: "request-form", oninput: changed,
     onsubmit: async (event) => {
       event.preventDefault();
       if (!shownBody) return;
@@ -124,6 +136,6 @@ function requestForm(order, region) {
   field("Description", description),
   h("label", {class: "choice"}, goodsBack, " The goods come back (a return)"),
   preview, submit);
-  showPreview();
+  changed();
   return form;
 }

@@ -9,6 +9,7 @@ import {facts, field, h, replace, table} from "../dom.js";
 import {badge, money, time} from "../format.js";
 import {buttonsFor, EVENT_OF_ACTION} from "../lifecycle.js";
 import {describe, messages} from "./common.js";
+import {deliveryList} from "./deliveries.js";
 
 export function requestView(who, id) {
   const region = messages();
@@ -38,7 +39,7 @@ async function load(page) {
 function render(page) {
   const {refund} = page;
   const decisions = h("div", {class: "decisions"});
-  const deliveries = h("div", {}, h("p", {}, "Loading…"));
+  const deliveries = h("section", {}, h("h2", {}, "Webhook deliveries"));
   replace(page.body,
     h("p", {class: "crumbs"}, h("a", {href: "#/requests"}, "Requests")),
     h("h1", {}, refund.number ?? refund.id),
@@ -49,7 +50,7 @@ function render(page) {
     requestedSection(refund),
     returnSection(refund),
     historySection(refund),
-    h("section", {}, h("h2", {}, "Webhook deliveries"), deliveries));
+    deliveries);
   showDecisions(page, decisions);
   showDeliveries(refund, deliveries);
 }
@@ -114,7 +115,7 @@ async function decide(page, button, fields) {
       return;
     }
     page.pending = null;
-    if (problem instanceof ApiError && (problem.has(CODES.TRANSITION_NOT_ALLOWED) || problem.has(CODES.CHANGED))) {
+    if (problem instanceof ApiError && (problem.has(CODES.TRANSITION_NOT_ALLOWED) || problem.has(CODES.CONFLICT))) {
       // Someone else decided first: show what they did, and what may still be done.
       await load(page);
       page.region.error(new Error(`Someone else changed this request first. ${problem.message} `
@@ -211,38 +212,15 @@ function historySection(refund) {
   ], refund.history));
 }
 
-/** The attempts to deliver the request's events to the merchant's endpoints, newest first, page by page. */
-async function showDeliveries(refund, node) {
-  const rows = [];
-  const more = h("button", {type: "button", class: "secondary"}, "Show more deliveries");
-  const shown = h("div", {});
-  let cursor = null;
-
-  async function page() {
-    let answer;
-    try {
-      answer = await request("GET", `/v1/refunds/${segment(refund.id)}/deliveries`, {query: {limit: 50, cursor}});
-    } catch (problem) {
-      replace(node, h("p", {}, `The deliveries of this request cannot be shown: ${describe(problem)}`));
-      return;
-    }
-    rows.push(...answer.data);
-    cursor = answer.nextCursor;
-    more.hidden = !cursor;
-    replace(shown, table("Webhook deliveries of this request's events, newest first", [
-      ["Event", (d) => h("code", {class: "id"}, d.eventId)],
-      ["Type", (d) => d.eventType],
-      ["Endpoint", (d) => h("code", {class: "id"}, d.webhookId)],
-      ["Outcome", (d) => d.outcome],
-      ["HTTP status", (d) => (d.statusCode === null ? "-" : String(d.statusCode))],
-      ["Attempt", (d) => String(d.attempt)],
-      ["At", (d) => time(d.at)],
-      ["Replayed", (d) => (d.replay ? "yes" : "no")],
-      ["Error", (d) => d.error ?? "-"],
-    ], rows, {empty: "No webhook deliveries: the merchant's endpoints have received none of its events yet."}));
-  }
-
-  more.addEventListener("click", page);
-  replace(node, shown, more);
-  await page();
+/** The attempts to deliver the request's events to the merchant's endpoints, newest first. */
+function showDeliveries(refund, section) {
+  const list = deliveryList({
+    path: `/v1/refunds/${segment(refund.id)}/deliveries`,
+    caption: "Webhook deliveries of this request's events, newest first",
+    empty: "No webhook deliveries: the merchant's endpoints have received none of its events yet.",
+    moreLabel: "Show more deliveries", endpoint: true,
+    fail: (problem) => replace(section, h("h2", {}, "Webhook deliveries"),
+      h("p", {}, `The deliveries of this request cannot be shown: ${describe(problem)}`)),
+  });
+  section.append(list.node);
 }

@@ -6,6 +6,7 @@ import {field, h, replace, table} from "../dom.js";
 import {time} from "../format.js";
 import {EVENT_OF_ACTION} from "../lifecycle.js";
 import {attempt, messages} from "./common.js";
+import {deliveryList} from "./deliveries.js";
 
 // What an endpoint may subscribe to: every event type, in the lifecycle's order.
 const EVENT_TYPES = Object.values(EVENT_OF_ACTION);
@@ -83,31 +84,6 @@ export function webhooksView() {
 /** One endpoint's deliveries, newest first, each event with a Replay button. */
 export function deliveriesView(who, id) {
   const region = messages();
-  const list = h("div", {"aria-live": "polite"});
-  const more = h("button", {type: "button", class: "secondary", hidden: true}, "Show more");
-  let rows = [];
-  let cursor = null;
-
-  async function page(next) {
-    const answer = await attempt(region, () => request("GET", `/v1/webhooks/${segment(id)}/deliveries`,
-      {query: {limit: 50, cursor: next}}));
-    if (!answer) return;
-    rows = next ? rows.concat(answer.data) : answer.data;
-    cursor = answer.nextCursor;
-    more.hidden = !cursor;
-    replace(list, table("Every delivery attempt, newest first", [
-      ["Event", (d) => h("code", {class: "id"}, d.eventId)],
-      ["Type", (d) => d.eventType],
-      ["Outcome", (d) => d.outcome],
-      ["HTTP status", (d) => (d.statusCode === null ? "-" : String(d.statusCode))],
-      ["Attempt", (d) => String(d.attempt)],
-      ["At", (d) => time(d.at)],
-      ["Replayed", (d) => (d.replay ? "yes" : "no")],
-      ["Error", (d) => d.error ?? "-"],
-      ["", (d) => h("button", {type: "button", class: "secondary", "aria-label": `Replay ${d.eventId}`,
-        onclick: () => replay(d.eventId)}, "Replay")],
-    ], rows, {empty: "No deliveries yet."}));
-  }
 
   async function replay(eventId) {
     region.clear();
@@ -116,10 +92,13 @@ export function deliveriesView(who, id) {
     if (answer) region.notice(`Event ${eventId} queued again (${answer.data.queued}).`);
   }
 
-  more.addEventListener("click", () => page(cursor));
-  page(null);
+  const list = deliveryList({
+    path: `/v1/webhooks/${segment(id)}/deliveries`, caption: "Every delivery attempt, newest first",
+    empty: "No deliveries yet.", replay, fail: (problem) => region.error(problem),
+  });
   return {node: h("section", {},
     h("p", {class: "crumbs"}, h("a", {href: "#/webhooks"}, "Webhooks")),
-    h("h1", {}, "Deliveries"), region.node, list, more,
-    h("button", {type: "button", class: "secondary", onclick: () => page(null)}, "Refresh"))};
+    h("h1", {}, "Deliveries"), region.node, list.node,
+    h("button", {type: "button", class: "secondary", onclick: () => { region.clear(); list.reload(); }},
+      "Refresh"))};
 }
