@@ -1,4 +1,5 @@
-"""Refund events from the table's changes (logic/publishing.event_of_change) and their
+"""Refund events as kept with their change (logic/refunds.event_of, and
+logic/publishing.event_of_change for a change seen on the stream) and their
 Standard Webhooks signatures (refunds_core/logic/delivery.py), without a server."""
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 OTHER = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY"
 
 
+def parsed(kept: dict) -> events.RefundEvent:
+    """The kept event's body, read as what the dispatcher and receivers read."""
+    return events.RefundEvent.model_validate_json(kept["body"])
+
+
 def refund(version: int, *actions: str) -> dict:
     history = [{"status": "REQUESTED", "action": action, "actor": "demo", "role": "merchant",
                 "at": f"2026-11-22T10:00:0{i}.000Z", "reason": None} for i, action in enumerate(actions)]
@@ -29,32 +35,42 @@ def refund(version: int, *actions: str) -> dict:
 @pytest.mark.parametrize(("action", "event_type"), sorted(events.TYPE_OF_ACTION.items()))
 def test_each_action_is_one_event_named_after_it(action, event_type):
     before, after = refund(1, "CREATE"), refund(2, "CREATE", action)
-    event = event_of_change(before, after)
-    assert event.type == event_type
-    assert event.merchantId == "demo"
-    assert event.data["id"] == after["id"] and event.data["amount"] == "59.50"  # the refund as GET shows it
-    assert event.createdAt == after["history"][-1]["at"]
+    kept = event_of_change(before, after)
+    event = parsed(kept)
+    assert event.type == event_type == kept["eventType"]
+    assert event.merchantId == "demo" == kept["merchantId"]
+    assert event.data["id"] == after["id"] == kept["refundId"]
+    assert event.data["amount"] == "59.50"  # the refund as GET shows it
+    assert event.createdAt == after["history"][-1]["at"] == kept["createdAt"]
+    assert event.id == kept["eventId"]
 
 
 def test_a_new_refund_is_refund_created():
-    assert event_of_change(None, refund(1, "CREATE")).type == "refund.created"
+    assert parsed(event_of_change(None, refund(1, "CREATE"))).type == "refund.created"
+
+
+def test_the_kept_body_is_exactly_what_the_event_model_writes():
+    """The body is made without pydantic (no model built on a write's cold start), and
+    still reads as a RefundEvent and writes back byte for byte."""
+    body = event_of_change(refund(1, "CREATE"), refund(2, "CREATE", "APPROVE"))["body"]
+    assert events.RefundEvent.model_validate_json(body).model_dump_json() == body
 
 
 def test_the_same_change_always_has_the_same_id_and_ids_sort_by_time():
-    first = event_of_change(None, refund(1, "CREATE"))
-    again = event_of_change(None, refund(1, "CREATE"))
-    later = event_of_change(refund(1, "CREATE"), refund(2, "CREATE", "APPROVE"))
-    assert first.id == again.id and first.id.startswith("evt_")
-    assert later.id != first.id and later.id > first.id
+    first = event_of_change(None, refund(1, "CREATE"))["eventId"]
+    again = event_of_change(None, refund(1, "CREATE"))["eventId"]
+    later = event_of_change(refund(1, "CREATE"), refund(2, "CREATE", "APPROVE"))["eventId"]
+    assert first == again and first.startswith("evt_")
+    assert later != first and later > first
 
 
 def test_the_sequence_is_the_refunds_version_and_a_top_level_field_of_the_signed_body():
     actions = ["CREATE", "APPROVE", "SHIP_INIT", "ISSUE"]
     changes = [event_of_change(refund(n - 1, *actions[:n - 1]) if n > 1 else None, refund(n, *actions[:n]))
                for n in range(1, len(actions) + 1)]
-    assert [(event.type, event.sequence) for event in changes] == [
+    assert [(parsed(event).type, parsed(event).sequence) for event in changes] == [
         ("refund.created", 1), ("refund.approved", 2), ("refund.shipment_provided", 3), ("refund.issued", 4)]
-    body = changes[1].model_dump_json()
+    body = changes[1]["body"]
     assert list(json.loads(body)) == ["id", "type", "createdAt", "merchantId", "sequence", "data"]
     headers = headers_for([{"secret": SECRET}], datetime.now(UTC), body)
     assert Webhook(SECRET).verify(body, headers)["sequence"] == 2
@@ -63,7 +79,7 @@ def test_the_sequence_is_the_refunds_version_and_a_top_level_field_of_the_signed
 
 
 def test_an_event_queued_before_sequences_existed_still_parses_with_its_refunds_version():
-    body = json.loads(event_of_change(None, refund(1, "CREATE")).model_dump_json())
+    body = json.loads(event_of_change(None, refund(1, "CREATE"))["body"])
     del body["sequence"]
     body["data"]["history"] *= 3  # as after two transitions
     assert events.RefundEvent.model_validate_json(json.dumps(body)).sequence == 3

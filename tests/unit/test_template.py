@@ -144,11 +144,12 @@ def test_every_function_that_resolves_callers_may_read_api_keys_and_only_two_wri
 
 
 def test_the_code_indexes_are_the_tables():
-    from refunds_core.dal.keys import INDEXES
+    from refunds_core.dal.keys import EVENT_INDEXES, INDEXES
 
     declared = {index["IndexName"]: tuple(key["AttributeName"] for key in index["KeySchema"])
                 for index in RESOURCES["RefundsTable"]["Properties"]["GlobalSecondaryIndexes"]}
-    assert declared == INDEXES
+    events = {index: attributes for index, *attributes in EVENT_INDEXES.values()}
+    assert declared == INDEXES | {index: tuple(attributes) for index, attributes in events.items()}
 
 
 def test_no_scan_anywhere_in_the_code():
@@ -208,8 +209,22 @@ def test_the_table_stream_feeds_the_publisher_with_partial_failures_and_no_loss(
     assert props["MaximumRetryAttempts"] == -1  # a failed publish is retried, never dropped
     assert props["DestinationConfig"]["OnFailure"]["Destination"] == {
         "Fn::GetAtt": ["RefundEventsFailedQueue", "Arn"]}
-    assert json.loads(props["FilterCriteria"]["Filters"][0]["Pattern"]) == {
-        "dynamodb": {"NewImage": {"type": {"S": ["Refund"]}}}}
+
+    from localrun.event_sources.filter_patterns import matches_any, parse_pattern
+
+    patterns = [parse_pattern(f["Pattern"]) for f in props["FilterCriteria"]["Filters"]]
+
+    def passes(event_name: str, **image) -> bool:
+        new = {name: {"S": value} for name, value in image.items()}
+        return matches_any(patterns, {"eventName": event_name, "dynamodb": {"NewImage": new}})
+
+    # A refund event kept with its change: published when it is written, once.
+    assert passes("INSERT", type="Event", eventType="refund.issued")
+    assert not passes("MODIFY", type="Event", eventType="refund.issued")
+    assert not passes("INSERT", type="Event", eventType="webhook_endpoint.disabled")  # listed, never delivered
+    # A refund change is the publisher's only when no event was kept with it (written before that was so).
+    assert passes("MODIFY", type="Refund") and not passes("MODIFY", type="Refund", eventId="evt_1")
+    assert not passes("INSERT", type="Order") and not passes("INSERT", type="WebhookAttempt")
 
 
 def test_the_topic_feeds_the_dispatcher_through_a_queue_with_a_dead_letter_queue():
@@ -237,9 +252,9 @@ def test_the_event_functions_may_only_publish_queue_and_read_what_they_need():
 
     assert actions("PublishRefundEventsFunction") == {
         ("sns:Publish", '{"Ref": "RefundEventsTopic"}'),
-        ("sqs:SendMessage", '{"Fn::GetAtt": ["RefundEventsFailedQueue", "Arn"]}')}
-    assert {a for a, _ in actions("DispatchWebhookEventsFunction")} == {
-        "dynamodb:Query", "dynamodb:PutItem", "sqs:SendMessage"}
+        ("sqs:SendMessage", '{"Fn::GetAtt": ["RefundEventsFailedQueue", "Arn"]}'),
+        ("dynamodb:PutItem", '{"Fn::GetAtt": ["RefundsTable", "Arn"]}')}  # the event of an earlier change
+    assert {a for a, _ in actions("DispatchWebhookEventsFunction")} == {"dynamodb:Query", "sqs:SendMessage"}
     deliveries, dead_letters = ({"Fn::GetAtt": [queue, "Arn"]} for queue in (
         "WebhookDeliveriesQueue", "WebhookDeliveriesDeadLetterQueue"))
     assert {pair for pair in actions("DeliverWebhooksFunction") if pair[0].startswith("sqs:")} == {

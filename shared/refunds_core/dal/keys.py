@@ -114,16 +114,63 @@ def status_indexes(merchant_id: str, status: str) -> dict:
 
 # ------------------------------------------------------------- webhooks
 
+def merchant_partition(merchant_id: str) -> str:
+    """A merchant's own partition: its item, its endpoints and its API keys."""
+    return f"MERCHANT#{merchant_id}"
+
+
+WEBHOOK_PREFIX, ATTEMPT_PREFIX = "WEBHOOK#", "ATTEMPT#"
+
+
 def webhook_endpoint(merchant_id: str, webhook_id: str) -> dict:
     """An endpoint lives in its merchant's partition: one Query lists them."""
-    return _key(f"MERCHANT#{merchant_id}", f"WEBHOOK#{webhook_id}")
+    return _key(merchant_partition(merchant_id), f"{WEBHOOK_PREFIX}{webhook_id}")
 
 
-def webhook_event(merchant_id: str, event_id: str) -> dict:
-    """A merchant's events, sorted by id (a ULID: by time), kept 30 days for replay."""
-    return _key(f"EVENTS#{merchant_id}", event_id)
+def attempts_partition(webhook_id: str) -> str:
+    return f"WEBHOOK#{webhook_id}"
 
 
 def webhook_attempt(webhook_id: str, attempt_id: str) -> dict:
     """An endpoint's delivery attempts, sorted by attempt id (a ULID: by time)."""
-    return _key(f"WEBHOOK#{webhook_id}", f"ATTEMPT#{attempt_id}")
+    return _key(attempts_partition(webhook_id), f"{ATTEMPT_PREFIX}{attempt_id}")
+
+
+# --------------------------------------------------------------- events
+#
+# A merchant's events, kept 30 days: the partition sorts them by id (a ULID:
+# by time). Each is also in two index partitions sorted by event id, so a
+# time range is a key condition there too: its type's, in EventsByType (whose
+# sort key is the item's own SK, the event id), and a refund event in its
+# refund's, in ByOrder (index overloading: the index that holds an order's
+# refunds holds a refund's events too, under partitions of their own, so the
+# table gains one index, not two; DynamoDB adds one per table update).
+
+def events_partition(merchant_id: str) -> str:
+    return f"EVENTS#{merchant_id}"
+
+
+def event(merchant_id: str, event_id: str) -> dict:
+    return _key(events_partition(merchant_id), event_id)
+
+
+# what an event is listed by -> (index, its partition key attribute, its sort key attribute)
+EVENT_INDEXES = {"type": ("EventsByType", "GSI8PK", "SK"), "refund": ("ByOrder", *INDEXES["ByOrder"])}
+
+
+def events_by_type(merchant_id: str, event_type: str) -> str:
+    return f"EVENTS#{merchant_id}#TYPE#{event_type}"
+
+
+def events_by_refund(merchant_id: str, refund_id: str) -> str:
+    return f"EVENTS#{merchant_id}#REFUND#{refund_id}"
+
+
+def event_indexes(event: dict) -> dict:
+    """The index attributes of a kept event: by type always, by refund when it is a refund's."""
+    _, partition, _ = EVENT_INDEXES["type"]
+    indexes = {partition: events_by_type(event["merchantId"], event["eventType"])}
+    if event.get("refundId"):
+        _, partition, sort = EVENT_INDEXES["refund"]
+        indexes |= {partition: events_by_refund(event["merchantId"], event["refundId"]), sort: event["eventId"]}
+    return indexes

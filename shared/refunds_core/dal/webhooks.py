@@ -1,41 +1,30 @@
-"""Webhook endpoints, the events kept for replay, and delivery attempts
-(docs/data-model.md, "Webhooks").
+"""Webhook endpoints and delivery attempts (docs/data-model.md, "Webhooks");
+the events they deliver are ``dal/events.py``'s.
 
 | item | PK | SK |
 |---|---|---|
 | endpoint | ``MERCHANT#<merchantId>`` | ``WEBHOOK#<webhookId>`` |
-| event | ``EVENTS#<merchantId>`` | ``<eventId>`` (``evt_<ULID>``: sorted by time) |
 | attempt | ``WEBHOOK#<webhookId>`` | ``ATTEMPT#<ULID>`` (sorted by time) |
 
 A merchant's endpoint count is ``webhookCount`` on its merchant item; adding
 and removing an endpoint change it in the same transaction, whose condition
-enforces the limit. Events and attempts carry ``expiresAt`` (epoch seconds),
-the table's TTL attribute: DynamoDB removes them after 30 days.
+enforces the limit. Attempts carry ``expiresAt`` (epoch seconds), the table's
+TTL attribute: DynamoDB removes them after 30 days.
 """
 
 from __future__ import annotations
-
-from datetime import UTC, datetime, timedelta
 
 from ulid import ULID
 
 from refunds_core.aws import dynamodb
 from refunds_core.dal import keys
 from refunds_core.dal.codec import from_item, to_item, values
+from refunds_core.dal.events import expires_at
 from refunds_core.dal.transactions import Explain, Guarded
 from refunds_core.settings import settings
 
 # The merchant item's count of its endpoints (accounts.count_one_more / count_one_less).
 COUNTER = "webhookCount"
-
-RETENTION = timedelta(days=30)
-_ENDPOINT_PREFIX, _ATTEMPT_PREFIX = "WEBHOOK#", "ATTEMPT#"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def expires_at(iso_time: str) -> int:
-    """The TTL of an item made at ``iso_time``: 30 days later, in epoch seconds."""
-    return int((datetime.fromisoformat(iso_time) + RETENTION).timestamp())
 
 
 # ------------------------------------------------------------ endpoints
@@ -45,7 +34,7 @@ def endpoints_of(merchant_id: str) -> list[dict]:
     response = dynamodb().query(
         TableName=settings().TABLE_NAME, ConsistentRead=True,
         KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
-        ExpressionAttributeValues=values(pk=f"MERCHANT#{merchant_id}", prefix=_ENDPOINT_PREFIX))
+        ExpressionAttributeValues=values(pk=keys.merchant_partition(merchant_id), prefix=keys.WEBHOOK_PREFIX))
     return [from_item(item) for item in response.get("Items", [])]
 
 
@@ -82,37 +71,6 @@ def replace_secrets(endpoint: dict, new_secrets: list[dict], now: str, explain: 
     }}, explain)
 
 
-# --------------------------------------------------------------- events
-
-def put_event(event: dict) -> None:
-    """Keep an event for replay (``merchantId``, ``eventId``, ``eventType``,
-    ``body``, ``createdAt``). Idempotent: the same event written again is the
-    same item (its expiry counts from ``createdAt``)."""
-    item = {"type": "WebhookEvent", "merchantId": event["merchantId"], "eventId": event["eventId"],
-            "eventType": event["eventType"], "body": event["body"], "createdAt": event["createdAt"],
-            "expiresAt": expires_at(event["createdAt"])}
-    dynamodb().put_item(TableName=settings().TABLE_NAME,
-                        Item={**keys.webhook_event(event["merchantId"], event["eventId"]), **to_item(item)})
-
-
-def get_event(merchant_id: str, event_id: str) -> dict | None:
-    response = dynamodb().get_item(TableName=settings().TABLE_NAME, Key=keys.webhook_event(merchant_id, event_id))
-    return from_item(response.get("Item"))
-
-
-def events_since(merchant_id: str, since_iso: str, limit: int) -> list[dict]:
-    """At most ``limit`` of the merchant's events made at ``since_iso`` or later,
-    oldest first: one Query from the first event id of that millisecond (event
-    ids are ``evt_`` + a ULID, whose first 48 bits are its time)."""
-    millis = max(0, (datetime.fromisoformat(since_iso) - _EPOCH) // timedelta(milliseconds=1))
-    first_id = f"evt_{ULID.from_bytes(millis.to_bytes(6, 'big') + bytes(10))}"
-    response = dynamodb().query(
-        TableName=settings().TABLE_NAME, KeyConditionExpression="PK = :pk AND SK >= :first",
-        ExpressionAttributeValues=values(pk=f"EVENTS#{merchant_id}", first=first_id),
-        ScanIndexForward=True, Limit=limit)
-    return [from_item(item) for item in response.get("Items", [])]
-
-
 # ------------------------------------------------------------- attempts
 
 def put_attempt(webhook_id: str, attempt: dict) -> None:
@@ -132,7 +90,7 @@ def attempts_page(webhook_id: str, limit: int, start_key: dict | None) -> tuple[
     """One Query: at most ``limit`` attempts of an endpoint, newest first, after
     ``start_key``; and the LastEvaluatedKey (None on the last page)."""
     params = {"TableName": settings().TABLE_NAME, "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-              "ExpressionAttributeValues": values(pk=f"WEBHOOK#{webhook_id}", prefix=_ATTEMPT_PREFIX),
+              "ExpressionAttributeValues": values(pk=keys.attempts_partition(webhook_id), prefix=keys.ATTEMPT_PREFIX),
               "ScanIndexForward": False, "Limit": limit}
     if start_key is not None:
         params["ExclusiveStartKey"] = start_key

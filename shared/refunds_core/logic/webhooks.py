@@ -41,7 +41,8 @@ from ulid import ULID
 from refunds_core import errors, shapes
 from refunds_core.auth import account_guards, derived_key, require_active_account
 from refunds_core.callers import Caller
-from refunds_core.dal import accounts, webhooks
+from refunds_core.dal import accounts, keys, webhooks
+from refunds_core.dal import events as kept_events
 from refunds_core.dal.transactions import AlreadyApplied, retry_on_contention, transact_write
 from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.listing_query import DEFAULT_LIMIT, CursorText, Limit, open_cursor, seal_cursor
@@ -232,8 +233,8 @@ def deliveries(caller: Caller, webhook_id: str, params: dict[str, str]) -> shape
     start_key = None
     if query.cursor is not None:
         start_key = open_cursor(query.cursor, context, key)
-        if (set(start_key) != {"PK", "SK"} or start_key["PK"]["S"] != f"WEBHOOK#{endpoint['id']}"
-                or not start_key["SK"]["S"].startswith("ATTEMPT#")):
+        if (set(start_key) != {"PK", "SK"} or start_key["PK"]["S"] != keys.attempts_partition(endpoint["id"])
+                or not start_key["SK"]["S"].startswith(keys.ATTEMPT_PREFIX)):
             raise FieldErrors(["cursor"])
     items, last_key = webhooks.attempts_page(endpoint["id"], query.limit, start_key)
     next_cursor = seal_cursor(last_key, context, key) if last_key else None
@@ -260,12 +261,12 @@ def replay(caller: Caller, webhook_id: str, body: dict) -> shapes.ReplayQueued:
     now = int(time.time())
     next_since = None
     if request.eventId is not None:
-        event = webhooks.get_event(caller.merchant_id, request.eventId)
+        event = kept_events.get(caller.merchant_id, request.eventId)
         if event is None or int(event.get("expiresAt", now + 1)) <= now:  # TTL deletion lags behind expiresAt
             raise ApiError(errors.EVENT_NOT_FOUND)
         chosen = [event]
     else:
-        read = webhooks.events_since(caller.merchant_id, request.since, MAX_REPLAY + 1)
+        read = kept_events.since(caller.merchant_id, request.since, MAX_REPLAY + 1)
         page, next_since = _replay_page(read)
         chosen = [event for event in page
                   if event["eventType"] in endpoint["events"] and int(event.get("expiresAt", now + 1)) > now]
