@@ -10,7 +10,7 @@ one, with an API key: which one is chosen by a hash of the generated request,
 so every role meets generated cases. The merchant (and its customer) is a
 fresh one, so what fuzzing creates never crowds another test's merchant. To get past 404 into the
 validation and the domain rules, about half the generated path ids are
-swapped for ones that merchant owns (an order, a refund, a webhook endpoint),
+swapped for ones that merchant owns (an order, a refund, a webhook endpoint, an event),
 and a generated order names that merchant (a generated seed 002 refund, one of
 its orders with an integer id)."""
 
@@ -84,8 +84,11 @@ def fuzzing(runtime, api) -> dict:
         endpoint = api.request("POST", "/v1/webhooks", token=token,
                                json_body={"url": LOOPBACK_HOOK, "events": ["refund.issued"]})
         assert refund.status == 200 and endpoint.status == 201, (refund, endpoint)
+        events = api.request("GET", f"/v1/events?refundId={refund.body['data']['id']}", token=token)
+        assert events.status == 200 and events.body["data"], events
         return {"orderId": api.paid_order(merchant_id=merchant_id), "refundId": refund.body["data"]["id"],
-                "webhookId": endpoint.body["data"]["id"], "id": str(refund.body["data"]["numericId"])}
+                "webhookId": endpoint.body["data"]["id"], "id": str(refund.body["data"]["numericId"]),
+                "eventId": events.body["data"][0]["id"]}
 
     customer = api.request("POST", "/v1/auth/customer-token", json_body={"customerId": "cust-1"}, token=token)
     key = api.request("POST", "/v1/api-keys", json_body={"name": "fuzzing"}, token=token)

@@ -274,6 +274,29 @@ def test_every_index_the_list_function_reads_is_allowed_by_its_policy(runtime, m
     _assert_allowed(function, calls)
 
 
+# GET /v1/events reads the merchant's partition, or the index partition of its
+# filter (dal/events.py): each of them checked against a real Query.
+EVENT_QUERIES = {"EVENTS#demo": {}, "index/EventsByType": {"type": "refund.created"},
+                 "index/ByOrder": {"refundId": "{{refund:demo}}"}}
+
+
+@pytest.mark.parametrize("read", sorted(EVENT_QUERIES))
+def test_every_partition_the_events_list_reads_is_allowed_by_its_policy(runtime, monkeypatch, read):
+    function = "ListEventsFunction"
+    event = as_function(runtime, monkeypatch, function, "list_events.json")
+    params = {name: value.replace("{{refund:demo}}", runtime.demo_refund_id())
+              for name, value in EVENT_QUERIES[read].items()}
+    event["queryStringParameters"] = params or None
+    event["multiValueQueryStringParameters"] = {name: [value] for name, value in params.items()} or None
+
+    response, calls = _run(function, event)
+    assert response["statusCode"] == 200, response["body"]
+    queries = [pair for operation, params in calls if operation == "Query"
+               for pair in _authorised_calls(operation, params)]
+    assert queries == [("dynamodb:Query", read)]
+    _assert_allowed(function, calls)
+
+
 # Every POST, PATCH and DELETE sample event again, with an Idempotency-Key: the
 # function writes its record through Powertools' persistence layer to the
 # IdempotencyTable (the token routes and preview write none), within its policy.

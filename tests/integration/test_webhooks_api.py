@@ -88,8 +88,18 @@ def put_attempt(dynamodb, table_name, webhook_id: str, n: int) -> None:
 
 # -------------------------------------------------------------- register
 
+SHOWN = ("id", "url", "events", "description", "enabled", "disabledReason", "failingSince", "createdAt", "updatedAt")
+
+
+def shown(endpoint: dict) -> dict:
+    """An endpoint as every route but the registration shows it: without its secret."""
+    return {key: endpoint[key] for key in SHOWN}
+
+
 def test_a_merchant_registers_an_endpoint_and_sees_its_secret_once(api, endpoint):
-    assert set(endpoint) == {"id", "url", "events", "secret", "createdAt"}
+    assert set(endpoint) == {*SHOWN, "secret"}
+    assert (endpoint["enabled"], endpoint["disabledReason"], endpoint["failingSince"]) == (True, None, None)
+    assert endpoint["description"] is None and endpoint["updatedAt"] == endpoint["createdAt"]
     assert WEBHOOK_ID.fullmatch(endpoint["id"])
     assert endpoint["events"] == ["refund.issued", "refund.denied"]
     assert re.fullmatch(r"whsec_[A-Za-z0-9+/]{32}", endpoint["secret"])
@@ -98,7 +108,7 @@ def test_a_merchant_registers_an_endpoint_and_sees_its_secret_once(api, endpoint
     listed = api.request("GET", "/v1/webhooks", login="demo")
     assert listed.status == 200
     mine = [e for e in listed.body["data"] if e["id"] == endpoint["id"]]
-    assert mine == [{key: endpoint[key] for key in ("id", "url", "events", "createdAt")}]
+    assert mine == [shown(endpoint)]
     assert not any("secret" in e or "secrets" in e for e in listed.body["data"])
     assert endpoint["secret"] not in json.dumps(listed.body)
 
@@ -234,7 +244,7 @@ def test_a_merchant_deletes_an_endpoint(api, endpoint, dynamodb, table_name):
     count = stored(dynamodb, table_name, "MERCHANT#demo", "MERCHANT")["webhookCount"]
     deleted = api.request("DELETE", path, login="demo")
     assert deleted.status == 200
-    assert deleted.body == {"data": {key: endpoint[key] for key in ("id", "url", "events", "createdAt")}}
+    assert deleted.body == {"data": shown(endpoint)}
     assert endpoint["id"] not in [e["id"] for e in api.request("GET", "/v1/webhooks", login="demo").body["data"]]
     assert stored(dynamodb, table_name, "MERCHANT#demo", f"WEBHOOK#{endpoint['id']}") is None
     assert stored(dynamodb, table_name, "MERCHANT#demo", "MERCHANT")["webhookCount"] == count - 1

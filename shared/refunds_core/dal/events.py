@@ -38,11 +38,24 @@ def expires_at(iso_time: str) -> int:
     return int((datetime.fromisoformat(iso_time) + RETENTION).timestamp())
 
 
+def _millis(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
 def first_id_at(moment: datetime) -> str:
     """The smallest event id of ``moment``'s millisecond (ids are ``evt_`` + a ULID, its
     first 48 bits the time): ``SK >= first_id_at(t)`` is every event made at ``t`` or later."""
-    millis = max(0, (moment - _EPOCH) // timedelta(milliseconds=1))
+    millis = max(0, _millis(moment))
     return f"evt_{ULID.from_bytes(millis.to_bytes(6, 'big') + bytes(10))}"
+
+
+def last_id_before(moment: datetime) -> str:
+    """The largest event id of the millisecond before ``moment``'s: ``SK <= last_id_before(t)``
+    is every event made before ``t``'s millisecond (none before the epoch)."""
+    millis = _millis(moment) - 1
+    if millis < 0:
+        return FIRST_ID[:-1]  # below every id: an empty range
+    return f"evt_{ULID.from_bytes(millis.to_bytes(6, 'big') + bytes([255] * 10))}"
 
 
 def item_of(event: dict) -> dict:

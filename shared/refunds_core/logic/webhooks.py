@@ -68,7 +68,9 @@ def new_secret() -> str:
 def present(endpoint: dict) -> shapes.Webhook:
     """An endpoint as every route shows it: never a secret."""
     return shapes.Webhook(id=endpoint["id"], url=endpoint["url"], events=list(endpoint["events"]),
-                          createdAt=endpoint["createdAt"])
+                          description=endpoint.get("description"), enabled=endpoint.get("enabled", True),
+                          disabledReason=endpoint.get("disabledReason"), failingSince=endpoint.get("failingSince"),
+                          createdAt=endpoint["createdAt"], updatedAt=endpoint.get("updatedAt", endpoint["createdAt"]))
 
 
 def _iso(moment: datetime) -> str:
