@@ -118,6 +118,11 @@ TARGETS: dict[tuple[str, str], Target] = {
         "demo", lambda w: "/v1/webhooks", lambda: {"url": "http://127.0.0.1:9/x", "events": ["refund.issued"]},
         "url", ({"url": 1, "events": "refund.issued"}, ["url", "events"]),
         read_only=("id", "secret", "createdAt", "merchantId")),
+    ("PATCH", "/v1/webhooks/{webhookId}"): Target(
+        "demo", lambda w: f"/v1/webhooks/{w.webhook_id}", lambda: {"events": ["refund.issued"]}, "description",
+        ({"description": 5, "enabled": "true"}, ["description", "enabled"]),
+        read_only=("id", "secret", "secrets", "createdAt", "updatedAt", "merchantId", "disabledReason",
+                   "failingSince")),
     ("POST", "/v1/webhooks/{webhookId}/replay"): Target(
         "demo", lambda w: f"/v1/webhooks/{w.webhook_id}/replay", lambda: {"since": "2026-01-01T00:00:00Z"},
         "since", ({"since": 1767225600}, ["since"]), read_only=("queued", "nextSince", "merchantId")),

@@ -145,6 +145,12 @@ def test_webhook_routes(api, call, admin):
                    body={"url": "http://127.0.0.1:9/hooks", "events": ["refund.issued", "refund.denied"]})
     webhook_id = created["data"]["id"]
     call("GET", "/v1/webhooks", token=token, status=200)
+    call("GET", "/v1/webhooks/{webhookId}", token=token, status=200, webhookId=webhook_id)
+    call("PATCH", "/v1/webhooks/{webhookId}", token=token, status=200, webhookId=webhook_id,
+         body={"description": "ERP", "enabled": False})
+    call("PATCH", "/v1/webhooks/{webhookId}", token=token, status=200, webhookId=webhook_id,
+         body={"description": None, "enabled": True})
+    call("PATCH", "/v1/webhooks/{webhookId}", token=token, status=400, webhookId=webhook_id, body={"events": []})
     call("POST", "/v1/webhooks/{webhookId}/rotate-secret", token=token, status=200, webhookId=webhook_id)
     call("GET", "/v1/webhooks/{webhookId}/deliveries", token=token, status=200, query={"limit": 5},
          webhookId=webhook_id)

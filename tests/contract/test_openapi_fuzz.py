@@ -136,7 +136,8 @@ def aim(case: schemathesis.Case, fuzzing: dict) -> None:
     order_id = case.body.get("orderId")
     if case.operation.path == "/api/v2/refunds" and isinstance(order_id, int) and zlib.crc32(b"%d" % order_id) % 2:
         case.body["orderId"] = fuzzing["integerOrder"]
-    if case.operation.path == "/v1/webhooks" and isinstance(case.body.get("url"), str) and "://" in case.body["url"]:
+    if (case.operation.path in ("/v1/webhooks", "/v1/webhooks/{webhookId}") and isinstance(case.body.get("url"), str)
+            and "://" in case.body["url"]):
         case.body["url"] = LOOPBACK_HOOK
 
 

@@ -71,6 +71,24 @@ def replace_secrets(endpoint: dict, new_secrets: list[dict], now: str, explain: 
     }}, explain)
 
 
+def change_endpoint(endpoint: dict, assigned: dict, removed: list[str], explain: Explain) -> Guarded:
+    """The conditional UpdateItem of a change by its merchant: SET ``assigned``
+    (``updatedAt`` among them), REMOVE ``removed``, on the condition that the
+    endpoint is still as it was read (its ``updatedAt``: every change by its
+    merchant, and a disabling, moves it)."""
+    names = {f"#{name}": name for name in [*assigned, *removed]}
+    expression = "SET " + ", ".join(f"#{name} = :{name}" for name in assigned)
+    if removed:
+        expression += " REMOVE " + ", ".join(f"#{name}" for name in removed)
+    return Guarded({"Update": {
+        "TableName": settings().TABLE_NAME, "Key": keys.webhook_endpoint(endpoint["merchantId"], endpoint["id"]),
+        "UpdateExpression": expression,
+        "ConditionExpression": "attribute_exists(PK) AND #read_updated = :read_updated",
+        "ExpressionAttributeNames": {**names, "#read_updated": "updatedAt"},
+        "ExpressionAttributeValues": values(**assigned, read_updated=endpoint["updatedAt"]),
+    }}, explain)
+
+
 # ------------------------------------------------------------- attempts
 
 def put_attempt(webhook_id: str, attempt: dict) -> None:
