@@ -152,7 +152,7 @@ TARGETS[("POST", "/v1/api-keys")] = Target(
     "demo", lambda w: "/v1/api-keys", lambda: {"name": "input test"}, "name", ({"name": 5}, ["name"]),
     read_only=("id", "key", "prefix", "createdAt", "merchantId"))
 # POST routes that take no body: only the size limit applies to them.
-NO_BODY = {("POST", "/v1/webhooks/{webhookId}/rotate-secret")}
+NO_BODY = {("POST", "/v1/webhooks/{webhookId}/rotate-secret"), ("POST", "/v1/webhooks/{webhookId}/test")}
 ROUTES = list(TARGETS)
 ROUTE_IDS = [f"{m} {p}" for m, p in ROUTES]
 

@@ -151,6 +151,8 @@ def test_webhook_routes(api, call, admin):
     call("PATCH", "/v1/webhooks/{webhookId}", token=token, status=200, webhookId=webhook_id,
          body={"description": None, "enabled": True})
     call("PATCH", "/v1/webhooks/{webhookId}", token=token, status=400, webhookId=webhook_id, body={"events": []})
+    ping = call("POST", "/v1/webhooks/{webhookId}/test", token=token, status=200, webhookId=webhook_id)
+    assert ping["data"]["error"] == "connection refused"
     call("POST", "/v1/webhooks/{webhookId}/rotate-secret", token=token, status=200, webhookId=webhook_id)
     call("GET", "/v1/webhooks/{webhookId}/deliveries", token=token, status=200, query={"limit": 5},
          webhookId=webhook_id)

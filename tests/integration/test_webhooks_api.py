@@ -305,7 +305,7 @@ def test_a_merchant_deletes_an_endpoint(api, endpoint, dynamodb, table_name):
 def test_unknown_and_malformed_ids_are_not_found(api, webhook_id):
     for method, suffix, body in (("DELETE", "", None), ("POST", "/rotate-secret", None), ("GET", "/deliveries", None),
                                  ("POST", "/replay", {"since": "2026-01-01T00:00:00Z"}), ("GET", "", None),
-                                 ("PATCH", "", {"enabled": False})):
+                                 ("PATCH", "", {"enabled": False}), ("POST", "/test", None)):
         answer = api.request(method, f"/v1/webhooks/{webhook_id}{suffix}", json_body=body, login="demo")
         assert (answer.status, answer.body) == (404, NOT_FOUND), (method, suffix)
 
@@ -491,7 +491,7 @@ def test_replay_body_is_validated(api, endpoint, body, fields):
 
 ROUTES = [("POST", "/v1/webhooks", {"url": "http://127.0.0.1:9/x", "events": ["refund.issued"]}),
           ("GET", "/v1/webhooks", None), ("DELETE", "/v1/webhooks/{id}", None), ("GET", "/v1/webhooks/{id}", None),
-          ("PATCH", "/v1/webhooks/{id}", {"description": "x"}),
+          ("PATCH", "/v1/webhooks/{id}", {"description": "x"}), ("POST", "/v1/webhooks/{id}/test", None),
           ("POST", "/v1/webhooks/{id}/rotate-secret", None), ("GET", "/v1/webhooks/{id}/deliveries", None),
           ("POST", "/v1/webhooks/{id}/replay", {"since": "2026-01-01T00:00:00Z"})]
 
@@ -516,7 +516,8 @@ def test_another_merchants_endpoint_is_not_found(api, endpoint, dynamodb, table_
     event_id = put_event(dynamodb, table_name, "demo2", "refund.issued")
     for method, suffix, body in (("DELETE", "", None), ("POST", "/rotate-secret", None), ("GET", "/deliveries", None),
                                  ("POST", "/replay", {"eventId": event_id}), ("GET", "", None),
-                                 ("PATCH", "", {"url": "http://127.0.0.1:9/theirs", "enabled": False})):
+                                 ("PATCH", "", {"url": "http://127.0.0.1:9/theirs", "enabled": False}),
+                                 ("POST", "/test", None)):
         answer = api.request(method, base + suffix, json_body=body, login="demo2")
         assert (answer.status, answer.body) == (404, NOT_FOUND), (method, suffix)
     item = stored(dynamodb, table_name, "MERCHANT#demo", f"WEBHOOK#{endpoint['id']}")

@@ -29,6 +29,7 @@ import ssl
 import threading
 import time
 import traceback
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -133,32 +134,76 @@ def _dead_letter(record: SQSRecord, attempts: int, last_error: str) -> None:
         "lastError": {"DataType": "String", "StringValue": last_error}})
 
 
-def _attempt(endpoint: dict, task: DeliveryTask) -> tuple[int | None, str | None]:
-    """(HTTP status, None) when the endpoint answered, (None, why) when it did not:
-    the URL refused, the endpoint unreachable, or anything unforeseen (a bug, a
-    secret that does not sign...): every failure is an attempt recorded and retried."""
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one signed POST: the endpoint's ``status``, or ``error`` (as an
+    attempt records it) and ``problem`` (the same in words that name nothing of our
+    network, for a merchant's own answer: ``POST /v1/webhooks/{id}/test``)."""
+
+    status: int | None
+    error: str | None
+    problem: str | None
+    latency_ms: int
+
+    @property
+    def delivered(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+def send(endpoint: dict, message_id: str, body: str, *, webhook_id: str = "") -> Outcome:
+    """Sign ``body`` (Standard Webhooks, every valid secret of the endpoint) and POST it to
+    the endpoint's vetted address: what every delivery and every test ping does. Never
+    raises: the URL refused, the endpoint unreachable, and anything unforeseen (a bug, a
+    secret that does not sign...) are each an outcome."""
+    started = time.monotonic()
+
+    def ended(status: int | None = None, error: str | None = None, problem: str | None = None) -> Outcome:
+        return Outcome(status, error, problem, round((time.monotonic() - started) * 1000))
+
     try:
-        return _signed_post(endpoint, task), None
+        return ended(_signed_post(endpoint, message_id, body))
     except UnsafeUrl as exc:
-        return None, f"refused: {exc}"
+        return ended(error=f"refused: {exc}", problem="refused")
     except (OSError, http.client.HTTPException) as exc:  # refused, reset, TLS, timeout...
-        return None, type(exc).__name__
+        return ended(error=type(exc).__name__, problem=_problem(exc))
     except Exception as exc:  # noqa: BLE001 - anything else fails this attempt, not the task's schedule
         error = unexpected_error(exc, endpoint)
         # The stack without the exception's text, which is in ``error`` with the secrets masked.
-        logger.error("webhook attempt raised", extra={"webhook_id": task.webhookId, "event_id": task.eventId,
+        logger.error("webhook attempt raised", extra={"webhook_id": webhook_id, "event_id": message_id,
                                                       "error": error,
                                                       "stack": "".join(traceback.format_tb(exc.__traceback__))})
-        return None, error
+        return ended(error=error, problem="unexpected error")
 
 
-def _signed_post(endpoint: dict, task: DeliveryTask) -> int:
+def _problem(exc: OSError | http.client.HTTPException) -> str:
+    """Why an endpoint gave no answer, in a few fixed words (never an address or a message)."""
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, ConnectionResetError | BrokenPipeError | ConnectionAbortedError):
+        return "connection reset"
+    if isinstance(exc, ssl.SSLError):
+        return "TLS error"
+    if isinstance(exc, http.client.HTTPException):
+        return "invalid answer"
+    return "unreachable"
+
+
+def _attempt(endpoint: dict, task: DeliveryTask) -> tuple[int | None, str | None]:
+    """(HTTP status, None) when the endpoint answered, (None, why) when it did not:
+    every failure is an attempt recorded and retried."""
+    outcome = send(endpoint, task.eventId, task.body, webhook_id=task.webhookId)
+    return outcome.status, outcome.error
+
+
+def _signed_post(endpoint: dict, message_id: str, body: str) -> int:
     # as_uri: an endpoint registered before URLs were stored as URIs may still hold an IRI.
     uri = as_uri(endpoint["url"])
     host, port, addresses = vetted_addresses(uri)
     headers = {"content-type": "application/json", "user-agent": _USER_AGENT,
-               **signature_headers(endpoint, task.eventId, task.body)}
-    return _post(uri, host, port, addresses[0], task.body.encode(), headers)
+               **signature_headers(endpoint, message_id, body)}
+    return _post(uri, host, port, addresses[0], body.encode(), headers)
 
 
 def unexpected_error(exc: Exception, endpoint: dict) -> str:
@@ -196,13 +241,23 @@ def _post(url: str, host: str, port: int, address: str, body: bytes, headers: di
     started = time.monotonic()
     # The socket timeout bounds each read, not the whole exchange: an endpoint
     # trickling a byte at a time is cut off at the deadline by closing its socket.
-    watchdog = threading.Timer(TIMEOUT_SECONDS, connection.abort)
+    cut_off = threading.Event()
+
+    def cut() -> None:
+        cut_off.set()
+        connection.abort()
+
+    watchdog = threading.Timer(TIMEOUT_SECONDS, cut)
     watchdog.start()
     try:
         connection.request("POST", path, body=body, headers=headers)
         response = connection.getresponse()
         response.read(_MAX_RESPONSE_BYTES)
         return response.status
+    except (OSError, http.client.HTTPException) as exc:
+        if cut_off.is_set():  # cut off at the deadline: whatever the closed socket raised
+            raise TimeoutError(f"no complete answer within {TIMEOUT_SECONDS} s") from exc
+        raise
     finally:
         watchdog.cancel()
         connection.close()
