@@ -261,7 +261,8 @@ def test_the_event_functions_may_only_publish_queue_and_read_what_they_need():
         ("sqs:ChangeMessageVisibility", json.dumps(deliveries)),  # schedules a retry
         ("sqs:SendMessage", json.dumps(dead_letters))}  # dead-letters a task after its last retry
     assert {a for a, _ in actions("DeliverWebhooksFunction")} == {
-        "dynamodb:GetItem", "dynamodb:PutItem", "sqs:ChangeMessageVisibility", "sqs:SendMessage"}
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",  # notes each outcome on the endpoint
+        "sqs:ChangeMessageVisibility", "sqs:SendMessage"}
     assert RESOURCES["DeliverWebhooksFunction"]["Properties"]["Environment"]["Variables"] == {
         "WEBHOOK_DELIVERIES_QUEUE_URL": {"Ref": "WebhookDeliveriesQueue"},
         "WEBHOOK_DEAD_LETTER_QUEUE_URL": {"Ref": "WebhookDeliveriesDeadLetterQueue"}}

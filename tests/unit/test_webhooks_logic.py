@@ -202,7 +202,7 @@ def test_changed_fields_are_validated_as_at_registration(vetting, body, fields):
 NOW_ISO = "2026-11-22T10:00:00.000Z"
 ENABLED = {"id": "whk_1", "url": "https://a.example/", "events": ["refund.issued"], "description": "ERP",
            "failingSince": "2026-11-20T10:00:00.000Z", "updatedAt": "2026-11-01T00:00:00.000Z"}
-DISABLED = {**ENABLED, "enabled": False, "disabledReason": "failing", "disabledAt": "2026-11-21T00:00:00.000Z"}
+DISABLED = {**ENABLED, "enabled": False, "disabledReason": "failing"}
 
 
 @pytest.mark.parametrize(("endpoint", "body", "assigned", "removed"), [
@@ -213,10 +213,10 @@ DISABLED = {**ENABLED, "enabled": False, "disabledReason": "failing", "disabledA
     ({**ENABLED, "description": None}, {"description": None}, {}, []),
     (ENABLED, {"url": "https://b.example/", "events": ["refund.issued", "refund.denied"]},
      {"url": "https://b.example/", "events": ["refund.issued", "refund.denied"]}, []),
-    (ENABLED, {"enabled": False}, {"enabled": False, "disabledReason": "merchant", "disabledAt": NOW_ISO}, []),
+    (ENABLED, {"enabled": False}, {"enabled": False, "disabledReason": "merchant"}, []),
     (DISABLED, {"enabled": False}, {}, []),                           # stays disabled for the reason it had
     # Enabled again: the failures of before count no more.
-    (DISABLED, {"enabled": True}, {"enabled": True}, ["disabledReason", "disabledAt", "failingSince"]),
+    (DISABLED, {"enabled": True}, {"enabled": True}, ["disabledReason", "failingSince"]),
 ])
 def test_a_patch_sets_what_it_names_and_enabling_starts_afresh(vetting, endpoint, body, assigned, removed):
     request = webhooks._endpoint_fields(UpdateWebhookRequest, body)

@@ -14,6 +14,7 @@ TTL attribute: DynamoDB removes them after 30 days.
 
 from __future__ import annotations
 
+from botocore.exceptions import ClientError
 from ulid import ULID
 
 from refunds_core.aws import dynamodb
@@ -86,6 +87,52 @@ def change_endpoint(endpoint: dict, assigned: dict, removed: list[str], explain:
         "ConditionExpression": "attribute_exists(PK) AND #read_updated = :read_updated",
         "ExpressionAttributeNames": {**names, "#read_updated": "updatedAt"},
         "ExpressionAttributeValues": values(**assigned, read_updated=endpoint["updatedAt"]),
+    }}, explain)
+
+
+# -------------------------------------------------------------- health
+#
+# An endpoint's failure streak: ``failingSince`` is the time of the first
+# failed delivery since the last one that succeeded. Each write is conditioned
+# on what it changes, never on what a delivery read before its POST (others
+# ran meanwhile): the first failure of a streak sets it only where none is set,
+# a success removes it, and disabling needs it still as old as the rule says.
+
+def _conditional_update(merchant_id: str, webhook_id: str, **update) -> bool:
+    """One UpdateItem; False when its condition did not hold (nothing written)."""
+    try:
+        dynamodb().update_item(TableName=settings().TABLE_NAME, Key=keys.webhook_endpoint(merchant_id, webhook_id),
+                               **update)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def start_failing(merchant_id: str, webhook_id: str, at: str) -> bool:
+    """``failingSince = at`` unless a streak is already on (or the endpoint is gone)."""
+    return _conditional_update(merchant_id, webhook_id, UpdateExpression="SET failingSince = :at",
+                               ConditionExpression="attribute_exists(PK) AND attribute_not_exists(failingSince)",
+                               ExpressionAttributeValues=values(at=at))
+
+
+def stop_failing(merchant_id: str, webhook_id: str) -> bool:
+    """A delivery succeeded: the streak, if any, ends."""
+    return _conditional_update(merchant_id, webhook_id, UpdateExpression="REMOVE failingSince",
+                               ConditionExpression="attribute_exists(failingSince)")
+
+
+def disable_failing(endpoint: dict, failing_since_at_most: str, now: str, explain: Explain) -> Guarded:
+    """The transaction item that disables an endpoint whose streak began at
+    ``failing_since_at_most`` or before, while it is enabled (once, whoever tries)."""
+    return Guarded({"Update": {
+        "TableName": settings().TABLE_NAME, "Key": keys.webhook_endpoint(endpoint["merchantId"], endpoint["id"]),
+        "UpdateExpression": "SET enabled = :false, disabledReason = :failing, updatedAt = :now",
+        "ConditionExpression": "attribute_exists(PK) AND failingSince <= :cutoff "
+                               "AND (attribute_not_exists(enabled) OR enabled = :true)",
+        "ExpressionAttributeValues": values(false=False, true=True, failing="failing", now=now,
+                                            cutoff=failing_since_at_most),
     }}, explain)
 
 

@@ -4,7 +4,9 @@ endpoint's vetted address, record the attempt, and schedule the retry.
 An attempt fails on any answer but a 2xx, on no answer, and on any exception
 raised while making it (a bug included): each failure is recorded with its
 error and follows the same schedule, so every task ends delivered, or
-recorded ``failed`` and dead-lettered.
+recorded ``failed`` and dead-lettered. Each outcome is also noted on the
+endpoint (``endpoint_health``: one failing for 5 days is disabled), and a
+task for a disabled endpoint is dropped (its event stays replayable).
 
 Retries use the queue itself: a failed attempt sets its message's visibility
 timeout to the schedule's next delay and reports the message failed, so SQS
@@ -38,9 +40,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from standardwebhooks.webhooks import Webhook
 from ulid import ULID
 
+from refunds_core import clock
 from refunds_core.aws import dynamodb, sqs
-from refunds_core.clock import now_iso
 from refunds_core.dal import webhooks
+from refunds_core.logic import endpoint_health
 from refunds_core.observability import logger, metrics
 from refunds_core.settings import settings
 from refunds_core.webhook_tasks import DeliveryTask
@@ -105,14 +108,19 @@ def _deliver(record: SQSRecord, attempt: int, recorded: list[bool]) -> None:
     if endpoint is None:  # deleted since the task was queued: nothing to deliver to
         logger.info("endpoint gone, delivery dropped", extra={"webhook_id": task.webhookId})
         return
+    if endpoint.get("enabled") is False:  # its events stay in the events API, and replayable once enabled
+        logger.info("endpoint disabled, delivery dropped", extra={"webhook_id": task.webhookId})
+        return
     status, error = _attempt(endpoint, task)
     delivered = status is not None and 200 <= status < 300
     delays = settings().retry_delays
     outcome = "delivered" if delivered else "retrying" if attempt <= len(delays) else "failed"
+    now = clock.now()
     webhooks.put_attempt(task.webhookId, {
         "attemptId": str(ULID()), "eventId": task.eventId, "eventType": task.eventType, "attempt": attempt,
-        "statusCode": status, "error": error, "outcome": outcome, "at": now_iso(), "replay": task.replay})
+        "statusCode": status, "error": error, "outcome": outcome, "at": clock.iso(now), "replay": task.replay})
     recorded.append(True)
+    endpoint_health.note(endpoint, delivered, now)
     metrics.add_metric(name=f"WebhookDelivery{outcome.title()}", unit=MetricUnit.Count, value=1)
     if outcome == "retrying":
         # The message comes back after the next delay of the schedule, not the queue's default.

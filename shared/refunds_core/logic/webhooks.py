@@ -185,9 +185,9 @@ def changes(endpoint: dict, request: UpdateWebhookRequest, now: str) -> tuple[di
     removed = ["description"] if "description" in given and given["description"] is None else []
     if given.get("enabled") is True and endpoint.get("enabled") is False:
         assigned["enabled"] = True
-        removed += ["disabledReason", "disabledAt", "failingSince"]
+        removed += ["disabledReason", "failingSince"]
     elif given.get("enabled") is False and endpoint.get("enabled", True):
-        assigned |= {"enabled": False, "disabledReason": "merchant", "disabledAt": now}
+        assigned |= {"enabled": False, "disabledReason": "merchant"}
     removed = [name for name in removed if endpoint.get(name) is not None]
     if not assigned and not removed:
         return {}, []
@@ -317,6 +317,8 @@ def replay(caller: Caller, webhook_id: str, body: dict) -> shapes.ReplayQueued:
     request = parse(ReplayRequest, body)
     if (request.eventId is None) == (request.since is None):
         raise FieldErrors(["eventId", "since"])
+    if endpoint.get("enabled") is False:  # the deliverer would drop what a replay queues
+        raise ApiError(errors.WEBHOOK_DISABLED)
     now = int(time.time())
     next_since = None
     if request.eventId is not None:
