@@ -48,7 +48,7 @@ def _sample_events() -> tuple[dict[str, tuple[str, int]], dict[str, str]]:
     Placeholders: ``{{token:<login>}}``; ``{{refund:demo}}`` a fresh demo refund
     in REQUESTED (refundOnly false) for each event; ``{{webhook:demo}}`` demo's
     endpoint of create_webhook.json's URL; ``{{apikey:demo}}`` one of demo's API
-    keys (created when it has none)."""
+    keys (created when it has none); ``{{event:demo}}`` a fresh demo refund's refund.created."""
     from localrun import template as cfn
     from scripts.openapi import contracts
 
