@@ -160,7 +160,8 @@ def prepare_event(runtime: LocalRuntime, event: dict) -> dict:
     `{{order:demo}}` in its body the integer id of a fresh paid demo order,
     `{{webhook:demo}}` the id of demo's endpoint for the URL of
     events/create_webhook.json (registered through the API when it has none),
-    and `{{apikey:demo}}` the id of one of demo's API keys (likewise)."""
+    `{{apikey:demo}}` the id of one of demo's API keys (likewise), and
+    `{{event:demo}}` the id of a fresh demo refund's refund.created."""
     if runtime.mode != "stack":
         runtime.seed_demo_order()
     if REFUND_ORDER_PLACEHOLDER.search(json.dumps(event)):  # the refund's order too: one refund for both
@@ -172,6 +173,7 @@ def prepare_event(runtime: LocalRuntime, event: dict) -> dict:
     event = fill_refund_placeholders(event, runtime.demo_order_number, ORDER_PLACEHOLDER)
     event = fill_refund_placeholders(event, lambda: demo_webhook_id(runtime), WEBHOOK_PLACEHOLDER)
     event = fill_refund_placeholders(event, lambda: demo_api_key_id(runtime), API_KEY_PLACEHOLDER)
+    event = fill_refund_placeholders(event, lambda: demo_event_id(runtime), EVENT_PLACEHOLDER)
     return fill_token_placeholders(event, runtime.token)
 
 
@@ -181,6 +183,7 @@ REFUND_ORDER_PLACEHOLDER = re.compile(r"\{\{(refund-order):([^}]+)\}\}")
 ORDER_PLACEHOLDER = re.compile(r"\{\{(order):([^}]+)\}\}")
 WEBHOOK_PLACEHOLDER = re.compile(r"\{\{(webhook):([^}]+)\}\}")
 API_KEY_PLACEHOLDER = re.compile(r"\{\{(apikey):([^}]+)\}\}")
+EVENT_PLACEHOLDER = re.compile(r"\{\{(event):([^}]+)\}\}")
 
 
 def demo_webhook_id(runtime: LocalRuntime) -> str:
@@ -205,6 +208,19 @@ def demo_api_key_id(runtime: LocalRuntime) -> str:
         raise RuntimeError("the runtime seeds nothing into a deployed stack")
     listed = [key["id"] for key in _call(runtime, "ListApiKeysFunction", "list_api_keys.json")]
     return listed[-1] if listed else _call(runtime, "CreateApiKeyFunction", "create_api_key.json")["id"]
+
+
+def demo_event_id(runtime: LocalRuntime) -> str:
+    """The id of a fresh demo refund's refund.created: kept with the refund, so the
+    first page of that refund's events (GET /v1/events?refundId=) holds it. Local modes only."""
+    refund_id = runtime.demo_refund_id()
+    event = json.loads((REPO_ROOT / "events" / "list_events.json").read_text())
+    event["queryStringParameters"] = {"refundId": refund_id}
+    event["multiValueQueryStringParameters"] = {"refundId": [refund_id]}
+    response = runtime.invoke("ListEventsFunction", fill_token_placeholders(event, runtime.token))
+    if response["statusCode"] != 200:
+        raise RuntimeError(f"ListEventsFunction answered {response['statusCode']}: {response['body']}")
+    return json.loads(response["body"])["data"][0]["id"]
 
 
 def _call(runtime: LocalRuntime, function: str, sample: str) -> dict:

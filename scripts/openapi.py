@@ -91,7 +91,7 @@ def contracts() -> dict[tuple[str, str], tuple[str, Contract]]:
 # The path parameters' formats: what the routes accept before a read.
 PATH_PARAMETERS = {
     "orderId": shapes.Identifier, "refundId": shapes.RefundId, "webhookId": shapes.WebhookId,
-    "keyId": shapes.ApiKeyId,
+    "keyId": shapes.ApiKeyId, "eventId": shapes.EventId,
 }
 
 IDEMPOTENCY_KEY = {

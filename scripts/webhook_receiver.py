@@ -20,6 +20,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 
+def describe(event: dict) -> str:
+    """One line of what the event says: a refund's status and amount, or a test ping's endpoint."""
+    data = event["data"]
+    if event["type"].startswith("refund."):
+        return f"refund {data['id']} is {data['status']}, {data['amount']} {data['currency']}"
+    return f"a test of endpoint {data.get('webhookId')}"
+
+
 def make_handler(secret: str, fail_first: int) -> type[BaseHTTPRequestHandler]:
     webhook = Webhook(secret)
     failures_left = [fail_first]
@@ -38,8 +46,7 @@ def make_handler(secret: str, fail_first: int) -> type[BaseHTTPRequestHandler]:
                 print(f"answering 500 to {event['id']} (as asked by --fail)", flush=True)
                 self._answer(500)
                 return
-            print(f"verified {event['type']} {event['id']}: refund {event['data']['id']} is "
-                  f"{event['data']['status']}, {event['data']['amount']} {event['data']['currency']}", flush=True)
+            print(f"verified {event['type']} {event['id']}: {describe(event)}", flush=True)
             print(json.dumps(event, indent=2), flush=True)
             self._answer(204)
 

@@ -49,7 +49,7 @@ def _sample_events() -> tuple[dict[str, tuple[str, int]], dict[str, str]]:
     in REQUESTED (refundOnly false) for each event, ``{{refund-order:demo}}`` its
     order; ``{{order:demo}}`` a fresh paid demo order; ``{{webhook:demo}}`` demo's
     endpoint of create_webhook.json's URL; ``{{apikey:demo}}`` one of demo's API
-    keys (created when it has none)."""
+    keys (created when it has none); ``{{event:demo}}`` a fresh demo refund's refund.created."""
     from localrun import template as cfn
     from scripts.openapi import contracts
 

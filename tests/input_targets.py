@@ -120,6 +120,11 @@ TARGETS: dict[tuple[str, str], Target] = {
         "demo", lambda w: "/v1/webhooks", lambda: {"url": "http://127.0.0.1:9/x", "events": ["refund.issued"]},
         "url", ({"url": 1, "events": "refund.issued"}, ["url", "events"]),
         read_only=("id", "secret", "createdAt", "merchantId")),
+    ("PATCH", "/v1/webhooks/{webhookId}"): Target(
+        "demo", lambda w: f"/v1/webhooks/{w.webhook_id}", lambda: {"events": ["refund.issued"]}, "description",
+        ({"description": 5, "enabled": "true"}, ["description", "enabled"]),
+        read_only=("id", "secret", "secrets", "createdAt", "updatedAt", "merchantId", "disabledReason",
+                   "failingSince")),
     ("POST", "/v1/webhooks/{webhookId}/replay"): Target(
         "demo", lambda w: f"/v1/webhooks/{w.webhook_id}/replay", lambda: {"since": "2026-01-01T00:00:00Z"},
         "since", ({"since": 1767225600}, ["since"]), read_only=("queued", "nextSince", "merchantId")),
@@ -166,7 +171,7 @@ TARGETS[("POST", "/v1/orders/{orderId}/full-refund")] = Target(
     read_only=("Id", "Status", "Number", "AllRefunded", "RefundStatus", "Order", "Refund", "amount", "items",
                "email", "refundShipping", "orderId"))
 # POST routes that take no body: only the size limit applies to them.
-NO_BODY = {("POST", "/v1/webhooks/{webhookId}/rotate-secret")}
+NO_BODY = {("POST", "/v1/webhooks/{webhookId}/rotate-secret"), ("POST", "/v1/webhooks/{webhookId}/test")}
 ROUTES = list(TARGETS)
 ROUTE_IDS = [f"{m} {p}" for m, p in ROUTES]
 

@@ -15,7 +15,7 @@ app = build_app()
 @route(app, "POST", "/v1/webhooks/{webhookId}/replay", summary="Deliver one past event, or those since a time, again",
        tag="webhooks", roles=(Role.MERCHANT,), scope=Scope.MANAGE_WEBHOOKS,
        body=ReplayRequest, answer=shapes.ReplayQueued,
-       status=HTTPStatus.ACCEPTED, errors=(errors.WEBHOOK_NOT_FOUND, errors.EVENT_NOT_FOUND),
+       status=HTTPStatus.ACCEPTED, errors=(errors.WEBHOOK_NOT_FOUND, errors.WEBHOOK_DISABLED, errors.EVENT_NOT_FOUND),
        description="Exactly one of `eventId` and `since` (both or neither: 15010 for both).")
 def replay_webhook(webhookId: str):  # noqa: N803 - the template's path parameter name
     return webhooks.replay(caller(app), path_id(webhookId), request_body(app))

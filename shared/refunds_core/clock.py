@@ -1,7 +1,19 @@
-"""Timestamps as the API shows them: ISO 8601, UTC, milliseconds, ``Z``."""
+"""The time, and timestamps as the API shows them: ISO 8601, UTC, milliseconds, ``Z``.
+
+``now()`` is the one reading of the clock for rules that count time (an
+endpoint failing for 5 days, the events of the last 30 days): a test moves it
+with ``monkeypatch.setattr(clock, "now", ...)`` instead of waiting."""
 
 from datetime import UTC, datetime
 
 
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso(now())

@@ -182,13 +182,19 @@ WEBHOOK_NOT_FOUND = _entry(
 EVENT_NOT_FOUND = _entry(
     15170, HTTPStatus.NOT_FOUND,
     "Event not found.",
-    "POST /v1/webhooks/{id}/replay: no event with this id among the merchant's events of the "
-    "last 30 days (another merchant's event answers the same).",
+    "GET /v1/events/{id}, POST /v1/webhooks/{id}/replay: no event with this id among the merchant's events of "
+    "the last 30 days (another merchant's event answers the same).",
 )
 TOO_MANY_WEBHOOKS = _entry(
     15180, HTTPStatus.BAD_REQUEST,
     "Too many webhook endpoints.",
     "POST /v1/webhooks: the merchant already has 10 endpoints; delete one first.",
+)
+WEBHOOK_DISABLED = _entry(
+    15260, HTTPStatus.CONFLICT,
+    "Webhook endpoint is disabled. Enable it first.",
+    "POST /v1/webhooks/{id}/replay: nothing is delivered to a disabled endpoint (`enabled: false`, after 5 days "
+    "of failed deliveries or by PATCH). Enable it (PATCH `{\"enabled\": true}`), then replay.",
 )
 API_KEY_NOT_FOUND = _entry(
     15190, HTTPStatus.NOT_FOUND,
@@ -220,7 +226,7 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     REFUND_NOT_FOUND, TRANSITION_NOT_ALLOWED, QUANTITY_EXCEEDS_REMAINING, AMOUNT_EXCEEDS_REMAINING,
     FORBIDDEN, IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_IN_FLIGHT, THROTTLED, WEBHOOK_NOT_FOUND,
     EVENT_NOT_FOUND, TOO_MANY_WEBHOOKS, API_KEY_NOT_FOUND, TOO_MANY_API_KEYS, ORDER_MONEY_FIXED,
-    ORDER_CUSTOMER_FIXED, REFUND_HISTORY_FULL, CONNECTION_NOT_FOUND, INVALID_ID,
+    ORDER_CUSTOMER_FIXED, REFUND_HISTORY_FULL, CONNECTION_NOT_FOUND, INVALID_ID, WEBHOOK_DISABLED,
 )
 
 

@@ -1,4 +1,4 @@
-"""Refund events, as words: their types, their body, their ids.
+"""Events, as words: their types, their body, their ids.
 
 Every transition appends one history entry and bumps the refund's version, so
 each change of a refund item (seen on the table's stream) is exactly one event,
@@ -6,13 +6,20 @@ named after the action that made it (``TYPE_OF_ACTION``). The event id is
 derived from the refund id and version (and the change's time, so ids sort by
 time): a replayed stream record, a retried publish and every webhook
 redelivery carry the same id. The version itself is the event's ``sequence``:
-receivers order a refund's events by it. Building an event from a table change
-is the publisher's (``logic/publishing.py``).
+receivers order a refund's events by it. A refund's event is written in the
+same transaction as the change it tells of (``logic/refund_events.py``), and
+published from there (``logic/publishing.py``).
+
+Besides refund events, the events API keeps ``webhook_endpoint.disabled`` (an
+endpoint that failed every delivery for 5 days was turned off); it is not
+delivered to endpoints. ``webhook.test`` is what ``POST
+/v1/webhooks/{id}/test`` sends; it is never kept.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime
 from typing import Literal
 
@@ -26,6 +33,10 @@ TYPE_OF_ACTION = {
 }
 # Every event type, in the lifecycle's order: what a webhook endpoint may subscribe to.
 TYPES = tuple(TYPE_OF_ACTION.values())
+ENDPOINT_DISABLED = "webhook_endpoint.disabled"
+TEST = "webhook.test"
+# What the events API lists (GET /v1/events): the refund events and the endpoints' own.
+KEPT_TYPES = (*TYPES, ENDPOINT_DISABLED)
 
 
 class RefundEvent(BaseModel):
@@ -66,3 +77,14 @@ def event_id(refund_id: str, version: int, at: str) -> str:
     millis = int(datetime.fromisoformat(at).timestamp() * 1000)
     digest = hashlib.sha256(f"{refund_id}:{version}".encode()).digest()
     return f"evt_{ULID.from_bytes(millis.to_bytes(6, 'big') + digest[:10])}"
+
+
+def new_event_id(at: str) -> str:
+    """``evt_`` + a ULID of ``at``'s millisecond and random bits: an event that no retry makes again."""
+    return f"evt_{ULID.from_timestamp(datetime.fromisoformat(at).timestamp())}"
+
+
+def body(event: dict) -> str:
+    """An event's JSON text, exactly what is kept, signed, delivered and listed: compact,
+    its fields in the order given (``RefundEvent``'s for a refund event), UTF-8 as is."""
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))

@@ -177,12 +177,30 @@ AwareTime = Annotated[str, StringConstraints(max_length=64), AfterValidator(_awa
                       WithJsonSchema({"type": "string", "format": "date-time", "maxLength": 64})]
 
 
+# Only the length here: whether the URL may be delivered to (https, public
+# addresses) is checked in logic, which resolves its host.
+WebhookUrl = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+# A repeated type is a 15010 for its second occurrence (checked in logic).
+EventTypes = Annotated[list[EventType], Field(min_length=1, max_length=_EVENT_TYPE_COUNT)]
+# The merchant's own note on an endpoint ("ERP production").
+WebhookDescription = Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(_not_blank)]
+
+
 class CreateWebhookRequest(Strict):
-    # Only the length here: whether the URL may be delivered to (https, public
-    # addresses) is checked in logic, which resolves its host.
-    url: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
-    # A repeated type is a 15010 for its second occurrence (checked in logic).
-    events: Annotated[list[EventType], Field(min_length=1, max_length=_EVENT_TYPE_COUNT)]
+    url: WebhookUrl
+    events: EventTypes
+    description: WebhookDescription = None  # type: ignore[assignment]
+
+
+class UpdateWebhookRequest(Strict):
+    """PATCH /v1/webhooks/{id}: the fields to change, each checked as at registration."""
+
+    url: WebhookUrl = None  # type: ignore[assignment]
+    events: EventTypes = None  # type: ignore[assignment]
+    # null removes it.
+    description: WebhookDescription | None = None
+    # true: deliveries start again (a failure streak starts afresh); false: none until it is true again.
+    enabled: bool = None  # type: ignore[assignment]
 
 
 # How long the secrets a rotation replaces keep signing beside the new one.

@@ -87,6 +87,8 @@ RefundKind = TypeAliasType("RefundKind", Literal["items", "amount", "full"])
 OrderStatus = TypeAliasType("OrderStatus", Literal["pending", "paid", "cancelled", "refunded"])
 OrderRefundStatus = TypeAliasType("OrderRefundStatus", Literal["none", "partially_refunded", "refunded"])
 DeliveryOutcome = TypeAliasType("DeliveryOutcome", Literal["delivered", "retrying", "failed"])
+# Why an endpoint is disabled: its deliveries all failed for 5 days, or the merchant turned it off.
+DisabledReason = TypeAliasType("WebhookDisabledReason", Literal["failing", "merchant"])
 # whsec_ + base64 of 24 random bytes (logic/webhooks.new_secret).
 WebhookSecret = Annotated[str, Doc(pattern=r"^whsec_[A-Za-z0-9+/]{32}$")]
 
@@ -357,7 +359,17 @@ class Webhook(TypedDict):
     id: WebhookId
     url: str
     events: Annotated[list[EventType], Doc(minItems=1)]
+    description: Annotated[str | None, Doc("The merchant's own note; null when none was given.")]
+    enabled: Annotated[bool, Doc("False: nothing is delivered to it (a test ping still is) until it is enabled "
+                                 "again; its events stay in `GET /v1/events` and can be replayed then.")]
+    disabledReason: Annotated[DisabledReason | None, Doc(
+        "`failing`: every delivery failed for 5 days, so it was disabled; `merchant`: turned off with PATCH. "
+        "null while enabled.")]
+    failingSince: Annotated[Timestamp | None, Doc(
+        "The first failed delivery since the last one that succeeded (null when the last delivery succeeded): "
+        "the endpoint is disabled at the first failure 5 days after it.")]
     createdAt: Timestamp
+    updatedAt: Timestamp
 
 
 class WebhookCreated(Webhook):
@@ -388,9 +400,39 @@ class RefundDelivery(Delivery):
     webhookId: WebhookId
 
 
+class WebhookTestResult(TypedDict):
+    """What the endpoint did with a `webhook.test` event, sent at once and signed like every delivery."""
+
+    eventId: Annotated[EventId, Doc("The test event's id (its `webhook-id`); it is not kept.")]
+    delivered: Annotated[bool, Doc("The endpoint answered a 2xx within 15 seconds.")]
+    statusCode: Annotated[int | None, Doc("The endpoint's answer; null when it could not be reached.")]
+    latencyMs: Annotated[int, Doc("From the attempt's start to its end, in milliseconds.", minimum=0)]
+    error: Annotated[str | None, Doc(
+        "Why there was no answer: `refused` (the URL may not be called: its host does not resolve, or not to "
+        "public addresses only), `timeout` (no complete answer within 15 seconds), `connection refused`, "
+        "`connection reset`, `TLS error`, `invalid answer` (not HTTP), `unreachable` or `unexpected error`; "
+        "null when it answered.")]
+
+
 class ReplayQueued(TypedDict):
     queued: Count
     nextSince: Annotated[Timestamp | None, Doc("Send it as `since` for the rest; null when nothing remains.")]
+
+
+# ------------------------------------------------------------------ events
+
+class WebhookEndpointEvent(TypedDict):
+    """An endpoint's own event, listed by the events API only (never delivered)."""
+
+    id: EventId
+    type: Literal["webhook_endpoint.disabled"]
+    createdAt: Timestamp
+    merchantId: Identifier
+    data: Annotated[Webhook, Doc("The endpoint after the change, as `GET /v1/webhooks/{webhookId}` shows it.")]
+
+
+# What GET /v1/events answers: each event's body as it was kept (and, for a refund's, delivered).
+Event = TypeAliasType("Event", events.RefundEvent | WebhookEndpointEvent)
 
 
 # ---------------------------------------------------------------- API keys

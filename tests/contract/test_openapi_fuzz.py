@@ -11,8 +11,8 @@ so every role meets generated cases. The merchant (and its customer) is a
 fresh one, so what fuzzing creates never crowds another test's merchant. To get past 404 into the
 validation and the domain rules, about half the generated path ids are
 swapped for ones that merchant owns (an order, a refund and its order, a webhook
-endpoint, a store connection), and a generated order names that merchant (a
-generated seed 002 refund, one of its orders with an integer id)."""
+endpoint, a store connection, an event), and a generated order names that
+merchant (a generated seed 002 refund, one of its orders with an integer id)."""
 
 from __future__ import annotations
 
@@ -86,9 +86,12 @@ def fuzzing(runtime, api) -> dict:
         endpoint = api.request("POST", "/v1/webhooks", token=token,
                                json_body={"url": LOOPBACK_HOOK, "events": ["refund.issued"]})
         assert refund.status == 200 and endpoint.status == 201, (refund, endpoint)
+        events = api.request("GET", f"/v1/events?refundId={refund.body['data']['id']}", token=token)
+        assert events.status == 200 and events.body["data"], events
         return {"orderId": api.paid_order(merchant_id=merchant_id), "refundId": refund.body["data"]["id"],
                 "webhookId": endpoint.body["data"]["id"], "id": str(refund.body["data"]["numericId"]),
-                "connectionId": connection_id, "refundOrderId": refund_order}
+                "connectionId": connection_id, "refundOrderId": refund_order,
+                "eventId": events.body["data"][0]["id"]}
 
     customer = api.request("POST", "/v1/auth/customer-token", json_body={"customerId": "cust-1"}, token=token)
     key = api.request("POST", "/v1/api-keys", json_body={"name": "fuzzing"}, token=token)
@@ -138,7 +141,8 @@ def aim(case: schemathesis.Case, fuzzing: dict) -> None:
     order_id = case.body.get("orderId")
     if case.operation.path == "/api/v2/refunds" and isinstance(order_id, int) and zlib.crc32(b"%d" % order_id) % 2:
         case.body["orderId"] = fuzzing["integerOrder"]
-    if case.operation.path == "/v1/webhooks" and isinstance(case.body.get("url"), str) and "://" in case.body["url"]:
+    if (case.operation.path in ("/v1/webhooks", "/v1/webhooks/{webhookId}") and isinstance(case.body.get("url"), str)
+            and "://" in case.body["url"]):
         case.body["url"] = LOOPBACK_HOOK
 
 

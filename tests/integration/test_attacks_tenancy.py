@@ -31,6 +31,7 @@ TEMPLATE_ROUTES = {(r.method, r.path) for r in cfn.api_routes(cfn.load_template(
 ORDER_NOT_FOUND = (404, 15060)
 REFUND_NOT_FOUND = (404, 15070)
 WEBHOOK_NOT_FOUND = (404, 15160)
+EVENT_NOT_FOUND = (404, 15170)
 API_KEY_NOT_FOUND = (404, 15190)
 CONNECTION_NOT_FOUND = (404, 15240)
 CONNECTIONS = {account.login: account.connection_id for account in LOCAL_ACCOUNTS if account.connection_id}
@@ -48,6 +49,7 @@ class World:
     attackers: dict[str, str]  # name -> token
     api_key_id: str | None = None
     refund_number: int = 0  # the refund's id on /api/v2 (its order's id is an integer: seed 002 names it)
+    event_id: str = ""  # the refund's refund.created
 
 
 def _customer_token(api, merchant_login: str, customer_id: str) -> str:
@@ -69,8 +71,10 @@ def world(api):
     attackers = {"merchant demo2": api.token("demo2"),
                  "demo's customer cust-2": _customer_token(api, "demo", "cust-2"),
                  "demo2's customer cust-1": _customer_token(api, "demo2", "cust-1")}
+    events = api.request("GET", f"/v1/events?refundId={refund.body['data']['id']}", login="demo")
+    assert events.status == 200 and len(events.body["data"]) == 1, events
     world = World(order_id, refund.body["data"]["id"], hook.body["data"]["id"], attackers,
-                  refund_number=refund.body["data"]["numericId"])
+                  refund_number=refund.body["data"]["numericId"], event_id=events.body["data"][0]["id"])
     world.api_key_id = _api_key_of_demo(api)
     yield world
     api.request("DELETE", f"/v1/webhooks/{world.webhook_id}", login="demo")
@@ -231,6 +235,20 @@ ROWS: dict[tuple[str, str], Row] = {
     ("POST", "/v1/webhooks/{webhookId}/replay"): Row(
         lambda api, token, w: api.request("POST", f"/v1/webhooks/{w.webhook_id}/replay", token=token,
                                           json_body={"since": "2026-01-01T00:00:00Z"}), WEBHOOK_NOT_FOUND),
+    ("GET", "/v1/webhooks/{webhookId}"): Row(
+        lambda api, token, w: api.request("GET", f"/v1/webhooks/{w.webhook_id}", token=token), WEBHOOK_NOT_FOUND),
+    ("PATCH", "/v1/webhooks/{webhookId}"): Row(
+        lambda api, token, w: api.request("PATCH", f"/v1/webhooks/{w.webhook_id}", token=token, json_body={
+            "url": "http://127.0.0.1:9/evil", "enabled": False}), WEBHOOK_NOT_FOUND),
+    ("POST", "/v1/webhooks/{webhookId}/test"): Row(
+        lambda api, token, w: api.request("POST", f"/v1/webhooks/{w.webhook_id}/test", token=token),
+        WEBHOOK_NOT_FOUND),
+    # A merchant's events: another's refund lists none of them, and its event is not found.
+    ("GET", "/v1/events"): Row(
+        lambda api, token, w: api.request("GET", f"/v1/events?refundId={w.refund_id}", token=token),
+        check=_empty_list),
+    ("GET", "/v1/events/{eventId}"): Row(
+        lambda api, token, w: api.request("GET", f"/v1/events/{w.event_id}", token=token), EVENT_NOT_FOUND),
 }
 
 # Routes whose attack is elsewhere, with why.

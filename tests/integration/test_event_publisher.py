@@ -1,7 +1,9 @@
-"""The outbox's publisher: events go out in SNS PublishBatch calls of up to 10
-(and 256 KiB), in stream order; a failed publish is reported as that record's
-failure, with every record after it (so Lambda retries from it), and the retry
-publishes the very same events."""
+"""The outbox's publisher: the events kept with their changes go out in SNS
+PublishBatch calls of up to 10 (and 256 KiB), in stream order; a failed publish
+is reported as that record's failure, with every record after it (so Lambda
+retries from it), and the retry publishes the very same events. A refund change
+written without its event kept (by the version before events were kept with
+their change) gets it kept by the publisher, and published in turn."""
 
 from __future__ import annotations
 
@@ -9,13 +11,17 @@ import copy
 import json
 import math
 import uuid
+from decimal import Decimal
 
 import boto3
 import pytest
+from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import EndpointConnectionError
 
 from refunds_core import aws
+from refunds_core.dal import events as kept_events
 from refunds_core.logic.publishing import MAX_REQUEST_BYTES, entry_size
+from refunds_core.logic.refunds import event_of
 from refunds_core.settings import settings
 from tests.conftest import ROOT, LambdaContext, load_handler
 
@@ -59,7 +65,7 @@ def test_sns_down_fails_the_record_and_the_retry_publishes_the_same_event(publis
         raise EndpointConnectionError(endpoint_url="https://sns.us-east-1.amazonaws.com")
 
     refund_record = EVENT["Records"][0]
-    order_record = {**refund_record, "eventID": "order-change", "dynamodb": {
+    order_record = {**refund_record, "eventID": "order-change", "eventName": "MODIFY", "dynamodb": {
         **refund_record["dynamodb"], "SequenceNumber": "111100000000000000000000",
         "NewImage": {"PK": {"S": "ORDER#1001"}, "SK": {"S": "ORDER"}, "type": {"S": "Order"}}}}
     with monkeypatch.context() as fault:
@@ -88,15 +94,11 @@ def test_a_failed_record_stops_its_batch_so_nothing_after_it_is_published_twice(
     published meanwhile would be published again then, and overtake the failed one."""
     client = aws.sns()
     publish_batch = client.publish_batch
-    first = EVENT["Records"][0]
-    image = first["dynamodb"]["NewImage"]
-    later = {**first, "eventID": "later-change", "dynamodb": {
-        **first["dynamodb"], "SequenceNumber": "999900000000000000000000",
-        "NewImage": {**image, "version": {"N": "2"}, "status": {"S": "CANCELLED"}, "history": {"L": [
-            *image["history"]["L"], {"M": {"status": {"S": "CANCELLED"}, "action": {"S": "CANCEL"},
-                                           "actor": {"S": "demo"}, "role": {"S": "merchant"},
-                                           "at": {"S": "2026-11-22T10:05:00.000Z"}, "reason": {"NULL": True}}}]}},
-        "OldImage": image}}
+    refund = stored_refund("rf_01JD8Z7Q5W3X2Y1V0T9S8R7Q6Q")
+    first = event_record(refund, 1)
+    later = event_record({**refund, "version": 2, "status": "CANCELLED", "history": [
+        *refund["history"], {"status": "CANCELLED", "action": "CANCEL", "actor": "demo", "role": "merchant",
+                             "at": "2026-11-22T10:05:00.000Z", "reason": None}]}, 2)
     down_once = iter([True])
 
     def flaky(**kwargs):
@@ -116,22 +118,55 @@ def test_a_failed_record_stops_its_batch_so_nothing_after_it_is_published_twice(
 
 # ------------------------------------------------------------ in batches
 
+def stored_refund(refund_id: str, *, description: str = "Wrong product", merchant_id: str = "demo") -> dict:
+    """A new refund as the table holds it (REQUESTED, version 1)."""
+    at = "2026-11-22T10:00:00.000Z"
+    return {"type": "Refund", "id": refund_id, "number": "SO-1001-R1", "orderId": "1001", "merchantId": merchant_id,
+            "customerId": "cust-1", "status": "REQUESTED", "description": description, "email": "m@example.com",
+            "refundOnly": True, "kind": "full", "items": [], "tax": Decimal("4.50"), "amount": Decimal("59.50"),
+            "currency": "USD",
+            "requester": "demo", "createdAt": at, "updatedAt": at, "version": 1,
+            "history": [{"status": "REQUESTED", "action": "CREATE", "actor": "demo", "role": "merchant", "at": at,
+                         "reason": None}]}
+
+
+def _image(values: dict) -> dict:
+    serializer = TypeSerializer()
+    return {name: serializer.serialize(value) for name, value in values.items() if value is not None}
+
+
+def event_record(refund: dict, sequence: int) -> dict:
+    """The stream record of the event kept with ``refund``'s latest change (its INSERT)."""
+    item = kept_events.item_of(event_of(refund))
+    return {"eventID": f"event-{uuid.uuid4().hex}", "eventName": "INSERT", "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb", "awsRegion": "us-east-1", "dynamodb": {
+                "Keys": {"PK": item["PK"], "SK": item["SK"]}, "NewImage": item,
+                "SequenceNumber": f"{9_000_000 + sequence:024d}", "SizeBytes": 1024,
+                "StreamViewType": "NEW_AND_OLD_IMAGES"},
+            "eventSourceARN": EVENT["Records"][0]["eventSourceARN"]}
+
+
+def refund_change_record(old: dict | None, new: dict, sequence: int) -> dict:
+    """The stream record of a change of a refund item (``old`` None: its creation)."""
+    images = {"NewImage": _image(new), **({"OldImage": _image(old)} if old else {})}
+    return {**event_record(new, sequence), "eventName": "MODIFY" if old else "INSERT",
+            "dynamodb": {"Keys": {"PK": {"S": f"REFUND#{new['id']}"}, "SK": {"S": "REFUND"}}, **images,
+                         "SequenceNumber": f"{9_500_000 + sequence:024d}", "SizeBytes": 1024,
+                         "StreamViewType": "NEW_AND_OLD_IMAGES"}}
+
+
 def refund_records(count: int, *, description: str = "Wrong product") -> list[dict]:
-    """``count`` stream records, each a new refund of its own, in stream order."""
-    sample = EVENT["Records"][0]
+    """``count`` stream records, each the refund.created kept with a new refund of its own, in stream order."""
     records = []
     for i in range(count):
-        refund_id = f"rf_{uuid.uuid4().hex[:20].upper()}{i:06d}"
-        image = {**sample["dynamodb"]["NewImage"], "id": {"S": refund_id}, "PK": {"S": f"REFUND#{refund_id}"},
-                 "description": {"S": description}}
-        records.append({**sample, "eventID": f"change-{i}", "dynamodb": {
-            **sample["dynamodb"], "Keys": {"PK": {"S": f"REFUND#{refund_id}"}, "SK": {"S": "REFUND"}},
-            "NewImage": image, "SequenceNumber": f"{5_000_000 + i:024d}"}})
+        record = event_record(stored_refund(f"rf_{uuid.uuid4().hex[:20].upper()}{i:06d}", description=description),
+                              i)
+        records.append({**record, "dynamodb": {**record["dynamodb"], "SequenceNumber": f"{5_000_000 + i:024d}"}})
     return records
 
 
 def refund_id_of(record: dict) -> str:
-    return record["dynamodb"]["NewImage"]["id"]["S"]
+    return json.loads(record["dynamodb"]["NewImage"]["body"]["S"])["data"]["id"]
 
 
 def failures(*records: dict) -> dict:
@@ -244,3 +279,49 @@ def test_a_call_carries_at_most_256_kib(publisher, observer, calls):
     sent = [json.loads(entry["Message"])["data"]["id"] for entries in calls for entry in entries]
     assert sent == [refund_id_of(r) for r in records]
     assert len(delivered(observer)) == 5
+
+
+# --------------------------------------------- what is and is not published
+
+def test_only_the_insert_of_a_kept_refund_event_is_published(publisher, observer, calls):
+    """A kept event is written once: its INSERT is published; a MODIFY or REMOVE of
+    it (TTL), an endpoint's own event, and any other item are not."""
+    record = event_record(stored_refund(f"rf_{uuid.uuid4().hex[:20].upper()}000000"), 1)
+    modified = {**record, "eventName": "MODIFY"}
+    removed = {**record, "eventName": "REMOVE", "dynamodb": {**record["dynamodb"], "NewImage": None}}
+    image = record["dynamodb"]["NewImage"]
+    disabled = {**record, "dynamodb": {**record["dynamodb"], "NewImage": {
+        **image, "eventType": {"S": "webhook_endpoint.disabled"}}}}
+    answer = publisher({"Records": [modified, removed, disabled, record]}, LambdaContext())
+    assert answer == {"batchItemFailures": []}
+    assert [[entry["Message"] for entry in entries] for entries in calls] == [[image["body"]["S"]]]  # as kept
+    assert [m["Body"] for m in delivered(observer)] == [image["body"]["S"]]
+
+
+def test_a_refund_change_written_without_its_event_gets_it_kept_then_published(
+        runtime, publisher, calls, dynamodb, table_name):
+    """A change written by the version before events were kept with their change
+    (its item names no eventId): the publisher keeps its event, whose INSERT is
+    published in turn, once, however often the change's record comes again."""
+    merchant_id = f"legacy-{uuid.uuid4().hex[:8]}"
+    refund = stored_refund(f"rf_{uuid.uuid4().hex[:20].upper()}000000", merchant_id=merchant_id)
+    change = refund_change_record(None, refund, 1)
+    assert publisher({"Records": [change]}, LambdaContext()) == {"batchItemFailures": []}
+    assert publisher({"Records": [change]}, LambdaContext()) == {"batchItemFailures": []}  # a replayed record
+    assert calls == []  # nothing published from the change itself
+    kept = dynamodb.query(TableName=table_name, KeyConditionExpression="PK = :pk",
+                          ExpressionAttributeValues={":pk": {"S": f"EVENTS#{merchant_id}"}})["Items"]
+    assert len(kept) == 1 and json.loads(kept[0]["body"]["S"])["data"]["id"] == refund["id"]
+    assert kept[0]["GSI8PK"]["S"] == f"EVENTS#{merchant_id}#TYPE#refund.created"  # listed by type, and by refund
+    assert kept[0]["GSI3PK"]["S"] == f"EVENTS#{merchant_id}#REFUND#{refund['id']}"
+
+    # Its INSERT comes through the stream in turn (here by hand: the runtime's own pump publishes it too).
+    inserted = {**change, "eventName": "INSERT", "dynamodb": {**change["dynamodb"], "NewImage": kept[0]}}
+    assert publisher({"Records": [inserted]}, LambdaContext()) == {"batchItemFailures": []}
+    assert [[json.loads(e["Message"])["id"] for e in entries] for entries in calls] == [[kept[0]["eventId"]["S"]]]
+
+    # A change whose event was kept with it (the item names it) is none of the publisher's business.
+    written_with = refund_change_record(None, {**refund, "id": refund["id"][:-1] + "1", "eventId": "evt_x"}, 2)
+    assert publisher({"Records": [written_with]}, LambdaContext()) == {"batchItemFailures": []}
+    assert dynamodb.query(TableName=table_name, KeyConditionExpression="PK = :pk",
+                          ExpressionAttributeValues={":pk": {"S": f"EVENTS#{merchant_id}"}})["Count"] == 1

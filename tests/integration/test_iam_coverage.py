@@ -199,6 +199,32 @@ def test_every_dynamodb_and_sqs_call_of_the_webhook_functions_is_allowed(runtime
         assert needed == {("sqs:SendMessage", "WebhookDeliveriesDeadLetterQueue")}
 
 
+def test_disabling_an_endpoint_failing_for_5_days_is_allowed_by_the_deliverers_policy(runtime, api, monkeypatch,
+                                                                                        dynamodb, table_name):
+    """The deliverer's failed attempt on an endpoint whose streak is 6 days old disables it
+    and keeps its event in one transaction (not a sample event: it needs that streak)."""
+    created = api.request("POST", "/v1/webhooks", login="demo",
+                          json_body={"url": "http://127.0.0.1:9/iam-disable", "events": ["refund.created"]})
+    webhook_id = created.body["data"]["id"]
+    try:
+        key = {"PK": {"S": "MERCHANT#demo"}, "SK": {"S": f"WEBHOOK#{webhook_id}"}}
+        dynamodb.update_item(TableName=table_name, Key=key, UpdateExpression="SET failingSince = :at",
+                             ExpressionAttributeValues={":at": {"S": "2026-01-01T00:00:00.000Z"}})
+        function = "DeliverWebhooksFunction"
+        event = as_function(runtime, monkeypatch, function, "deliver_webhooks.json")
+        for record in event["Records"]:
+            task = json.loads(record["body"])
+            record["body"] = json.dumps({**task, "webhookId": webhook_id})
+        response, calls = _run(function, event)
+        assert response == {"batchItemFailures": []}
+        written = [pair for operation, params in calls if operation == "TransactWriteItems"
+                   for pair in _authorised_calls(operation, params)]
+        assert written == [("dynamodb:UpdateItem", "MERCHANT#demo"), ("dynamodb:PutItem", "EVENTS#demo")]
+        _assert_allowed(function, calls)
+    finally:
+        api.request("DELETE", f"/v1/webhooks/{webhook_id}", login="demo")
+
+
 def test_the_publishers_sns_calls_are_allowed_by_its_policy(runtime, monkeypatch):
     """The publisher calls PublishBatch, which IAM authorises as sns:Publish
     (SNS has no sns:PublishBatch action), on the events topic only."""
@@ -271,6 +297,29 @@ def test_every_index_the_list_function_reads_is_allowed_by_its_policy(runtime, m
     response, calls = _run(function, event)
     assert response["statusCode"] == 200, response["body"]
     assert [params["IndexName"] for operation, params in calls if operation == "Query"] == [index]
+    _assert_allowed(function, calls)
+
+
+# GET /v1/events reads the merchant's partition, or the index partition of its
+# filter (dal/events.py): each of them checked against a real Query.
+EVENT_QUERIES = {"EVENTS#demo": {}, "index/Activity": {"type": "refund.created"},
+                 "index/ByOrder": {"refundId": "{{refund:demo}}"}}
+
+
+@pytest.mark.parametrize("read", sorted(EVENT_QUERIES))
+def test_every_partition_the_events_list_reads_is_allowed_by_its_policy(runtime, monkeypatch, read):
+    function = "ListEventsFunction"
+    event = as_function(runtime, monkeypatch, function, "list_events.json")
+    params = {name: value.replace("{{refund:demo}}", runtime.demo_refund_id())
+              for name, value in EVENT_QUERIES[read].items()}
+    event["queryStringParameters"] = params or None
+    event["multiValueQueryStringParameters"] = {name: [value] for name, value in params.items()} or None
+
+    response, calls = _run(function, event)
+    assert response["statusCode"] == 200, response["body"]
+    queries = [pair for operation, params in calls if operation == "Query"
+               for pair in _authorised_calls(operation, params)]
+    assert queries == [("dynamodb:Query", read)]
     _assert_allowed(function, calls)
 
 

@@ -88,8 +88,18 @@ def put_attempt(dynamodb, table_name, webhook_id: str, n: int) -> None:
 
 # -------------------------------------------------------------- register
 
+SHOWN = ("id", "url", "events", "description", "enabled", "disabledReason", "failingSince", "createdAt", "updatedAt")
+
+
+def shown(endpoint: dict) -> dict:
+    """An endpoint as every route but the registration shows it: without its secret."""
+    return {key: endpoint[key] for key in SHOWN}
+
+
 def test_a_merchant_registers_an_endpoint_and_sees_its_secret_once(api, endpoint):
-    assert set(endpoint) == {"id", "url", "events", "secret", "createdAt"}
+    assert set(endpoint) == {*SHOWN, "secret"}
+    assert (endpoint["enabled"], endpoint["disabledReason"], endpoint["failingSince"]) == (True, None, None)
+    assert endpoint["description"] is None and endpoint["updatedAt"] == endpoint["createdAt"]
     assert WEBHOOK_ID.fullmatch(endpoint["id"])
     assert endpoint["events"] == ["refund.issued", "refund.denied"]
     assert re.fullmatch(r"whsec_[A-Za-z0-9+/]{32}", endpoint["secret"])
@@ -98,7 +108,7 @@ def test_a_merchant_registers_an_endpoint_and_sees_its_secret_once(api, endpoint
     listed = api.request("GET", "/v1/webhooks", login="demo")
     assert listed.status == 200
     mine = [e for e in listed.body["data"] if e["id"] == endpoint["id"]]
-    assert mine == [{key: endpoint[key] for key in ("id", "url", "events", "createdAt")}]
+    assert mine == [shown(endpoint)]
     assert not any("secret" in e or "secrets" in e for e in listed.body["data"])
     assert endpoint["secret"] not in json.dumps(listed.body)
 
@@ -227,6 +237,52 @@ def test_the_limit_holds_under_concurrent_registrations(api, merchant, dynamodb,
     assert stored(dynamodb, table_name, f"MERCHANT#{merchant_id}", "MERCHANT")["webhookCount"] == 10
 
 
+# ------------------------------------------------------- read and change
+
+def test_a_merchant_reads_one_of_its_endpoints(api, endpoint):
+    answer = api.request("GET", f"/v1/webhooks/{endpoint['id']}", login="demo")
+    assert (answer.status, answer.body) == (200, {"data": shown(endpoint)})
+
+
+def test_a_merchant_changes_an_endpoint_and_only_what_it_names(api, endpoint, dynamodb, table_name):
+    path = f"/v1/webhooks/{endpoint['id']}"
+    changed = api.request("PATCH", path, login="demo", json_body={
+        "url": "http://127.0.0.1:9/hooks/café", "events": ["refund.created"], "description": "ERP production"})
+    assert changed.status == 200, changed
+    data = changed.body["data"]
+    assert (data["url"], data["events"], data["description"]) == (
+        "http://127.0.0.1:9/hooks/caf%C3%A9", ["refund.created"], "ERP production")  # stored as its URI
+    assert data["updatedAt"] > endpoint["updatedAt"] and data["createdAt"] == endpoint["createdAt"]
+    assert api.request("GET", path, login="demo").body == changed.body
+    cleared = api.request("PATCH", path, login="demo", json_body={"description": None})
+    assert cleared.body["data"] == {**data, "description": None, "updatedAt": cleared.body["data"]["updatedAt"]}
+    item = stored(dynamodb, table_name, "MERCHANT#demo", f"WEBHOOK#{endpoint['id']}")
+    assert "description" not in item and item["secrets"] == [{"secret": endpoint["secret"]}]  # the secret stays
+
+    refused = api.request("PATCH", path, login="demo", json_body={"url": "https://10.0.0.1/", "events": []})
+    assert field_errors(refused) == ["url", "events"]
+    assert api.request("GET", path, login="demo").body == cleared.body  # nothing of a refused PATCH is written
+
+
+def test_a_merchant_disables_and_enables_an_endpoint(api, endpoint):
+    path = f"/v1/webhooks/{endpoint['id']}"
+    off = api.request("PATCH", path, login="demo", json_body={"enabled": False})
+    assert off.status == 200
+    assert (off.body["data"]["enabled"], off.body["data"]["disabledReason"]) == (False, "merchant")
+    on = api.request("PATCH", path, login="demo", json_body={"enabled": True})
+    assert (on.body["data"]["enabled"], on.body["data"]["disabledReason"], on.body["data"]["failingSince"]) == (
+        True, None, None)
+
+
+def test_a_patch_repeated_with_its_key_answers_the_first_answer(api, endpoint):
+    path, key = f"/v1/webhooks/{endpoint['id']}", {"Idempotency-Key": f"patch-{uuid.uuid4()}"}
+    first = api.request("PATCH", path, login="demo", json_body={"description": "first"}, headers=key)
+    api.request("PATCH", path, login="demo", json_body={"description": "meanwhile"})
+    again = api.request("PATCH", path, login="demo", json_body={"description": "first"}, headers=key)
+    assert again.body == first.body and again.headers.get("idempotent-replayed") == "true"
+    assert api.request("GET", path, login="demo").body["data"]["description"] == "meanwhile"  # not applied twice
+
+
 # ---------------------------------------------------------------- delete
 
 def test_a_merchant_deletes_an_endpoint(api, endpoint, dynamodb, table_name):
@@ -234,7 +290,7 @@ def test_a_merchant_deletes_an_endpoint(api, endpoint, dynamodb, table_name):
     count = stored(dynamodb, table_name, "MERCHANT#demo", "MERCHANT")["webhookCount"]
     deleted = api.request("DELETE", path, login="demo")
     assert deleted.status == 200
-    assert deleted.body == {"data": {key: endpoint[key] for key in ("id", "url", "events", "createdAt")}}
+    assert deleted.body == {"data": shown(endpoint)}
     assert endpoint["id"] not in [e["id"] for e in api.request("GET", "/v1/webhooks", login="demo").body["data"]]
     assert stored(dynamodb, table_name, "MERCHANT#demo", f"WEBHOOK#{endpoint['id']}") is None
     assert stored(dynamodb, table_name, "MERCHANT#demo", "MERCHANT")["webhookCount"] == count - 1
@@ -248,7 +304,8 @@ def test_a_merchant_deletes_an_endpoint(api, endpoint, dynamodb, table_name):
                          ids=["not an id", "a fresh id", "zeros", "a refund id"])
 def test_unknown_and_malformed_ids_are_not_found(api, webhook_id):
     for method, suffix, body in (("DELETE", "", None), ("POST", "/rotate-secret", None), ("GET", "/deliveries", None),
-                                 ("POST", "/replay", {"since": "2026-01-01T00:00:00Z"})):
+                                 ("POST", "/replay", {"since": "2026-01-01T00:00:00Z"}), ("GET", "", None),
+                                 ("PATCH", "", {"enabled": False}), ("POST", "/test", None)):
         answer = api.request(method, f"/v1/webhooks/{webhook_id}{suffix}", json_body=body, login="demo")
         assert (answer.status, answer.body) == (404, NOT_FOUND), (method, suffix)
 
@@ -433,7 +490,8 @@ def test_replay_body_is_validated(api, endpoint, body, fields):
 # ------------------------------------------------------- roles, tenancy
 
 ROUTES = [("POST", "/v1/webhooks", {"url": "http://127.0.0.1:9/x", "events": ["refund.issued"]}),
-          ("GET", "/v1/webhooks", None), ("DELETE", "/v1/webhooks/{id}", None),
+          ("GET", "/v1/webhooks", None), ("DELETE", "/v1/webhooks/{id}", None), ("GET", "/v1/webhooks/{id}", None),
+          ("PATCH", "/v1/webhooks/{id}", {"description": "x"}), ("POST", "/v1/webhooks/{id}/test", None),
           ("POST", "/v1/webhooks/{id}/rotate-secret", None), ("GET", "/v1/webhooks/{id}/deliveries", None),
           ("POST", "/v1/webhooks/{id}/replay", {"since": "2026-01-01T00:00:00Z"})]
 
@@ -457,8 +515,11 @@ def test_another_merchants_endpoint_is_not_found(api, endpoint, dynamodb, table_
     base = f"/v1/webhooks/{endpoint['id']}"
     event_id = put_event(dynamodb, table_name, "demo2", "refund.issued")
     for method, suffix, body in (("DELETE", "", None), ("POST", "/rotate-secret", None), ("GET", "/deliveries", None),
-                                 ("POST", "/replay", {"eventId": event_id})):
+                                 ("POST", "/replay", {"eventId": event_id}), ("GET", "", None),
+                                 ("PATCH", "", {"url": "http://127.0.0.1:9/theirs", "enabled": False}),
+                                 ("POST", "/test", None)):
         answer = api.request(method, base + suffix, json_body=body, login="demo2")
         assert (answer.status, answer.body) == (404, NOT_FOUND), (method, suffix)
     item = stored(dynamodb, table_name, "MERCHANT#demo", f"WEBHOOK#{endpoint['id']}")
     assert item["secrets"] == [{"secret": endpoint["secret"]}]  # neither deleted nor rotated
+    assert (item["url"], item.get("enabled", True)) == (endpoint["url"], True)  # nor changed

@@ -68,7 +68,10 @@ def test_event_settings_resolve_with_lambdas_defaults(template):
     assert stream.stream_arn == STREAM_ARN
     assert (stream.starting_position, stream.batch_size, stream.maximum_retry_attempts) == ("TRIM_HORIZON", 100, -1)
     assert stream.report_batch_item_failures and stream.bisect_on_error
-    assert stream.filters == (json.loads(REFUND_FILTER),)
+    declared = template["Resources"]["PublishRefundEventsFunction"]["Properties"]["Events"]["RefundChanges"]
+    assert stream.filters == tuple(json.loads(f["Pattern"])
+                                   for f in declared["Properties"]["FilterCriteria"]["Filters"])
+    assert len(stream.filters) == 2
     assert stream.on_failure_arn == "arn:aws:sqs:us-east-1:123456789012:RefundEventsFailedQueue"
     dispatch = settings["DispatchWebhookEventsFunction", "RefundEvents"]
     assert isinstance(dispatch, QueueSettings)

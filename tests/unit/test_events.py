@@ -1,4 +1,5 @@
-"""Refund events from the table's changes (logic/publishing.event_of_change) and their
+"""Refund events as kept with their change (logic/refunds.event_of, and
+logic/publishing.event_of_change for a change seen on the stream) and their
 Standard Webhooks signatures (refunds_core/logic/delivery.py), without a server."""
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 OTHER = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY"
 
 
+def parsed(kept: dict) -> events.RefundEvent:
+    """The kept event's body, read as what the dispatcher and receivers read."""
+    return events.RefundEvent.model_validate_json(kept["body"])
+
+
 def refund(version: int, *actions: str) -> dict:
     history = [{"status": "REQUESTED", "action": action, "actor": "demo", "role": "merchant",
                 "at": f"2026-11-22T10:00:0{i}.000Z", "reason": None} for i, action in enumerate(actions)]
@@ -29,32 +35,42 @@ def refund(version: int, *actions: str) -> dict:
 @pytest.mark.parametrize(("action", "event_type"), sorted(events.TYPE_OF_ACTION.items()))
 def test_each_action_is_one_event_named_after_it(action, event_type):
     before, after = refund(1, "CREATE"), refund(2, "CREATE", action)
-    event = event_of_change(before, after)
-    assert event.type == event_type
-    assert event.merchantId == "demo"
-    assert event.data["id"] == after["id"] and event.data["amount"] == "59.50"  # the refund as GET shows it
-    assert event.createdAt == after["history"][-1]["at"]
+    kept = event_of_change(before, after)
+    event = parsed(kept)
+    assert event.type == event_type == kept["eventType"]
+    assert event.merchantId == "demo" == kept["merchantId"]
+    assert event.data["id"] == after["id"] == kept["refundId"]
+    assert event.data["amount"] == "59.50"  # the refund as GET shows it
+    assert event.createdAt == after["history"][-1]["at"] == kept["createdAt"]
+    assert event.id == kept["eventId"]
 
 
 def test_a_new_refund_is_refund_created():
-    assert event_of_change(None, refund(1, "CREATE")).type == "refund.created"
+    assert parsed(event_of_change(None, refund(1, "CREATE"))).type == "refund.created"
+
+
+def test_the_kept_body_is_exactly_what_the_event_model_writes():
+    """The body is made without pydantic (no model built on a write's cold start), and
+    still reads as a RefundEvent and writes back byte for byte."""
+    body = event_of_change(refund(1, "CREATE"), refund(2, "CREATE", "APPROVE"))["body"]
+    assert events.RefundEvent.model_validate_json(body).model_dump_json() == body
 
 
 def test_the_same_change_always_has_the_same_id_and_ids_sort_by_time():
-    first = event_of_change(None, refund(1, "CREATE"))
-    again = event_of_change(None, refund(1, "CREATE"))
-    later = event_of_change(refund(1, "CREATE"), refund(2, "CREATE", "APPROVE"))
-    assert first.id == again.id and first.id.startswith("evt_")
-    assert later.id != first.id and later.id > first.id
+    first = event_of_change(None, refund(1, "CREATE"))["eventId"]
+    again = event_of_change(None, refund(1, "CREATE"))["eventId"]
+    later = event_of_change(refund(1, "CREATE"), refund(2, "CREATE", "APPROVE"))["eventId"]
+    assert first == again and first.startswith("evt_")
+    assert later != first and later > first
 
 
 def test_the_sequence_is_the_refunds_version_and_a_top_level_field_of_the_signed_body():
     actions = ["CREATE", "APPROVE", "SHIP_INIT", "ISSUE"]
     changes = [event_of_change(refund(n - 1, *actions[:n - 1]) if n > 1 else None, refund(n, *actions[:n]))
                for n in range(1, len(actions) + 1)]
-    assert [(event.type, event.sequence) for event in changes] == [
+    assert [(parsed(event).type, parsed(event).sequence) for event in changes] == [
         ("refund.created", 1), ("refund.approved", 2), ("refund.shipment_provided", 3), ("refund.issued", 4)]
-    body = changes[1].model_dump_json()
+    body = changes[1]["body"]
     assert list(json.loads(body)) == ["id", "type", "createdAt", "merchantId", "sequence", "data"]
     headers = headers_for([{"secret": SECRET}], datetime.now(UTC), body)
     assert Webhook(SECRET).verify(body, headers)["sequence"] == 2
@@ -63,7 +79,7 @@ def test_the_sequence_is_the_refunds_version_and_a_top_level_field_of_the_signed
 
 
 def test_an_event_queued_before_sequences_existed_still_parses_with_its_refunds_version():
-    body = json.loads(event_of_change(None, refund(1, "CREATE")).model_dump_json())
+    body = json.loads(event_of_change(None, refund(1, "CREATE"))["body"])
     del body["sequence"]
     body["data"]["history"] *= 3  # as after two transitions
     assert events.RefundEvent.model_validate_json(json.dumps(body)).sequence == 3
@@ -128,7 +144,6 @@ def test_delivery_tasks_are_sent_in_batches_of_at_most_10_and_200_kib():
 
 def test_an_endpoint_trickling_its_answer_is_cut_off_at_the_deadline(monkeypatch):
     """The socket timeout bounds each read; the deadline bounds the whole POST."""
-    import http.client
     import socket
     import threading
     import time
@@ -152,7 +167,7 @@ def test_an_endpoint_trickling_its_answer_is_cut_off_at_the_deadline(monkeypatch
 
     threading.Thread(target=trickle, daemon=True).start()
     monkeypatch.setattr(delivery, "TIMEOUT_SECONDS", 1)
-    with pytest.raises((OSError, http.client.HTTPException)):  # cut mid-answer: what _attempt records
+    with pytest.raises(TimeoutError):  # cut mid-answer: a timeout, whatever the closed socket raised
         delivery._post(f"http://127.0.0.1:{port}/", "127.0.0.1", port, "127.0.0.1", b"{}", {})
     server.close()
 
@@ -167,3 +182,111 @@ def test_an_unforeseen_error_is_recorded_as_its_type_and_first_line_without_any_
     assert unexpected_error(KeyError(), endpoint) == "KeyError"
     long = unexpected_error(RuntimeError("x" * 1000), endpoint)
     assert long.startswith("RuntimeError: xxx") and len(long) == 200
+
+
+# ------------------------------------------------- one signed POST: its outcome
+
+@pytest.fixture
+def local_server():
+    """A TCP server on loopback answering each connection with ``answer`` (bytes, or None: never)."""
+    import socket
+    import threading
+
+    servers = []
+
+    def start(answer: bytes | None) -> int:
+        server = socket.create_server(("127.0.0.1", 0))
+        servers.append(server)
+
+        def serve():
+            try:
+                client, _ = server.accept()
+            except OSError:
+                return
+            client.recv(65536)
+            if answer is not None:
+                client.sendall(answer)
+                client.close()
+            else:
+                servers.append(client)  # held open, silent, until the test ends
+
+        threading.Thread(target=serve, daemon=True).start()
+        return server.getsockname()[1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def loopback_allowed(monkeypatch):
+    from refunds_core.settings import settings
+
+    monkeypatch.setenv("TABLE_NAME", "RefundsTable")
+    monkeypatch.setenv("TOKEN_SIGNING_SECRET_ID", "unused")
+    monkeypatch.setenv("WEBHOOK_ALLOW_LOOPBACK", "true")
+    settings.cache_clear()
+    yield
+    settings.cache_clear()
+
+
+def test_send_signs_and_posts_to_the_vetted_address(loopback_allowed, monkeypatch):
+    """What every delivery and every test ping does: delivery.send, one place."""
+    from refunds_core.logic import delivery
+
+    sent = []
+    monkeypatch.setattr(delivery, "_post", lambda url, host, port, address, body, headers: sent.append(
+        (url, address, body, headers)) or 204)
+    outcome = delivery.send({"url": "http://127.0.0.1:4000/hooks", "secrets": [{"secret": SECRET}]}, "evt_1",
+                            '{"id":"evt_1"}')
+    assert (outcome.delivered, outcome.status, outcome.error, outcome.problem) == (True, 204, None, None)
+    ((url, address, body, headers),) = sent
+    assert (url, address, body) == ("http://127.0.0.1:4000/hooks", "127.0.0.1", b'{"id":"evt_1"}')
+    assert Webhook(SECRET).verify(body.decode(), headers) == {"id": "evt_1"}
+    assert headers["content-type"] == "application/json"
+
+
+@pytest.mark.parametrize(("answer", "status", "problem", "error"), [
+    (b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n", 204, None, None),
+    (b"HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n", 500, None, None),     # an answer: not a problem
+    (b"HTTP/1.1 302 Found\r\nLocation: http://10.0.0.1/\r\nContent-Length: 0\r\n\r\n", 302, None, None),  # not followed
+    (b"SSH-2.0-OpenSSH_9.6\r\n", None, "invalid answer", "BadStatusLine"),
+    (b"", None, "connection reset", "RemoteDisconnected"),
+    (None, None, "timeout", "TimeoutError"),                                    # silent past the deadline
+    ("closed", None, "connection refused", "ConnectionRefusedError"),
+])
+def test_each_outcome_of_a_post_has_its_fixed_words(loopback_allowed, local_server, monkeypatch, answer, status,
+                                                    problem, error):
+    from refunds_core.logic import delivery
+
+    monkeypatch.setattr(delivery, "TIMEOUT_SECONDS", 0.3)
+    port = _closed_port() if answer == "closed" else local_server(answer)
+    outcome = delivery.send({"url": f"http://127.0.0.1:{port}/hooks", "secrets": [{"secret": SECRET}]}, "evt_1",
+                            "{}")
+    assert (outcome.status, outcome.problem, outcome.error) == (status, problem, error)
+    assert outcome.latency_ms >= 0
+
+
+@pytest.mark.parametrize("url", ["https://10.1.2.3/hooks", "http://127.0.0.1:9/hooks", "https://[fd00::1]/x",
+                                 "https://169.254.169.254/latest/meta-data/"])
+def test_a_url_we_may_not_call_is_refused_and_the_merchants_words_name_no_address(monkeypatch, url):
+    from refunds_core.logic import delivery
+    from refunds_core.settings import settings
+
+    monkeypatch.setenv("TABLE_NAME", "RefundsTable")
+    monkeypatch.setenv("TOKEN_SIGNING_SECRET_ID", "unused")
+    settings.cache_clear()  # WEBHOOK_ALLOW_LOOPBACK unset: as deployed
+    posted = []
+    monkeypatch.setattr(delivery, "_post", lambda *args: posted.append(args) or 204)
+    outcome = delivery.send({"url": url, "secrets": [{"secret": SECRET}]}, "evt_1", "{}")
+    settings.cache_clear()
+    assert posted == [] and outcome.status is None
+    assert outcome.problem == "refused" and outcome.error.startswith("refused: ")  # the attempt's record says why

@@ -145,11 +145,14 @@ def test_every_function_that_resolves_callers_may_read_api_keys_and_only_two_wri
 
 
 def test_the_code_indexes_are_the_tables():
-    from refunds_core.dal.keys import ATTEMPT_INDEXES, INDEXES
+    from refunds_core.dal.keys import ACTIVITY_INDEX, ATTEMPT_INDEXES, EVENT_INDEXES, INDEXES
 
     declared = {index["IndexName"]: tuple(key["AttributeName"] for key in index["KeySchema"])
                 for index in RESOURCES["RefundsTable"]["Properties"]["GlobalSecondaryIndexes"]}
-    assert declared == INDEXES | ATTEMPT_INDEXES
+    events = {index: tuple(attributes) for index, *attributes in EVENT_INDEXES.values()}
+    assert declared == INDEXES | ATTEMPT_INDEXES | events
+    # the attempts and the events by type share one index (one GSI per table update)
+    assert EVENT_INDEXES["type"] == ACTIVITY_INDEX and ACTIVITY_INDEX[0] in ATTEMPT_INDEXES
 
 
 def test_no_scan_anywhere_in_the_code():
@@ -209,8 +212,22 @@ def test_the_table_stream_feeds_the_publisher_with_partial_failures_and_no_loss(
     assert props["MaximumRetryAttempts"] == -1  # a failed publish is retried, never dropped
     assert props["DestinationConfig"]["OnFailure"]["Destination"] == {
         "Fn::GetAtt": ["RefundEventsFailedQueue", "Arn"]}
-    assert json.loads(props["FilterCriteria"]["Filters"][0]["Pattern"]) == {
-        "dynamodb": {"NewImage": {"type": {"S": ["Refund"]}}}}
+
+    from localrun.event_sources.filter_patterns import matches_any, parse_pattern
+
+    patterns = [parse_pattern(f["Pattern"]) for f in props["FilterCriteria"]["Filters"]]
+
+    def passes(event_name: str, **image) -> bool:
+        new = {name: {"S": value} for name, value in image.items()}
+        return matches_any(patterns, {"eventName": event_name, "dynamodb": {"NewImage": new}})
+
+    # A refund event kept with its change: published when it is written, once.
+    assert passes("INSERT", type="Event", eventType="refund.issued")
+    assert not passes("MODIFY", type="Event", eventType="refund.issued")
+    assert not passes("INSERT", type="Event", eventType="webhook_endpoint.disabled")  # listed, never delivered
+    # A refund change is the publisher's only when no event was kept with it (written before that was so).
+    assert passes("MODIFY", type="Refund") and not passes("MODIFY", type="Refund", eventId="evt_1")
+    assert not passes("INSERT", type="Order") and not passes("INSERT", type="WebhookAttempt")
 
 
 def test_the_topic_feeds_the_dispatcher_through_a_queue_with_a_dead_letter_queue():
@@ -238,16 +255,17 @@ def test_the_event_functions_may_only_publish_queue_and_read_what_they_need():
 
     assert actions("PublishRefundEventsFunction") == {
         ("sns:Publish", '{"Ref": "RefundEventsTopic"}'),
-        ("sqs:SendMessage", '{"Fn::GetAtt": ["RefundEventsFailedQueue", "Arn"]}')}
-    assert {a for a, _ in actions("DispatchWebhookEventsFunction")} == {
-        "dynamodb:Query", "dynamodb:PutItem", "sqs:SendMessage"}
+        ("sqs:SendMessage", '{"Fn::GetAtt": ["RefundEventsFailedQueue", "Arn"]}'),
+        ("dynamodb:PutItem", '{"Fn::GetAtt": ["RefundsTable", "Arn"]}')}  # the event of an earlier change
+    assert {a for a, _ in actions("DispatchWebhookEventsFunction")} == {"dynamodb:Query", "sqs:SendMessage"}
     deliveries, dead_letters = ({"Fn::GetAtt": [queue, "Arn"]} for queue in (
         "WebhookDeliveriesQueue", "WebhookDeliveriesDeadLetterQueue"))
     assert {pair for pair in actions("DeliverWebhooksFunction") if pair[0].startswith("sqs:")} == {
         ("sqs:ChangeMessageVisibility", json.dumps(deliveries)),  # schedules a retry
         ("sqs:SendMessage", json.dumps(dead_letters))}  # dead-letters a task after its last retry
     assert {a for a, _ in actions("DeliverWebhooksFunction")} == {
-        "dynamodb:GetItem", "dynamodb:PutItem", "sqs:ChangeMessageVisibility", "sqs:SendMessage"}
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",  # notes each outcome on the endpoint
+        "sqs:ChangeMessageVisibility", "sqs:SendMessage"}
     assert RESOURCES["DeliverWebhooksFunction"]["Properties"]["Environment"]["Variables"] == {
         "WEBHOOK_DELIVERIES_QUEUE_URL": {"Ref": "WebhookDeliveriesQueue"},
         "WEBHOOK_DEAD_LETTER_QUEUE_URL": {"Ref": "WebhookDeliveriesDeadLetterQueue"}}

@@ -15,7 +15,7 @@ from ulid import ULID
 from refunds_core.errors import FieldErrors
 from refunds_core.logic import webhooks
 from refunds_core.logic.delivery import signature_headers
-from refunds_core.models import ReplayRequest, RotateSecretRequest
+from refunds_core.models import CreateWebhookRequest, ReplayRequest, RotateSecretRequest, UpdateWebhookRequest
 from refunds_core.validation import parse
 from refunds_core.webhook_urls import UnsafeUrl
 
@@ -157,18 +157,71 @@ def vetting(monkeypatch):
     ({"url": "", "events": ["refund.issued"]}, ["url"]),
     ({"url": "https://ok.example.com/" + "a" * 2048, "events": ["refund.issued"]}, ["url"]),
     ({"url": "https://ok.example.com/", "events": ["refund.issued"], "secret": "whsec_x"}, ["secret"]),
+    ({"url": "https://ok.example.com/", "events": ["refund.issued"], "description": ""}, ["description"]),
+    ({"url": "https://ok.example.com/", "events": ["refund.issued"], "description": " "}, ["description"]),
+    ({"url": "https://ok.example.com/", "events": ["refund.issued"], "description": None}, ["description"]),
+    ({"url": "https://ok.example.com/", "events": ["refund.issued"], "enabled": False}, ["enabled"]),
 ])
 def test_registration_fields_are_validated(vetting, body, fields):
     with pytest.raises(FieldErrors) as raised:
-        webhooks._create_request(body)
+        webhooks._endpoint_fields(CreateWebhookRequest, body)
     assert raised.value.fields == fields
 
 
 def test_every_event_type_may_be_subscribed_to(vetting):
     types = ["refund.created", "refund.approved", "refund.shipment_provided", "refund.issued", "refund.denied",
              "refund.cancelled", "refund.failed"]
-    request = webhooks._create_request({"url": "https://ok.example.com/", "events": types})
+    request = webhooks._endpoint_fields(CreateWebhookRequest, {"url": "https://ok.example.com/", "events": types})
     assert list(request.events) == types
+
+
+# ---------------------------------------------------------- PATCH body
+
+@pytest.mark.parametrize(("body", "fields"), [
+    ({"url": "https://bad.example.com/"}, ["url"]),   # vetted as at registration
+    ({"url": None}, ["url"]),
+    ({"url": ""}, ["url"]),
+    ({"events": []}, ["events"]),
+    ({"events": None}, ["events"]),
+    ({"events": ["refund.issued", "refund.issued"]}, ["events[1]"]),
+    ({"events": ["webhook_endpoint.disabled"]}, ["events[0]"]),  # listed by the events API, never delivered
+    ({"description": ""}, ["description"]),
+    ({"description": "x" * 501}, ["description"]),
+    ({"description": "ERP\x00"}, ["description"]),
+    ({"enabled": None}, ["enabled"]),
+    ({"enabled": "true"}, ["enabled"]),
+    ({"secret": "whsec_x", "createdAt": "2026-01-01T00:00:00Z"}, ["secret", "createdAt"]),
+    ({"url": "https://bad.example.com/", "events": ["refund.nope"], "enabled": 1}, ["url", "events[0]", "enabled"]),
+])
+def test_changed_fields_are_validated_as_at_registration(vetting, body, fields):
+    with pytest.raises(FieldErrors) as raised:
+        webhooks._endpoint_fields(UpdateWebhookRequest, body)
+    assert raised.value.fields == fields
+
+
+NOW_ISO = "2026-11-22T10:00:00.000Z"
+ENABLED = {"id": "whk_1", "url": "https://a.example/", "events": ["refund.issued"], "description": "ERP",
+           "failingSince": "2026-11-20T10:00:00.000Z", "updatedAt": "2026-11-01T00:00:00.000Z"}
+DISABLED = {**ENABLED, "enabled": False, "disabledReason": "failing"}
+
+
+@pytest.mark.parametrize(("endpoint", "body", "assigned", "removed"), [
+    (ENABLED, {}, {}, []),                                            # nothing named: nothing written
+    (ENABLED, {"enabled": True}, {}, []),                             # already enabled: its streak goes on
+    (ENABLED, {"description": "ERP production"}, {"description": "ERP production"}, []),
+    (ENABLED, {"description": None}, {}, ["description"]),
+    ({**ENABLED, "description": None}, {"description": None}, {}, []),
+    (ENABLED, {"url": "https://b.example/", "events": ["refund.issued", "refund.denied"]},
+     {"url": "https://b.example/", "events": ["refund.issued", "refund.denied"]}, []),
+    (ENABLED, {"enabled": False}, {"enabled": False, "disabledReason": "merchant"}, []),
+    (DISABLED, {"enabled": False}, {}, []),                           # stays disabled for the reason it had
+    # Enabled again: the failures of before count no more.
+    (DISABLED, {"enabled": True}, {"enabled": True}, ["disabledReason", "failingSince"]),
+])
+def test_a_patch_sets_what_it_names_and_enabling_starts_afresh(vetting, endpoint, body, assigned, removed):
+    request = webhooks._endpoint_fields(UpdateWebhookRequest, body)
+    changed, gone = webhooks.changes(endpoint, request, NOW_ISO)
+    assert (changed, gone) == (({**assigned, "updatedAt": NOW_ISO}, removed) if assigned or removed else ({}, []))
 
 
 # ------------------------------------------------------------ replay body

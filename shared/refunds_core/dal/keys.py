@@ -122,24 +122,36 @@ def status_indexes(merchant_id: str, status: str) -> dict:
 
 # ------------------------------------------------------------- webhooks
 
+def merchant_partition(merchant_id: str) -> str:
+    """A merchant's own partition: its item, its endpoints and its API keys."""
+    return f"MERCHANT#{merchant_id}"
+
+
+WEBHOOK_PREFIX, ATTEMPT_PREFIX = "WEBHOOK#", "ATTEMPT#"
+
+
 def webhook_endpoint(merchant_id: str, webhook_id: str) -> dict:
     """An endpoint lives in its merchant's partition: one Query lists them."""
-    return _key(f"MERCHANT#{merchant_id}", f"WEBHOOK#{webhook_id}")
+    return _key(merchant_partition(merchant_id), f"{WEBHOOK_PREFIX}{webhook_id}")
 
 
-def webhook_event(merchant_id: str, event_id: str) -> dict:
-    """A merchant's events, sorted by id (a ULID: by time), kept 30 days for replay."""
-    return _key(f"EVENTS#{merchant_id}", event_id)
+def attempts_partition(webhook_id: str) -> str:
+    return f"WEBHOOK#{webhook_id}"
 
 
 def webhook_attempt(webhook_id: str, attempt_id: str) -> dict:
     """An endpoint's delivery attempts, sorted by attempt id (a ULID: by time)."""
-    return _key(f"WEBHOOK#{webhook_id}", f"ATTEMPT#{attempt_id}")
+    return _key(attempts_partition(webhook_id), f"{ATTEMPT_PREFIX}{attempt_id}")
 
 
-# The attempts' own index (template.yaml declares it), beside the refunds':
-# sparse, only attempts that know the refund their event is about carry it.
-ATTEMPT_INDEXES = {"DeliveriesByRefund": ("GSI8PK", "GSI8SK")}
+# The table's eighth index, Activity, is sparse and overloaded: a refund's
+# delivery attempts (REFUND#<refundId>, only attempts that know the refund
+# their event is about) and a merchant's kept events by type
+# (EVENTS#<merchantId>#TYPE#<type>), each sorted by its ULID, so by time. One
+# index, not two: DynamoDB adds one index per table update, so a stack that
+# predates both takes them in one deploy.
+ACTIVITY_INDEX = ("Activity", "GSI8PK", "GSI8SK")
+ATTEMPT_INDEXES = {"Activity": ACTIVITY_INDEX[1:]}
 
 
 def by_refund_deliveries(refund_id: str) -> str:
@@ -149,5 +161,44 @@ def by_refund_deliveries(refund_id: str) -> str:
 def refund_delivery_index(refund_id: str, attempt_id: str) -> dict:
     """The index attributes that put an attempt among its refund's, sorted by
     attempt id (a ULID: by time, across the merchant's endpoints)."""
-    partition_attribute, sort_attribute = ATTEMPT_INDEXES["DeliveriesByRefund"]
+    partition_attribute, sort_attribute = ATTEMPT_INDEXES["Activity"]
     return {partition_attribute: by_refund_deliveries(refund_id), sort_attribute: attempt_id}
+
+
+# --------------------------------------------------------------- events
+#
+# A merchant's events, kept 30 days: the partition sorts them by id (a ULID:
+# by time). Each is also in two index partitions sorted by event id, so a
+# time range is a key condition there too: its type's, in Activity (above),
+# and a refund event in its refund's, in ByOrder (index overloading: the index
+# that holds an order's refunds holds a refund's events too, under partitions
+# of their own).
+
+def events_partition(merchant_id: str) -> str:
+    return f"EVENTS#{merchant_id}"
+
+
+def event(merchant_id: str, event_id: str) -> dict:
+    return _key(events_partition(merchant_id), event_id)
+
+
+# what an event is listed by -> (index, its partition key attribute, its sort key attribute)
+EVENT_INDEXES = {"type": ACTIVITY_INDEX, "refund": ("ByOrder", *INDEXES["ByOrder"])}
+
+
+def events_by_type(merchant_id: str, event_type: str) -> str:
+    return f"EVENTS#{merchant_id}#TYPE#{event_type}"
+
+
+def events_by_refund(merchant_id: str, refund_id: str) -> str:
+    return f"EVENTS#{merchant_id}#REFUND#{refund_id}"
+
+
+def event_indexes(event: dict) -> dict:
+    """The index attributes of a kept event: by type always, by refund when it is a refund's."""
+    _, partition, sort = EVENT_INDEXES["type"]
+    indexes = {partition: events_by_type(event["merchantId"], event["eventType"]), sort: event["eventId"]}
+    if event.get("refundId"):
+        _, partition, sort = EVENT_INDEXES["refund"]
+        indexes |= {partition: events_by_refund(event["merchantId"], event["refundId"]), sort: event["eventId"]}
+    return indexes

@@ -1,42 +1,32 @@
-"""Webhook endpoints, the events kept for replay, and delivery attempts
-(docs/data-model.md, "Webhooks").
+"""Webhook endpoints and delivery attempts (docs/data-model.md, "Webhooks");
+the events they deliver are ``dal/events.py``'s.
 
 | item | PK | SK |
 |---|---|---|
 | endpoint | ``MERCHANT#<merchantId>`` | ``WEBHOOK#<webhookId>`` |
-| event | ``EVENTS#<merchantId>`` | ``<eventId>`` (``evt_<ULID>``: sorted by time) |
 | attempt | ``WEBHOOK#<webhookId>`` | ``ATTEMPT#<ULID>`` (sorted by time); with ``refundId``, also in
-  ``DeliveriesByRefund`` (``REFUND#<refundId>``, the ULID) |
+  ``Activity`` (``REFUND#<refundId>``, the ULID) |
 
 A merchant's endpoint count is ``webhookCount`` on its merchant item; adding
 and removing an endpoint change it in the same transaction, whose condition
-enforces the limit. Events and attempts carry ``expiresAt`` (epoch seconds),
-the table's TTL attribute: DynamoDB removes them after 30 days.
+enforces the limit. Attempts carry ``expiresAt`` (epoch seconds), the table's
+TTL attribute: DynamoDB removes them after 30 days.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
+from botocore.exceptions import ClientError
 from ulid import ULID
 
 from refunds_core.aws import dynamodb
 from refunds_core.dal import keys
 from refunds_core.dal.codec import from_item, to_item, values
+from refunds_core.dal.events import expires_at
 from refunds_core.dal.transactions import Explain, Guarded
 from refunds_core.settings import settings
 
 # The merchant item's count of its endpoints (accounts.count_one_more / count_one_less).
 COUNTER = "webhookCount"
-
-RETENTION = timedelta(days=30)
-_ENDPOINT_PREFIX, _ATTEMPT_PREFIX = "WEBHOOK#", "ATTEMPT#"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def expires_at(iso_time: str) -> int:
-    """The TTL of an item made at ``iso_time``: 30 days later, in epoch seconds."""
-    return int((datetime.fromisoformat(iso_time) + RETENTION).timestamp())
 
 
 # ------------------------------------------------------------ endpoints
@@ -46,7 +36,7 @@ def endpoints_of(merchant_id: str) -> list[dict]:
     response = dynamodb().query(
         TableName=settings().TABLE_NAME, ConsistentRead=True,
         KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
-        ExpressionAttributeValues=values(pk=f"MERCHANT#{merchant_id}", prefix=_ENDPOINT_PREFIX))
+        ExpressionAttributeValues=values(pk=keys.merchant_partition(merchant_id), prefix=keys.WEBHOOK_PREFIX))
     return [from_item(item) for item in response.get("Items", [])]
 
 
@@ -83,35 +73,68 @@ def replace_secrets(endpoint: dict, new_secrets: list[dict], now: str, explain: 
     }}, explain)
 
 
-# --------------------------------------------------------------- events
+def change_endpoint(endpoint: dict, assigned: dict, removed: list[str], explain: Explain) -> Guarded:
+    """The conditional UpdateItem of a change by its merchant: SET ``assigned``
+    (``updatedAt`` among them), REMOVE ``removed``, on the condition that the
+    endpoint is still as it was read (its ``updatedAt``: every change by its
+    merchant, and a disabling, moves it)."""
+    names = {f"#{name}": name for name in [*assigned, *removed]}
+    expression = "SET " + ", ".join(f"#{name} = :{name}" for name in assigned)
+    if removed:
+        expression += " REMOVE " + ", ".join(f"#{name}" for name in removed)
+    return Guarded({"Update": {
+        "TableName": settings().TABLE_NAME, "Key": keys.webhook_endpoint(endpoint["merchantId"], endpoint["id"]),
+        "UpdateExpression": expression,
+        "ConditionExpression": "attribute_exists(PK) AND #read_updated = :read_updated",
+        "ExpressionAttributeNames": {**names, "#read_updated": "updatedAt"},
+        "ExpressionAttributeValues": values(**assigned, read_updated=endpoint["updatedAt"]),
+    }}, explain)
 
-def put_event(event: dict) -> None:
-    """Keep an event for replay (``merchantId``, ``eventId``, ``eventType``,
-    ``body``, ``createdAt``). Idempotent: the same event written again is the
-    same item (its expiry counts from ``createdAt``)."""
-    item = {"type": "WebhookEvent", "merchantId": event["merchantId"], "eventId": event["eventId"],
-            "eventType": event["eventType"], "body": event["body"], "createdAt": event["createdAt"],
-            "expiresAt": expires_at(event["createdAt"])}
-    dynamodb().put_item(TableName=settings().TABLE_NAME,
-                        Item={**keys.webhook_event(event["merchantId"], event["eventId"]), **to_item(item)})
+
+# -------------------------------------------------------------- health
+#
+# An endpoint's failure streak: ``failingSince`` is the time of the first
+# failed delivery since the last one that succeeded. Each write is conditioned
+# on what it changes, never on what a delivery read before its POST (others
+# ran meanwhile): the first failure of a streak sets it only where none is set,
+# a success removes it, and disabling needs it still as old as the rule says.
+
+def _conditional_update(merchant_id: str, webhook_id: str, **update) -> bool:
+    """One UpdateItem; False when its condition did not hold (nothing written)."""
+    try:
+        dynamodb().update_item(TableName=settings().TABLE_NAME, Key=keys.webhook_endpoint(merchant_id, webhook_id),
+                               **update)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
-def get_event(merchant_id: str, event_id: str) -> dict | None:
-    response = dynamodb().get_item(TableName=settings().TABLE_NAME, Key=keys.webhook_event(merchant_id, event_id))
-    return from_item(response.get("Item"))
+def start_failing(merchant_id: str, webhook_id: str, at: str) -> bool:
+    """``failingSince = at`` unless a streak is already on (or the endpoint is gone)."""
+    return _conditional_update(merchant_id, webhook_id, UpdateExpression="SET failingSince = :at",
+                               ConditionExpression="attribute_exists(PK) AND attribute_not_exists(failingSince)",
+                               ExpressionAttributeValues=values(at=at))
 
 
-def events_since(merchant_id: str, since_iso: str, limit: int) -> list[dict]:
-    """At most ``limit`` of the merchant's events made at ``since_iso`` or later,
-    oldest first: one Query from the first event id of that millisecond (event
-    ids are ``evt_`` + a ULID, whose first 48 bits are its time)."""
-    millis = max(0, (datetime.fromisoformat(since_iso) - _EPOCH) // timedelta(milliseconds=1))
-    first_id = f"evt_{ULID.from_bytes(millis.to_bytes(6, 'big') + bytes(10))}"
-    response = dynamodb().query(
-        TableName=settings().TABLE_NAME, KeyConditionExpression="PK = :pk AND SK >= :first",
-        ExpressionAttributeValues=values(pk=f"EVENTS#{merchant_id}", first=first_id),
-        ScanIndexForward=True, Limit=limit)
-    return [from_item(item) for item in response.get("Items", [])]
+def stop_failing(merchant_id: str, webhook_id: str) -> bool:
+    """A delivery succeeded: the streak, if any, ends."""
+    return _conditional_update(merchant_id, webhook_id, UpdateExpression="REMOVE failingSince",
+                               ConditionExpression="attribute_exists(failingSince)")
+
+
+def disable_failing(endpoint: dict, failing_since_at_most: str, now: str, explain: Explain) -> Guarded:
+    """The transaction item that disables an endpoint whose streak began at
+    ``failing_since_at_most`` or before, while it is enabled (once, whoever tries)."""
+    return Guarded({"Update": {
+        "TableName": settings().TABLE_NAME, "Key": keys.webhook_endpoint(endpoint["merchantId"], endpoint["id"]),
+        "UpdateExpression": "SET enabled = :false, disabledReason = :failing, updatedAt = :now",
+        "ConditionExpression": "attribute_exists(PK) AND failingSince <= :cutoff "
+                               "AND (attribute_not_exists(enabled) OR enabled = :true)",
+        "ExpressionAttributeValues": values(false=False, true=True, failing="failing", now=now,
+                                            cutoff=failing_since_at_most),
+    }}, explain)
 
 
 # ------------------------------------------------------------- attempts
@@ -137,7 +160,7 @@ def attempts_page(webhook_id: str, limit: int, start_key: dict | None) -> tuple[
     """One Query: at most ``limit`` attempts of an endpoint, newest first, after
     ``start_key``; and the LastEvaluatedKey (None on the last page)."""
     params = {"TableName": settings().TABLE_NAME, "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-              "ExpressionAttributeValues": values(pk=f"WEBHOOK#{webhook_id}", prefix=_ATTEMPT_PREFIX),
+              "ExpressionAttributeValues": values(pk=keys.attempts_partition(webhook_id), prefix=keys.ATTEMPT_PREFIX),
               "ScanIndexForward": False, "Limit": limit}
     if start_key is not None:
         params["ExclusiveStartKey"] = start_key
@@ -146,10 +169,10 @@ def attempts_page(webhook_id: str, limit: int, start_key: dict | None) -> tuple[
 
 
 def refund_attempts_page(refund_id: str, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
-    """One Query of ``DeliveriesByRefund``: at most ``limit`` attempts the
+    """One Query of ``Activity``: at most ``limit`` attempts the
     refund's events caused, on every endpoint, newest first, after
     ``start_key``; and the LastEvaluatedKey (None on the last page)."""
-    index = "DeliveriesByRefund"
+    index = keys.ACTIVITY_INDEX[0]
     partition_attribute, _ = keys.ATTEMPT_INDEXES[index]
     params = {"TableName": settings().TABLE_NAME, "IndexName": index, "KeyConditionExpression": "#pk = :pk",
               "ExpressionAttributeNames": {"#pk": partition_attribute},
@@ -162,5 +185,5 @@ def refund_attempts_page(refund_id: str, limit: int, start_key: dict | None) -> 
 
 
 def refund_attempts_key_attributes() -> set[str]:
-    """The attributes of a LastEvaluatedKey of ``DeliveriesByRefund``."""
-    return {"PK", "SK", *keys.ATTEMPT_INDEXES["DeliveriesByRefund"]}
+    """The attributes of a LastEvaluatedKey of ``Activity``."""
+    return {"PK", "SK", *keys.ATTEMPT_INDEXES["Activity"]}

@@ -4,7 +4,9 @@ endpoint's vetted address, record the attempt, and schedule the retry.
 An attempt fails on any answer but a 2xx, on no answer, and on any exception
 raised while making it (a bug included): each failure is recorded with its
 error and follows the same schedule, so every task ends delivered, or
-recorded ``failed`` and dead-lettered.
+recorded ``failed`` and dead-lettered. Each outcome is also noted on the
+endpoint (``endpoint_health``: one failing for 5 days is disabled), and a
+task for a disabled endpoint is dropped (its event stays replayable).
 
 Retries use the queue itself: a failed attempt sets its message's visibility
 timeout to the schedule's next delay and reports the message failed, so SQS
@@ -29,6 +31,7 @@ import ssl
 import threading
 import time
 import traceback
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -37,9 +40,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from standardwebhooks.webhooks import Webhook
 from ulid import ULID
 
+from refunds_core import clock
 from refunds_core.aws import dynamodb, sqs
-from refunds_core.clock import now_iso
 from refunds_core.dal import webhooks
+from refunds_core.logic import endpoint_health
 from refunds_core.observability import logger, metrics
 from refunds_core.settings import settings
 from refunds_core.webhook_tasks import DeliveryTask
@@ -104,15 +108,20 @@ def _deliver(record: SQSRecord, attempt: int, recorded: list[bool]) -> None:
     if endpoint is None:  # deleted since the task was queued: nothing to deliver to
         logger.info("endpoint gone, delivery dropped", extra={"webhook_id": task.webhookId})
         return
+    if endpoint.get("enabled") is False:  # its events stay in the events API, and replayable once enabled
+        logger.info("endpoint disabled, delivery dropped", extra={"webhook_id": task.webhookId})
+        return
     status, error = _attempt(endpoint, task)
     delivered = status is not None and 200 <= status < 300
     delays = settings().retry_delays
     outcome = "delivered" if delivered else "retrying" if attempt <= len(delays) else "failed"
+    now = clock.now()
     webhooks.put_attempt(task.webhookId, {
         "attemptId": str(ULID()), "eventId": task.eventId, "eventType": task.eventType, "attempt": attempt,
-        "statusCode": status, "error": error, "outcome": outcome, "at": now_iso(), "replay": task.replay,
+        "statusCode": status, "error": error, "outcome": outcome, "at": clock.iso(now), "replay": task.replay,
         "refundId": task.refund_id})
     recorded.append(True)
+    endpoint_health.note(endpoint, delivered, now)
     metrics.add_metric(name=f"WebhookDelivery{outcome.title()}", unit=MetricUnit.Count, value=1)
     if outcome == "retrying":
         # The message comes back after the next delay of the schedule, not the queue's default.
@@ -134,32 +143,76 @@ def _dead_letter(record: SQSRecord, attempts: int, last_error: str) -> None:
         "lastError": {"DataType": "String", "StringValue": last_error}})
 
 
-def _attempt(endpoint: dict, task: DeliveryTask) -> tuple[int | None, str | None]:
-    """(HTTP status, None) when the endpoint answered, (None, why) when it did not:
-    the URL refused, the endpoint unreachable, or anything unforeseen (a bug, a
-    secret that does not sign...): every failure is an attempt recorded and retried."""
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one signed POST: the endpoint's ``status``, or ``error`` (as an
+    attempt records it) and ``problem`` (the same in words that name nothing of our
+    network, for a merchant's own answer: ``POST /v1/webhooks/{id}/test``)."""
+
+    status: int | None
+    error: str | None
+    problem: str | None
+    latency_ms: int
+
+    @property
+    def delivered(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+def send(endpoint: dict, message_id: str, body: str, *, webhook_id: str = "") -> Outcome:
+    """Sign ``body`` (Standard Webhooks, every valid secret of the endpoint) and POST it to
+    the endpoint's vetted address: what every delivery and every test ping does. Never
+    raises: the URL refused, the endpoint unreachable, and anything unforeseen (a bug, a
+    secret that does not sign...) are each an outcome."""
+    started = time.monotonic()
+
+    def ended(status: int | None = None, error: str | None = None, problem: str | None = None) -> Outcome:
+        return Outcome(status, error, problem, round((time.monotonic() - started) * 1000))
+
     try:
-        return _signed_post(endpoint, task), None
+        return ended(_signed_post(endpoint, message_id, body))
     except UnsafeUrl as exc:
-        return None, f"refused: {exc}"
+        return ended(error=f"refused: {exc}", problem="refused")
     except (OSError, http.client.HTTPException) as exc:  # refused, reset, TLS, timeout...
-        return None, type(exc).__name__
+        return ended(error=type(exc).__name__, problem=_problem(exc))
     except Exception as exc:  # noqa: BLE001 - anything else fails this attempt, not the task's schedule
         error = unexpected_error(exc, endpoint)
         # The stack without the exception's text, which is in ``error`` with the secrets masked.
-        logger.error("webhook attempt raised", extra={"webhook_id": task.webhookId, "event_id": task.eventId,
+        logger.error("webhook attempt raised", extra={"webhook_id": webhook_id, "event_id": message_id,
                                                       "error": error,
                                                       "stack": "".join(traceback.format_tb(exc.__traceback__))})
-        return None, error
+        return ended(error=error, problem="unexpected error")
 
 
-def _signed_post(endpoint: dict, task: DeliveryTask) -> int:
+def _problem(exc: OSError | http.client.HTTPException) -> str:
+    """Why an endpoint gave no answer, in a few fixed words (never an address or a message)."""
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, ConnectionResetError | BrokenPipeError | ConnectionAbortedError):
+        return "connection reset"
+    if isinstance(exc, ssl.SSLError):
+        return "TLS error"
+    if isinstance(exc, http.client.HTTPException):
+        return "invalid answer"
+    return "unreachable"
+
+
+def _attempt(endpoint: dict, task: DeliveryTask) -> tuple[int | None, str | None]:
+    """(HTTP status, None) when the endpoint answered, (None, why) when it did not:
+    every failure is an attempt recorded and retried."""
+    outcome = send(endpoint, task.eventId, task.body, webhook_id=task.webhookId)
+    return outcome.status, outcome.error
+
+
+def _signed_post(endpoint: dict, message_id: str, body: str) -> int:
     # as_uri: an endpoint registered before URLs were stored as URIs may still hold an IRI.
     uri = as_uri(endpoint["url"])
     host, port, addresses = vetted_addresses(uri)
     headers = {"content-type": "application/json", "user-agent": _USER_AGENT,
-               **signature_headers(endpoint, task.eventId, task.body)}
-    return _post(uri, host, port, addresses[0], task.body.encode(), headers)
+               **signature_headers(endpoint, message_id, body)}
+    return _post(uri, host, port, addresses[0], body.encode(), headers)
 
 
 def unexpected_error(exc: Exception, endpoint: dict) -> str:
@@ -197,13 +250,23 @@ def _post(url: str, host: str, port: int, address: str, body: bytes, headers: di
     started = time.monotonic()
     # The socket timeout bounds each read, not the whole exchange: an endpoint
     # trickling a byte at a time is cut off at the deadline by closing its socket.
-    watchdog = threading.Timer(TIMEOUT_SECONDS, connection.abort)
+    cut_off = threading.Event()
+
+    def cut() -> None:
+        cut_off.set()
+        connection.abort()
+
+    watchdog = threading.Timer(TIMEOUT_SECONDS, cut)
     watchdog.start()
     try:
         connection.request("POST", path, body=body, headers=headers)
         response = connection.getresponse()
         response.read(_MAX_RESPONSE_BYTES)
         return response.status
+    except (OSError, http.client.HTTPException) as exc:
+        if cut_off.is_set():  # cut off at the deadline: whatever the closed socket raised
+            raise TimeoutError(f"no complete answer within {TIMEOUT_SECONDS} s") from exc
+        raise
     finally:
         watchdog.cancel()
         connection.close()

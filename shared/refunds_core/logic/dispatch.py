@@ -1,4 +1,7 @@
-"""Refund events -> webhook delivery tasks, one per endpoint subscribed to the event."""
+"""Refund events -> webhook delivery tasks, one per enabled endpoint subscribed
+to the event. The event itself was kept with the change it tells of
+(``logic/refunds.event_of``): a disabled endpoint's merchant replays it, or
+reads it from the events API, once the endpoint is enabled again."""
 
 from __future__ import annotations
 
@@ -18,15 +21,14 @@ class Dispatcher:
         self._endpoints: dict[str, list[dict]] = {}
 
     def handle(self, record: SQSRecord) -> None:
-        """Keep the event (for replay), then queue its deliveries. Raising leaves the
-        message in the queue: it is handled again (both steps are idempotent)."""
+        """Queue the event's deliveries. Raising leaves the message in the queue: it
+        is handled again (a task queued twice is one delivery twice, same webhook-id)."""
         body = record.body
         event = RefundEvent.model_validate_json(body)
-        webhooks.put_event({"merchantId": event.merchantId, "eventId": event.id, "eventType": event.type,
-                            "body": body, "createdAt": event.createdAt})
         tasks = [DeliveryTask(webhookId=endpoint["id"], merchantId=event.merchantId, eventId=event.id,
                               eventType=event.type, body=body)
-                 for endpoint in self.endpoints_of(event.merchantId) if event.type in endpoint["events"]]
+                 for endpoint in self.endpoints_of(event.merchantId)
+                 if event.type in endpoint["events"] and endpoint.get("enabled", True)]
         queue(tasks)
         logger.info("event dispatched", extra={"event_id": event.id, "deliveries": len(tasks)})
 

@@ -15,13 +15,13 @@ from refunds_core import errors, shapes, statuses
 from refunds_core.auth import account_guards, require_active_account
 from refunds_core.callers import Caller
 from refunds_core.clock import now_iso
-from refunds_core.dal import orders, refunds
+from refunds_core.dal import events, orders, refunds
 from refunds_core.dal.transactions import AlreadyApplied, Contention, Guarded, retry_on_contention, transact_write
 from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.logic import refund_math, transitions
 from refunds_core.logic.orders import present as present_order
 from refunds_core.logic.orders import sees
-from refunds_core.logic.refunds import history_entry, present
+from refunds_core.logic.refunds import event_of, history_entry, present
 from refunds_core.logic.transitions import TRANSITIONS, Transition
 from refunds_core.models import RefundQuery
 from refunds_core.observability import logger, metrics
@@ -109,11 +109,13 @@ def _apply(caller: Caller, refund_id: str, transition: Transition, fields: dict)
             raise error
         moved, changes, entry = _moved(refund, transition, fields, caller)
         attempted.add(entry["id"])
+        answer = present(moved)
+        event = event_of(moved, answer)
         with contextlib.suppress(AlreadyApplied):  # our own write had been applied; its answer was lost
-            _write(caller, refund, changes, entry, transition)
+            _write(caller, refund, {**changes, "eventId": event["eventId"]}, entry, transition, event)
         metrics.add_metric(name=f"Refund{transition.action.title().replace('_', '')}", unit=MetricUnit.Count,
                            value=1)
-        return present(moved)
+        return answer
 
     return retry_on_contention(attempt, gave_up="refund kept being written by other transactions")
 
@@ -129,11 +131,11 @@ def _moved(refund: dict, transition: Transition, fields: dict, caller: Caller) -
     return moved, changes, entry
 
 
-def _write(caller: Caller, refund: dict, changes: dict, entry: dict, transition: Transition) -> None:
-    """One transaction: the refund's status and version, conditioned on the
-    caller's account (``account_guards``). Reaching a final status also
-    changes its order: ISSUED counts the refund on the order's counters; the
-    others release its lock."""
+def _write(caller: Caller, refund: dict, changes: dict, entry: dict, transition: Transition, event: dict) -> None:
+    """One transaction: the refund's status and version, and its event,
+    conditioned on the caller's account (``account_guards``). Reaching a final
+    status also changes its order: ISSUED counts the refund on the order's
+    counters; the others release its lock."""
     status = changes["status"]
     move = refunds.move(refund, changes, entry, lambda stored: _refund_refused(stored, transition, entry["id"]),
                         history_limit=None if status in statuses.FINAL else transitions.HISTORY_LIMIT)
@@ -145,7 +147,7 @@ def _write(caller: Caller, refund: dict, changes: dict, entry: dict, transition:
                                                    explain=lambda stored: _lock_not_held(stored, refund["id"]))]
     # The entry id is a fresh uuid: a botocore retry of this very call is
     # answered by DynamoDB as the first success; another request never shares it.
-    transact_write([move, *order_change, *account_guards(caller)], idempotency_token=entry["id"])
+    transact_write([move, *order_change, events.keep(event), *account_guards(caller)], idempotency_token=entry["id"])
 
 
 def _count_issue(refund: dict, now: str) -> Guarded:

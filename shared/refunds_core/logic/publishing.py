@@ -1,6 +1,14 @@
 """The outbox's publisher: table stream records -> the refund events topic, in
 SNS ``PublishBatch`` calls (up to 10 events and 256 KiB each).
 
+The outbox is the events themselves: a refund's change and its event are
+written in one transaction (``logic/refunds.event_of``), and the publisher
+sends each refund event's body, as kept, when its item appears in the stream
+(an INSERT). A refund change whose item names no ``eventId`` was written by a
+version that did not keep events with the change (during the deploy that
+introduced it): its event is made from the stream's image and kept here, and
+is published when that item comes through the stream in turn.
+
 A stream batch is published in order, one call at a time: the next call is
 made only when the previous one published all of its entries. At the first
 record that is not published (its event could not be built, its call failed,
@@ -17,8 +25,9 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from refunds_core import events
 from refunds_core.aws import sns
+from refunds_core.dal import events as kept_events
 from refunds_core.errors import StoppedAt
-from refunds_core.logic.refunds import present
+from refunds_core.logic.refunds import event_of
 from refunds_core.observability import logger, metrics
 from refunds_core.settings import settings
 
@@ -37,37 +46,47 @@ def entry_size(entry: dict) -> int:
         for name, value in entry["MessageAttributes"].items())
 
 
-def _entry(index: int, event: events.RefundEvent) -> dict:
-    return {"Id": str(index), "Message": event.model_dump_json(),
+def _entry(index: int, event: dict) -> dict:
+    return {"Id": str(index), "Message": event["body"],
             # Subscribers filter on these without reading the body.
-            "MessageAttributes": {"eventType": {"DataType": "String", "StringValue": event.type},
-                                  "merchantId": {"DataType": "String", "StringValue": event.merchantId}}}
+            "MessageAttributes": {"eventType": {"DataType": "String", "StringValue": event["eventType"]},
+                                  "merchantId": {"DataType": "String", "StringValue": event["merchantId"]}}}
 
 
-def event_of_change(old: dict | None, new: dict | None) -> events.RefundEvent | None:
-    """The event a change of a table item is, or None (not a refund, a removal, or
-    a write that was not a transition)."""
+def event_of_change(old: dict | None, new: dict | None) -> dict | None:
+    """The event a change of a refund item is (as ``dal/events.keep`` keeps it),
+    or None: not a refund, a removal, or a write that was not a transition."""
     if not new or new.get("type") != "Refund" or not new.get("history"):
         return None
     if old is not None and old.get("version") == new.get("version"):
         return None
-    last = new["history"][-1]
-    version = int(new["version"])
-    return events.RefundEvent(id=events.event_id(new["id"], version, last["at"]),
-                              type=events.TYPE_OF_ACTION[last["action"]], createdAt=last["at"],
-                              merchantId=new["merchantId"], sequence=version, data=present(new))
+    return event_of(new)
 
 
-def _event(record: DynamoDBRecord) -> events.RefundEvent | None:
+def _event(record: DynamoDBRecord) -> dict | None:
+    """The refund event to publish for a record, or None. A refund change
+    without its event kept gets it kept now (its item is published in turn)."""
     stream = record.dynamodb
-    return event_of_change(stream.old_image if stream else None, stream.new_image if stream else None)
+    new = stream.new_image if stream else None
+    if not new:
+        return None
+    if new.get("type") == "Event":
+        # Kept once, never changed: its INSERT is the one to publish. Only refund
+        # events go out: the endpoints' own (webhook_endpoint.disabled) are listed only.
+        inserted = record.event_name is not None and record.event_name.name == "INSERT"
+        return new if inserted and new.get("eventType") in events.TYPES else None
+    if new.get("type") == "Refund" and "eventId" not in new:
+        legacy = event_of_change(stream.old_image, new)
+        if legacy is not None and kept_events.keep_once(legacy):
+            logger.info("refund event kept from the stream", extra={"event_id": legacy["eventId"]})
+    return None
 
 
 def publish_all(records: list[DynamoDBRecord]) -> None:
     """Publish the events of a stream batch's records (the records that are no
     event are skipped), in order. Raises :class:`StoppedAt` at the first record
     not published: Lambda retries the batch from it."""
-    chunk: list[tuple[events.RefundEvent, dict]] = []
+    chunk: list[tuple[dict, dict]] = []
     size = 0
     for index, record in enumerate(records):
         try:
@@ -86,7 +105,7 @@ def publish_all(records: list[DynamoDBRecord]) -> None:
     _send(chunk)
 
 
-def _send(chunk: list[tuple[events.RefundEvent, dict]]) -> None:
+def _send(chunk: list[tuple[dict, dict]]) -> None:
     """One PublishBatch call; raises StoppedAt at its first entry not published."""
     if not chunk:
         return
@@ -99,5 +118,5 @@ def _send(chunk: list[tuple[events.RefundEvent, dict]]) -> None:
     for event, entry in chunk:
         if failure := failed.get(entry["Id"]):
             raise StoppedAt(int(entry["Id"]), EntryFailed(f"{failure.get('Code')}: {failure.get('Message')}"))
-        logger.info("refund event published", extra={"event_id": event.id, "event_type": event.type})
+        logger.info("refund event published", extra={"event_id": event["eventId"], "event_type": event["eventType"]})
         metrics.add_metric(name="RefundEventPublished", unit=MetricUnit.Count, value=1)

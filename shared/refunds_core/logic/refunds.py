@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from refunds_core import errors, refund_ids, shapes, statuses
+from refunds_core import errors, events, refund_ids, shapes, statuses
 from refunds_core.auth import account_guards, require_active_account
 from refunds_core.callers import Caller
 from refunds_core.clock import now_iso
+from refunds_core.dal import events as kept_events
 from refunds_core.dal import orders, refunds
 from refunds_core.dal.transactions import AlreadyApplied, Contention, retry_on_contention, transact_write
 from refunds_core.errors import ApiError, FieldErrors
@@ -73,10 +74,14 @@ def create(caller: Caller, order_id: str, body: dict, *, email_on_file: bool = F
         # The amounts come from the order's counters as read; the lock is
         # conditioned on that very version of the order.
         refund = _new_refund(caller, current, request, refund_id, number)
+        created = present(refund)
+        event = event_of(refund, created)
+        refund["eventId"] = event["eventId"]
         try:
             transact_write([
                 orders.take_refund_lock(current, refund_id, lambda old: _lock_refused(old, caller, attempted)),
                 refunds.put_new(refund, explain=lambda _taken: NumberTaken(f"refund number {number} is taken")),
+                kept_events.keep(event),  # its refund.created, kept with it
                 *account_guards(caller),
             # One token per attempt: botocore's retry of this call is idempotent,
             # and a new attempt (other order version) is not a "mismatch".
@@ -84,7 +89,7 @@ def create(caller: Caller, order_id: str, body: dict, *, email_on_file: bool = F
         except AlreadyApplied as applied:  # committed, its answer lost: answer with what was stored
             return present(refunds.get(applied.args[0]))
         metrics.add_metric(name="RefundRequested", unit=MetricUnit.Count, value=1)
-        return present(refund)
+        return created
 
     return retry_on_contention(attempt, gave_up="order kept changing under the request")
 
@@ -186,6 +191,28 @@ def present(refund: dict) -> shapes.Refund:
         history=[{k: entry.get(k) for k in ("status", "action", "actor", "role", "at", "reason")}
                  for entry in refund.get("history", [])],
     )
+
+
+def event_of(refund: dict, data: shapes.Refund | None = None) -> dict:
+    """The event of ``refund``'s latest change (its last history entry and its
+    version), as ``dal/events.keep`` keeps it; ``data``: the refund as presented,
+    when the caller has it already.
+
+    Creating a refund and each transition write the refund and this event in
+    one transaction: the change and its event are kept or lost together, and
+    the body, made once here, is what the publisher sends, every delivery
+    signs, a replay delivers again and ``GET /v1/events`` answers. The refund
+    item carries the id of its latest event (``eventId``): the publisher builds
+    no event from the stream for such a change."""
+    last = refund["history"][-1]
+    version = int(refund["version"])
+    event_id = events.event_id(refund["id"], version, last["at"])
+    event_type = events.TYPE_OF_ACTION[last["action"]]
+    # RefundEvent's fields, in its order (the model documents and parses the body).
+    body = {"id": event_id, "type": event_type, "createdAt": last["at"], "merchantId": refund["merchantId"],
+            "sequence": version, "data": data if data is not None else present(refund)}
+    return {"eventId": event_id, "eventType": event_type, "merchantId": refund["merchantId"],
+            "refundId": refund["id"], "createdAt": last["at"], "body": events.body(body)}
 
 
 def refund_number(refund: dict) -> int | None:

@@ -33,21 +33,23 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, ValidationError
 from ulid import ULID
 
-from refunds_core import errors, shapes
+from refunds_core import clock, errors, shapes
 from refunds_core.auth import account_guards, derived_key, require_active_account
 from refunds_core.callers import Caller
-from refunds_core.dal import accounts, webhooks
+from refunds_core.dal import accounts, keys, webhooks
+from refunds_core.dal import events as kept_events
 from refunds_core.dal.transactions import AlreadyApplied, retry_on_contention, transact_write
 from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.listing_query import DEFAULT_LIMIT, CursorText, Limit, open_cursor, seal_cursor
-from refunds_core.models import CreateWebhookRequest, ReplayRequest, RotateSecretRequest
+from refunds_core.models import CreateWebhookRequest, ReplayRequest, RotateSecretRequest, UpdateWebhookRequest
 from refunds_core.observability import metrics
-from refunds_core.validation import field_errors, parse
+from refunds_core.validation import field_errors, nul_fields, parse
 from refunds_core.webhook_tasks import DeliveryTask, queue
 from refunds_core.webhook_urls import UnsafeUrl, as_uri, vetted_addresses
 
@@ -57,6 +59,7 @@ MAX_SECRETS = 5  # the new secret and at most four previous ones still signing
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, not a secret
 CURSOR_KEY_PURPOSE = "list-webhook-deliveries-cursor"
 _WEBHOOK_ID = re.compile(r"whk_[0-9A-HJKMNP-TV-Z]{26}")
+Fields = TypeVar("Fields", CreateWebhookRequest, UpdateWebhookRequest)
 
 
 def new_secret() -> str:
@@ -67,7 +70,9 @@ def new_secret() -> str:
 def present(endpoint: dict) -> shapes.Webhook:
     """An endpoint as every route shows it: never a secret."""
     return shapes.Webhook(id=endpoint["id"], url=endpoint["url"], events=list(endpoint["events"]),
-                          createdAt=endpoint["createdAt"])
+                          description=endpoint.get("description"), enabled=endpoint.get("enabled", True),
+                          disabledReason=endpoint.get("disabledReason"), failingSince=endpoint.get("failingSince"),
+                          createdAt=endpoint["createdAt"], updatedAt=endpoint.get("updatedAt", endpoint["createdAt"]))
 
 
 def _iso(moment: datetime) -> str:
@@ -83,11 +88,11 @@ def _retrying(action: Callable[[int], dict]) -> dict:
 
 def create(caller: Caller, body: dict) -> shapes.WebhookCreated:
     require_active_account(caller)
-    request = _create_request(body)
+    request = _endpoint_fields(CreateWebhookRequest, body)
     now = _iso(datetime.now(UTC))
     endpoint = {"id": f"whk_{ULID()}", "merchantId": caller.merchant_id, "url": request.url,
-                "events": list(request.events), "secrets": [{"secret": new_secret()}],
-                "createdAt": now, "updatedAt": now}
+                "events": list(request.events), "description": request.description,
+                "secrets": [{"secret": new_secret()}], "createdAt": now, "updatedAt": now}
 
     def write(attempt: int) -> dict:
         # Each attempt its own token: botocore's retry of one is answered as its first success.
@@ -104,13 +109,14 @@ def create(caller: Caller, body: dict) -> shapes.WebhookCreated:
     return created
 
 
-def _create_request(body: dict) -> CreateWebhookRequest:
-    """The body, its ``url`` as the URI that is stored and delivered to, or
-    FieldErrors naming every bad field: the model's, the URL (converted and
-    resolved here: ``webhook_urls``), and each repeated event type."""
+def _endpoint_fields(model: type[Fields], body: dict) -> Fields:
+    """The body (registration's or PATCH's), its ``url`` as the URI that is stored
+    and delivered to, or FieldErrors naming every bad field: the model's, the URL
+    (converted and resolved here: ``webhook_urls``), each repeated event type, and
+    each string holding a NUL character (as ``validation.parse`` refuses them)."""
     request, bad, uri = None, [], None
     try:
-        request = CreateWebhookRequest.model_validate(body)
+        request = model.model_validate(body)
     except ValidationError as exc:
         bad = field_errors(exc)
     url = body.get("url")
@@ -120,11 +126,12 @@ def _create_request(body: dict) -> CreateWebhookRequest:
             vetted_addresses(uri)
         except UnsafeUrl:
             bad.insert(0, "url")
-    if request is not None:
+    if request is not None and request.events is not None:
         bad += [f"events[{i}]" for i, event_type in enumerate(request.events) if event_type in request.events[:i]]
+    bad += [name for name in nul_fields(body) if name not in bad]
     if bad or request is None:
         raise FieldErrors(bad)
-    return request.model_copy(update={"url": uri})
+    return request.model_copy(update={"url": uri}) if uri is not None else request
 
 
 # ------------------------------------------------------- list and delete
@@ -132,6 +139,59 @@ def _create_request(body: dict) -> CreateWebhookRequest:
 def list_endpoints(caller: Caller) -> list[shapes.Webhook]:
     require_active_account(caller)
     return [present(endpoint) for endpoint in webhooks.endpoints_of(caller.merchant_id)]
+
+
+def get(caller: Caller, webhook_id: str) -> shapes.Webhook:
+    require_active_account(caller)
+    return present(visible_endpoint(caller, webhook_id))
+
+
+# ---------------------------------------------------------------- change
+
+def update(caller: Caller, webhook_id: str, body: dict) -> shapes.Webhook:
+    """PATCH: the fields given, each checked as at registration (after 15160).
+    ``enabled: true`` clears why it was disabled and the failure streak (the
+    5 days count afresh); ``false`` stops its deliveries (``disabledReason``
+    ``merchant``). One conditional write on the endpoint as read."""
+    require_active_account(caller)
+
+    def write(_attempt: int) -> dict:
+        endpoint = visible_endpoint(caller, webhook_id)
+        request = _endpoint_fields(UpdateWebhookRequest, body)
+        assigned, removed = changes(endpoint, request, clock.now_iso())
+        if not assigned:
+            return present(endpoint)
+
+        def refused(stored: dict | None) -> Exception | None:
+            if stored is None:
+                return ApiError(errors.WEBHOOK_NOT_FOUND)
+            if all(stored.get(name) == value for name, value in assigned.items()):
+                return AlreadyApplied()  # botocore retried our update after it had been applied
+            return None  # changed since it was read: read again
+
+        with contextlib.suppress(AlreadyApplied):
+            transact_write([webhooks.change_endpoint(endpoint, assigned, removed, refused), *account_guards(caller)],
+                           idempotency_token=str(uuid.uuid4()))
+        return present({**{k: v for k, v in endpoint.items() if k not in removed}, **assigned})
+
+    return _retrying(write)
+
+
+def changes(endpoint: dict, request: UpdateWebhookRequest, now: str) -> tuple[dict, list[str]]:
+    """(the attributes a PATCH sets, those it removes): what it names, and
+    ``updatedAt``; nothing for a body that names nothing to change."""
+    given = request.model_dump(include=request.model_fields_set)
+    assigned = {name: value for name, value in given.items() if value is not None and name != "enabled"}
+    removed = ["description"] if "description" in given and given["description"] is None else []
+    if given.get("enabled") is True and endpoint.get("enabled") is False:
+        assigned["enabled"] = True
+        removed += ["disabledReason", "failingSince"]
+    elif given.get("enabled") is False and endpoint.get("enabled", True):
+        assigned |= {"enabled": False, "disabledReason": "merchant"}
+    removed = [name for name in removed if endpoint.get(name) is not None]
+    if not assigned and not removed:
+        return {}, []
+    return {**assigned, "updatedAt": now}, removed
 
 
 def delete(caller: Caller, webhook_id: str) -> shapes.Webhook:
@@ -232,8 +292,8 @@ def deliveries(caller: Caller, webhook_id: str, params: dict[str, str]) -> shape
     start_key = None
     if query.cursor is not None:
         start_key = open_cursor(query.cursor, context, key)
-        if (set(start_key) != {"PK", "SK"} or start_key["PK"]["S"] != f"WEBHOOK#{endpoint['id']}"
-                or not start_key["SK"]["S"].startswith("ATTEMPT#")):
+        if (set(start_key) != {"PK", "SK"} or start_key["PK"]["S"] != keys.attempts_partition(endpoint["id"])
+                or not start_key["SK"]["S"].startswith(keys.ATTEMPT_PREFIX)):
             raise FieldErrors(["cursor"])
     items, last_key = webhooks.attempts_page(endpoint["id"], query.limit, start_key)
     next_cursor = seal_cursor(last_key, context, key) if last_key else None
@@ -257,15 +317,17 @@ def replay(caller: Caller, webhook_id: str, body: dict) -> shapes.ReplayQueued:
     request = parse(ReplayRequest, body)
     if (request.eventId is None) == (request.since is None):
         raise FieldErrors(["eventId", "since"])
+    if endpoint.get("enabled") is False:  # the deliverer would drop what a replay queues
+        raise ApiError(errors.WEBHOOK_DISABLED)
     now = int(time.time())
     next_since = None
     if request.eventId is not None:
-        event = webhooks.get_event(caller.merchant_id, request.eventId)
+        event = kept_events.get(caller.merchant_id, request.eventId)
         if event is None or int(event.get("expiresAt", now + 1)) <= now:  # TTL deletion lags behind expiresAt
             raise ApiError(errors.EVENT_NOT_FOUND)
         chosen = [event]
     else:
-        read = webhooks.events_since(caller.merchant_id, request.since, MAX_REPLAY + 1)
+        read = kept_events.since(caller.merchant_id, request.since, MAX_REPLAY + 1)
         page, next_since = _replay_page(read)
         chosen = [event for event in page
                   if event["eventType"] in endpoint["events"] and int(event.get("expiresAt", now + 1)) > now]
