@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal, NamedTuple
 
 from typing_extensions import TypeAliasType, TypedDict
 
-from refunds_core import events, refund_ids, statuses
+from refunds_core import events, reasons, refund_ids, statuses
 from refunds_core.callers import Role
 from refunds_core.money import CURRENCIES
 
@@ -78,6 +78,13 @@ RefundStatus = TypeAliasType("RefundStatus", Literal[statuses.ALL])  # type: ign
 HistoryAction = TypeAliasType("HistoryAction", Literal[tuple(events.TYPE_OF_ACTION)])  # type: ignore[valid-type]
 RoleName = TypeAliasType("Role", Literal[tuple(role.value for role in Role)])  # type: ignore[valid-type]
 EventType = TypeAliasType("EventType", Literal[events.TYPES])  # type: ignore[valid-type]
+RefundReason = TypeAliasType("RefundReason", Literal[reasons.REFUND_REASONS])  # type: ignore[valid-type]
+DeclineReason = TypeAliasType("DeclineReason", Literal[reasons.DECLINE_REASONS])  # type: ignore[valid-type]
+# The merchant's own keys and values (models.Metadata's limits), shown as stored; {} when none.
+Metadata = Annotated[dict[str, Annotated[str, Doc(maxLength=500)]], Doc(
+    "The merchant's own keys and string values, set at creation and changed with `PATCH "
+    "/v1/refunds/{refundId}` `{\"metadata\": {...}}`; `{}` when none. Never used by any rule.",
+    maxProperties=20, propertyNames={"minLength": 1, "maxLength": 40})]
 RefundKind = TypeAliasType("RefundKind", Literal["items", "amount", "full"])
 OrderStatus = TypeAliasType("OrderStatus", Literal["pending", "paid", "cancelled", "refunded"])
 OrderRefundStatus = TypeAliasType("OrderRefundStatus", Literal["none", "partially_refunded", "refunded"])
@@ -181,10 +188,14 @@ class Refund(RefundParts):
     valid: Annotated[bool, Doc("Open or ISSUED.")]
     refundOnly: bool
     description: str | None
+    reason: Annotated[RefundReason | None, Doc("Why the refund was requested, as a code; null when none was given.")]
     email: str
     batchId: Identifier | None
+    metadata: Metadata
     requester: str
     responseReason: str | None
+    declineReason: Annotated[DeclineReason | None, Doc("Why support denied it, as a code (DENIED refunds); "
+                                                       "else null.")]
     trackingId: str | None
     carrierName: str | None
     confirmedAt: Timestamp | None
