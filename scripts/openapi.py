@@ -54,7 +54,8 @@ from refunds_core.callers import Role  # noqa: E402
 from refunds_core.dialects import Dialect  # noqa: E402
 from refunds_core.errors import ErrorCode  # noqa: E402
 from refunds_core.idempotency import NOT_STORED_CODES  # noqa: E402
-from refunds_core.logic.transitions import ACTION_BODY, TRANSITIONS  # noqa: E402
+from refunds_core.logic.transitions import ACTION_BODY, TRANSITIONS, UPDATE_BODY  # noqa: E402
+from refunds_core.models import MetadataUpdate  # noqa: E402
 from refunds_core.routes import Contract  # noqa: E402
 
 DOCUMENT = ROOT / "functions" / "get_openapi" / "openapi.json"
@@ -470,6 +471,8 @@ def document(routes: list[cfn.Route] | None = None) -> dict:
     declared = contracts()
     used = [declared[(route.method, route.path)] for route in routes]
     request_models = [contract.body for _, contract in used if isinstance(contract.body, type)]
+    updates = any(contract.body == UPDATE_BODY for _, contract in used)
+    request_models += [MetadataUpdate] if updates else []
     answers = [shapes.ErrorBody, shapes.Refund, events.RefundEvent] + [contract.answer for _, contract in used
                                                                        if contract.answer is not None]
     answers += [contract.dialect.error_shape for _, contract in used]
@@ -479,9 +482,11 @@ def document(routes: list[cfn.Route] | None = None) -> dict:
         "$ref": SCHEMAS + "Refund", "description": schemas["RefundEvent"]["properties"]["data"]["description"]}
     schemas.update(dict(envelope for _, contract in used
                         if contract.answer is not None and (envelope := _envelope(contract)) is not None))
-    if any(contract.body == ACTION_BODY for _, contract in used):
+    if updates or any(contract.body == ACTION_BODY for _, contract in used):
         actions, body = _patch_actions()
         schemas.update({**actions, ACTION_BODY: body})
+    if updates:  # an action, or a metadata change: they differ by whether `action` is there
+        schemas[UPDATE_BODY] = {"oneOf": [{"$ref": SCHEMAS + ACTION_BODY}, {"$ref": SCHEMAS + MetadataUpdate.__name__}]}
     schemas = _without_inline_enums({**schemas, **_error_code_schemas()})
     paths: dict[str, dict] = {}
     for route, (function, contract) in zip(routes, used, strict=True):

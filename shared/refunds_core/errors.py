@@ -246,6 +246,10 @@ class FieldErrors(ApiError):
         self.entries = [(INVALID_FIELD.code, INVALID_FIELD.message.format(field=f)
                          + (f". {notes[f]}" if f in notes else "")) for f in fields]
 
+METADATA_KEYS_FULL = (
+    "A refund holds at most 20 metadata keys: remove some (a key set to null) in the same request."
+)
+
 
 class RetryableError(Exception):
     """A failure no business rule explains (throttling, a transaction conflict, a

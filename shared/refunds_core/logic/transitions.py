@@ -100,6 +100,9 @@ PATCH_ACTIONS = tuple(action for action, t in TRANSITIONS.items() if t.route == 
 # The PATCH body's name in the OpenAPI document: one of the actions, each with
 # its own fields (scripts/openapi.py builds it from this table).
 ACTION_BODY = "RefundAction"
+# PATCH /v1/refunds/{id}'s whole body: one of the actions, or a change of the
+# refund's metadata (models.MetadataUpdate, logic/metadata.py).
+UPDATE_BODY = "RefundUpdate"
 CANCEL = TRANSITIONS["CANCEL"]
 
 
