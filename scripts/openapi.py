@@ -66,6 +66,7 @@ HEADERS = "#/components/headers/"
 PARAMETERS = "#/components/parameters/"
 
 MERCHANT = Role.MERCHANT
+JSON = "application/json"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -369,7 +370,10 @@ def _error_response(status: int, codes: list[ErrorCode], replayable: bool, diale
 def _responses(contract: Contract) -> dict:
     replayable = contract.keyed == "stored"
     success: dict = {"description": HTTPStatus(contract.status).phrase + "."}
-    if (answer := _answer_name(contract)) is not None:
+    if contract.media_type != JSON:  # a document of its own type (CSV): its text, described
+        media_type = contract.media_type.split(";", 1)[0]  # its parameters (charset) are the answer's header's
+        success["content"] = {media_type: {"schema": _simple_schema(contract.answer)}}
+    elif (answer := _answer_name(contract)) is not None:
         success["content"] = {"application/json": {"schema": {"$ref": SCHEMAS + answer}}}
     elif contract.status != HTTPStatus.NO_CONTENT:  # this document
         success["content"] = {"application/json": {"schema": {"type": "object"}}}
@@ -473,15 +477,15 @@ def document(routes: list[cfn.Route] | None = None) -> dict:
     request_models = [contract.body for _, contract in used if isinstance(contract.body, type)]
     updates = any(contract.body == UPDATE_BODY for _, contract in used)
     request_models += [MetadataUpdate] if updates else []
-    answers = [shapes.ErrorBody, shapes.Refund, events.RefundEvent] + [contract.answer for _, contract in used
-                                                                       if contract.answer is not None]
+    answers = [shapes.ErrorBody, shapes.Refund, events.RefundEvent] + [
+        contract.answer for _, contract in used if contract.answer is not None and contract.media_type == JSON]
     answers += [contract.dialect.error_shape for _, contract in used]
     schemas = _component_schemas(list(dict.fromkeys(request_models)), list(dict.fromkeys(answers)))
     # The event's model carries the refund as the dict the publisher presented: it is a Refund.
     schemas["RefundEvent"]["properties"]["data"] = {
         "$ref": SCHEMAS + "Refund", "description": schemas["RefundEvent"]["properties"]["data"]["description"]}
-    schemas.update(dict(envelope for _, contract in used
-                        if contract.answer is not None and (envelope := _envelope(contract)) is not None))
+    schemas.update(dict(envelope for _, contract in used if contract.answer is not None
+                        and contract.media_type == JSON and (envelope := _envelope(contract)) is not None))
     if updates or any(contract.body == ACTION_BODY for _, contract in used):
         actions, body = _patch_actions()
         schemas.update({**actions, ACTION_BODY: body})

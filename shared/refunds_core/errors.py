@@ -200,6 +200,12 @@ TOO_MANY_API_KEYS = _entry(
     "Too many API keys.",
     "POST /v1/api-keys: the merchant already has 10 active keys; revoke one first.",
 )
+EXPORT_TOO_LARGE = _entry(
+    15300, HTTPStatus.BAD_REQUEST,
+    "Export is too large for one answer. Narrow the range (createdFrom, createdTo) and export it in parts.",
+    "GET /v1/refunds/export: the CSV of the range would be over 6 MB, the most one answer carries; "
+    "export shorter ranges (a week, a day) one after the other.",
+)
 
 CATALOGUE: tuple[ErrorCode, ...] = (
     INTERNAL, UNAUTHORIZED, INVALID_CREDENTIALS, ROUTE_NOT_FOUND,
@@ -208,7 +214,7 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     REFUND_NOT_FOUND, TRANSITION_NOT_ALLOWED, QUANTITY_EXCEEDS_REMAINING, AMOUNT_EXCEEDS_REMAINING,
     FORBIDDEN, IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_IN_FLIGHT, THROTTLED, WEBHOOK_NOT_FOUND,
     EVENT_NOT_FOUND, TOO_MANY_WEBHOOKS, API_KEY_NOT_FOUND, TOO_MANY_API_KEYS, ORDER_MONEY_FIXED,
-    ORDER_CUSTOMER_FIXED, REFUND_HISTORY_FULL,
+    ORDER_CUSTOMER_FIXED, REFUND_HISTORY_FULL, EXPORT_TOO_LARGE,
 )
 
 
@@ -234,6 +240,10 @@ CONTACT_EMAIL_MISSING = (
     "`make admin ARGS=\"set-contact-email <merchantId> <email>\"`."
 )
 
+METADATA_KEYS_FULL = (
+    "A refund holds at most 20 metadata keys: remove some (a key set to null) in the same request."
+)
+
 
 class FieldErrors(ApiError):
     """15010, one entry per bad field, in the order the fields were found; a
@@ -245,10 +255,6 @@ class FieldErrors(ApiError):
         notes = notes or {}
         self.entries = [(INVALID_FIELD.code, INVALID_FIELD.message.format(field=f)
                          + (f". {notes[f]}" if f in notes else "")) for f in fields]
-
-METADATA_KEYS_FULL = (
-    "A refund holds at most 20 metadata keys: remove some (a key set to null) in the same request."
-)
 
 
 class RetryableError(Exception):

@@ -97,6 +97,34 @@ def parse_query(params: dict[str, str], *, merchant_filter_allowed: bool) -> Lis
     return query
 
 
+class ExportQuery(BaseModel):
+    """GET /v1/refunds/export's query string: the range is required."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
+
+    createdFrom: Annotated[AwareTime, Field(description=CREATED_FROM)]
+    createdTo: Annotated[AwareTime, Field(description=CREATED_TO)]
+    merchantId: Identifier = None  # type: ignore[assignment]  # support only, and then required
+
+
+def parse_export_query(params: dict[str, str], *, merchant_filter_allowed: bool) -> ExportQuery:
+    """The query string as an ExportQuery, or FieldErrors naming every bad
+    parameter (as ``parse_query``)."""
+    bad: list[str] = []
+    query = None
+    try:
+        query = ExportQuery.model_validate(params)
+    except ValidationError as exc:
+        bad = field_errors(exc)
+    if "merchantId" in params and not merchant_filter_allowed and "merchantId" not in bad:
+        bad.append("merchantId")
+    if query is not None and not created_range_is_valid(query.createdFrom, query.createdTo):
+        bad += ["createdFrom", "createdTo"]
+    if bad or query is None:
+        raise FieldErrors(bad)
+    return query
+
+
 # ------------------------------------------------------------ time ranges
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

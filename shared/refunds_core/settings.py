@@ -33,6 +33,9 @@ class Settings(BaseModel):
                                         pattern=r"^[0-9]{1,5}(,[0-9]{1,5})*$")
     # Only the local runtime sets it: webhooks to http://127.0.0.1 are allowed.
     WEBHOOK_ALLOW_LOOPBACK: bool = False
+    # The most CSV an export answers, in bytes as its rows weigh JSON-escaped in
+    # the Lambda response (at most 6 MB with its headers); more is refused (15300).
+    EXPORT_MAX_BYTES: int = Field(default=6_000_000, ge=1, le=6_000_000)
 
     @property
     def retry_delays(self) -> tuple[int, ...]:

@@ -93,6 +93,18 @@ DeliveryOutcome = TypeAliasType("DeliveryOutcome", Literal["delivered", "retryin
 WebhookSecret = Annotated[str, Doc(pattern=r"^whsec_[A-Za-z0-9+/]{32}$")]
 
 
+# GET /v1/refunds/export's answer: CSV text (logic/export.py's columns).
+RefundsCsv = Annotated[str, Doc("RFC 4180 CSV, UTF-8: a header row, then one row per refund.")]
+
+
+class Attachment(NamedTuple):
+    """What logic hands back for an answer that is a file, not JSON (a route
+    declaring ``media_type``): its text, and the name a browser saves it under."""
+
+    body: str
+    filename: str | None = None
+
+
 class Page(NamedTuple):
     """What logic hands back for a page of a list: the items, and the cursor
     of the next page (None on the last); the route wraps it."""
