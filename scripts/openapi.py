@@ -147,8 +147,8 @@ Merchants open refund and return requests for their customers' orders, and follo
 
 **Errors.** Every error of every route, API Gateway's own included, has the body
 `{"errors": [{"error": <code>, "message": "<text>"}]}`; each response below lists the codes it can carry. API
-Gateway answers an unknown route with 404 (104), a body over 16 KB with 413 (112), throttling with 429 (15150,
-`Retry-After`), and its own failures with a 5xx (100).
+Gateway answers an unknown route with 404 (104), a body over 16 KB with 413 (112), a URL over 10 240 characters
+with 414, throttling with 429 (15150, `Retry-After`), and its own failures with a 5xx (100).
 
 **Money** is a decimal string exact to the currency's minor unit (`"59.50"`), never a number; except on the
 routes of seed 002's dialect (`/api/v2`), which its clients read as JSON numbers, written exactly (`59.50`).
