@@ -106,8 +106,19 @@ def test_an_api_key_exports_its_merchants_refunds(api, shop):
     api.request("DELETE", f"/v1/api-keys/{key['id']}", token=shop["token"])
 
 
+def _with_settings(handlers, monkeypatch, **settings: str) -> None:
+    """ExportRefundsFunction's environment, for the in-process handler, with these settings."""
+    environment = handlers.runtime.function_env
+
+    def changed(function: str) -> dict[str, str]:
+        env = environment(function)
+        return {**env, **settings} if function == "ExportRefundsFunction" else env
+
+    monkeypatch.setattr(handlers.runtime, "function_env", changed)
+
+
 def test_the_export_reads_the_merchants_partition_in_the_range_query_after_query(handlers, shop, monkeypatch):
-    monkeypatch.setattr("refunds_core.logic.export._PAGE", 1)  # a Query per refund: the pages are followed
+    _with_settings(handlers, monkeypatch, EXPORT_PAGE_SIZE="1")  # a Query per refund: the pages are followed
     first = shop["refunds"][0]
     answer = handlers.request("GET", f"/v1/refunds/export?createdFrom={first['createdAt']}&createdTo={FAR_FUTURE}",
                               token=shop["token"])
@@ -119,14 +130,7 @@ def test_the_export_reads_the_merchants_partition_in_the_range_query_after_query
 
 
 def test_a_range_too_large_for_one_answer_is_15300(handlers, shop, monkeypatch):
-    runtime = handlers.runtime
-    environment = runtime.function_env
-
-    def capped(function: str) -> dict[str, str]:
-        env = environment(function)
-        return {**env, "EXPORT_MAX_BYTES": "600"} if function == "ExportRefundsFunction" else env
-
-    monkeypatch.setattr(runtime, "function_env", capped)
+    _with_settings(handlers, monkeypatch, EXPORT_MAX_BYTES="600")
     first = shop["refunds"][0]
     one = handlers.request("GET", f"/v1/refunds/export?createdFrom={first['createdAt']}"
                                   f"&createdTo={shop['refunds'][1]['createdAt']}", token=shop["token"])

@@ -46,8 +46,6 @@ COLUMNS = (
 )
 # A row needs no history: not read back from the index.
 _ATTRIBUTES = tuple(name for name in PRESENTED_ATTRIBUTES if name != "history")
-# Items per Query: DynamoDB stops a page at 1 MB read anyway.
-_PAGE = 1000
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MEDIA_TYPE = "text/csv; charset=utf-8; header=present"
 
@@ -71,7 +69,7 @@ def _refunds(merchant_id: str, span: CreatedRange) -> Iterator[shapes.Refund]:
         return
     start_key = None
     while True:
-        found = refund_queries.query("ByMerchant", keys.by_merchant(merchant_id), limit=_PAGE,
+        found = refund_queries.query("ByMerchant", keys.by_merchant(merchant_id), limit=settings().EXPORT_PAGE_SIZE,
                                      attributes=_ATTRIBUTES, start_key=start_key,
                                      created=keys.created_between(*span))
         yield from (present(item) for item in found.items)
