@@ -50,9 +50,12 @@ from localrun.tokens import issue_local_token
 LOCAL_CREDENTIAL_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}  # noqa: S105
 
 # Settings only a local run gets (never the template): webhooks may go to
-# http://127.0.0.1, and failed deliveries are retried within seconds, not
-# hours. A variable of the same name in the environment wins.
-LOCAL_FUNCTION_DEFAULTS = {"WEBHOOK_ALLOW_LOOPBACK": "true", "WEBHOOK_RETRY_SCHEDULE": "2,5,10,20,30,60,60"}
+# http://127.0.0.1, failed deliveries are retried within seconds, not
+# hours, and an export reads small pages (moto answers a Query in a few
+# milliseconds per item: a page of 200 can pass the client's 2 s read
+# timeout on a busy machine). A variable of the same name in the environment wins.
+LOCAL_FUNCTION_DEFAULTS = {"WEBHOOK_ALLOW_LOOPBACK": "true", "WEBHOOK_RETRY_SCHEDULE": "2,5,10,20,30,60,60",
+                           "EXPORT_PAGE_SIZE": "20"}
 
 
 class InvocationFailed(Exception):

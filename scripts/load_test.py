@@ -261,14 +261,14 @@ def _decision(rng: random.Random, status: str) -> tuple[str, dict | None, str]:
         if roll < 0.70:
             return "PATCH", {"action": "APPROVE"}, "support"
         if roll < 0.85:
-            return "PATCH", {"action": "DENY", "responseReason": "load test"}, "support"
+            return "PATCH", {"action": "DENY", "responseReason": "load test", "declineReason": "other"}, "support"
         return "DELETE", None, "merchant"
     if status == "PROCESSING":
         if roll < 0.85:
             return "PATCH", {"action": "ISSUE"}, "support"
         return "PATCH", {"action": "FAIL", "responseReason": "load test"}, "support"
     # WAITING (a return, not made by this test) or a status it has not seen yet
-    return "PATCH", {"action": "DENY", "responseReason": "load test"}, "support"
+    return "PATCH", {"action": "DENY", "responseReason": "load test", "declineReason": "other"}, "support"
 
 
 def client_loop(url: str, world: World, result: Result, deadline: float, rng: random.Random,

@@ -54,7 +54,8 @@ from refunds_core.callers import Role, Scope  # noqa: E402
 from refunds_core.dialects import Dialect  # noqa: E402
 from refunds_core.errors import ErrorCode  # noqa: E402
 from refunds_core.idempotency import NOT_STORED_CODES  # noqa: E402
-from refunds_core.logic.transitions import ACTION_BODY, TRANSITIONS  # noqa: E402
+from refunds_core.logic.transitions import ACTION_BODY, TRANSITIONS, UPDATE_BODY  # noqa: E402
+from refunds_core.models import MetadataUpdate  # noqa: E402
 from refunds_core.routes import Contract  # noqa: E402
 
 DOCUMENT = ROOT / "functions" / "get_openapi" / "openapi.json"
@@ -65,6 +66,7 @@ HEADERS = "#/components/headers/"
 PARAMETERS = "#/components/parameters/"
 
 MERCHANT = Role.MERCHANT
+JSON = "application/json"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -151,8 +153,8 @@ Merchants open refund and return requests for their customers' orders, and follo
 
 **Errors.** Every error of every route (but seed 004's, below), API Gateway's own included, has the body
 `{"errors": [{"error": <code>, "message": "<text>"}]}`; each response below lists the codes it can carry. API
-Gateway answers an unknown route with 404 (104), a body over 16 KB with 413 (112), throttling with 429 (15150,
-`Retry-After`), and its own failures with a 5xx (100).
+Gateway answers an unknown route with 404 (104), a body over 16 KB with 413 (112), a URL over 10 240 characters
+with 414, throttling with 429 (15150, `Retry-After`), and its own failures with a 5xx (100).
 
 **Money** is a decimal string exact to the currency's minor unit (`"59.50"`), never a number; except on the
 routes of seed 002's dialect (`/api/v2`), which its clients read as JSON numbers, written exactly (`59.50`).
@@ -381,7 +383,10 @@ def _error_response(status: int, codes: list[ErrorCode], replayable: bool, diale
 def _responses(contract: Contract) -> dict:
     replayable = contract.keyed == "stored"
     success: dict = {"description": HTTPStatus(contract.status).phrase + "."}
-    if (answer := _answer_name(contract)) is not None:
+    if contract.media_type != JSON:  # a document of its own type (CSV): its text, described
+        media_type = contract.media_type.split(";", 1)[0]  # its parameters (charset) are the answer's header's
+        success["content"] = {media_type: {"schema": _simple_schema(contract.answer)}}
+    elif (answer := _answer_name(contract)) is not None:
         success["content"] = {"application/json": {"schema": {"$ref": SCHEMAS + answer}}}
     elif contract.status != HTTPStatus.NO_CONTENT:  # this document
         success["content"] = {"application/json": {"schema": {"type": "object"}}}
@@ -490,18 +495,22 @@ def document(routes: list[cfn.Route] | None = None) -> dict:
     declared = contracts()
     used = [declared[(route.method, route.path)] for route in routes]
     request_models = [contract.body for _, contract in used if isinstance(contract.body, type)]
-    answers = [shapes.ErrorBody, shapes.Refund, events.RefundEvent] + [contract.answer for _, contract in used
-                                                                       if contract.answer is not None]
+    updates = any(contract.body == UPDATE_BODY for _, contract in used)
+    request_models += [MetadataUpdate] if updates else []
+    answers = [shapes.ErrorBody, shapes.Refund, events.RefundEvent] + [
+        contract.answer for _, contract in used if contract.answer is not None and contract.media_type == JSON]
     answers += [contract.dialect.error_shape for _, contract in used]
     schemas = _component_schemas(list(dict.fromkeys(request_models)), list(dict.fromkeys(answers)))
     # The event's model carries the refund as the dict the publisher presented: it is a Refund.
     schemas["RefundEvent"]["properties"]["data"] = {
         "$ref": SCHEMAS + "Refund", "description": schemas["RefundEvent"]["properties"]["data"]["description"]}
-    schemas.update(dict(envelope for _, contract in used
-                        if contract.answer is not None and (envelope := _envelope(contract)) is not None))
-    if any(contract.body == ACTION_BODY for _, contract in used):
+    schemas.update(dict(envelope for _, contract in used if contract.answer is not None
+                        and contract.media_type == JSON and (envelope := _envelope(contract)) is not None))
+    if updates or any(contract.body == ACTION_BODY for _, contract in used):
         actions, body = _patch_actions()
         schemas.update({**actions, ACTION_BODY: body})
+    if updates:  # an action, or a metadata change: they differ by whether `action` is there
+        schemas[UPDATE_BODY] = {"oneOf": [{"$ref": SCHEMAS + ACTION_BODY}, {"$ref": SCHEMAS + MetadataUpdate.__name__}]}
     schemas = _without_inline_enums({**schemas, **_error_code_schemas()})
     paths: dict[str, dict] = {}
     for route, (function, contract) in zip(routes, used, strict=True):

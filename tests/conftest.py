@@ -115,6 +115,7 @@ class Answer:
     headers: dict
     writes: list[tuple[str, str]] | None = None  # (operation, target) of each AWS write: in-process answers only
     reads: list[tuple[str, str]] | None = None   # (operation, key or index) of each DynamoDB read: likewise
+    text: str | None = None                      # a body that is not JSON (a CSV export), as text
 
     @property
     def codes(self) -> list[int]:
@@ -135,8 +136,17 @@ class Answer:
         return body
 
 
+def _body(payload: bytes | None, headers: dict) -> tuple[dict | None, str | None]:
+    """(JSON body, None), or (None, text) for an answer of another media type (a CSV export)."""
+    if not payload:
+        return None, None
+    if headers.get("content-type", "").startswith("text/"):
+        return None, payload.decode("utf-8")
+    return json.loads(payload), None
+
+
 class Client:
-    """Just enough HTTP for tests: JSON in, status + JSON body out."""
+    """Just enough HTTP for tests: JSON in, status + JSON body out (a text answer as ``Answer.text``)."""
 
     def __init__(self, base_url: str):
         self.base_url = base_url
@@ -162,8 +172,9 @@ class Client:
                 status, payload, response_headers = response.status, response.read(), response.headers
         except urllib.error.HTTPError as error:
             status, payload, response_headers = error.code, error.read(), error.headers
-        body = json.loads(payload) if payload else None
-        return Answer(status, body, {k.lower(): v for k, v in response_headers.items()})
+        headers = {k.lower(): v for k, v in response_headers.items()}
+        body, text = _body(payload, headers)
+        return Answer(status, body, headers, text=text)
 
     def token(self, login: str) -> str:
         if login not in self._tokens:
@@ -220,9 +231,9 @@ class InProcessClient(Client):
             self._record_calls()
             self._calls = []
             response = http_response(self._handlers[function](event, LambdaContext()))
-        return Answer(response.status, json.loads(response.body) if response.body else None,
-                      {name.lower(): value for name, value in response.headers}, writes=self._writes(),
-                      reads=self._reads())
+        headers = {name.lower(): value for name, value in response.headers}
+        body, text = _body(response.body, headers)
+        return Answer(response.status, body, headers, writes=self._writes(), reads=self._reads(), text=text)
 
     @contextmanager
     def _function_environment(self, function: str) -> Iterator[None]:

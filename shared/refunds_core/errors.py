@@ -218,6 +218,12 @@ INVALID_ID = _entry(
     "Seed 004's routes (`/v1/orders/{orderId}/full-refund`): an id in the path is blank or is no id of ours, "
     "as its document asks; the other routes answer such an id as not found (15060, 15070).",
 )
+EXPORT_TOO_LARGE = _entry(
+    15300, HTTPStatus.BAD_REQUEST,
+    "Export is too large for one answer. Narrow the range (createdFrom, createdTo) and export it in parts.",
+    "GET /v1/refunds/export: the CSV of the range would be over 6 MB, the most one answer carries; "
+    "export shorter ranges (a week, a day) one after the other.",
+)
 
 CATALOGUE: tuple[ErrorCode, ...] = (
     INTERNAL, UNAUTHORIZED, INVALID_CREDENTIALS, ROUTE_NOT_FOUND,
@@ -227,6 +233,7 @@ CATALOGUE: tuple[ErrorCode, ...] = (
     FORBIDDEN, IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_IN_FLIGHT, THROTTLED, WEBHOOK_NOT_FOUND,
     EVENT_NOT_FOUND, TOO_MANY_WEBHOOKS, API_KEY_NOT_FOUND, TOO_MANY_API_KEYS, ORDER_MONEY_FIXED,
     ORDER_CUSTOMER_FIXED, REFUND_HISTORY_FULL, CONNECTION_NOT_FOUND, INVALID_ID, WEBHOOK_DISABLED,
+    EXPORT_TOO_LARGE,
 )
 
 
@@ -250,6 +257,10 @@ class ApiError(Exception):
 CONTACT_EMAIL_MISSING = (
     "Your merchant account has no contact email on file for refund requests: an administrator sets it with "
     "`make admin ARGS=\"set-contact-email <merchantId> <email>\"`."
+)
+
+METADATA_KEYS_FULL = (
+    "A refund holds at most 20 metadata keys: remove some (a key set to null) in the same request."
 )
 
 

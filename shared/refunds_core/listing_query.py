@@ -20,13 +20,14 @@ import hashlib
 import hmac
 import json
 import re
-from typing import Annotated, Literal, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
 from refunds_core import statuses
 from refunds_core.errors import FieldErrors
-from refunds_core.models import Identifier
+from refunds_core.models import AwareTime, DeclineReason, Identifier, RefundReason
 from refunds_core.validation import field_errors
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
@@ -57,6 +58,11 @@ Order = Literal["newest", "oldest"]
 NEWEST = "newest"
 
 
+CREATED_FROM = ("Refunds created at or after this time: ISO 8601 with an offset (`2026-05-01T00:00:00Z`; "
+                "write `+` as `%2B` in a URL). Must be before `createdTo`.")
+CREATED_TO = "Refunds created before this time (not at it): ISO 8601 with an offset. Must be after `createdFrom`."
+
+
 class ListQuery(BaseModel):
     """The filters, page size and cursor. Absent means "no filter"."""
 
@@ -70,6 +76,10 @@ class ListQuery(BaseModel):
     limit: Limit = DEFAULT_LIMIT
     cursor: CursorText = None  # type: ignore[assignment]
     merchantId: Identifier = None  # type: ignore[assignment]  # support only
+    reason: RefundReason = None  # type: ignore[assignment]
+    declineReason: DeclineReason = None  # type: ignore[assignment]  # only DENIED refunds have one
+    createdFrom: Annotated[AwareTime, Field(description=CREATED_FROM)] = None  # type: ignore[assignment]
+    createdTo: Annotated[AwareTime, Field(description=CREATED_TO)] = None  # type: ignore[assignment]
 
 
 class CountsQuery(BaseModel):
@@ -87,7 +97,8 @@ def parse_query(params: dict[str, str], *, merchant_filter_allowed: bool,
                 model: type[Query] = ListQuery) -> Query:  # type: ignore[assignment]
     """The query string as a ``model`` (a ListQuery by default), or FieldErrors
     naming every bad parameter (``merchantId`` too when the caller may not
-    filter by merchant)."""
+    filter by merchant; a ListQuery's ``createdFrom`` and ``createdTo`` when
+    the range is empty or inverted)."""
     bad: list[str] = []
     query = None
     try:
@@ -96,9 +107,80 @@ def parse_query(params: dict[str, str], *, merchant_filter_allowed: bool,
         bad = field_errors(exc)
     if "merchantId" in params and not merchant_filter_allowed and "merchantId" not in bad:
         bad.append("merchantId")
+    if isinstance(query, ListQuery) and not created_range_is_valid(query.createdFrom, query.createdTo):
+        bad += ["createdFrom", "createdTo"]
     if bad or query is None:
         raise FieldErrors(bad)
     return query
+
+
+class ExportQuery(BaseModel):
+    """GET /v1/refunds/export's query string: the range is required."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
+
+    createdFrom: Annotated[AwareTime, Field(description=CREATED_FROM)]
+    createdTo: Annotated[AwareTime, Field(description=CREATED_TO)]
+    merchantId: Identifier = None  # type: ignore[assignment]  # support only, and then required
+
+
+def parse_export_query(params: dict[str, str], *, merchant_filter_allowed: bool) -> ExportQuery:
+    """The query string as an ExportQuery, or FieldErrors naming every bad
+    parameter (as ``parse_query``)."""
+    bad: list[str] = []
+    query = None
+    try:
+        query = ExportQuery.model_validate(params)
+    except ValidationError as exc:
+        bad = field_errors(exc)
+    if "merchantId" in params and not merchant_filter_allowed and "merchantId" not in bad:
+        bad.append("merchantId")
+    if query is not None and not created_range_is_valid(query.createdFrom, query.createdTo):
+        bad += ["createdFrom", "createdTo"]
+    if bad or query is None:
+        raise FieldErrors(bad)
+    return query
+
+
+# ------------------------------------------------------------ time ranges
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class CreatedRange(NamedTuple):
+    """Creation times as milliseconds since the Unix epoch, both inclusive
+    (None: unbounded on that side); what the indexes' sort key, the refund id,
+    is made of (dal/keys.created_between)."""
+
+    first_ms: int | None
+    last_ms: int | None
+
+    @property
+    def empty(self) -> bool:
+        """No millisecond in it: a range narrower than a millisecond between two."""
+        return self.first_ms is not None and self.last_ms is not None and self.first_ms > self.last_ms
+
+
+def created_range_is_valid(created_from: str | None, created_to: str | None) -> bool:
+    """A range whose start is before its end (either may be absent)."""
+    return created_from is None or created_to is None or (
+        datetime.fromisoformat(created_from) < datetime.fromisoformat(created_to))
+
+
+def created_range(created_from: str | None, created_to: str | None) -> CreatedRange | None:
+    """``[created_from, created_to)`` in whole milliseconds (None when neither
+    is given): a refund's createdAt is a whole millisecond, so the first one
+    at or after ``created_from``, and the last one before ``created_to``."""
+    if created_from is None and created_to is None:
+        return None
+    first = _ceil_ms(created_from) if created_from is not None else None
+    last = _ceil_ms(created_to) - 1 if created_to is not None else None
+    return CreatedRange(first, last)
+
+
+def _ceil_ms(text: str) -> int:
+    micros = (datetime.fromisoformat(text) - _EPOCH) // timedelta(microseconds=1)
+    return -(-micros // 1000)
 
 
 # ----------------------------------------------------------------- cursors

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
-from refunds_core import events
+from refunds_core import events, reasons
 from refunds_core.callers import Scope
 from refunds_core.money import CURRENCIES
 
@@ -53,6 +53,38 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
+# ------------------------------------------------------------- metadata
+
+# A refund's metadata: the merchant's own keys and string values (its order
+# reference, its ERP's id), Stripe's limits. Stored and shown, never read by a rule.
+MAX_METADATA_KEYS = 20
+MAX_METADATA_KEY_LENGTH = 40
+MAX_METADATA_VALUE_LENGTH = 500
+
+
+def _key_text(value: str) -> str:
+    if not value.isprintable() or not value.strip():
+        raise ValueError("printable characters, not only spaces")
+    return value
+
+
+MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=MAX_METADATA_KEY_LENGTH),
+                        AfterValidator(_key_text)]
+MetadataValue = Annotated[str, StringConstraints(max_length=MAX_METADATA_VALUE_LENGTH)]
+Metadata = Annotated[dict[MetadataKey, MetadataValue], Field(max_length=MAX_METADATA_KEYS)]
+RefundReason = Literal[reasons.REFUND_REASONS]  # type: ignore[valid-type]
+DeclineReason = Literal[reasons.DECLINE_REASONS]  # type: ignore[valid-type]
+
+
+class MetadataUpdate(Strict):
+    """PATCH /v1/refunds/{refundId} without an action: keys to set (a string), and keys to remove (null). Keys
+    not named keep their values. The refund holds at most 20 keys after the change. Keys: 1 to 40 printable
+    characters; values: at most 500 characters."""
+
+    # At most a full set of new keys and a full set of removals in one request.
+    metadata: Annotated[dict[MetadataKey, MetadataValue | None], Field(max_length=2 * MAX_METADATA_KEYS)]
+
+
 class TokenRequest(Strict):
     login: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
@@ -78,6 +110,10 @@ class CreateRefundRequest(Strict):
     amount: MoneyText = None  # type: ignore[assignment]
     refundShipping: bool = False
     batchId: Identifier = None  # type: ignore[assignment]
+    # Why, as a code (reasons.py), beside the free-text description.
+    reason: RefundReason = None  # type: ignore[assignment]
+    # The merchant's only: a customer sending it is a 15010 (logic).
+    metadata: Metadata = None  # type: ignore[assignment]
 
 
 class ContactEmail(Strict):
@@ -126,6 +162,12 @@ class ResponseReasonFields(Strict):
     """DENY and FAIL: why, as the merchant and customer will read it."""
 
     responseReason: Reason
+
+
+class DenyFields(ResponseReasonFields):
+    """DENY: why in words, and why as a code (reasons.py) that lists and exports filter by."""
+
+    declineReason: DeclineReason
 
 
 class LineItem(Strict):

@@ -40,11 +40,31 @@ def draw(now_ms: int | None = None) -> int:
     return max((elapsed << RANDOM_BITS) | secrets.randbits(RANDOM_BITS), 1)
 
 
+def created_ms(number: int) -> int:
+    """The millisecond (since the Unix epoch) the refund of this number was created."""
+    return EPOCH_MS + (number >> RANDOM_BITS)
+
+
+def first_id_at(millis: int) -> str:
+    """The smallest ``rf_`` id any refund created at ``millis`` can have (the
+    ULID's 48-bit time, its randomness all zero): ids sort by creation time."""
+    return PREFIX + str(ULID.from_int(_clamped(millis) << _ULID_RANDOM_BITS))
+
+
+def last_id_at(millis: int) -> str:
+    """The largest ``rf_`` id any refund created at ``millis`` can have."""
+    return PREFIX + str(ULID.from_int((_clamped(millis) << _ULID_RANDOM_BITS) | (2**_ULID_RANDOM_BITS - 1)))
+
+
+def _clamped(millis: int) -> int:
+    return min(max(millis, 0), 2**48 - 1)  # a ULID's time: 1970 to the year 10889
+
+
 def refund_id(number: int) -> str:
     """The ``rf_`` id of the refund this number names."""
     if not 1 <= number <= LARGEST:
         raise ValueError("not a refund number")
-    millisecond = EPOCH_MS + (number >> RANDOM_BITS)
+    millisecond = created_ms(number)
     randomness = (number & (2**RANDOM_BITS - 1)) << (_ULID_RANDOM_BITS - RANDOM_BITS)
     return PREFIX + str(ULID.from_int((millisecond << _ULID_RANDOM_BITS) | randomness))
 

@@ -16,7 +16,9 @@ nowhere else:
 - the answer: the handler returns what logic returned (or its dialect's
   presenter made of it), and ``respond`` wraps it (``{"data": ...}``, a page
   with ``nextCursor``, or the shape itself) and writes it (``jsontext``: a
-  ``Decimal`` is a JSON number literal);
+  ``Decimal`` is a JSON number literal); a route whose ``media_type`` is not
+  JSON (a CSV export) answers the text logic made (``shapes.Attachment``: with
+  a file name, ``Content-Disposition: attachment``) in that media type;
 - the dialect it speaks (``dialect=``, ours by default: refunds_core/dialects),
   in which the function answers every error, and which gives the route's
   default envelope and tag;
@@ -70,6 +72,8 @@ class Contract:
     idempotency: Idempotency = "stored"         # on POST, PATCH and DELETE; ignored on GET and PUT
     dialect: Dialect = NATIVE                   # the API document it speaks (refunds_core/dialects)
     scope: Scope | None = None                  # None: by its method (required_scope)
+    # The success answer's media type; other than JSON, ``answer`` describes its text (envelope None).
+    media_type: str = content_types.APPLICATION_JSON
     handler: str = field(default="", compare=False)  # the function's name: the operation's id
 
     @property
@@ -132,6 +136,8 @@ def respond(result, contract: Contract) -> Response:
         return result
     if contract.answer is None:
         return Response(status_code=int(contract.status), body=None)
+    if contract.media_type != content_types.APPLICATION_JSON:
+        return _document(result, contract)
     if contract.envelope == "page":
         body = {"data": result.items, "nextCursor": result.next_cursor}
     elif contract.envelope in ("data", "list"):
@@ -141,3 +147,13 @@ def respond(result, contract: Contract) -> Response:
     return Response(status_code=int(contract.status), content_type=content_types.APPLICATION_JSON,
                     body=jsontext.dumps(body))
 
+
+
+def _document(result, contract: Contract) -> Response:
+    """An answer in the route's own media type: the text as it is, or a
+    ``shapes.Attachment`` (text, file name: a download). Unpacked, not
+    imported: shapes brings pydantic, which a function such as the
+    OpenAPI document's never loads."""
+    body, filename = (result, None) if isinstance(result, str) else result
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'} if filename else None
+    return Response(status_code=int(contract.status), content_type=contract.media_type, body=body, headers=headers)

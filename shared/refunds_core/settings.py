@@ -33,6 +33,13 @@ class Settings(BaseModel):
                                         pattern=r"^[0-9]{1,5}(,[0-9]{1,5})*$")
     # Only the local runtime sets it: webhooks to http://127.0.0.1 are allowed.
     WEBHOOK_ALLOW_LOOPBACK: bool = False
+    # The most CSV an export answers, in bytes as its rows weigh JSON-escaped in
+    # the Lambda response (at most 6 MB with its headers); more is refused (15300).
+    EXPORT_MAX_BYTES: int = Field(default=6_000_000, ge=1, le=6_000_000)
+    # Refunds per Query of an export: in AWS a page of 200 (~300 KB) answers in
+    # tens of ms, so 6 MB of CSV is about a hundred Queries; the local runtime's
+    # moto takes milliseconds per item, and sets fewer (localrun/runtime.py).
+    EXPORT_PAGE_SIZE: int = Field(default=200, ge=1, le=1000)
 
     @property
     def retry_delays(self) -> tuple[int, ...]:

@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal, NamedTuple
 
 from typing_extensions import TypeAliasType, TypedDict
 
-from refunds_core import events, refund_ids, statuses
+from refunds_core import events, reasons, refund_ids, statuses
 from refunds_core.callers import Role, Scope
 from refunds_core.money import CURRENCIES
 
@@ -83,6 +83,13 @@ RefundActionName = TypeAliasType("RefundActionName", Literal[tuple(  # type: ign
 RoleName = TypeAliasType("Role", Literal[tuple(role.value for role in Role)])  # type: ignore[valid-type]
 ScopeName = TypeAliasType("Scope", Literal[tuple(scope.value for scope in Scope)])  # type: ignore[valid-type]
 EventType = TypeAliasType("EventType", Literal[events.TYPES])  # type: ignore[valid-type]
+RefundReason = TypeAliasType("RefundReason", Literal[reasons.REFUND_REASONS])  # type: ignore[valid-type]
+DeclineReason = TypeAliasType("DeclineReason", Literal[reasons.DECLINE_REASONS])  # type: ignore[valid-type]
+# The merchant's own keys and values (models.Metadata's limits), shown as stored; {} when none.
+Metadata = Annotated[dict[str, Annotated[str, Doc(maxLength=500)]], Doc(
+    "The merchant's own keys and string values, set at creation and changed with `PATCH "
+    "/v1/refunds/{refundId}` `{\"metadata\": {...}}`; `{}` when none. Never used by any rule.",
+    maxProperties=20, propertyNames={"minLength": 1, "maxLength": 40})]
 RefundKind = TypeAliasType("RefundKind", Literal["items", "amount", "full"])
 OrderStatus = TypeAliasType("OrderStatus", Literal["pending", "paid", "cancelled", "refunded"])
 OrderRefundStatus = TypeAliasType("OrderRefundStatus", Literal["none", "partially_refunded", "refunded"])
@@ -91,6 +98,18 @@ DeliveryOutcome = TypeAliasType("DeliveryOutcome", Literal["delivered", "retryin
 DisabledReason = TypeAliasType("WebhookDisabledReason", Literal["failing", "merchant"])
 # whsec_ + base64 of 24 random bytes (logic/webhooks.new_secret).
 WebhookSecret = Annotated[str, Doc(pattern=r"^whsec_[A-Za-z0-9+/]{32}$")]
+
+
+# GET /v1/refunds/export's answer: CSV text (logic/export.py's columns).
+RefundsCsv = Annotated[str, Doc("RFC 4180 CSV, UTF-8: a header row, then one row per refund.")]
+
+
+class Attachment(NamedTuple):
+    """What logic hands back for an answer that is a file, not JSON (a route
+    declaring ``media_type``): its text, and the name a browser saves it under."""
+
+    body: str
+    filename: str | None = None
 
 
 class Page(NamedTuple):
@@ -192,10 +211,14 @@ class Refund(RefundParts):
     valid: Annotated[bool, Doc("Open or ISSUED.")]
     refundOnly: bool
     description: str | None
+    reason: Annotated[RefundReason | None, Doc("Why the refund was requested, as a code; null when none was given.")]
     email: str
     batchId: Identifier | None
+    metadata: Metadata
     requester: str
     responseReason: str | None
+    declineReason: Annotated[DeclineReason | None, Doc("Why support denied it, as a code (DENIED refunds); "
+                                                       "else null.")]
     trackingId: str | None
     carrierName: str | None
     confirmedAt: Timestamp | None

@@ -63,7 +63,11 @@ def json_object(body: str | None, content_type: str | None) -> dict:
 
 
 def field_name(location: tuple) -> str:
-    """pydantic's error location as the client wrote it: ``lineItems[0].unitPrice``."""
+    """pydantic's error location as the client wrote it: ``lineItems[0].unitPrice``.
+    A bad key of an object (pydantic's ``[key]``) names the object: the key is
+    what is wrong, and is not echoed back (``metadata``, not ``metadata.<key>``)."""
+    if location and location[-1] == "[key]":
+        location = location[:-2]
     name = ""
     for part in location:
         name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))

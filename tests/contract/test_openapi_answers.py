@@ -65,6 +65,8 @@ class Contract:
                                           timeout=30)
         assert response.status_code == status, response.text
         assert (response.headers.get("idempotent-replayed") == ["true"]) == replayed, response.headers
+        if response.headers.get("content-type", [""])[0].startswith("text/csv"):
+            return response.text
         return response.json() if response.content else None
 
 
@@ -112,7 +114,7 @@ def test_an_order_and_its_refunds_through_the_lifecycle(api, call):
     amount = call("POST", "/v1/order/{orderId}/refund", login="demo", status=200, orderId=order_id,
                   body={"email": "merchant@example.com", "amount": "5.00", "description": "Goodwill"})
     call("PATCH", "/v1/refunds/{refundId}", login="support", status=200, refundId=amount["data"]["id"],
-         body={"action": "DENY", "responseReason": "No"})
+         body={"action": "DENY", "responseReason": "No", "declineReason": "not_eligible"})
     full = call("POST", "/v1/order/{orderId}/refund", login="demo", status=200, orderId=order_id,
                 body={"email": "merchant@example.com"})
     call("DELETE", "/v1/refunds/{refundId}", login="demo", status=200, refundId=full["data"]["id"])
@@ -177,7 +179,7 @@ def test_replayed_answers_say_so_as_documented(api, call):
                       replayed=replayed, orderId=order_id)
     refund_id = refund["data"]["id"]
     call("PATCH", "/v1/refunds/{refundId}", login="support", status=200, body={"action": "DENY",
-         "responseReason": "No"}, refundId=refund_id)
+         "responseReason": "No", "declineReason": "other"}, refundId=refund_id)
     key = f"oa-{uuid.uuid4().hex}"
     for replayed in (False, True):  # a denied refund cannot be cancelled: the 409 is kept and replayed
         call("DELETE", "/v1/refunds/{refundId}", login="demo", status=409, key=key, replayed=replayed,
@@ -284,3 +286,31 @@ def test_seed_004_routes_answer_as_documented(api, call):
          refundId=created["Id"])
     call("GET", "/v1/orders/{orderId}/full-refund/{refundId}", login="demo", status=422, orderId=order_id,
          refundId="rf_x")
+
+
+def test_metadata_reasons_ranges_and_the_export_answer_as_documented(api, call):
+    """A refund with a reason and metadata, a metadata change (with its
+    Idempotency-Key replayed), a DENY with its code, the list's new filters and
+    the CSV export: each answer held to the document (the export's media type
+    included)."""
+    refund = call("POST", "/v1/order/{orderId}/refund", login="demo", status=200, orderId=api.paid_order(),
+                  body={"email": "merchant@example.com", "reason": "damaged", "metadata": {"erp": "E-1"}})["data"]
+    key = f"oa-{uuid.uuid4().hex}"
+    for replayed in (False, True):
+        changed = call("PATCH", "/v1/refunds/{refundId}", login="demo", status=200, key=key, replayed=replayed,
+                       refundId=refund["id"], body={"metadata": {"erp": None, "ledger": "L-9"}})
+    assert changed["data"]["metadata"] == {"ledger": "L-9"}
+    call("PATCH", "/v1/refunds/{refundId}", login="demo", status=400, refundId=refund["id"],
+         body={"metadata": {f"k{i}": "v" for i in range(20)}})
+    call("PATCH", "/v1/refunds/{refundId}", login="support", status=200, refundId=refund["id"],
+         body={"action": "DENY", "responseReason": "Sale item", "declineReason": "final_sale"})
+    since = refund["createdAt"]
+    page = call("GET", "/v1/refunds", login="demo", status=200,
+                query={"declineReason": "final_sale", "reason": "damaged", "createdFrom": since})
+    assert refund["id"] in [shown["id"] for shown in page["data"]]
+    call("GET", "/v1/refunds", login="demo", status=400, query={"createdFrom": since, "createdTo": since})
+    text = call("GET", "/v1/refunds/export", login="demo", status=200,
+                query={"createdFrom": since, "createdTo": "2100-01-01T00:00:00Z"})
+    assert refund["id"] in text
+    call("GET", "/v1/refunds/export", login="support", status=400, query={"createdFrom": since,
+                                                                          "createdTo": "2100-01-01T00:00:00Z"})

@@ -154,6 +154,18 @@ def _connection_not_listed(answer: Answer, _world: World) -> None:
     assert answer.status == 200 and CONNECTIONS["demo"] not in json.dumps(answer.body)
 
 
+def _export_another_merchants_refunds(api, token: str, world: World) -> Answer:
+    """demo2 exports a range holding demo's refund: naming demo is 15010; its own export holds none of demo's."""
+    period = "createdFrom=2025-01-01T00:00:00Z&createdTo=2100-01-01T00:00:00Z"
+    named = api.request("GET", f"/v1/refunds/export?{period}&merchantId=demo", token=token)
+    assert (named.status, named.codes) == (400, [15010]), named
+    return api.request("GET", f"/v1/refunds/export?{period}", token=token)
+
+
+def _refund_not_exported(answer: Answer, world: World) -> None:
+    assert answer.status == 200 and answer.text.startswith("id,") and world.refund_id not in answer.text
+
+
 REFUND_ATTACKERS = ("merchant demo2", "demo's customer cust-2", "demo2's customer cust-1")
 CUSTOMER_ATTACKERS = ("demo's customer cust-2", "demo2's customer cust-1")
 SEED002_REFUND = {"reason": "Not mine", "amount": 1, "refundOnly": False}
@@ -178,6 +190,7 @@ ROWS: dict[tuple[str, str], Row] = {
     ("PATCH", "/v1/refunds/{refundId}"): Row(
         lambda api, token, w: api.request("PATCH", f"/v1/refunds/{w.refund_id}", json_body=SHIPMENT, token=token),
         REFUND_NOT_FOUND, attackers=REFUND_ATTACKERS),
+    ("GET", "/v1/refunds/export"): Row(_export_another_merchants_refunds, check=_refund_not_exported),
     ("DELETE", "/v1/refunds/{refundId}"): Row(
         lambda api, token, w: api.request("DELETE", f"/v1/refunds/{w.refund_id}", token=token), REFUND_NOT_FOUND,
         attackers=REFUND_ATTACKERS),

@@ -261,7 +261,7 @@ def test_more_units_than_remain_is_15090_counting_only_issued_refunds(api):
     assert create(api, order_id, items=items(("sku-1", 3))).codes == [15090]
     # A denied request for both units consumed nothing: both can be asked again.
     denied = opened(api, order_id, items=items(("sku-1", 2)))
-    assert act(api, denied["id"], "DENY", responseReason="Not eligible").status == 200
+    assert act(api, denied["id"], "DENY", responseReason="Not eligible", declineReason="not_eligible").status == 200
     cancelled = opened(api, order_id, items=items(("sku-1", 2)))
     assert api.request("DELETE", f"/v1/refunds/{cancelled['id']}", login="demo").status == 200
     failed = approved(api, order_id, items=items(("sku-1", 2)))
@@ -294,7 +294,7 @@ def test_a_denied_refund_of_everything_leaves_all_of_it_refundable(api):
     order_id = api.paid_order()
     denied = opened(api, order_id)
     assert denied["amount"] == "59.50"
-    assert act(api, denied["id"], "DENY", responseReason="Fraud check").status == 200
+    assert act(api, denied["id"], "DENY", responseReason="Fraud check", declineReason="not_eligible").status == 200
     assert counters(order_of(api, order_id)) == ("0.00", "59.50", "none", "paid", [0])
     assert issued(api, order_id)["amount"] == "59.50"
 
@@ -305,7 +305,7 @@ def test_the_number_counts_every_request_of_the_order(api):
     order_id = api.paid_order(number="SO-4242")
     numbers = []
     first = opened(api, order_id, items=items(("sku-1", 1)))
-    assert act(api, first["id"], "DENY", responseReason="No").status == 200
+    assert act(api, first["id"], "DENY", responseReason="No", declineReason="not_eligible").status == 200
     numbers.append(first["number"])
     second = opened(api, order_id)
     assert api.request("DELETE", f"/v1/refunds/{second['id']}", login="demo").status == 200
@@ -524,7 +524,8 @@ def test_an_order_cancelled_under_an_open_refund_makes_issue_15030_and_changes_n
     stored = api.request("GET", f"/v1/refunds/{refund['id']}", login="demo").body["data"]
     assert stored["status"] == "PROCESSING" and [h["action"] for h in stored["history"]] == ["CREATE", "APPROVE"]
     assert counters(order_of(api, order_id)) == ("0.00", "59.50", "none", "cancelled", [0])
-    assert act(api, refund["id"], "DENY", responseReason="Order was cancelled").status == 200
+    assert act(api, refund["id"], "DENY", responseReason="Order was cancelled",
+               declineReason="not_eligible").status == 200
 
 
 def _before_first(operation: str, action) -> list:

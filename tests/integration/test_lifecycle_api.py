@@ -18,7 +18,8 @@ pytestmark = pytest.mark.server
 
 SHIPMENT = {"trackingId": "1Z999AA10123456784", "carrierName": "UPS"}
 BODIES = {"APPROVE": {"action": "APPROVE"}, "SHIP_INIT": {"action": "SHIP_INIT", **SHIPMENT},
-          "ISSUE": {"action": "ISSUE"}, "DENY": {"action": "DENY", "responseReason": "Outside the return window"},
+          "ISSUE": {"action": "ISSUE"}, "DENY": {"action": "DENY", "responseReason": "Outside the return window",
+                   "declineReason": "return_period_ended"},
           "FAIL": {"action": "FAIL", "responseReason": "The card was closed"}}
 # Who takes each action in the set-up paths below.
 ACTOR = {"APPROVE": "support", "SHIP_INIT": "demo", "ISSUE": "support", "DENY": "support", "FAIL": "support",
@@ -165,6 +166,7 @@ def test_each_transition_of_the_table(api, shared_refunds, action, start, refund
         assert after["responseReason"] == last["reason"] == BODIES[action]["responseReason"]
     else:
         assert after["responseReason"] is None and last["reason"] is None
+    assert after["declineReason"] == BODIES.get(action, {}).get("declineReason")  # a code on DENY only
     if action == "SHIP_INIT":
         assert (after["trackingId"], after["carrierName"]) == (SHIPMENT["trackingId"], SHIPMENT["carrierName"])
     else:
@@ -227,7 +229,8 @@ def untouched(api) -> dict:
 @pytest.mark.parametrize("action", ["DENY", "FAIL"])
 @pytest.mark.parametrize("reason", [None, "missing", "", "   ", 42, "x" * 501])
 def test_deny_and_fail_need_a_response_reason(api, untouched, action, reason):
-    body = {"action": action} if reason == "missing" else {"action": action, "responseReason": reason}
+    body = {"action": action, **({"declineReason": "other"} if action == "DENY" else {})}
+    body |= {} if reason == "missing" else {"responseReason": reason}
     answer = take(api, untouched["id"], action, body=body)
     assert answer.status == 400
     assert answer.body == {"errors": [{"error": 15010, "message": "Invalid field value: responseReason"}]}
@@ -237,7 +240,7 @@ def test_deny_and_fail_need_a_response_reason(api, untouched, action, reason):
 def test_a_response_reason_of_500_characters_is_accepted(api):
     reason = "é" * 500
     refund = refund_in(api, "REQUESTED")
-    answer = take(api, refund["id"], "DENY", body={"action": "DENY", "responseReason": reason})
+    answer = take(api, refund["id"], "DENY", body={**BODIES["DENY"], "responseReason": reason})
     assert answer.status == 200 and answer.body["data"]["responseReason"] == reason
 
 
@@ -250,7 +253,9 @@ def test_a_response_reason_of_500_characters_is_accepted(api):
     ({"action": "SHIP_INIT"}, ["trackingId", "carrierName"]),
     ({"action": "SHIP_INIT", "trackingId": "x" * 65, "carrierName": 7}, ["trackingId", "carrierName"]),
     ({"action": "SHIP_INIT", **SHIPMENT, "requester": "someone"}, ["requester"]),
-    ({"action": "DENY", "responseReason": "no", "trackingId": "1"}, ["trackingId"]),
+    ({"action": "DENY", "responseReason": "no", "declineReason": "other", "trackingId": "1"}, ["trackingId"]),
+    ({"action": "DENY", "responseReason": "no"}, ["declineReason"]),
+    ({"action": "DENY", "responseReason": "no", "declineReason": "Other"}, ["declineReason"]),
 ])
 def test_bad_bodies_are_15010_per_field_and_change_nothing(api, untouched, body, fields):
     # Sent by a role that may take the action: the role is checked before the action's fields.
@@ -345,7 +350,7 @@ def test_an_unknown_refund_is_404_15070(api, refund_id):
     for method in ("GET", "DELETE"):
         answer = api.request(method, f"/v1/refunds/{refund_id}", login="demo")
         assert answer.status == 404 and answer.body == NOT_FOUND
-    answer = api.request("PATCH", f"/v1/refunds/{refund_id}", json_body={"action": "DENY", "responseReason": "x"},
+    answer = api.request("PATCH", f"/v1/refunds/{refund_id}", json_body=BODIES["DENY"],
                          login="support")
     assert answer.status == 404 and answer.body == NOT_FOUND
 

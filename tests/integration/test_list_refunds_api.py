@@ -48,26 +48,26 @@ class Merchant:
     def order(self, customer_id: str = "cust-1") -> str:
         return self.api.paid_order(merchant_id=self.id, customerId=customer_id)
 
-    def create_refund(self, order_id: str | None = None, batch_id: str | None = None) -> str:
+    def create_refund(self, order_id: str | None = None, batch_id: str | None = None, **fields) -> str:
         """A REQUESTED refund opened through the API (on a new order unless one is given)."""
         order_id = order_id or self.order()
-        body = {"email": "m@example.com", **({"batchId": batch_id} if batch_id else {})}
+        body = {"email": "m@example.com", **({"batchId": batch_id} if batch_id else {}), **fields}
         answer = self.api.request("POST", f"/v1/order/{order_id}/refund", json_body=body, token=self.token)
         assert answer.status == 200, answer
         assert answer.body["data"]["batchId"] == batch_id
         return answer.body["data"]["id"]
 
     def store_refund(self, status: str, order_id: str | None = None, customer_id: str = "cust-1",
-                     batch_id: str | None = None) -> str:
+                     batch_id: str | None = None, **fields) -> str:
         """A refund in any status, written straight into the table (test helper).
         Without an order id it gets an id of its own, and no order item (listing
-        never reads orders)."""
+        never reads orders). ``fields``: more attributes (``declineReason``...)."""
         now = now_iso()
         order_id = order_id or f"o-{uuid.uuid4().hex[:12]}"
         refund = {"id": f"rf_{ULID()}", "orderId": order_id, "merchantId": self.id,
                   "customerId": customer_id, "status": status, "email": "m@example.com", "refundOnly": True,
                   "amount": Decimal("59.50"), "currency": "USD", "requester": self.login, "createdAt": now,
-                  "updatedAt": now, "version": 1, "history": [], "batchId": batch_id}
+                  "updatedAt": now, "version": 1, "history": [], "batchId": batch_id, **fields}
         item = {**keys.refund(refund["id"]), **to_item({"type": "Refund", **refund, **keys.refund_indexes(refund)})}
         self.dynamodb.put_item(TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(PK)")
         return refund["id"]
@@ -732,3 +732,51 @@ def test_a_status_and_a_validity_that_contradict_it_read_nothing(queries, mercha
     page = listing.page(Caller(merchant.login, Role.MERCHANT, merchant.id), {"status": "CANCELLED", "valid": "true"})
     assert page == Page([], None)
     assert _data_calls(queries) == []
+
+
+# ---------------------------------------------- reason codes and time ranges
+
+def test_reason_codes_filter_the_list_and_refunds_stored_before_them_have_none(merchant):
+    damaged = merchant.create_refund(reason="damaged")
+    merchant.create_refund(reason="duplicate")
+    older = merchant.store_refund(statuses.DENIED)  # as stored before the codes existed
+    final_sale = merchant.store_refund(statuses.DENIED, declineReason="final_sale")
+    merchant.store_refund(statuses.DENIED, declineReason="other")
+    assert [rid for page in merchant.all_pages(reason="damaged") for rid in page] == [damaged]
+    assert [rid for page in merchant.all_pages(declineReason="final_sale") for rid in page] == [final_sale]
+    assert merchant.all_pages(declineReason="final_sale", status="ISSUED") == [[]]
+    shown = {refund["id"]: refund for refund in merchant.list(status="DENIED").body["data"]}
+    assert (shown[older]["reason"], shown[older]["declineReason"], shown[older]["metadata"]) == (None, None, {})
+
+
+def test_a_time_range_holds_the_refunds_created_from_its_start_and_before_its_end(merchant):
+    created = [merchant.create_refund() for _ in range(4)]
+    at = {refund["id"]: refund["createdAt"] for refund in merchant.list().body["data"]}
+    start, end = at[created[1]], at[created[3]]
+    assert start < end  # ids and createdAt are one millisecond: distinct refunds a millisecond apart at least
+    inside = [rid for page in merchant.all_pages(createdFrom=start, createdTo=end, limit=1) for rid in page]
+    assert inside == [rid for rid in created[::-1] if start <= at[rid] < end]
+    assert created[1] in inside and created[3] not in inside and created[0] not in inside
+    assert ids(merchant.list(createdFrom=at[created[3]])) == [created[3]]
+    assert ids(merchant.list(createdTo=at[created[0]])) == []
+
+
+def test_an_inverted_range_is_15010_for_both_bounds(merchant):
+    answer = merchant.list(createdFrom="2026-05-02T00:00:00Z", createdTo="2026-05-01T00:00:00Z")
+    assert answer.status == 400 and messages(answer) == ["Invalid field value: createdFrom",
+                                                         "Invalid field value: createdTo"]
+
+
+def test_a_time_range_is_a_key_condition_and_a_reason_a_filter_of_one_query(queries, merchant):
+    from refunds_core.logic import listing
+
+    merchant.store_refund(statuses.DENIED, declineReason="final_sale")
+    queries.clear()
+    caller = Caller(merchant.login, Role.MERCHANT, merchant.id)
+    listing.page(caller, {"declineReason": "final_sale", "createdFrom": "2026-01-01T00:00:00Z", "limit": "5"})
+    (operation, query), = _data_calls(queries)
+    assert (operation, query["IndexName"], query["Limit"]) == ("Query", "ByMerchantStatus", 5)
+    assert query["KeyConditionExpression"] == "#pk = :pk AND #sk BETWEEN :first AND :last"
+    assert query["ExpressionAttributeNames"]["#sk"] == "GSI2SK"
+    assert query["FilterExpression"] == "#m0 = :m0" and query["ExpressionAttributeValues"][":m0"] == {
+        "S": "final_sale"}

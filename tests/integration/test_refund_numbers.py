@@ -44,3 +44,14 @@ def test_what_is_no_number_is_not_found_without_a_read_of_refunds(handlers, path
     answer = handlers.request("GET", f"/api/v2/refunds/{path_id}", login="demo")
     assert (answer.status, answer.codes) == (404, [15070])
     assert not [read for read in answer.reads if read[1].startswith("REFUND#")]
+
+
+def test_a_refunds_created_at_is_its_ids_own_millisecond(handlers):
+    """So a time range read on the indexes' sort key (the id) holds exactly the
+    refunds whose createdAt is in it (GET /v1/refunds, the export)."""
+    from refunds_core.clock import iso_of_ms
+
+    created = handlers.request("POST", f"/v1/order/{handlers.paid_order()}/refund", json_body=CONTACT_BODY,
+                               login="demo").body["data"]
+    assert created["createdAt"] == iso_of_ms(refund_ids.created_ms(created["numericId"]))
+    assert created["history"][0]["at"] == created["createdAt"] == created["updatedAt"]

@@ -26,7 +26,7 @@ from refunds_core import auth
 from refunds_core.callers import Caller, Role, Via
 from refunds_core.dal.codec import from_item
 from refunds_core.errors import ApiError
-from refunds_core.logic import api_keys, lifecycle, orders, refunds, tokens, webhooks
+from refunds_core.logic import api_keys, lifecycle, metadata, orders, refunds, tokens, webhooks
 from tests.conftest import sample_order
 from tests.integration.test_api_keys_api import create_key
 from tests.integration.test_webhooks_api import hook_url
@@ -58,6 +58,7 @@ class Writes:
         assert opened.status == 200, opened
         self.refund = opened.body["data"]
         assert self.call("PATCH", f"/v1/refunds/{self.refund['id']}", SHIP).status == 200
+        assert self.call("PATCH", f"/v1/refunds/{self.refund['id']}", {"metadata": {"erp": "BEFORE"}}).status == 200
         other = self.call("POST", f"/v1/order/{self.orders[1]}/refund", {"email": "m@example.com"}).body["data"]
         assert self.call("DELETE", f"/v1/refunds/{other['id']}").status == 200
         assert self.call("POST", "/v1/auth/customer-token", {"customerId": "cust-1"}).status == 200
@@ -76,6 +77,7 @@ class Writes:
         return {
             "create refund": self.call("POST", f"/v1/order/{self.orders[1]}/refund", {"email": "m@example.com"}),
             "SHIP_INIT": self.call("PATCH", f"/v1/refunds/{self.refund['id']}", {**SHIP, "trackingId": "AFTER"}),
+            "change metadata": self.call("PATCH", f"/v1/refunds/{self.refund['id']}", {"metadata": {"erp": "AFTER"}}),
             "cancel": self.call("DELETE", f"/v1/refunds/{self.refund['id']}"),
             "customer token": self.call("POST", "/v1/auth/customer-token", {"customerId": "cust-1"}),
             "register webhook": self.call("POST", "/v1/webhooks", {"url": hook_url(), "events": ["refund.issued"]}),
@@ -87,6 +89,7 @@ class Writes:
     def assert_nothing_written(self, api, token: str, dynamodb, table_name, secrets_before: list) -> None:
         refund = api.request("GET", f"/v1/refunds/{self.refund['id']}", token=token).body["data"]
         assert (refund["status"], refund["trackingId"], len(refund["history"])) == ("REQUESTED", "1Z999", 2)
+        assert refund["metadata"] == {"erp": "BEFORE"}
         order = api.request("GET", f"/v1/orders/{self.orders[1]}", token=token).body["data"]
         assert [r["status"] for r in order["refunds"]] == ["CANCELLED"]
         assert [e["id"] for e in api.request("GET", "/v1/webhooks", token=token).body["data"]] == [
@@ -192,6 +195,7 @@ def _customer_of(caller: Caller) -> Caller:
 WRITES = {
     "create refund": lambda c, w: refunds.create(c, w["orders"][1], {"email": "m@example.com"}),
     "SHIP_INIT": lambda c, w: lifecycle.act(c, w["refund"]["id"], {**SHIP, "trackingId": "AFTER"}),
+    "change metadata": lambda c, w: metadata.change(c, w["refund"]["id"], {"metadata": {"erp": "AFTER"}}),
     "cancel": lambda c, w: lifecycle.cancel(c, w["refund"]["id"]),
     "customer token": lambda c, w: tokens.customer_token(c, {"customerId": "cust-1"}),
     "register webhook": lambda c, w: webhooks.create(c, {"url": hook_url(), "events": ["refund.issued"]}),

@@ -129,7 +129,7 @@ def test_every_transition_emits_exactly_one_event_of_its_type(api, runtime, merc
         assert answer.status == 200                               # shipment_provided
         act(api, returned, "FAIL", responseReason="Bank refused")  # failed
         denied = open_refund(api, merchant)
-        act(api, denied, "DENY", responseReason="Too late")        # created, denied
+        act(api, denied, "DENY", responseReason="Too late", declineReason="final_sale")  # created, denied
         cancelled = open_refund(api, merchant)
         assert api.request("DELETE", f"/v1/refunds/{cancelled}", login=merchant).status == 200
         issued = open_refund(api, merchant)

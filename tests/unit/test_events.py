@@ -89,9 +89,20 @@ def test_an_event_queued_before_sequences_existed_still_parses_with_its_refunds_
     (None, None),                                                  # a removal
     (None, {"type": "Order", "id": "o-1", "version": 1}),          # not a refund
     (refund(2, "CREATE", "APPROVE"), refund(2, "CREATE", "APPROVE")),  # no transition (same version)
+    (refund(2, "CREATE", "APPROVE"), {**refund(2, "CREATE", "APPROVE"), "metadata": {"erp": "E-1"}}),  # metadata
 ])
 def test_other_changes_are_no_event(old, new):
     assert event_of_change(old, new) is None
+
+
+def test_an_event_carries_the_refunds_codes_and_metadata_and_older_refunds_show_none():
+    denied = {**refund(2, "CREATE", "DENY"), "status": "DENIED", "reason": "damaged",
+              "declineReason": "final_sale", "metadata": {"erp": "E-1"}}
+    data = parsed(event_of_change(refund(1, "CREATE"), denied)).data
+    assert (data["reason"], data["declineReason"], data["metadata"]) == ("damaged", "final_sale", {"erp": "E-1"})
+    stored_before_them = parsed(event_of_change(None, refund(1, "CREATE"))).data
+    assert (stored_before_them["reason"], stored_before_them["declineReason"], stored_before_them["metadata"]) == (
+        None, None, {})
 
 
 # ------------------------------------------------------------- signatures

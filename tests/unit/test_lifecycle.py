@@ -97,7 +97,11 @@ def test_ship_init_needs_goods_to_come_back():
 
 @pytest.mark.parametrize(("body", "fields"), [
     ({}, ["action"]), ({"action": 1}, ["action"]), ({"action": "CANCEL"}, ["action"]),
-    ({"action": "DENY", "trackingId": "x"}, ["responseReason", "trackingId"]),
+    ({"action": "DENY", "trackingId": "x"}, ["responseReason", "declineReason", "trackingId"]),
+    ({"action": "DENY", "responseReason": "late"}, ["declineReason"]),
+    ({"action": "DENY", "responseReason": "late", "declineReason": "too_late"}, ["declineReason"]),
+    ({"action": "DENY", "responseReason": "late", "declineReason": None}, ["declineReason"]),
+    ({"action": "FAIL", "responseReason": "bank", "declineReason": "other"}, ["declineReason"]),
     ({"action": "SHIP_INIT", "trackingId": " ", "carrierName": "c" * 65}, ["trackingId", "carrierName"]),
     ({"action": "ISSUE", "issuedAt": "now", "status": "ISSUED", "version": 9}, ["issuedAt", "status", "version"]),
 ])
@@ -110,6 +114,12 @@ def test_a_bad_body_names_each_bad_field(body, fields):
 def test_a_good_body_gives_the_action_and_only_its_fields():
     transition, fields = _parse({"action": "SHIP_INIT", "carrierName": "DHL", "trackingId": "T1"})
     assert transition.action == "SHIP_INIT" and fields == {"trackingId": "T1", "carrierName": "DHL"}
+
+
+@pytest.mark.parametrize("code", ["return_period_ended", "final_sale", "not_eligible", "other"])
+def test_deny_takes_each_decline_reason_beside_its_words(code):
+    transition, fields = _parse({"action": "DENY", "responseReason": "Bought on sale", "declineReason": code})
+    assert transition.action == "DENY" and fields == {"responseReason": "Bought on sale", "declineReason": code}
 
 
 # ------------------------------------------- why a transition write failed

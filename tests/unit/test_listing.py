@@ -11,7 +11,7 @@ from refunds_core import statuses
 from refunds_core.callers import Caller, Role
 from refunds_core.dal import keys, refund_queries
 from refunds_core.errors import FieldErrors
-from refunds_core.listing_query import ListQuery, parse_query
+from refunds_core.listing_query import ListQuery, created_range, parse_query
 from refunds_core.logic import listing
 from refunds_core.shapes import Page
 
@@ -377,7 +377,7 @@ def test_a_listed_refund_is_presented_from_the_attributes_a_list_reads():
         "shipping": {"amount": Decimal("2.00"), "tax": Decimal("0")}, "tax": Decimal("0.10"),
         "amount": Decimal("3.10"), "currency": "USD", "requester": {"login": "m", "role": "merchant"},
         "responseReason": "ok", "trackingId": "t", "carrierName": "c", "confirmedAt": "x", "issuedAt": "y",
-        "createdAt": "z", "updatedAt": "w",
+        "createdAt": "z", "updatedAt": "w", "reason": "damaged", "declineReason": None, "metadata": {"erp": "E-1"},
         "history": [{"status": "ISSUED", "action": "ISSUE", "actor": "s", "role": "support", "at": "y",
                      "reason": None}],
     }
@@ -517,3 +517,148 @@ def test_several_statuses_read_the_narrowest_partition_holding_them(wanted, vali
     plan = listing.plan_for(MERCHANT, listing.Filters(statuses=frozenset(wanted), valid=valid))
     assert plan.index == index and plan.only_statuses == (frozenset(only) if only else None)
     assert listing.plan_for(MERCHANT, listing.Filters(statuses=frozenset({"DENIED", "FAILED"}), valid=True)) is None
+
+
+# ---------------------------------------------- reason codes and time ranges
+
+@pytest.mark.parametrize(("name", "value"), [("reason", "damaged"), ("reason", "other"),
+                                             ("declineReason", "final_sale"), ("declineReason", "other")])
+def test_a_reason_code_is_a_filter(name, value):
+    assert getattr(parse_query({name: value}, merchant_filter_allowed=False), name) == value
+
+
+@pytest.mark.parametrize(("name", "value"), [("reason", "Damaged"), ("reason", "final_sale"), ("reason", ""),
+                                             ("declineReason", "damaged"), ("declineReason", "other ")])
+def test_a_code_of_another_list_or_none_is_15010(name, value):
+    assert bad_fields({name: value}) == [name]
+
+
+@pytest.mark.parametrize("time", ["2026-05-01T00:00:00Z", "2026-05-01T02:00:00+02:00", "2026-05-01T00:00:00.123456Z",
+                                  "2026-05-01T00:00Z", "2026-05-01 00:00:00-05:30"])
+def test_a_time_with_its_offset_bounds_the_range(time):
+    assert parse_query({"createdFrom": time}, merchant_filter_allowed=False).createdFrom == time
+
+
+@pytest.mark.parametrize("time", ["2026-05-01", "2026-05-01T00:00:00", "yesterday", "1714521600", "",
+                                  "2026-05-01T00:00:00 02:00", "2026-13-01T00:00:00Z",
+                                  "2026-05-01T00:00:00Z" + " " * 50])
+def test_a_time_without_an_offset_or_not_a_time_is_15010(time):
+    assert bad_fields({"createdTo": time}) == ["createdTo"]
+
+
+@pytest.mark.parametrize(("start", "end"), [
+    ("2026-05-02T00:00:00Z", "2026-05-01T00:00:00Z"),              # inverted
+    ("2026-05-01T00:00:00Z", "2026-05-01T00:00:00Z"),              # empty: createdTo is excluded
+    ("2026-05-01T02:00:00+02:00", "2026-05-01T00:00:00Z"),         # the same instant, in two offsets
+])
+def test_an_inverted_or_empty_range_names_both_bounds(start, end):
+    assert bad_fields({"createdFrom": start, "createdTo": end}) == ["createdFrom", "createdTo"]
+
+
+@pytest.mark.parametrize(("start", "end", "first", "last"), [
+    ("2026-05-01T00:00:00Z", "2026-05-01T00:00:01Z", 1777593600000, 1777593600999),
+    ("2026-05-01T02:00:00+02:00", "2026-05-01T00:00:01Z", 1777593600000, 1777593600999),
+    # Refunds are created on whole milliseconds: the first at or after the start, the last before the end.
+    ("2026-05-01T00:00:00.0005Z", "2026-05-01T00:00:00.0025Z", 1777593600001, 1777593600002),
+    ("2026-05-01T00:00:00.0001Z", "2026-05-01T00:00:00.0009Z", 1777593600001, 1777593600000),  # none
+    (None, "1970-01-01T00:00:00.001Z", None, 0),
+])
+def test_a_range_is_the_whole_milliseconds_it_holds(start, end, first, last):
+    span = created_range(start, end)
+    assert (span.first_ms, span.last_ms) == (first, last)
+    assert span.empty is (first is not None and first > last)
+
+
+def test_the_sort_key_bounds_hold_exactly_the_refunds_created_in_the_range():
+    from refunds_core import refund_ids
+
+    first, last = keys.created_between(1777593600001, 1777593600002)
+    number_at = lambda ms, low: ((ms - refund_ids.EPOCH_MS) << refund_ids.RANDOM_BITS) | low  # noqa: E731
+    inside = [refund_ids.refund_id(number_at(ms, low)) for ms in (1777593600001, 1777593600002) for low in (0, 4095)]
+    outside = [refund_ids.refund_id(number_at(1777593600000, 4095)), refund_ids.refund_id(number_at(1777593600003, 0))]
+    assert all(first <= refund_id <= last for refund_id in inside)
+    assert not any(first <= refund_id <= last for refund_id in outside)
+    assert keys.created_between(None, None) == ("rf_" + "0" * 26, "rf_7" + "Z" * 25)
+
+
+@pytest.mark.parametrize(("caller", "params", "index", "partition", "only", "matching"), [
+    (MERCHANT, {"reason": "damaged"}, "ByMerchant", "MERCHANT#demo", None, (("reason", "damaged"),)),
+    (MERCHANT, {"reason": "damaged", "status": "ISSUED"}, "ByMerchantStatus", "MERCHANT#demo#STATUS#ISSUED", None,
+     (("reason", "damaged"),)),
+    (MERCHANT, {"declineReason": "final_sale"}, "ByMerchantStatus", "MERCHANT#demo#STATUS#DENIED", None,
+     (("declineReason", "final_sale"),)),
+    (MERCHANT, {"declineReason": "other", "status": "DENIED", "valid": "false"}, "ByMerchantStatus",
+     "MERCHANT#demo#STATUS#DENIED", None, (("declineReason", "other"),)),
+    (MERCHANT, {"declineReason": "other", "reason": "duplicate"}, "ByMerchantStatus", "MERCHANT#demo#STATUS#DENIED",
+     None, (("reason", "duplicate"), ("declineReason", "other"))),
+    (MERCHANT, {"declineReason": "other", "batchId": "b-1"}, "ByMerchantBatch", "MERCHANT#demo#BATCH#b-1",
+     {"DENIED"}, (("declineReason", "other"),)),
+    (MERCHANT, {"reason": "damaged", "orderId": "o-1"}, "ByOrder", "ORDER#o-1", None, (("reason", "damaged"),)),
+    (CUSTOMER, {"declineReason": "final_sale"}, "ByCustomer", "MERCHANT#demo#CUSTOMER#cust-1", {"DENIED"},
+     (("declineReason", "final_sale"),)),
+    (SUPPORT, {"declineReason": "final_sale"}, "ByStatus", "STATUS#DENIED", None, (("declineReason", "final_sale"),)),
+    (SUPPORT, {"merchantId": "demo2", "reason": "fraudulent"}, "ByMerchant", "MERCHANT#demo2", None,
+     (("reason", "fraudulent"),)),
+])
+def test_reason_codes_filter_the_partition_the_other_filters_choose(caller, params, index, partition, only,
+                                                                    matching):
+    plan = listing.plan_for(caller, parse_query(params, merchant_filter_allowed=caller.role is Role.SUPPORT))
+    assert (plan.index, plan.partition, plan.matching, plan.created) == (index, partition, matching, None)
+    assert plan.only_statuses == (frozenset(only) if only is not None else None)
+
+
+@pytest.mark.parametrize("params", [{"declineReason": "other", "status": "ISSUED"},
+                                    {"declineReason": "other", "valid": "true"},
+                                    {"createdFrom": "2026-05-01T00:00:00.0001Z",
+                                     "createdTo": "2026-05-01T00:00:00.0009Z"}])
+def test_filters_nothing_can_match_read_nothing(stored, params):
+    assert listing.plan_for(MERCHANT, parse_query(params, merchant_filter_allowed=False)) is None
+    assert listing.page(MERCHANT, params) == Page([], None) and stored.calls == []
+
+
+def test_support_needs_a_merchant_for_a_reason_alone():
+    with pytest.raises(FieldErrors) as caught:
+        listing.plan_for(SUPPORT, parse_query({"reason": "damaged"}, merchant_filter_allowed=True))
+    assert caught.value.fields == ["merchantId"]
+
+
+@pytest.mark.parametrize(("caller", "params", "index"), [
+    (MERCHANT, {}, "ByMerchant"), (MERCHANT, {"status": "ISSUED"}, "ByMerchantStatus"),
+    (MERCHANT, {"valid": "true"}, "ByMerchantValidity"), (MERCHANT, {"orderId": "o-1"}, "ByOrder"),
+    (MERCHANT, {"batchId": "b-1"}, "ByMerchantBatch"), (CUSTOMER, {}, "ByCustomer"),
+    (SUPPORT, {"status": "DENIED"}, "ByStatus"), (MERCHANT, {"declineReason": "other"}, "ByMerchantStatus"),
+])
+def test_a_time_range_is_a_key_condition_on_whichever_index_is_read(caller, params, index):
+    query = parse_query({**params, "createdFrom": "2026-05-01T00:00:00Z", "createdTo": "2026-06-01T00:00:00Z"},
+                        merchant_filter_allowed=caller.role is Role.SUPPORT)
+    plan = listing.plan_for(caller, query)
+    assert plan.index == index and plan.created == keys.created_between(1777593600000, 1780272000000 - 1)
+
+
+def test_reason_and_range_reach_the_query_and_a_cursor_is_bound_to_them(stored):
+    stored.items, stored.last = [{**_refund("rf_3"), "reason": "damaged"}], {
+        "PK": {"S": "REFUND#rf_3"}, "SK": {"S": "REFUND"}, "GSI1PK": {"S": "MERCHANT#demo"}, "GSI1SK": {"S": "rf_3"}}
+    params = {"reason": "damaged", "createdFrom": "2026-05-01T00:00:00Z", "limit": "1"}
+    cursor = listing.page(MERCHANT, params).next_cursor
+    call, = stored.calls
+    assert call["matching"] == (("reason", "damaged"),) and call["created"][0] == keys.created_between(
+        1777593600000, None)[0]
+    for other in ({**params, "reason": "other"}, {**params, "createdFrom": "2026-05-02T00:00:00Z"},
+                  {key: value for key, value in params.items() if key != "createdFrom"}):
+        with pytest.raises(FieldErrors) as caught:
+            listing.page(MERCHANT, {**other, "cursor": cursor})
+        assert caught.value.fields == ["cursor"]
+
+
+def test_reason_codes_on_an_order_are_filtered_after_tenancy_is_checked(stored):
+    stored.items, stored.last = [{**_refund("rf_3"), "reason": "damaged"}, _refund("rf_2")], None
+    assert [r["id"] for r in listing.page(MERCHANT, {"orderId": "o-1", "reason": "damaged"}).items] == ["rf_3"]
+    assert stored.calls[0]["matching"] == ()
+    stored.items = [{**_refund("rf_3"), "reason": "damaged"}, _refund("rf_2", merchant_id="demo2")]
+    assert listing.page(MERCHANT, {"orderId": "o-1", "reason": "damaged"}) == Page([], None)
+
+
+def test_cursors_issued_before_the_new_filters_still_open():
+    query = parse_query({"status": "ISSUED"}, merchant_filter_allowed=False)
+    context = listing.cursor_context(MERCHANT, query, listing.plan_for(MERCHANT, query))
+    assert not {"reason", "declineReason", "createdFrom", "createdTo"} & set(context)

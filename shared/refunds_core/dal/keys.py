@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from refunds_core import statuses
+from refunds_core import refund_ids, statuses
 
 
 def _key(pk: str, sk: str) -> dict:
@@ -88,6 +88,14 @@ def by_status(status: str) -> str:
 
 def by_merchant_batch(merchant_id: str, batch_id: str) -> str:
     return f"MERCHANT#{merchant_id}#BATCH#{batch_id}"
+
+
+def created_between(first_ms: int | None, last_ms: int | None) -> tuple[str, str]:
+    """The sort key bounds (both inclusive) of an index's refunds created from
+    millisecond ``first_ms`` to ``last_ms`` (None: unbounded): every refund
+    index sorts by the refund id, a ULID whose head is its creation millisecond."""
+    return (refund_ids.first_id_at(0 if first_ms is None else first_ms),
+            refund_ids.last_id_at(2**48 - 1 if last_ms is None else last_ms))
 
 
 def _index(name: str, partition: str, refund_id: str) -> dict:

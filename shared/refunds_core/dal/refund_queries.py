@@ -38,24 +38,31 @@ class Read(NamedTuple):
 
 def page(index: str, partition: str, *, limit: int, attributes: tuple[str, ...], start_key: dict | None = None,
          only_statuses: frozenset[str] | None = None, only_batch: str | None = None,
-         oldest_first: bool = False) -> tuple[list[dict], dict | None]:
+         oldest_first: bool = False, created: tuple[str, str] | None = None,
+         matching: tuple[tuple[str, str], ...] = ()) -> tuple[list[dict], dict | None]:
     """One Query (``query``): the refunds and the LastEvaluatedKey."""
     found = query(index, partition, limit=limit, attributes=attributes, start_key=start_key,
-                  only_statuses=only_statuses, only_batch=only_batch, oldest_first=oldest_first)
+                  only_statuses=only_statuses, only_batch=only_batch, oldest_first=oldest_first,
+                  created=created, matching=matching)
     return found.items, found.last_key
 
 
 def query(index: str, partition: str, *, limit: int, attributes: tuple[str, ...], start_key: dict | None = None,
           only_statuses: frozenset[str] | None = None, only_batch: str | None = None,
-          oldest_first: bool = False) -> Read:
+          oldest_first: bool = False, created: tuple[str, str] | None = None,
+          matching: tuple[tuple[str, str], ...] = ()) -> Read:
     """One Query: at most ``limit`` refunds of one index partition, newest
-    first (``oldest_first``: oldest first), after ``start_key``, with only ``attributes`` read; with
-    ``only_statuses``, those in another status are dropped by DynamoDB, and
-    with ``only_batch`` those of another batch (or of none). DynamoDB reads
-    at most ``limit`` items, and less than that when they add up to 1 MB."""
+    first (``oldest_first``: oldest first), after ``start_key``, with only
+    ``attributes`` read; with ``created`` (sort key bounds,
+    ``keys.created_between``) only those created in that range are read (a key
+    condition: the others cost nothing); with ``only_statuses``, those in
+    another status are dropped by DynamoDB, with ``only_batch`` those of
+    another batch (or of none), and with ``matching`` ((attribute, value)
+    pairs) those whose attribute has another value or none. DynamoDB reads at
+    most ``limit`` items, and less than that when they add up to 1 MB."""
     if not attributes:
         raise ValueError("no attribute to read")  # DynamoDB refuses an empty ProjectionExpression
-    partition_attribute, _ = INDEXES[index]
+    partition_attribute, sort_attribute = INDEXES[index]
     names = {"#pk": partition_attribute} | {f"#a{i}": name for i, name in enumerate(attributes)}
     params = {
         "TableName": settings().TABLE_NAME, "IndexName": index,
@@ -63,6 +70,10 @@ def query(index: str, partition: str, *, limit: int, attributes: tuple[str, ...]
         "ProjectionExpression": ", ".join(f"#a{i}" for i in range(len(attributes))),
     }
     value_args: dict = {"pk": partition}
+    if created is not None:
+        names["#sk"] = sort_attribute
+        params["KeyConditionExpression"] += " AND #sk BETWEEN :first AND :last"
+        value_args |= {"first": created[0], "last": created[1]}
     filters = []
     if only_statuses is not None:
         wanted = sorted(only_statuses)
@@ -75,6 +86,10 @@ def query(index: str, partition: str, *, limit: int, attributes: tuple[str, ...]
         names["#batch"] = "batchId"
         filters.append("#batch = :batch")
         value_args["batch"] = only_batch
+    for i, (attribute, value) in enumerate(matching):
+        names[f"#m{i}"] = attribute
+        filters.append(f"#m{i} = :m{i}")
+        value_args[f"m{i}"] = value
     if filters:
         params["FilterExpression"] = " AND ".join(filters)
     if start_key is not None:

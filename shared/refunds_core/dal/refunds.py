@@ -50,3 +50,20 @@ def move(refund: dict, changes: dict, entry: dict, explain: Explain, *, history_
             **assigned, one=1, empty=[], entry=[entry], version=refund["version"],
             current=refund["status"], **({"limit": history_limit} if history_limit else {})),
     }}, explain)
+
+
+def set_metadata(refund: dict, metadata: dict, now: str, explain: Explain) -> Guarded:
+    """The write of a metadata change: the whole new map and updatedAt, on the
+    condition that the stored map is still the one it was merged from (absent
+    on a refund that never had one). Neither status nor version moves."""
+    read = refund.get("metadata")
+    condition = "attribute_exists(PK) AND #merchantId = :merchantId AND " + (
+        "#metadata = :read" if read is not None else "attribute_not_exists(#metadata)")
+    return Guarded({"Update": {
+        "TableName": settings().TABLE_NAME, "Key": keys.refund(refund["id"]),
+        "UpdateExpression": "SET #metadata = :metadata, #updatedAt = :now",
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": {"#metadata": "metadata", "#updatedAt": "updatedAt", "#merchantId": "merchantId"},
+        "ExpressionAttributeValues": values(metadata=metadata, now=now, merchantId=refund["merchantId"],
+                                            **({"read": read} if read is not None else {})),
+    }}, explain)

@@ -26,6 +26,19 @@ statuses at once (``Filters.statuses``: seed 002's ``DENIED`` is our DENIED and
 FAILED) read the validity partition that holds them all, or the merchant's,
 and drop the others with a FilterExpression.
 
+``createdFrom`` / ``createdTo`` narrow whichever index the other filters chose
+with a key condition on its sort key (the refund id, whose head is its
+creation millisecond): refunds outside the range are never read. ``reason``
+and ``declineReason`` are FilterExpressions (in code on ByOrder) on the
+partition the other filters chose: no index of their own, since each refund
+write would pay for it and a deployment can add one index to the table at a
+time. ``declineReason`` implies DENIED (only a denied refund has one), so it
+reads the DENIED partition (ByMerchantStatus, or ByStatus for support across
+merchants); ``reason`` alone reads the merchant's partition (ByMerchant). Like
+every filter, they drop items from the page's ``Limit`` read, never read more:
+a page costs at most ``limit`` items whatever they match, and may come back
+short (or empty) with a cursor.
+
 A window (``window``: seed 002's ``page`` and ``size``) is the same plan, read
 from the newest refund on: Query after Query, each with ``Limit`` = what is
 still missing (at least twice the last where a filter drops items), until
@@ -38,14 +51,22 @@ costs one Query at any depth (docs/listing.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from refunds_core import shapes, statuses
 from refunds_core.auth import derived_key, require_active_account
 from refunds_core.callers import Caller, Role
 from refunds_core.dal import keys, refund_queries
 from refunds_core.errors import FieldErrors
-from refunds_core.listing_query import NEWEST, ListQuery, open_cursor, parse_query, seal_cursor
+from refunds_core.listing_query import (
+    NEWEST,
+    CreatedRange,
+    ListQuery,
+    created_range,
+    open_cursor,
+    parse_query,
+    seal_cursor,
+)
 from refunds_core.logic.refunds import PRESENTED_ATTRIBUTES, present
 from refunds_core.shapes import Page
 
@@ -64,11 +85,20 @@ class Filters:
     statuses: frozenset[str] | None = None
     valid: bool | None = None
     merchantId: str | None = None  # noqa: N815 - support only
+    reason: str | None = None
+    declineReason: str | None = None  # noqa: N815
+    created: CreatedRange | None = None
 
     @classmethod
     def of(cls, query: ListQuery) -> Filters:
         return cls(query.orderId, query.batchId, frozenset({query.status}) if query.status else None, query.valid,
-                   query.merchantId)
+                   query.merchantId, query.reason, query.declineReason,
+                   created_range(query.createdFrom, query.createdTo))
+
+    def matching(self) -> tuple[tuple[str, str], ...]:
+        """The (attribute, value) equalities no index answers."""
+        return tuple((name, value) for name, value in (("reason", self.reason), ("declineReason", self.declineReason))
+                     if value is not None)
 
     def wanted(self) -> frozenset[str] | None:
         """The statuses a refund may have to be kept (None: any); empty when
@@ -97,6 +127,8 @@ class Plan:
     only_statuses: frozenset[str] | None = None
     whole_order_of: tuple[str | None, str | None] | None = None
     only_batch: str | None = None
+    matching: tuple[tuple[str, str], ...] = ()   # (attribute, value): dropped like only_batch
+    created: tuple[str, str] | None = None       # sort key bounds: a key condition
 
 
 def page(caller: Caller, params: dict[str, str]) -> Page:
@@ -118,25 +150,41 @@ def page(caller: Caller, params: dict[str, str]) -> Page:
                                           attributes=PRESENTED_ATTRIBUTES,
                                           only_statuses=None if in_code else plan.only_statuses,
                                           only_batch=None if in_code else plan.only_batch,
-                                          oldest_first=query.order != NEWEST)
+                                          oldest_first=query.order != NEWEST,
+                                          created=plan.created, matching=() if in_code else plan.matching)
     if in_code:
         merchant_id, customer_id = plan.whole_order_of
         if not all(_belongs(item, merchant_id, customer_id) for item in items):
             return Page([], None)
-        if plan.only_statuses is not None:
-            items = [item for item in items if item["status"] in plan.only_statuses]
-        if plan.only_batch is not None:
-            items = [item for item in items if item.get("batchId") == plan.only_batch]
+        items = [item for item in items if _kept_in_code(plan, item)]
     return Page([present(item) for item in items], seal_cursor(last_key, context, key) if last_key else None)
+
+
+def _kept_in_code(plan: Plan, item: dict) -> bool:
+    """What the FilterExpression would keep, for ByOrder (filtered after tenancy is checked)."""
+    return ((plan.only_statuses is None or item["status"] in plan.only_statuses)
+            and (plan.only_batch is None or item.get("batchId") == plan.only_batch)
+            and all(item.get(name) == value for name, value in plan.matching))
 
 
 def plan_for(caller: Caller, query: ListQuery | Filters) -> Plan | None:
     """The Query for this caller and these filters; None when the filters
-    cannot match anything (a status and a validity that contradict it)."""
+    cannot match anything (a status and a validity that contradict it, a
+    ``declineReason`` with a status other than DENIED, a time range narrower
+    than a millisecond)."""
     filters = query if isinstance(query, Filters) else Filters.of(query)
+    if filters.declineReason is not None:  # only a denied refund has one: DENIED's partition
+        filters = replace(filters, statuses=(filters.statuses or frozenset(statuses.ALL)) & {statuses.DENIED})
     wanted = filters.wanted()
-    if wanted is not None and not wanted:
+    if (wanted is not None and not wanted) or (filters.created is not None and filters.created.empty):
         return None
+    plan = _plan(caller, filters, wanted)
+    created = keys.created_between(*filters.created) if filters.created is not None else None
+    return replace(plan, matching=filters.matching(), created=created)
+
+
+def _plan(caller: Caller, filters: Filters, wanted: frozenset[str] | None) -> Plan:
+    """The index partition for these filters (``plan_for``), before the filters no index answers."""
     customer_id = caller.customer_id if caller.role is Role.CUSTOMER else None
     merchant_id = filters.merchantId if caller.role is Role.SUPPORT else caller.merchant_id
 
@@ -206,15 +254,15 @@ def _read_window(plan: Plan, depth: int) -> list[dict]:
         found = refund_queries.query(plan.index, plan.partition, limit=limit,
                                      start_key=start_key, attributes=PRESENTED_ATTRIBUTES,
                                      only_statuses=None if in_code else plan.only_statuses,
-                                     only_batch=None if in_code else plan.only_batch)
+                                     only_batch=None if in_code else plan.only_batch,
+                                     created=plan.created, matching=() if in_code else plan.matching)
         read += found.read
         items = found.items
         if in_code:
             merchant_id, customer_id = plan.whole_order_of
             if not all(_belongs(item, merchant_id, customer_id) for item in items):
                 return []  # not the caller's order: as one without refunds
-            items = [item for item in items if (plan.only_statuses is None or item["status"] in plan.only_statuses)
-                     and (plan.only_batch is None or item.get("batchId") == plan.only_batch)]
+            items = [item for item in items if _kept_in_code(plan, item)]
         kept += items
         start_key = found.last_key
         if start_key is None:
@@ -238,4 +286,9 @@ def cursor_context(caller: Caller, query: ListQuery, plan: Plan | None) -> dict:
         "orderId": query.orderId, "batchId": query.batchId, "status": query.status, "valid": query.valid,
         "merchantId": query.merchantId, "limit": query.limit,
         **({"order": query.order} if query.order != NEWEST else {}),
+        # Named only when given: the cursors issued before these filters existed still open.
+        **{name: value for name in _NEWER_FILTERS if (value := getattr(query, name)) is not None},
     }
+
+
+_NEWER_FILTERS = ("reason", "declineReason", "createdFrom", "createdTo")

@@ -8,8 +8,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from refunds_core import errors, events, refund_ids, shapes, statuses
 from refunds_core.auth import account_guards, require_active_account
-from refunds_core.callers import Caller
-from refunds_core.clock import now_iso
+from refunds_core.callers import Caller, Role
+from refunds_core.clock import iso_of_ms
 from refunds_core.dal import events as kept_events
 from refunds_core.dal import orders, refunds
 from refunds_core.dal.transactions import AlreadyApplied, Contention, retry_on_contention, transact_write
@@ -54,6 +54,8 @@ def create(caller: Caller, order_id: str, body: dict, *, email_on_file: bool = F
     if email_on_file:
         body = {**body, "email": contact_email_on_file(caller)}
     request = parse(CreateRefundRequest, body)
+    if request.metadata is not None and caller.role is not Role.MERCHANT:
+        raise FieldErrors(["metadata"])  # the merchant's own data: its customers do not write it
     # Each attempt draws its number (its id); an attempt answered "in progress"
     # may still have committed, and is recognised by its id on the order's lock.
     attempted: list[str] = []
@@ -144,7 +146,9 @@ def _breakdown(order: dict, consumed: dict, request: CreateRefundRequest) -> dic
 
 
 def _new_refund(caller: Caller, order: dict, request: CreateRefundRequest, refund_id: str, number: int) -> dict:
-    now = now_iso()
+    # createdAt is the id's own millisecond: a time range read on the indexes'
+    # sort key (the id) holds exactly the refunds whose createdAt is in it.
+    now = iso_of_ms(refund_ids.created_ms(number))
     parts = _breakdown(order, refund_math.consumed(order), request)
     return {
         "id": refund_id, "numericId": number, "orderId": order["id"], "merchantId": order["merchantId"],
@@ -152,7 +156,7 @@ def _new_refund(caller: Caller, order: dict, request: CreateRefundRequest, refun
         "number": f"{order['number']}-R{int(order.get('refundCount', 0)) + 1}",
         "customerId": order.get("customerId"), "status": statuses.REQUESTED,
         "description": request.description, "email": request.email, "refundOnly": request.refundOnly,
-        "batchId": request.batchId, **parts,
+        "batchId": request.batchId, "reason": request.reason, "metadata": request.metadata, **parts,
         "requester": caller.login, "createdAt": now, "updatedAt": now, "version": 1,
         "history": [history_entry(statuses.REQUESTED, "CREATE", caller, now, None)],
     }
@@ -174,6 +178,7 @@ PRESENTED_ATTRIBUTES = (
     "id", "numericId", "number", "orderId", "merchantId", "customerId", "status", "refundOnly", "description", "email",
     "batchId", "kind", "items", "shipping", "tax", "amount", "currency", "requester", "responseReason",
     "trackingId", "carrierName", "confirmedAt", "issuedAt", "createdAt", "updatedAt", "history",
+    "reason", "declineReason", "metadata",
 )
 
 
@@ -183,8 +188,10 @@ def present(refund: dict) -> shapes.Refund:
         id=refund["id"], numericId=refund_number(refund), number=refund.get("number"), orderId=refund["orderId"],
         merchantId=refund["merchantId"], customerId=refund.get("customerId"), status=refund["status"],
         valid=statuses.is_valid(refund["status"]), refundOnly=refund.get("refundOnly", True),
-        description=refund.get("description"), email=refund["email"], batchId=refund.get("batchId"),
+        description=refund.get("description"), reason=refund.get("reason"), email=refund["email"],
+        batchId=refund.get("batchId"), metadata=dict(refund.get("metadata") or {}),
         **present_parts(refund), requester=refund["requester"], responseReason=refund.get("responseReason"),
+        declineReason=refund.get("declineReason"),
         trackingId=refund.get("trackingId"), carrierName=refund.get("carrierName"),
         confirmedAt=refund.get("confirmedAt"), issuedAt=refund.get("issuedAt"),
         createdAt=refund["createdAt"], updatedAt=refund["updatedAt"],

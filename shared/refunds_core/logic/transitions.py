@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from refunds_core import errors, statuses
 from refunds_core.callers import Role
 from refunds_core.errors import ApiError
-from refunds_core.models import NoFields, ResponseReasonFields, ShipmentFields
+from refunds_core.models import DenyFields, NoFields, ResponseReasonFields, ShipmentFields
 from refunds_core.statuses import CANCELLED, DENIED, FAILED, ISSUED, PROCESSING, REQUESTED, WAITING
 
 
@@ -89,7 +89,7 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
     Transition("SHIP_INIT", "PATCH", MERCHANT_OR_CUSTOMER, {REQUESTED: REQUESTED, WAITING: PROCESSING},
                fields=ShipmentFields, only_if=GOODS_COME_BACK),
     Transition("ISSUE", "PATCH", SUPPORT, {PROCESSING: ISSUED}, fields=NoFields, stamps=("issuedAt",)),
-    Transition("DENY", "PATCH", SUPPORT, dict.fromkeys(OPEN_IN_ORDER, DENIED), fields=ResponseReasonFields,
+    Transition("DENY", "PATCH", SUPPORT, dict.fromkeys(OPEN_IN_ORDER, DENIED), fields=DenyFields,
                reason_field="responseReason"),
     Transition("FAIL", "PATCH", SUPPORT, {PROCESSING: FAILED}, fields=ResponseReasonFields,
                reason_field="responseReason"),
@@ -100,6 +100,9 @@ PATCH_ACTIONS = tuple(action for action, t in TRANSITIONS.items() if t.route == 
 # The PATCH body's name in the OpenAPI document: one of the actions, each with
 # its own fields (scripts/openapi.py builds it from this table).
 ACTION_BODY = "RefundAction"
+# PATCH /v1/refunds/{id}'s whole body: one of the actions, or a change of the
+# refund's metadata (models.MetadataUpdate, logic/metadata.py).
+UPDATE_BODY = "RefundUpdate"
 CANCEL = TRANSITIONS["CANCEL"]
 
 
