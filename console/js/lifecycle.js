@@ -14,11 +14,16 @@ export const EVENT_OF_ACTION = {"CREATE": "refund.created", "APPROVE": "refund.a
 export const STATUSES = ["REQUESTED", "WAITING", "PROCESSING", "ISSUED", "DENIED", "CANCELLED", "FAILED"];
 export const OPEN_STATUSES = ["REQUESTED", "WAITING", "PROCESSING"];
 
+// The codes support chooses from to deny (refunds_core.reasons.DECLINE_REASONS;
+// tests/unit/test_console.py checks the two agree): the API requires one on DENY.
+export const DECLINE_REASONS = ["return_period_ended", "final_sale", "not_eligible", "other"];
+
 // The buttons the console has, in this order (SHIP_INIT has none: the
 // merchant's systems send the tracking through the API).
 export const BUTTONS = [
   {action: "APPROVE", label: "Approve"},
-  {action: "DENY", label: "Deny", reason: "responseReason"},
+  {action: "DENY", label: "Deny", reason: "responseReason",
+    code: {field: "declineReason", label: "Decline reason", values: DECLINE_REASONS}},
   {action: "ISSUE", label: "Issue"},
   {action: "FAIL", label: "Fail", reason: "responseReason"},
   {action: "CANCEL", label: "Cancel request"},

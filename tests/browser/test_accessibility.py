@@ -34,8 +34,9 @@ def test_the_sign_in_page_the_queue_and_a_request_page_have_no_serious_violation
     found["queue"] = serious_violations(page)
 
     page.goto(f"{console_url}#/requests/{refund['id']}")
-    page.get_by_role("button", name="Deny").click()  # its reason form too
-    expect(page.get_by_label("Reason")).to_be_visible()
+    page.get_by_role("button", name="Deny").click()  # its reason form too, with its decline reason
+    expect(page.get_by_label("Reason", exact=True)).to_be_visible()
+    expect(page.get_by_label("Decline reason", exact=True)).to_be_visible()
     found["request"] = serious_violations(page)
 
     assert found == {"sign-in": [], "queue": [], "request": []}

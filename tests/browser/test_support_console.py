@@ -119,25 +119,43 @@ def test_the_decisions_are_the_actions_the_api_names(page, console_url, api):
     expect(decisions).to_have_count(0)
 
 
-def test_deny_needs_a_reason_which_the_api_then_shows(page, console_url, api):
-    refund = open_request(api, refundOnly=False)
+def test_deny_needs_a_decline_reason_and_a_reason_which_the_api_then_shows(page, console_url, api):
+    refund = open_request(api, refundOnly=False, reason="damaged", metadata={"erp": "<b>E-1</b>"})
     approved = api.request("PATCH", f"/v1/refunds/{refund['id']}", login="support", json_body={"action": "APPROVE"})
     assert approved.body["data"]["status"] == "WAITING"  # for the goods to come back
     sign_in(page, console_url, "support")
     page.goto(f"{console_url}#/requests/{refund['id']}")
 
     expect(page.locator(".status-line")).to_have_text("Status: WAITING")
+    # The request's code and the merchant's metadata, the metadata as the characters it holds (never markup).
+    main = page.get_by_role("main")
+    expect(main).to_contain_text("damaged")
+    expect(main).to_contain_text("<b>E-1</b>")
+    expect(page.locator(".facts b")).to_have_count(0)
     expect(page.locator(".decisions").get_by_role("button")).to_have_text(["Deny"])
     page.get_by_role("button", name="Deny").click()
-    page.get_by_role("button", name="Confirm").click()  # no reason yet
+    code = page.get_by_label("Decline reason", exact=True)
+    expect(code.locator("option")).to_have_text(["Choose…", "return_period_ended", "final_sale", "not_eligible",
+                                                 "other"])
+    page.get_by_label("Reason", exact=True).fill("The goods were used.")
+    page.get_by_role("button", name="Confirm").click()  # no code yet
+    expect(page.get_by_role("alert")).to_have_text("Choose a decline reason.")
+    code.select_option("not_eligible")
+    page.get_by_label("Reason", exact=True).fill("")
+    page.get_by_role("button", name="Confirm").click()  # no reason
     expect(page.get_by_role("alert")).to_have_text("Give a reason.")
-    page.get_by_label("Reason").fill("The goods were used.")
-    page.get_by_role("button", name="Confirm").click()
+    page.get_by_label("Reason", exact=True).fill("The goods were used.")
+    with page.expect_request(lambda r: r.method == "PATCH") as denying:
+        page.get_by_role("button", name="Confirm").click()
+    assert denying.value.post_data_json == {"action": "DENY", "responseReason": "The goods were used.",
+                                            "declineReason": "not_eligible"}
 
     expect(page.locator(".status-line")).to_have_text("Status: DENIED")
     expect(page.get_by_role("table", name="Every action, oldest first")).to_contain_text("The goods were used.")
+    expect(main).to_contain_text("not_eligible")
     stored = api.request("GET", f"/v1/refunds/{refund['id']}", login="support").body["data"]
-    assert (stored["status"], stored["responseReason"]) == ("DENIED", "The goods were used.")
+    assert (stored["status"], stored["responseReason"], stored["declineReason"]) == (
+        "DENIED", "The goods were used.", "not_eligible")
 
 
 def test_a_decision_racing_another_operators_shows_15080_and_the_new_status(browser, page, console_url, api):

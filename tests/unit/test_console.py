@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from refunds_core import errors, events, statuses
+from refunds_core import errors, events, reasons, statuses
 from refunds_core.logic import transitions
 from scripts.browser import BrowserMissing, chromium_executable
 from tests.conftest import ROOT
@@ -42,6 +42,7 @@ def test_the_consoles_statuses_and_events_are_the_apis():
     assert _json_value(source, "OPEN_STATUSES") == [s for s in statuses.ALL if s in statuses.OPEN]
     event_of_action = _json_value(_between(LIFECYCLE, "events"), "EVENT_OF_ACTION")
     assert list(event_of_action.items()) == list(events.TYPE_OF_ACTION.items())  # the order: the webhooks page's
+    assert _json_value(source, "DECLINE_REASONS") == list(reasons.DECLINE_REASONS)  # what DENY accepts
 
 
 def test_the_error_codes_the_console_reacts_to_are_the_catalogues():

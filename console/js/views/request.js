@@ -75,23 +75,34 @@ function showDecisions(page, node) {
 
 function askReason(page, button, slot) {
   const reason = h("textarea", {name: "reason", required: true, maxlength: 500, rows: 3});
+  // A decision that also takes a code (Deny: its declineReason) offers exactly the API's values.
+  const code = button.code ? h("select", {name: button.code.field, required: true},
+    h("option", {value: ""}, "Choose…"),
+    button.code.values.map((value) => h("option", {value}, value))) : null;
   // novalidate: the missing reason is said in the page's own alert, not a browser bubble.
   replace(slot, h("form", {class: "reason-form", "aria-label": `${button.label} this request`, novalidate: true,
     onsubmit: (event) => {
       event.preventDefault();
+      if (code && !code.value) {
+        page.region.error(new Error(`Choose a ${button.code.label.toLowerCase()}.`));
+        code.focus();
+        return;
+      }
       if (!reason.value.trim()) {
         page.region.error(new Error("Give a reason."));
         reason.focus();
         return;
       }
-      decide(page, button, {[button.reason]: reason.value.trim()});
+      const chosen = code ? {[button.code.field]: code.value} : {};
+      decide(page, button, {[button.reason]: reason.value.trim(), ...chosen});
     }},
   h("p", {}, `${button.label} this request: the merchant sees the reason.`),
+  code ? field(button.code.label, code) : null,
   field("Reason", reason),
   h("div", {class: "actions"},
     h("button", {type: "submit"}, "Confirm"),
     h("button", {type: "button", class: "secondary", onclick: () => slot.replaceChildren()}, "Back"))));
-  reason.focus();
+  (code ?? reason).focus();
 }
 
 async function decide(page, button, fields) {
@@ -140,12 +151,21 @@ function summary(refund) {
     ["Order", refund.order ? `${refund.order.number} (${refund.orderId})` : refund.orderId],
     ["Batch", refund.batchId],
     ["Description", refund.description ?? "-"],
+    ["Request reason", refund.reason ?? "-"],
+    ["Decline reason", refund.declineReason],
     ["Reason", refund.responseReason],
+    ["Metadata", metadataFacts(refund.metadata)],
     ["Created", time(refund.createdAt)],
     ["Updated", time(refund.updatedAt)],
     ["Approved", refund.confirmedAt ? time(refund.confirmedAt) : null],
     ["Issued", refund.issuedAt ? time(refund.issuedAt) : null],
   ]));
+}
+
+/** The merchant's own keys and values, each as text (they are the merchant's strings, never markup). */
+function metadataFacts(metadata) {
+  const pairs = Object.entries(metadata ?? {});
+  return pairs.length === 0 ? "-" : facts(pairs);
 }
 
 function orderSection(refund) {
