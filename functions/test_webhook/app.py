@@ -10,7 +10,8 @@ app = build_app()
 
 
 @route(app, "POST", "/v1/webhooks/{webhookId}/test", summary="Send a signed webhook.test event to the endpoint now",
-       tag="webhooks", roles=(Role.MERCHANT,), scope=Scope.MANAGE_WEBHOOKS, answer=shapes.WebhookTestResult, errors=(errors.WEBHOOK_NOT_FOUND,),
+       tag="webhooks", roles=(Role.MERCHANT,), scope=Scope.MANAGE_WEBHOOKS, answer=shapes.WebhookTestResult,
+       errors=(errors.WEBHOOK_NOT_FOUND,),
        description="Signed and sent as every delivery is (Standard Webhooks headers; 15 seconds at most; no "
                    "redirect followed), to a disabled endpoint too; answered with what the endpoint did. The test "
                    "event (`{\"id\", \"type\": \"webhook.test\", \"createdAt\", \"merchantId\", \"data\": "

@@ -11,7 +11,8 @@ app = build_app()
 
 
 @route(app, "PATCH", "/v1/webhooks/{webhookId}", summary="Change a webhook endpoint, or enable or disable it",
-       tag="webhooks", roles=(Role.MERCHANT,), scope=Scope.MANAGE_WEBHOOKS, body=UpdateWebhookRequest, answer=shapes.Webhook,
+       tag="webhooks", roles=(Role.MERCHANT,), scope=Scope.MANAGE_WEBHOOKS, body=UpdateWebhookRequest,
+       answer=shapes.Webhook,
        errors=(errors.WEBHOOK_NOT_FOUND,),
        description="Only the fields sent change, each checked as at registration; `description: null` removes it. "
                    "`enabled: true` starts deliveries again (the 5 days of failures that disable an endpoint "
