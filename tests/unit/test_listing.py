@@ -662,3 +662,21 @@ def test_cursors_issued_before_the_new_filters_still_open():
     query = parse_query({"status": "ISSUED"}, merchant_filter_allowed=False)
     context = listing.cursor_context(MERCHANT, query, listing.plan_for(MERCHANT, query))
     assert not {"reason", "declineReason", "createdFrom", "createdTo"} & set(context)
+
+
+def test_the_oldest_of_a_time_range_is_one_query_from_its_first_millisecond_and_its_cursor_holds_both(stored):
+    """order (i15) and createdFrom/createdTo (i19) together: the support queue
+    reads a range oldest first; a cursor of it does not continue either alone."""
+    stored.items, stored.last = [_refund("rf_3")], {
+        "PK": {"S": "REFUND#rf_3"}, "SK": {"S": "REFUND"}, "GSI1PK": {"S": "MERCHANT#demo"}, "GSI1SK": {"S": "rf_3"}}
+    params = {"order": "oldest", "createdFrom": "2026-05-01T00:00:00Z", "limit": "1"}
+    cursor = listing.page(MERCHANT, params).next_cursor
+    call, = stored.calls
+    assert call["oldest_first"] is True and call["created"] == keys.created_between(1777593600000, None)
+    for other in ({**params, "order": "newest"}, {key: value for key, value in params.items() if key != "order"},
+                  {key: value for key, value in params.items() if key != "createdFrom"}):
+        with pytest.raises(FieldErrors) as caught:
+            listing.page(MERCHANT, {**other, "cursor": cursor})
+        assert caught.value.fields == ["cursor"]
+    listing.page(MERCHANT, {**params, "cursor": cursor})
+    assert stored.calls[-1]["start_key"] == stored.last and stored.calls[-1]["oldest_first"] is True
