@@ -145,6 +145,26 @@ def test_a_refused_change_keeps_no_event(api, merchant):
     assert [e["type"] for e in listed(api, token)] == ["refund.created"]
 
 
+def test_the_kept_events_carry_the_codes_and_metadata_and_a_metadata_change_keeps_none(api, merchant):
+    """The events written in the create and DENY transactions (i19-events) carry
+    i19-meta's fields as they were at each change; changing the metadata alone
+    is no event."""
+    merchant_id, token = merchant
+    created = api.request("POST", f"/v1/order/{api.paid_order(merchant_id=merchant_id)}/refund", token=token,
+                          json_body={"email": "m@example.com", "reason": "damaged", "metadata": {"erp": "E-1"}})
+    assert created.status == 200, created
+    refund_id = created.body["data"]["id"]
+    changed = api.request("PATCH", f"/v1/refunds/{refund_id}", token=token, json_body={"metadata": {"erp": "E-2"}})
+    assert changed.status == 200, changed
+    assert [e["type"] for e in listed(api, token)] == ["refund.created"]
+    denied = api.request("PATCH", f"/v1/refunds/{refund_id}", login="support",
+                         json_body={"action": "DENY", "responseReason": "Sale item", "declineReason": "final_sale"})
+    assert denied.status == 200, denied
+    assert [(e["type"], e["data"]["reason"], e["data"]["declineReason"], e["data"]["metadata"])
+            for e in listed(api, token)] == [("refund.denied", "damaged", "final_sale", {"erp": "E-2"}),
+                                             ("refund.created", "damaged", None, {"erp": "E-1"})]
+
+
 def refunds_order(api, refund_id: str, token: str) -> str:
     return api.request("GET", f"/v1/refunds/{refund_id}", token=token).body["data"]["orderId"]
 
