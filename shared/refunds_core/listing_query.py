@@ -97,8 +97,8 @@ def parse_query(params: dict[str, str], *, merchant_filter_allowed: bool,
                 model: type[Query] = ListQuery) -> Query:  # type: ignore[assignment]
     """The query string as a ``model`` (a ListQuery by default), or FieldErrors
     naming every bad parameter (``merchantId`` too when the caller may not
-    filter by merchant; a ListQuery's ``createdFrom`` and ``createdTo`` when
-    the range is empty or inverted)."""
+    filter by merchant; ``createdFrom`` and ``createdTo``, where the model has
+    them, when the range is empty or inverted)."""
     bad: list[str] = []
     query = None
     try:
@@ -107,7 +107,8 @@ def parse_query(params: dict[str, str], *, merchant_filter_allowed: bool,
         bad = field_errors(exc)
     if "merchantId" in params and not merchant_filter_allowed and "merchantId" not in bad:
         bad.append("merchantId")
-    if isinstance(query, ListQuery) and not created_range_is_valid(query.createdFrom, query.createdTo):
+    if query is not None and hasattr(query, "createdFrom") and not created_range_is_valid(
+            query.createdFrom, query.createdTo):
         bad += ["createdFrom", "createdTo"]
     if bad or query is None:
         raise FieldErrors(bad)
@@ -127,19 +128,7 @@ class ExportQuery(BaseModel):
 def parse_export_query(params: dict[str, str], *, merchant_filter_allowed: bool) -> ExportQuery:
     """The query string as an ExportQuery, or FieldErrors naming every bad
     parameter (as ``parse_query``)."""
-    bad: list[str] = []
-    query = None
-    try:
-        query = ExportQuery.model_validate(params)
-    except ValidationError as exc:
-        bad = field_errors(exc)
-    if "merchantId" in params and not merchant_filter_allowed and "merchantId" not in bad:
-        bad.append("merchantId")
-    if query is not None and not created_range_is_valid(query.createdFrom, query.createdTo):
-        bad += ["createdFrom", "createdTo"]
-    if bad or query is None:
-        raise FieldErrors(bad)
-    return query
+    return parse_query(params, merchant_filter_allowed=merchant_filter_allowed, model=ExportQuery)  # type: ignore[return-value]
 
 
 # ------------------------------------------------------------ time ranges
