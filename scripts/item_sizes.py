@@ -56,7 +56,7 @@ INDEXES = {  # GSI name -> its partition key attribute (template.yaml, RefundsTa
     "ByMerchant": "GSI1PK", "ByMerchantStatus": "GSI2PK", "ByOrder": "GSI3PK", "ByMerchantValidity": "GSI4PK",
     "ByCustomer": "GSI5PK", "ByStatus": "GSI6PK", "ByMerchantBatch": "GSI7PK"}
 # A kept event's indexes (dal/keys.py EVENT_INDEXES): by type, and its refund's partition of ByOrder.
-EVENT_INDEXES = {"type": ("Activity", "GSI8PK", "GSI8SK"), "refund": ("ByOrder", "GSI3PK", "GSI3SK")}
+EVENT_INDEXES = {"type": ("DeliveriesByRefund", "GSI8PK", "GSI8SK"), "refund": ("ByOrder", "GSI3PK", "GSI3SK")}
 # The runtime's own lines: the gateway's access line, an event source's batch line.
 _ACCESS = re.compile(r"^(?:GET|POST|PUT|PATCH|DELETE) \S+ \d{3} (\d+)ms (\w+) (cold|warm)")
 _BATCH = re.compile(r"^\[event-source [^\]]+\] \d+ record\(s\) -> (\w+) \w+ (\d+)ms(?: \((cold)\))?")

@@ -132,7 +132,7 @@ def test_a_runtime_started_beside_another_gets_resources_of_its_own(runtime):
 
 def test_a_table_kept_from_an_older_template_gets_the_indexes_added_since(runtime, aws):
     """Provisioning against a long-running endpoint keeps its tables: an index
-    the template declared since (Activity) is added to the kept table,
+    the template declared since (DeliveriesByRefund) is added to the kept table,
     as a deploy adds it, and the table's items stay."""
     from localrun import template as cfn
     from localrun.provision import provision
@@ -156,7 +156,7 @@ def test_a_table_kept_from_an_older_template_gets_the_indexes_added_since(runtim
         assert [index["IndexName"] for index in described["GlobalSecondaryIndexes"]] == [
             index["IndexName"] for index in table["Properties"]["GlobalSecondaryIndexes"]]
         assert dynamodb.get_item(TableName=name, Key=key("kept"))["Item"] == key("kept")
-        dynamodb.query(TableName=name, IndexName="Activity", KeyConditionExpression="GSI8PK = :pk",
+        dynamodb.query(TableName=name, IndexName="DeliveriesByRefund", KeyConditionExpression="GSI8PK = :pk",
                        ExpressionAttributeValues={":pk": {"S": "REFUND#rf_1"}})
     finally:
         dynamodb.delete_table(TableName=name)

@@ -302,7 +302,7 @@ def test_every_index_the_list_function_reads_is_allowed_by_its_policy(runtime, m
 
 # GET /v1/events reads the merchant's partition, or the index partition of its
 # filter (dal/events.py): each of them checked against a real Query.
-EVENT_QUERIES = {"EVENTS#demo": {}, "index/Activity": {"type": "refund.created"},
+EVENT_QUERIES = {"EVENTS#demo": {}, "index/DeliveriesByRefund": {"type": "refund.created"},
                  "index/ByOrder": {"refundId": "{{refund:demo}}"}}
 
 

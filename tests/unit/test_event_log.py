@@ -128,7 +128,7 @@ FIRST, LAST = "evt_01M81B5H800000000000000000", "evt_01M81B5H7ZZZZZZZZZZZZZZZZZ"
 
 @pytest.mark.parametrize(("event_type", "refund_id", "index", "partition_key", "sort_key", "partition", "filtered"), [
     (None, None, None, "PK", "SK", "EVENTS#demo", False),
-    ("refund.issued", None, "Activity", "GSI8PK", "GSI8SK", "EVENTS#demo#TYPE#refund.issued", False),
+    ("refund.issued", None, "DeliveriesByRefund", "GSI8PK", "GSI8SK", "EVENTS#demo#TYPE#refund.issued", False),
     (None, "rf_1", "ByOrder", "GSI3PK", "GSI3SK", "EVENTS#demo#REFUND#rf_1", False),
     # A refund's few events, filtered by type: the refund's partition is the key condition.
     ("refund.issued", "rf_1", "ByOrder", "GSI3PK", "GSI3SK", "EVENTS#demo#REFUND#rf_1", True),

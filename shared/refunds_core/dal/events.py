@@ -5,7 +5,7 @@
 |---|---|---|
 | event | ``EVENTS#<merchantId>`` | ``<eventId>`` (``evt_<ULID>``: sorted by time) |
 
-and in two index partitions sorted by event id: its type's (``Activity``)
+and in two index partitions sorted by event id: its type's (``DeliveriesByRefund``)
 and, for a refund's event, its refund's (``ByOrder``; ``dal/keys.py``).
 
 An event is written by the transaction that makes the change it tells of

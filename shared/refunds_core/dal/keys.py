@@ -152,14 +152,15 @@ def webhook_attempt(webhook_id: str, attempt_id: str) -> dict:
     return _key(attempts_partition(webhook_id), f"{ATTEMPT_PREFIX}{attempt_id}")
 
 
-# The table's eighth index, Activity, is sparse and overloaded: a refund's
-# delivery attempts (REFUND#<refundId>, only attempts that know the refund
-# their event is about) and a merchant's kept events by type
-# (EVENTS#<merchantId>#TYPE#<type>), each sorted by its ULID, so by time. One
-# index, not two: DynamoDB adds one index per table update, so a stack that
-# predates both takes them in one deploy.
-ACTIVITY_INDEX = ("Activity", "GSI8PK", "GSI8SK")
-ATTEMPT_INDEXES = {"Activity": ACTIVITY_INDEX[1:]}
+# The table's eighth index is sparse and overloaded: a refund's delivery
+# attempts (REFUND#<refundId>, only attempts that know the refund their event
+# is about) and a merchant's kept events by type
+# (EVENTS#<merchantId>#TYPE#<type>), each sorted by its ULID, so by time. It
+# keeps the name it was deployed with, DeliveriesByRefund, though it now holds
+# the events by type too: CloudFormation creates or deletes one index per
+# table update, and a rename is both.
+ACTIVITY_INDEX = ("DeliveriesByRefund", "GSI8PK", "GSI8SK")
+ATTEMPT_INDEXES = {"DeliveriesByRefund": ACTIVITY_INDEX[1:]}
 
 
 def by_refund_deliveries(refund_id: str) -> str:
@@ -169,7 +170,7 @@ def by_refund_deliveries(refund_id: str) -> str:
 def refund_delivery_index(refund_id: str, attempt_id: str) -> dict:
     """The index attributes that put an attempt among its refund's, sorted by
     attempt id (a ULID: by time, across the merchant's endpoints)."""
-    partition_attribute, sort_attribute = ATTEMPT_INDEXES["Activity"]
+    partition_attribute, sort_attribute = ATTEMPT_INDEXES["DeliveriesByRefund"]
     return {partition_attribute: by_refund_deliveries(refund_id), sort_attribute: attempt_id}
 
 
@@ -177,7 +178,7 @@ def refund_delivery_index(refund_id: str, attempt_id: str) -> dict:
 #
 # A merchant's events, kept 30 days: the partition sorts them by id (a ULID:
 # by time). Each is also in two index partitions sorted by event id, so a
-# time range is a key condition there too: its type's, in Activity (above),
+# time range is a key condition there too: its type's, in DeliveriesByRefund (above),
 # and a refund event in its refund's, in ByOrder (index overloading: the index
 # that holds an order's refunds holds a refund's events too, under partitions
 # of their own).

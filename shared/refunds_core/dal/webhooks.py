@@ -5,7 +5,7 @@ the events they deliver are ``dal/events.py``'s.
 |---|---|---|
 | endpoint | ``MERCHANT#<merchantId>`` | ``WEBHOOK#<webhookId>`` |
 | attempt | ``WEBHOOK#<webhookId>`` | ``ATTEMPT#<ULID>`` (sorted by time); with ``refundId``, also in
-  ``Activity`` (``REFUND#<refundId>``, the ULID) |
+  ``DeliveriesByRefund`` (``REFUND#<refundId>``, the ULID) |
 
 A merchant's endpoint count is ``webhookCount`` on its merchant item; adding
 and removing an endpoint change it in the same transaction, whose condition
@@ -169,7 +169,7 @@ def attempts_page(webhook_id: str, limit: int, start_key: dict | None) -> tuple[
 
 
 def refund_attempts_page(refund_id: str, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
-    """One Query of ``Activity``: at most ``limit`` attempts the
+    """One Query of ``DeliveriesByRefund``: at most ``limit`` attempts the
     refund's events caused, on every endpoint, newest first, after
     ``start_key``; and the LastEvaluatedKey (None on the last page)."""
     index = keys.ACTIVITY_INDEX[0]
@@ -185,5 +185,5 @@ def refund_attempts_page(refund_id: str, limit: int, start_key: dict | None) -> 
 
 
 def refund_attempts_key_attributes() -> set[str]:
-    """The attributes of a LastEvaluatedKey of ``Activity``."""
-    return {"PK", "SK", *keys.ATTEMPT_INDEXES["Activity"]}
+    """The attributes of a LastEvaluatedKey of ``DeliveriesByRefund``."""
+    return {"PK", "SK", *keys.ATTEMPT_INDEXES["DeliveriesByRefund"]}

@@ -6,7 +6,7 @@ here without a replay (docs/events.md).
 
 Every page is one Query, its time range a key condition on the event id (a
 ULID: by time): the merchant's partition, its type's partition of
-``Activity``, or its refund's partition of ``ByOrder`` (``dal/events.py``).
+``DeliveriesByRefund``, or its refund's partition of ``ByOrder`` (``dal/events.py``).
 ``createdFrom`` is inclusive and ``createdTo`` exclusive (consecutive ranges
 never share an event); a range reaching back further than 30 days starts 30
 days ago, where events are gone. Merchants read their own events; support

@@ -4,7 +4,7 @@ events caused, on every endpoint of its merchant, newest first.
 The refund's merchant and support read them; another merchant's refund is
 404 (15070), exactly like a missing one. The deliverer records each attempt
 with the refund its event is about (the event's ``data.id``), which puts it
-in the sparse ``Activity`` index: a page is one Query of it.
+in the sparse ``DeliveriesByRefund`` index: a page is one Query of it.
 Attempts recorded before attempts carried their refund are not in the index
 (``GET /v1/webhooks/{id}/deliveries`` still lists them, by endpoint).
 """
