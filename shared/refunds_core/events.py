@@ -7,7 +7,7 @@ derived from the refund id and version (and the change's time, so ids sort by
 time): a replayed stream record, a retried publish and every webhook
 redelivery carry the same id. The version itself is the event's ``sequence``:
 receivers order a refund's events by it. A refund's event is written in the
-same transaction as the change it tells of (``logic/refund_events.py``), and
+same transaction as the change it tells of (``logic/refunds.event_of``, ``dal/events.keep``), and
 published from there (``logic/publishing.py``).
 
 Besides refund events, the events API keeps ``webhook_endpoint.disabled`` (an
