@@ -39,7 +39,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, ValidationError
 from ulid import ULID
 
-from refunds_core import clock, errors, shapes
+from refunds_core import clock, errors, events, shapes
 from refunds_core.auth import account_guards, derived_key, require_active_account
 from refunds_core.callers import Caller
 from refunds_core.dal import accounts, keys, webhooks
@@ -322,10 +322,7 @@ def replay(caller: Caller, webhook_id: str, body: dict) -> shapes.ReplayQueued:
     now = int(time.time())
     next_since = None
     if request.eventId is not None:
-        event = kept_events.get(caller.merchant_id, request.eventId)
-        if event is None or int(event.get("expiresAt", now + 1)) <= now:  # TTL deletion lags behind expiresAt
-            raise ApiError(errors.EVENT_NOT_FOUND)
-        chosen = [event]
+        chosen = [_replayable(kept_events.get(caller.merchant_id, request.eventId), now)]
     else:
         read = kept_events.since(caller.merchant_id, request.since, MAX_REPLAY + 1)
         page, next_since = _replay_page(read)
@@ -336,6 +333,15 @@ def replay(caller: Caller, webhook_id: str, body: dict) -> shapes.ReplayQueued:
     if chosen:
         metrics.add_metric(name="WebhookReplayQueued", unit=MetricUnit.Count, value=len(chosen))
     return shapes.ReplayQueued(queued=len(chosen), nextSince=next_since)
+
+
+def _replayable(event: dict | None, now: int) -> dict:
+    """The kept event a replay by id delivers again, else 15170 as for an unknown
+    id: a missing or expired one (TTL deletion lags behind ``expiresAt``), or an
+    endpoint's own event (``webhook_endpoint.disabled``), which is listed, never delivered."""
+    if event is None or event["eventType"] not in events.TYPES or int(event.get("expiresAt", now + 1)) <= now:
+        raise ApiError(errors.EVENT_NOT_FOUND)
+    return event
 
 
 def _replay_page(read: list[dict]) -> tuple[list[dict], str | None]:
