@@ -212,8 +212,14 @@ DISABLED = {**ENABLED, "enabled": False, "disabledReason": "failing"}
     (ENABLED, {"description": "ERP production"}, {"description": "ERP production"}, []),
     (ENABLED, {"description": None}, {}, ["description"]),
     ({**ENABLED, "description": None}, {"description": None}, {}, []),
+    # A new URL: the old one's failures count no more.
     (ENABLED, {"url": "https://b.example/", "events": ["refund.issued", "refund.denied"]},
-     {"url": "https://b.example/", "events": ["refund.issued", "refund.denied"]}, []),
+     {"url": "https://b.example/", "events": ["refund.issued", "refund.denied"]}, ["failingSince"]),
+    (ENABLED, {"url": "https://a.example/"}, {"url": "https://a.example/"}, []),  # the same URL: its streak goes on
+    ({**ENABLED, "failingSince": None}, {"url": "https://b.example/"}, {"url": "https://b.example/"}, []),
+    (DISABLED, {"url": "https://b.example/"}, {"url": "https://b.example/"}, ["failingSince"]),  # still disabled
+    (DISABLED, {"url": "https://b.example/", "enabled": True},
+     {"url": "https://b.example/", "enabled": True}, ["disabledReason", "failingSince"]),
     (ENABLED, {"enabled": False}, {"enabled": False, "disabledReason": "merchant"}, []),
     (DISABLED, {"enabled": False}, {}, []),                           # stays disabled for the reason it had
     # Enabled again: the failures of before count no more.

@@ -179,7 +179,8 @@ def update(caller: Caller, webhook_id: str, body: dict) -> shapes.Webhook:
 
 def changes(endpoint: dict, request: UpdateWebhookRequest, now: str) -> tuple[dict, list[str]]:
     """(the attributes a PATCH sets, those it removes): what it names, and
-    ``updatedAt``; nothing for a body that names nothing to change."""
+    ``updatedAt``; nothing for a body that names nothing to change. A new
+    ``url`` starts a new failure streak, as ``enabled: true`` does."""
     given = request.model_dump(include=request.model_fields_set)
     assigned = {name: value for name, value in given.items() if value is not None and name != "enabled"}
     removed = ["description"] if "description" in given and given["description"] is None else []
@@ -188,6 +189,8 @@ def changes(endpoint: dict, request: UpdateWebhookRequest, now: str) -> tuple[di
         removed += ["disabledReason", "failingSince"]
     elif given.get("enabled") is False and endpoint.get("enabled", True):
         assigned |= {"enabled": False, "disabledReason": "merchant"}
+    if given.get("url") not in (None, endpoint["url"]) and "failingSince" not in removed:
+        removed.append("failingSince")  # the old URL's failures say nothing of the new one's
     removed = [name for name in removed if endpoint.get(name) is not None]
     if not assigned and not removed:
         return {}, []
