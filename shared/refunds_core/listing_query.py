@@ -162,12 +162,14 @@ def created_range(created_from: str | None, created_to: str | None) -> CreatedRa
     at or after ``created_from``, and the last one before ``created_to``."""
     if created_from is None and created_to is None:
         return None
-    first = _ceil_ms(created_from) if created_from is not None else None
-    last = _ceil_ms(created_to) - 1 if created_to is not None else None
+    first = ceil_ms(created_from) if created_from is not None else None
+    last = ceil_ms(created_to) - 1 if created_to is not None else None
     return CreatedRange(first, last)
 
 
-def _ceil_ms(text: str) -> int:
+def ceil_ms(text: str) -> int:
+    """The first whole millisecond since the Unix epoch at or after ``text`` (an
+    aware ISO time): an int, so no year-9999 bound overflows a datetime."""
     micros = (datetime.fromisoformat(text) - _EPOCH) // timedelta(microseconds=1)
     return -(-micros // 1000)
 

@@ -444,6 +444,19 @@ class ReplayQueued(TypedDict):
 
 # ------------------------------------------------------------------ events
 
+class DisabledEndpoint(TypedDict):
+    """Which endpoint was disabled and why; not its URL or description, which only
+    `GET /v1/webhooks/{webhookId}` shows (scope `manage_webhooks`), while the events API
+    is read with `read_order`."""
+
+    id: WebhookId
+    enabled: Literal[False]
+    disabledReason: Annotated[DisabledReason, Doc("`failing`: every delivery failed for 5 days.")]
+    failingSince: Annotated[Timestamp, Doc(
+        "The first failed delivery of the streak: `POST /v1/webhooks/{webhookId}/replay` `since` it "
+        "delivers what the endpoint missed, once it is enabled again.")]
+
+
 class WebhookEndpointEvent(TypedDict):
     """An endpoint's own event, listed by the events API only (never delivered)."""
 
@@ -451,7 +464,7 @@ class WebhookEndpointEvent(TypedDict):
     type: Literal["webhook_endpoint.disabled"]
     createdAt: Timestamp
     merchantId: Identifier
-    data: Annotated[Webhook, Doc("The endpoint after the change, as `GET /v1/webhooks/{webhookId}` shows it.")]
+    data: DisabledEndpoint
 
 
 # What GET /v1/events answers: each event's body as it was kept (and, for a refund's, delivered).

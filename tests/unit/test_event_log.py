@@ -33,6 +33,10 @@ def iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
+def bound(moment: datetime | str | None) -> str | None:
+    return iso(moment) if isinstance(moment, datetime) else moment
+
+
 # ------------------------------------------------------------ time range
 
 T = NOW - timedelta(days=1)
@@ -52,9 +56,14 @@ T = NOW - timedelta(days=1)
     (T - timedelta(days=40), None, NOW - timedelta(days=31), False),  # older than 30 days: gone
     (None, None, NOW - timedelta(days=30) + MS, True),
     (None, None, NOW + timedelta(minutes=1), True),                   # a clock running ahead
+    (None, "9999-12-31T23:59:59.9999Z", T, True),   # bounds at the calendar's ends: no OverflowError
+    ("9999-12-31T23:59:59.9999Z", None, T, False),
+    ("9999-12-31T23:59:59.9999-23:59", None, T, False),
+    ("0001-01-01T00:00:00+23:59", None, T, True),
+    (None, "0001-01-01T00:00:00+23:59", T, False),
 ])
 def test_a_range_holds_exactly_the_events_from_its_start_to_before_its_end(created_from, created_to, made, listed):
-    first, last = id_range(created_from and iso(created_from), created_to and iso(created_to), NOW)
+    first, last = id_range(bound(created_from), bound(created_to), NOW)
     for randomness in (bytes(10), b"\xff" * 10, b"\x5a" * 10):  # every event of that millisecond, the same
         assert (first <= event_id_at(made, randomness) <= last) is listed
 

@@ -12,7 +12,8 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from ulid import ULID
 
-from refunds_core.errors import FieldErrors
+from refunds_core import errors, events
+from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.logic import webhooks
 from refunds_core.logic.delivery import signature_headers
 from refunds_core.models import CreateWebhookRequest, ReplayRequest, RotateSecretRequest, UpdateWebhookRequest
@@ -211,8 +212,14 @@ DISABLED = {**ENABLED, "enabled": False, "disabledReason": "failing"}
     (ENABLED, {"description": "ERP production"}, {"description": "ERP production"}, []),
     (ENABLED, {"description": None}, {}, ["description"]),
     ({**ENABLED, "description": None}, {"description": None}, {}, []),
+    # A new URL: the old one's failures count no more.
     (ENABLED, {"url": "https://b.example/", "events": ["refund.issued", "refund.denied"]},
-     {"url": "https://b.example/", "events": ["refund.issued", "refund.denied"]}, []),
+     {"url": "https://b.example/", "events": ["refund.issued", "refund.denied"]}, ["failingSince"]),
+    (ENABLED, {"url": "https://a.example/"}, {"url": "https://a.example/"}, []),  # the same URL: its streak goes on
+    ({**ENABLED, "failingSince": None}, {"url": "https://b.example/"}, {"url": "https://b.example/"}, []),
+    (DISABLED, {"url": "https://b.example/"}, {"url": "https://b.example/"}, ["failingSince"]),  # still disabled
+    (DISABLED, {"url": "https://b.example/", "enabled": True},
+     {"url": "https://b.example/", "enabled": True}, ["disabledReason", "failingSince"]),
     (ENABLED, {"enabled": False}, {"enabled": False, "disabledReason": "merchant"}, []),
     (DISABLED, {"enabled": False}, {}, []),                           # stays disabled for the reason it had
     # Enabled again: the failures of before count no more.
@@ -248,6 +255,28 @@ def test_replay_fields_are_validated(body, fields):
     with pytest.raises(FieldErrors) as raised:
         parse(ReplayRequest, body)
     assert raised.value.fields == fields
+
+
+# -------------------------------------------------------- replay by id
+
+NOW_S = 1_795_255_200
+
+
+@pytest.mark.parametrize("event", [
+    None,                                                                       # no such event
+    {"eventId": "evt_1", "eventType": "refund.issued", "expiresAt": NOW_S},   # expired, not yet deleted
+    {"eventId": "evt_1", "eventType": "webhook_endpoint.disabled", "expiresAt": NOW_S + 60},  # listed only
+])
+def test_a_replay_by_id_refuses_what_it_would_not_deliver_as_an_unknown_event(event):
+    with pytest.raises(ApiError) as refused:
+        webhooks._replayable(event, NOW_S)
+    assert refused.value.entries == [(errors.EVENT_NOT_FOUND.code, errors.EVENT_NOT_FOUND.message)]
+
+
+@pytest.mark.parametrize("event_type", events.TYPES)
+def test_a_replay_by_id_delivers_any_refund_event_again(event_type):
+    event = {"eventId": "evt_1", "eventType": event_type, "expiresAt": NOW_S + 1}
+    assert webhooks._replayable(event, NOW_S) is event
 
 
 # ------------------------------------------------------ replay by time

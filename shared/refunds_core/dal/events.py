@@ -42,20 +42,22 @@ def _millis(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
-def first_id_at(moment: datetime) -> str:
-    """The smallest event id of ``moment``'s millisecond (ids are ``evt_`` + a ULID, its
-    first 48 bits the time): ``SK >= first_id_at(t)`` is every event made at ``t`` or later."""
-    millis = max(0, _millis(moment))
-    return f"evt_{ULID.from_bytes(millis.to_bytes(6, 'big') + bytes(10))}"
+def first_id_at(millis: int) -> str:
+    """The smallest event id of millisecond ``millis`` since the epoch (ids are ``evt_`` + a ULID,
+    its first 48 bits the time): ``SK >= first_id_at(t)`` is every event made at ``t`` or later."""
+    return f"evt_{ULID.from_int(_clamped(millis) << 80)}"
 
 
-def last_id_before(moment: datetime) -> str:
-    """The largest event id of the millisecond before ``moment``'s: ``SK <= last_id_before(t)``
-    is every event made before ``t``'s millisecond (none before the epoch)."""
-    millis = _millis(moment) - 1
+def last_id_at(millis: int) -> str:
+    """The largest event id of millisecond ``millis``: ``SK <= last_id_at(t)`` is every event
+    made at ``t`` or earlier (none before the epoch)."""
     if millis < 0:
         return FIRST_ID[:-1]  # below every id: an empty range
-    return f"evt_{ULID.from_bytes(millis.to_bytes(6, 'big') + bytes([255] * 10))}"
+    return f"evt_{ULID.from_int((_clamped(millis) << 80) | (2**80 - 1))}"
+
+
+def _clamped(millis: int) -> int:
+    return min(max(millis, 0), 2**48 - 1)  # a ULID's time: 1970 to the year 10889
 
 
 def item_of(event: dict) -> dict:
@@ -100,7 +102,7 @@ def since(merchant_id: str, since_iso: str, limit: int) -> list[dict]:
     response = dynamodb().query(
         TableName=settings().TABLE_NAME, KeyConditionExpression="PK = :pk AND SK >= :first",
         ExpressionAttributeValues=values(pk=keys.events_partition(merchant_id),
-                                         first=first_id_at(datetime.fromisoformat(since_iso))),
+                                         first=first_id_at(_millis(datetime.fromisoformat(since_iso)))),
         ScanIndexForward=True, Limit=limit)
     return [from_item(item) for item in response.get("Items", [])]
 

@@ -29,11 +29,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from refunds_core import clock, events
+from refunds_core import clock, events, shapes
 from refunds_core.dal import events as kept_events
 from refunds_core.dal import webhooks
 from refunds_core.dal.transactions import transact_write
-from refunds_core.logic.webhooks import present
 from refunds_core.observability import logger
 
 FAILING_FOR = timedelta(days=5)
@@ -61,17 +60,23 @@ def disable(endpoint: dict, now: datetime) -> bool:
     """Disable a failing endpoint and keep its event, in one transaction; False when
     it was not to be (``StillDelivering``)."""
     at = clock.iso(now)
-    disabled = present({**endpoint, "enabled": False, "disabledReason": "failing", "updatedAt": at})
-    event_id = events.new_event_id(at)
-    event = {"eventId": event_id, "eventType": events.ENDPOINT_DISABLED, "merchantId": endpoint["merchantId"],
-             "createdAt": at, "body": events.body({"id": event_id, "type": events.ENDPOINT_DISABLED, "createdAt": at,
-                                                   "merchantId": endpoint["merchantId"], "data": disabled})}
     try:
         transact_write([webhooks.disable_failing(endpoint, clock.iso(now - FAILING_FOR), at,
                                                  lambda _stored: StillDelivering()),
-                        kept_events.keep(event)], idempotency_token=str(uuid.uuid4()))
+                        kept_events.keep(disabled_event(endpoint, at))], idempotency_token=str(uuid.uuid4()))
     except StillDelivering:
         return False
     logger.warning("webhook endpoint disabled: every delivery failed for 5 days",
                    extra={"webhook_id": endpoint["id"], "failing_since": endpoint["failingSince"]})
     return True
+
+
+def disabled_event(endpoint: dict, at: str) -> dict:
+    """The ``webhook_endpoint.disabled`` event of a failing endpoint disabled at ``at``: its
+    id and why, never its URL or description (``shapes.DisabledEndpoint``)."""
+    event_id = events.new_event_id(at)
+    data = shapes.DisabledEndpoint(id=endpoint["id"], enabled=False, disabledReason="failing",
+                                   failingSince=endpoint["failingSince"])
+    return {"eventId": event_id, "eventType": events.ENDPOINT_DISABLED, "merchantId": endpoint["merchantId"],
+            "createdAt": at, "body": events.body({"id": event_id, "type": events.ENDPOINT_DISABLED, "createdAt": at,
+                                                  "merchantId": endpoint["merchantId"], "data": data})}

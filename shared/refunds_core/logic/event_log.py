@@ -18,7 +18,7 @@ filters and limit.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -28,7 +28,7 @@ from refunds_core.auth import derived_key, require_active_account
 from refunds_core.callers import Caller, Role
 from refunds_core.dal import events as kept_events
 from refunds_core.errors import ApiError, FieldErrors
-from refunds_core.listing_query import DEFAULT_LIMIT, CursorText, Limit, open_cursor, seal_cursor
+from refunds_core.listing_query import DEFAULT_LIMIT, CursorText, Limit, ceil_ms, open_cursor, seal_cursor
 from refunds_core.models import EVENT_ID, AwareTime, Identifier
 from refunds_core.shapes import Page
 from refunds_core.validation import field_errors
@@ -105,17 +105,12 @@ def id_range(created_from: str | None, created_to: str | None, now: datetime) ->
     """The first and last event id of ``[createdFrom, createdTo)`` within the last
     30 days: an event of millisecond t is in it when from <= t < to (a bound
     finer than a millisecond counts from its next one, as no event is finer)."""
-    oldest = now - kept_events.RETENTION
-    start = max(datetime.fromisoformat(created_from), oldest) if created_from else oldest
-    first_id = kept_events.first_id_at(_next_millisecond(start))
+    oldest_ms = ceil_ms((now - kept_events.RETENTION).isoformat())
+    first_ms = max(ceil_ms(created_from), oldest_ms) if created_from else oldest_ms
+    first_id = kept_events.first_id_at(first_ms)
     if created_to is None:
         return first_id, kept_events.LAST_ID
-    return first_id, kept_events.last_id_before(_next_millisecond(datetime.fromisoformat(created_to)))
-
-
-def _next_millisecond(moment: datetime) -> datetime:
-    """``moment`` itself on a millisecond, else the millisecond after it."""
-    return moment + timedelta(microseconds=-moment.microsecond % 1000)
+    return first_id, kept_events.last_id_at(ceil_ms(created_to) - 1)
 
 
 def parse_query(model: type[BaseModel], params: dict[str, str], caller: Caller):

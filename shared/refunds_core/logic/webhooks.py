@@ -39,7 +39,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, ValidationError
 from ulid import ULID
 
-from refunds_core import clock, errors, shapes
+from refunds_core import clock, errors, events, shapes
 from refunds_core.auth import account_guards, derived_key, require_active_account
 from refunds_core.callers import Caller
 from refunds_core.dal import accounts, keys, webhooks
@@ -179,7 +179,8 @@ def update(caller: Caller, webhook_id: str, body: dict) -> shapes.Webhook:
 
 def changes(endpoint: dict, request: UpdateWebhookRequest, now: str) -> tuple[dict, list[str]]:
     """(the attributes a PATCH sets, those it removes): what it names, and
-    ``updatedAt``; nothing for a body that names nothing to change."""
+    ``updatedAt``; nothing for a body that names nothing to change. A new
+    ``url`` starts a new failure streak, as ``enabled: true`` does."""
     given = request.model_dump(include=request.model_fields_set)
     assigned = {name: value for name, value in given.items() if value is not None and name != "enabled"}
     removed = ["description"] if "description" in given and given["description"] is None else []
@@ -188,6 +189,8 @@ def changes(endpoint: dict, request: UpdateWebhookRequest, now: str) -> tuple[di
         removed += ["disabledReason", "failingSince"]
     elif given.get("enabled") is False and endpoint.get("enabled", True):
         assigned |= {"enabled": False, "disabledReason": "merchant"}
+    if given.get("url") not in (None, endpoint["url"]) and "failingSince" not in removed:
+        removed.append("failingSince")  # the old URL's failures say nothing of the new one's
     removed = [name for name in removed if endpoint.get(name) is not None]
     if not assigned and not removed:
         return {}, []
@@ -322,10 +325,7 @@ def replay(caller: Caller, webhook_id: str, body: dict) -> shapes.ReplayQueued:
     now = int(time.time())
     next_since = None
     if request.eventId is not None:
-        event = kept_events.get(caller.merchant_id, request.eventId)
-        if event is None or int(event.get("expiresAt", now + 1)) <= now:  # TTL deletion lags behind expiresAt
-            raise ApiError(errors.EVENT_NOT_FOUND)
-        chosen = [event]
+        chosen = [_replayable(kept_events.get(caller.merchant_id, request.eventId), now)]
     else:
         read = kept_events.since(caller.merchant_id, request.since, MAX_REPLAY + 1)
         page, next_since = _replay_page(read)
@@ -336,6 +336,15 @@ def replay(caller: Caller, webhook_id: str, body: dict) -> shapes.ReplayQueued:
     if chosen:
         metrics.add_metric(name="WebhookReplayQueued", unit=MetricUnit.Count, value=len(chosen))
     return shapes.ReplayQueued(queued=len(chosen), nextSince=next_since)
+
+
+def _replayable(event: dict | None, now: int) -> dict:
+    """The kept event a replay by id delivers again, else 15170 as for an unknown
+    id: a missing or expired one (TTL deletion lags behind ``expiresAt``), or an
+    endpoint's own event (``webhook_endpoint.disabled``), which is listed, never delivered."""
+    if event is None or event["eventType"] not in events.TYPES or int(event.get("expiresAt", now + 1)) <= now:
+        raise ApiError(errors.EVENT_NOT_FOUND)
+    return event
 
 
 def _replay_page(read: list[dict]) -> tuple[list[dict], str | None]:
