@@ -21,7 +21,7 @@ from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.logic import refund_math, transitions
 from refunds_core.logic.orders import present as present_order
 from refunds_core.logic.orders import sees
-from refunds_core.logic.refunds import event_of, history_entry, present
+from refunds_core.logic.refunds import event_of, history_entry, names_its_event, present
 from refunds_core.logic.transitions import TRANSITIONS, Transition
 from refunds_core.models import RefundQuery
 from refunds_core.observability import logger, metrics
@@ -112,7 +112,7 @@ def _apply(caller: Caller, refund_id: str, transition: Transition, fields: dict)
         answer = present(moved)
         event = event_of(moved, answer)
         with contextlib.suppress(AlreadyApplied):  # our own write had been applied; its answer was lost
-            _write(caller, refund, {**changes, "eventId": event["eventId"]}, entry, transition, event)
+            _write(caller, refund, {**changes, **names_its_event(moved, event)}, entry, transition, event)
         metrics.add_metric(name=f"Refund{transition.action.title().replace('_', '')}", unit=MetricUnit.Count,
                            value=1)
         return answer
