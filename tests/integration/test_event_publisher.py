@@ -321,7 +321,32 @@ def test_a_refund_change_written_without_its_event_gets_it_kept_then_published(
     assert [[json.loads(e["Message"])["id"] for e in entries] for entries in calls] == [[kept[0]["eventId"]["S"]]]
 
     # A change whose event was kept with it (the item names it) is none of the publisher's business.
-    written_with = refund_change_record(None, {**refund, "id": refund["id"][:-1] + "1", "eventId": "evt_x"}, 2)
+    written_with = refund_change_record(None, {**refund, "id": refund["id"][:-1] + "1", "eventId": "evt_x",
+                                               "eventVersion": 1}, 2)
     assert publisher({"Records": [written_with]}, LambdaContext()) == {"batchItemFailures": []}
     assert dynamodb.query(TableName=table_name, KeyConditionExpression="PK = :pk",
                           ExpressionAttributeValues={":pk": {"S": f"EVENTS#{merchant_id}"}})["Count"] == 1
+
+
+def test_a_refund_created_with_its_event_then_moved_by_an_earlier_version_gets_that_event_kept(
+        runtime, publisher, calls, dynamodb, table_name):
+    """During a deploy an old function moves a refund a new one created: its item
+    still names the creation's event (eventId, eventVersion 1) at version 2. The
+    move's event is kept from the stream; a move written with its event is not."""
+    merchant_id = f"mixed-{uuid.uuid4().hex[:8]}"
+    created = stored_refund(f"rf_{uuid.uuid4().hex[:20].upper()}000000", merchant_id=merchant_id)
+    created |= {"eventId": event_of(created)["eventId"], "eventVersion": 1}
+    at = "2026-11-22T10:05:00.000Z"
+    moved = {**created, "status": "CANCELLED", "version": 2, "updatedAt": at, "history": [
+        *created["history"], {"status": "CANCELLED", "action": "CANCEL", "actor": "demo", "role": "merchant",
+                              "at": at, "reason": None}]}
+    # Another refund, moved by a new function: its item names the move's event (already kept with it).
+    other = {**moved, "id": moved["id"][:-1] + "1"}
+    written_with = {**other, "eventId": event_of(other)["eventId"], "eventVersion": 2}
+    for record in (refund_change_record({**created, "id": other["id"]}, written_with, 1),
+                   refund_change_record(created, moved, 2)):
+        assert publisher({"Records": [record]}, LambdaContext()) == {"batchItemFailures": []}
+    kept = dynamodb.query(TableName=table_name, KeyConditionExpression="PK = :pk",
+                          ExpressionAttributeValues={":pk": {"S": f"EVENTS#{merchant_id}"}})["Items"]
+    assert [(item["eventType"]["S"], item["refundId"]["S"]) for item in kept] == [("refund.cancelled", moved["id"])]
+    assert kept[0]["eventId"]["S"] == event_of(moved)["eventId"] and calls == []

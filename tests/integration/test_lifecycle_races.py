@@ -8,6 +8,7 @@ answer was lost, a transaction conflict, and a broken order lock."""
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
@@ -17,10 +18,11 @@ from botocore.stub import Stubber
 
 from refunds_core import aws
 from refunds_core.callers import Caller, Role
-from refunds_core.dal import keys
+from refunds_core.dal import events, keys, refunds
 from refunds_core.dal.codec import to_item
 from refunds_core.errors import ApiError
 from refunds_core.logic import lifecycle
+from refunds_core.logic.publishing import kept_with_its_change
 from tests.integration.test_lifecycle_api import BODIES, get, open_refund, order_of, refund_in, take
 
 pytestmark = pytest.mark.server
@@ -116,6 +118,18 @@ def test_a_change_that_still_allows_the_action_is_109(layer, api):
         lifecycle.act(DEMO, refund["id"], {"action": "SHIP_INIT", "trackingId": "SECOND", "carrierName": "UPS"})
     assert caught.value.status == 409 and caught.value.entries[0][0] == 109
     assert get(api, refund["id"]).body["data"]["trackingId"] == "FIRST"
+
+
+def test_a_metadata_change_between_our_read_and_our_write_is_in_the_answer_and_the_event(layer, api):
+    refund = refund_in(api, "REQUESTED")
+    # The merchant's system changes the metadata after we read the refund: no version moves.
+    _before_first("TransactWriteItems", lambda: api.request(
+        "PATCH", f"/v1/refunds/{refund['id']}", json_body={"metadata": {"erp": "E-2"}}, login="demo"))
+    answer = lifecycle.act(SUPPORT, refund["id"], BODIES["APPROVE"])
+    assert (answer["status"], answer["metadata"]) == ("PROCESSING", {"erp": "E-2"})
+    stored = refunds.get(refund["id"])
+    assert kept_with_its_change(stored)  # names its own version's event: the publisher leaves it alone
+    assert json.loads(events.get("demo", stored["eventId"])["body"])["data"]["metadata"] == {"erp": "E-2"}
 
 
 def test_a_final_transition_racing_another_is_15080_and_leaves_the_order_alone(layer, api):

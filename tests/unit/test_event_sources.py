@@ -71,7 +71,7 @@ def test_event_settings_resolve_with_lambdas_defaults(template):
     declared = template["Resources"]["PublishRefundEventsFunction"]["Properties"]["Events"]["RefundChanges"]
     assert stream.filters == tuple(json.loads(f["Pattern"])
                                    for f in declared["Properties"]["FilterCriteria"]["Filters"])
-    assert len(stream.filters) == 2
+    assert len(stream.filters) == 3
     assert stream.on_failure_arn == "arn:aws:sqs:us-east-1:123456789012:RefundEventsFailedQueue"
     dispatch = settings["DispatchWebhookEventsFunction", "RefundEvents"]
     assert isinstance(dispatch, QueueSettings)

@@ -12,7 +12,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from refunds_core import events
-from refunds_core.logic.publishing import event_of_change
+from refunds_core.logic.publishing import event_of_change, kept_with_its_change
 
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 OTHER = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY"
@@ -62,6 +62,16 @@ def test_the_same_change_always_has_the_same_id_and_ids_sort_by_time():
     later = event_of_change(refund(1, "CREATE"), refund(2, "CREATE", "APPROVE"))["eventId"]
     assert first == again and first.startswith("evt_")
     assert later != first and later > first
+
+
+@pytest.mark.parametrize(("names", "kept"), [
+    ({"eventId": "evt_1", "eventVersion": Decimal(2)}, True),   # written with its event (the stream's numbers)
+    ({}, False),                                                # by a version before events were kept
+    ({"eventId": "evt_1", "eventVersion": Decimal(1)}, False),  # created with its event, then moved by such a version
+    ({"eventId": "evt_1"}, False),                              # named its event before eventVersion: kept once again
+])
+def test_the_publisher_keeps_the_event_of_a_change_that_does_not_name_its_own_versions(names, kept):
+    assert kept_with_its_change({**refund(2, "CREATE", "APPROVE"), "version": Decimal(2), **names}) is kept
 
 
 def test_the_sequence_is_the_refunds_version_and_a_top_level_field_of_the_signed_body():

@@ -125,6 +125,7 @@ def test_deny_takes_each_decline_reason_beside_its_words(code):
 # ------------------------------------------- why a transition write failed
 
 ENTRY = "5f0c3a4e-0000-4000-8000-000000000000"
+READ = {"status": "REQUESTED", "version": 1, "history": [], "metadata": {"erp": "E-1"}}
 
 
 @pytest.mark.parametrize(("stored", "outcome"), [
@@ -132,10 +133,14 @@ ENTRY = "5f0c3a4e-0000-4000-8000-000000000000"
     ({"status": "DENIED", "version": 2, "history": []}, 15080),     # decided by someone else
     ({"status": "REQUESTED", "version": 2, "history": []}, 109),    # changed, still approvable
     ({"status": "PROCESSING", "version": 2, "history": [{"id": ENTRY}]}, AlreadyApplied),  # our own write
+    ({**READ, "metadata": {"erp": "E-2"}}, None),                    # only its metadata changed: read again
+    ({**READ, "metadata": None}, None),
 ])
 def test_a_failed_condition_is_explained_from_the_refund_as_stored(stored, outcome):
-    explained = lifecycle._refund_refused(stored, TRANSITIONS["APPROVE"], ENTRY)
-    if isinstance(outcome, int):
+    explained = lifecycle._refund_refused(stored, READ, TRANSITIONS["APPROVE"], ENTRY)
+    if outcome is None:
+        assert explained is None
+    elif isinstance(outcome, int):
         assert isinstance(explained, ApiError) and explained.entries[0][0] == outcome
     else:
         assert isinstance(explained, outcome)

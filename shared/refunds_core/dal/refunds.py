@@ -33,21 +33,24 @@ def move(refund: dict, changes: dict, entry: dict, explain: Explain, *, history_
     """The write of one transition: SET the new status, the index keys that
     follow it, ``changes`` (updatedAt and the action's fields), version + 1,
     and append ``entry`` to the history; on the condition that the refund is
-    still in the status and at the version that was read (``refund``)."""
+    still in the status, at the version and with the metadata that were read
+    (``refund``): a metadata change moves no version, and the transition's
+    answer and event carry the metadata (docs/events.md)."""
     assigned = {**changes, **keys.status_indexes(refund["merchantId"], changes["status"])}
     names = {f"#{name}": name for name in assigned} | {"#status": "status", "#version": "version",
-                                                        "#history": "history"}
+                                                        "#history": "history", "#metadata": "metadata"}
+    metadata_condition, metadata_read = _metadata_as_read(refund)
     expression = ("SET " + ", ".join(f"#{name} = :{name}" for name in assigned)
                   + ", #version = #version + :one, #history = list_append(if_not_exists(#history, :empty), :entry)")
     return Guarded({"Update": {
         "TableName": settings().TABLE_NAME, "Key": keys.refund(refund["id"]),
         "UpdateExpression": expression,
         # history_limit: the database, not only the read, keeps the item bounded.
-        "ConditionExpression": "#status = :current AND #version = :version"
+        "ConditionExpression": f"#status = :current AND #version = :version AND {metadata_condition}"
                                + (" AND size(#history) < :limit" if history_limit else ""),
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": values(
-            **assigned, one=1, empty=[], entry=[entry], version=refund["version"],
+            **assigned, **metadata_read, one=1, empty=[], entry=[entry], version=refund["version"],
             current=refund["status"], **({"limit": history_limit} if history_limit else {})),
     }}, explain)
 
@@ -56,14 +59,21 @@ def set_metadata(refund: dict, metadata: dict, now: str, explain: Explain) -> Gu
     """The write of a metadata change: the whole new map and updatedAt, on the
     condition that the stored map is still the one it was merged from (absent
     on a refund that never had one). Neither status nor version moves."""
-    read = refund.get("metadata")
-    condition = "attribute_exists(PK) AND #merchantId = :merchantId AND " + (
-        "#metadata = :read" if read is not None else "attribute_not_exists(#metadata)")
+    metadata_condition, metadata_read = _metadata_as_read(refund)
     return Guarded({"Update": {
         "TableName": settings().TABLE_NAME, "Key": keys.refund(refund["id"]),
         "UpdateExpression": "SET #metadata = :metadata, #updatedAt = :now",
-        "ConditionExpression": condition,
+        "ConditionExpression": f"attribute_exists(PK) AND #merchantId = :merchantId AND {metadata_condition}",
         "ExpressionAttributeNames": {"#metadata": "metadata", "#updatedAt": "updatedAt", "#merchantId": "merchantId"},
         "ExpressionAttributeValues": values(metadata=metadata, now=now, merchantId=refund["merchantId"],
-                                            **({"read": read} if read is not None else {})),
+                                            **metadata_read),
     }}, explain)
+
+
+def _metadata_as_read(refund: dict) -> tuple[str, dict]:
+    """The condition (on ``#metadata``) that the stored map is still the one
+    read, and its value: absent on a refund that never had one."""
+    read = refund.get("metadata")
+    if read is None:
+        return "attribute_not_exists(#metadata)", {}
+    return "#metadata = :metadataRead", {"metadataRead": read}

@@ -21,7 +21,7 @@ from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.logic import refund_math, transitions
 from refunds_core.logic.orders import present as present_order
 from refunds_core.logic.orders import sees
-from refunds_core.logic.refunds import event_of, history_entry, present
+from refunds_core.logic.refunds import event_of, history_entry, names_its_event, present
 from refunds_core.logic.transitions import TRANSITIONS, Transition
 from refunds_core.models import RefundQuery
 from refunds_core.observability import logger, metrics
@@ -112,7 +112,7 @@ def _apply(caller: Caller, refund_id: str, transition: Transition, fields: dict)
         answer = present(moved)
         event = event_of(moved, answer)
         with contextlib.suppress(AlreadyApplied):  # our own write had been applied; its answer was lost
-            _write(caller, refund, {**changes, "eventId": event["eventId"]}, entry, transition, event)
+            _write(caller, refund, {**changes, **names_its_event(moved, event)}, entry, transition, event)
         metrics.add_metric(name=f"Refund{transition.action.title().replace('_', '')}", unit=MetricUnit.Count,
                            value=1)
         return answer
@@ -137,7 +137,8 @@ def _write(caller: Caller, refund: dict, changes: dict, entry: dict, transition:
     status also changes its order: ISSUED counts the refund on the order's
     counters; the others release its lock."""
     status = changes["status"]
-    move = refunds.move(refund, changes, entry, lambda stored: _refund_refused(stored, transition, entry["id"]),
+    move = refunds.move(refund, changes, entry,
+                        lambda stored: _refund_refused(stored, refund, transition, entry["id"]),
                         history_limit=None if status in statuses.FINAL else transitions.HISTORY_LIMIT)
     order_change = []
     if status == statuses.ISSUED:
@@ -181,12 +182,18 @@ def _issue_refused(order: dict | None, refund_id: str) -> Exception | None:
     return _lock_not_held(order, refund_id)
 
 
-def _refund_refused(stored: dict | None, transition: Transition, entry_id: str) -> Exception | None:
-    """Why the refund's condition failed, from the refund as DynamoDB saw it."""
+def _refund_refused(stored: dict | None, read: dict, transition: Transition, entry_id: str) -> Exception | None:
+    """Why the refund's condition failed, from the refund as DynamoDB saw it
+    (``read``: as the transition read it)."""
     if stored is None:
         return ApiError(errors.REFUND_NOT_FOUND)
     if any(entry.get("id") == entry_id for entry in stored.get("history", [])):
         return AlreadyApplied()
+    if (stored["version"], stored["status"]) == (read["version"], read["status"]) \
+            and stored.get("metadata") != read.get("metadata"):
+        # Only its metadata changed: the transition still applies, read again so that
+        # its answer and its event carry the new metadata (None: retried).
+        return None
     # Another request moved it first: 15080 when its new status no longer
     # allows the action, else 109 (the action is still possible on its new state).
     return transitions.refusal(transition, stored) or ApiError(errors.CONFLICT)

@@ -9,7 +9,8 @@ from (compare and swap on the map), and a write that lost to another is
 merged again from what that one wrote (``retry_on_contention``), so no
 change is lost and the limit holds on what is stored. A change of metadata is
 no transition: the refund's ``version`` stays, so it is no event either;
-the next event carries it in its ``data``.
+the next event carries it in its ``data`` (a transition is conditioned on
+the metadata it read, ``dal/refunds.move``, so it never carries a stale map).
 
 Only the refund's merchant (a login or API key) writes it: it is that
 merchant's data for its own systems. Support reads it and may not change it,

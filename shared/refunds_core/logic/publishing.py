@@ -4,10 +4,13 @@ SNS ``PublishBatch`` calls (up to 10 events and 256 KiB each).
 The outbox is the events themselves: a refund's change and its event are
 written in one transaction (``logic/refunds.event_of``), and the publisher
 sends each refund event's body, as kept, when its item appears in the stream
-(an INSERT). A refund change whose item names no ``eventId`` was written by a
-version that did not keep events with the change (during the deploy that
-introduced it): its event is made from the stream's image and kept here, and
-is published when that item comes through the stream in turn.
+(an INSERT). A refund change whose item does not name the event of its own
+version (no ``eventId``, or an ``eventVersion`` other than its ``version``)
+was written by a version that did not keep events with the change (during the
+deploy that introduced it, old and new functions run side by side, and an old
+one may move a refund the new one created): its event is made from the
+stream's image and kept here (once: ``keep_once``), and is published when
+that item comes through the stream in turn.
 
 A stream batch is published in order, one call at a time: the next call is
 made only when the previous one published all of its entries. At the first
@@ -63,6 +66,12 @@ def event_of_change(old: dict | None, new: dict | None) -> dict | None:
     return event_of(new)
 
 
+def kept_with_its_change(refund: dict) -> bool:
+    """Whether a refund item names the event kept with its latest change
+    (``logic/refunds.names_its_event``): written by a version that keeps them."""
+    return "eventId" in refund and refund.get("eventVersion") == refund.get("version")
+
+
 def _event(record: DynamoDBRecord) -> dict | None:
     """The refund event to publish for a record, or None. A refund change
     without its event kept gets it kept now (its item is published in turn)."""
@@ -75,7 +84,7 @@ def _event(record: DynamoDBRecord) -> dict | None:
         # events go out: the endpoints' own (webhook_endpoint.disabled) are listed only.
         inserted = record.event_name is not None and record.event_name.name == "INSERT"
         return new if inserted and new.get("eventType") in events.TYPES else None
-    if new.get("type") == "Refund" and "eventId" not in new:
+    if new.get("type") == "Refund" and not kept_with_its_change(new):
         legacy = event_of_change(stream.old_image, new)
         if legacy is not None and kept_events.keep_once(legacy):
             logger.info("refund event kept from the stream", extra={"event_id": legacy["eventId"]})

@@ -78,7 +78,7 @@ def create(caller: Caller, order_id: str, body: dict, *, email_on_file: bool = F
         refund = _new_refund(caller, current, request, refund_id, number)
         created = present(refund)
         event = event_of(refund, created)
-        refund["eventId"] = event["eventId"]
+        refund |= names_its_event(refund, event)
         try:
             transact_write([
                 orders.take_refund_lock(current, refund_id, lambda old: _lock_refused(old, caller, attempted)),
@@ -209,7 +209,7 @@ def event_of(refund: dict, data: shapes.Refund | None = None) -> dict:
     one transaction: the change and its event are kept or lost together, and
     the body, made once here, is what the publisher sends, every delivery
     signs, a replay delivers again and ``GET /v1/events`` answers. The refund
-    item carries the id of its latest event (``eventId``): the publisher builds
+    item names its latest event (``names_its_event``): the publisher builds
     no event from the stream for such a change."""
     last = refund["history"][-1]
     version = int(refund["version"])
@@ -220,6 +220,14 @@ def event_of(refund: dict, data: shapes.Refund | None = None) -> dict:
             "sequence": version, "data": data if data is not None else present(refund)}
     return {"eventId": event_id, "eventType": event_type, "merchantId": refund["merchantId"],
             "refundId": refund["id"], "createdAt": last["at"], "body": events.body(body)}
+
+
+def names_its_event(refund: dict, event: dict) -> dict:
+    """The attributes that name the event kept with ``refund``'s change: its id,
+    and the version it tells of (``eventVersion``). A version that did not keep
+    events moves ``version`` and leaves both stale: the publisher tells that
+    change by ``eventVersion != version`` (``logic/publishing.kept_with_its_change``)."""
+    return {"eventId": event["eventId"], "eventVersion": int(refund["version"])}
 
 
 def refund_number(refund: dict) -> int | None:
