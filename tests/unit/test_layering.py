@@ -92,3 +92,11 @@ def test_the_dal_speaks_dynamodb_not_http(path):
     """Refusals reach the DAL only as the explain callbacks it takes."""
     text = path.read_text(encoding="utf-8")
     assert "ApiError" not in text and "FieldErrors" not in text
+
+
+def test_no_two_test_files_share_a_name():
+    """The test folders are not packages: pytest imports each file by its
+    basename, and a second file of the same name in another folder stops the
+    whole run ("import file mismatch") once both are collected together."""
+    names = [path.name for path in (ROOT / "tests").rglob("test_*.py") if "node_modules" not in path.parts]
+    assert sorted({name for name in names if names.count(name) > 1}) == []
