@@ -1,5 +1,6 @@
 """Fixtures the integration tests share beyond tests/conftest.py."""
 
+import contextlib
 import uuid
 
 import pytest
@@ -8,6 +9,19 @@ from refunds_core import aws
 from refunds_core.logic import lifecycle
 from refunds_core.observability import metrics
 from refunds_core.settings import settings
+
+
+@contextlib.contextmanager
+def as_function(runtime, logical_id: str):
+    """This process configured as one of the runtime's functions (its table,
+    secret and settings), for a module's fixture that calls refunds_core's
+    logic directly; the environment and the settings are restored after."""
+    with pytest.MonkeyPatch.context() as env:
+        for key, value in runtime.function_env(logical_id).items():
+            env.setenv(key, value)
+        settings.cache_clear()
+        yield
+    settings.cache_clear()
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.conftest import as_function
 from tests.integration.seed002_client import Refused, Seed002Client, problems
 
 pytestmark = pytest.mark.server
@@ -70,14 +71,9 @@ class Shop:
 @pytest.fixture(scope="module")
 def shop(api, runtime):
     from refunds_core.logic import accounts
-    from refunds_core.settings import settings
 
-    with pytest.MonkeyPatch.context() as env:
-        for key, value in runtime.function_env("V2CreateRefundFunction").items():
-            env.setenv(key, value)
-        settings.cache_clear()
+    with as_function(runtime, "V2CreateRefundFunction"):
         yield Shop(api, accounts)
-    settings.cache_clear()
 
 
 def _refused(call, *args, **kwargs) -> tuple[int, list[int], list[str]]:

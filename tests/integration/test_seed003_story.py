@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from localrun.seed import LOCAL_ACCOUNTS
+from tests.integration.conftest import as_function
 from tests.integration.seed003_client import Refused, Seed003Client, problems
 
 pytestmark = pytest.mark.server
@@ -75,14 +76,9 @@ class Shop:
 @pytest.fixture(scope="module")
 def shop(api, runtime):
     from refunds_core.logic import accounts, connections
-    from refunds_core.settings import settings
 
-    with pytest.MonkeyPatch.context() as env:
-        for key, value in runtime.function_env("CreateConnectionRefundFunction").items():
-            env.setenv(key, value)
-        settings.cache_clear()
+    with as_function(runtime, "CreateConnectionRefundFunction"):
         yield Shop(api, accounts, connections)
-    settings.cache_clear()
 
 
 def _refused(call, *args, **kwargs) -> tuple[int, list[int], list[str]]:

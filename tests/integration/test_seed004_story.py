@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.conftest import as_function
 from tests.integration.seed004_client import FullOrderRefundClient, Refused, money, problems
 
 pytestmark = pytest.mark.server
@@ -77,14 +78,9 @@ class Shop:
 @pytest.fixture(scope="module")
 def shop(api, runtime):
     from refunds_core.logic import accounts
-    from refunds_core.settings import settings
 
-    with pytest.MonkeyPatch.context() as env:
-        for key, value in runtime.function_env("CreateFullRefundFunction").items():
-            env.setenv(key, value)
-        settings.cache_clear()
+    with as_function(runtime, "CreateFullRefundFunction"):
         yield Shop(api, accounts)
-    settings.cache_clear()
 
 
 def _refused(call, *args, **kwargs) -> Refused:
