@@ -21,7 +21,7 @@ import hmac
 import json
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Annotated, Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -29,6 +29,9 @@ from refunds_core import statuses
 from refunds_core.errors import FieldErrors
 from refunds_core.models import AwareTime, DeclineReason, Identifier, RefundReason
 from refunds_core.validation import field_errors
+
+if TYPE_CHECKING:
+    from refunds_core.callers import Caller
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 # A cursor we issue is ~0.5-1 KB; anything far longer is not one of ours.
@@ -186,6 +189,12 @@ def _b64decode(text: str) -> bytes:
 
 def _canonical(value: object) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def cursor_owner(caller: Caller) -> dict:
+    """Whom a cursor is bound to, in every list's context: another caller's
+    cursor never opens, even for the same query."""
+    return {"login": caller.login, "role": caller.role.value, "merchantId": caller.merchant_id}
 
 
 def seal_cursor(last_key: dict, context: dict, key: bytes) -> str:

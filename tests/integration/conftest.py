@@ -1,7 +1,10 @@
 """Fixtures the integration tests share beyond tests/conftest.py."""
 
+import ast
 import contextlib
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -49,3 +52,15 @@ def merchant(api, admin) -> tuple[str, str]:
     answer = api.request("POST", "/v1/auth/token", json_body={"login": login, "password": "a-long-password"})
     assert answer.status == 200, answer
     return merchant_id, answer.body["token"]
+
+
+def standard_library_imports_only(source: Path) -> set[str]:
+    """What a seed's test client imports beyond the standard library: nothing,
+    as it is written from its document alone and nothing of ours may leak in."""
+    imported = set()
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported.add((node.module or "").split(".")[0])
+    return imported - {"__future__"} - set(sys.stdlib_module_names)

@@ -11,8 +11,6 @@ the support decisions 003 has no route for."""
 
 from __future__ import annotations
 
-import ast
-import sys
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from localrun.seed import LOCAL_ACCOUNTS
-from tests.integration.conftest import as_function
+from tests.integration.conftest import as_function, standard_library_imports_only
 from tests.integration.seed003_client import Refused, Seed003Client, problems
 
 pytestmark = pytest.mark.server
@@ -94,13 +92,7 @@ def _lines(refund: dict) -> list[tuple[str, int, str, str]]:
 
 def test_the_client_is_written_from_the_document_alone():
     """It imports the standard library only: nothing of this project leaks into it."""
-    imported = set()
-    for node in ast.walk(ast.parse(CLIENT_SOURCE.read_text())):
-        if isinstance(node, ast.Import):
-            imported |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            imported.add((node.module or "").split(".")[0])
-    assert imported - {"__future__"} <= sys.stdlib_module_names, imported
+    assert standard_library_imports_only(CLIENT_SOURCE) == set()
 
 
 def test_items_of_discounted_lines_then_a_second_refund_once_the_first_is_issued(shop):

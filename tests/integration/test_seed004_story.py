@@ -11,15 +11,13 @@ route for."""
 
 from __future__ import annotations
 
-import ast
-import sys
 import uuid
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import as_function
+from tests.integration.conftest import as_function, standard_library_imports_only
 from tests.integration.seed004_client import FullOrderRefundClient, Refused, money, problems
 
 pytestmark = pytest.mark.server
@@ -91,13 +89,7 @@ def _refused(call, *args, **kwargs) -> Refused:
 
 def test_the_client_is_written_from_the_document_alone():
     """It imports the standard library only: nothing of this project leaks into it."""
-    imported = set()
-    for node in ast.walk(ast.parse(CLIENT_SOURCE.read_text())):
-        if isinstance(node, ast.Import):
-            imported |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            imported.add((node.module or "").split(".")[0])
-    assert imported - {"__future__"} <= sys.stdlib_module_names, imported
+    assert standard_library_imports_only(CLIENT_SOURCE) == set()
 
 
 def test_the_whole_story(shop):

@@ -26,7 +26,7 @@ from refunds_core.dal import accounts, connections
 from refunds_core.dal.accounts import NotCreated
 from refunds_core.dal.transactions import transact_write
 from refunds_core.errors import ApiError, FieldErrors
-from refunds_core.listing_query import DEFAULT_LIMIT, CursorText, Limit, open_cursor, seal_cursor
+from refunds_core.listing_query import DEFAULT_LIMIT, CursorText, Limit, cursor_owner, open_cursor, seal_cursor
 from refunds_core.validation import parse
 
 __all__ = ["ConnectionsQuery", "NotCreated", "create", "page", "present", "visible"]
@@ -66,7 +66,7 @@ def page(caller: Caller, params: dict[str, str]) -> shapes.Page:
     sealed cursors bound to the caller and the limit (as GET /v1/refunds')."""
     require_active_account(caller)
     query = parse(ConnectionsQuery, params)
-    context = {"caller": {"login": caller.login, "role": caller.role.value, "merchantId": caller.merchant_id},
+    context = {"caller": cursor_owner(caller),
                "limit": query.limit}
     key = derived_key(CURSOR_KEY_PURPOSE)
     start_key = None

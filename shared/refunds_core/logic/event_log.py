@@ -28,7 +28,7 @@ from refunds_core.auth import derived_key, require_active_account
 from refunds_core.callers import Caller, Role
 from refunds_core.dal import events as kept_events
 from refunds_core.errors import ApiError, FieldErrors
-from refunds_core.listing_query import DEFAULT_LIMIT, CursorText, Limit, ceil_ms, open_cursor, seal_cursor
+from refunds_core.listing_query import DEFAULT_LIMIT, CursorText, Limit, ceil_ms, cursor_owner, open_cursor, seal_cursor
 from refunds_core.models import EVENT_ID, AwareTime, Identifier
 from refunds_core.shapes import Page
 from refunds_core.validation import field_errors
@@ -66,7 +66,7 @@ def page(caller: Caller, params: dict[str, str]) -> Page:
     require_active_account(caller)
     query = parse_query(EventsQuery, params, caller)
     merchant_id = _merchant_of(caller, query.merchantId)
-    context = {"caller": {"login": caller.login, "role": caller.role.value, "merchantId": caller.merchant_id},
+    context = {"caller": cursor_owner(caller),
                "merchantId": merchant_id, "type": query.type, "refundId": query.refundId,
                "createdFrom": query.createdFrom, "createdTo": query.createdTo, "limit": query.limit}
     key = derived_key(CURSOR_KEY_PURPOSE)

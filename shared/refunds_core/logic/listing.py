@@ -63,6 +63,7 @@ from refunds_core.listing_query import (
     CreatedRange,
     ListQuery,
     created_range,
+    cursor_owner,
     open_cursor,
     parse_query,
     seal_cursor,
@@ -280,8 +281,7 @@ def cursor_context(caller: Caller, query: ListQuery, plan: Plan | None) -> dict:
     The order is named only when it is not the default, so the cursors issued
     before ``order`` existed (newest first) still open."""
     return {
-        "caller": {"login": caller.login, "role": caller.role.value, "merchantId": caller.merchant_id,
-                   "customerId": caller.customer_id},
+        "caller": {**cursor_owner(caller), "customerId": caller.customer_id},
         "index": plan.index if plan else None, "partition": plan.partition if plan else None,
         "orderId": query.orderId, "batchId": query.batchId, "status": query.status, "valid": query.valid,
         "merchantId": query.merchantId, "limit": query.limit,

@@ -16,7 +16,7 @@ from refunds_core.auth import derived_key, require_active_account
 from refunds_core.callers import Caller
 from refunds_core.dal import webhooks
 from refunds_core.errors import FieldErrors
-from refunds_core.listing_query import open_cursor, seal_cursor
+from refunds_core.listing_query import cursor_owner, open_cursor, seal_cursor
 from refunds_core.logic.lifecycle import visible_refund
 from refunds_core.logic.webhooks import DeliveriesQuery, present_attempt
 from refunds_core.validation import parse
@@ -30,7 +30,7 @@ def page(caller: Caller, refund_id: str, params: dict[str, str]) -> shapes.Page:
     require_active_account(caller)
     refund = visible_refund(caller, refund_id)
     query = parse(DeliveriesQuery, params)
-    context = {"caller": {"login": caller.login, "role": caller.role.value, "merchantId": caller.merchant_id},
+    context = {"caller": cursor_owner(caller),
                "refundId": refund["id"], "limit": query.limit}
     key = derived_key(CURSOR_KEY_PURPOSE)
     start_key = None

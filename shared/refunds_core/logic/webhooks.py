@@ -46,7 +46,7 @@ from refunds_core.dal import accounts, keys, webhooks
 from refunds_core.dal import events as kept_events
 from refunds_core.dal.transactions import AlreadyApplied, retry_on_contention, transact_write
 from refunds_core.errors import ApiError, FieldErrors
-from refunds_core.listing_query import DEFAULT_LIMIT, CursorText, Limit, open_cursor, seal_cursor
+from refunds_core.listing_query import DEFAULT_LIMIT, CursorText, Limit, cursor_owner, open_cursor, seal_cursor
 from refunds_core.models import CreateWebhookRequest, ReplayRequest, RotateSecretRequest, UpdateWebhookRequest
 from refunds_core.observability import metrics
 from refunds_core.validation import field_errors, nul_fields, parse
@@ -289,7 +289,7 @@ def deliveries(caller: Caller, webhook_id: str, params: dict[str, str]) -> shape
     require_active_account(caller)
     endpoint = visible_endpoint(caller, webhook_id)
     query = parse(DeliveriesQuery, params)
-    context = {"caller": {"login": caller.login, "role": caller.role.value, "merchantId": caller.merchant_id},
+    context = {"caller": cursor_owner(caller),
                "webhookId": endpoint["id"], "limit": query.limit}
     key = derived_key(CURSOR_KEY_PURPOSE)
     start_key = None
