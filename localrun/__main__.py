@@ -161,7 +161,9 @@ def prepare_event(runtime: LocalRuntime, event: dict) -> dict:
     `{{webhook:demo}}` the id of demo's endpoint for the URL of
     events/create_webhook.json (registered through the API when it has none),
     `{{apikey:demo}}` the id of one of demo's API keys (likewise), and
-    `{{event:demo}}` the id of a fresh demo refund's refund.created."""
+    `{{event:demo}}` the id of a fresh demo refund's refund.created; and in
+    test mode (docs/test-mode.md), `{{test-token:<login>}}` a test-mode token
+    and `{{test-refund:demo}}` a fresh test-mode demo refund."""
     if runtime.mode != "stack":
         runtime.seed_demo_order()
     if REFUND_ORDER_PLACEHOLDER.search(json.dumps(event)):  # the refund's order too: one refund for both
@@ -169,6 +171,7 @@ def prepare_event(runtime: LocalRuntime, event: dict) -> dict:
         event = fill_refund_placeholders(event, lambda: order_id, REFUND_ORDER_PLACEHOLDER)
         event = fill_refund_placeholders(event, lambda: refund_id)
     event = fill_refund_placeholders(event, runtime.demo_refund_id)
+    event = fill_refund_placeholders(event, lambda: runtime.demo_refund_id("test"), TEST_REFUND_PLACEHOLDER)
     event = fill_refund_placeholders(event, runtime.demo_refund_number, REFUND_NUMBER_PLACEHOLDER)
     event = fill_refund_placeholders(event, runtime.demo_order_number, ORDER_PLACEHOLDER)
     event = fill_refund_placeholders(event, lambda: demo_webhook_id(runtime), WEBHOOK_PLACEHOLDER)
@@ -178,6 +181,7 @@ def prepare_event(runtime: LocalRuntime, event: dict) -> dict:
 
 
 REFUND_PLACEHOLDER = re.compile(r"\{\{(refund):([^}]+)\}\}")
+TEST_REFUND_PLACEHOLDER = re.compile(r"\{\{(test-refund):([^}]+)\}\}")
 REFUND_NUMBER_PLACEHOLDER = re.compile(r"\{\{(refund-number):([^}]+)\}\}")
 REFUND_ORDER_PLACEHOLDER = re.compile(r"\{\{(refund-order):([^}]+)\}\}")
 ORDER_PLACEHOLDER = re.compile(r"\{\{(order):([^}]+)\}\}")

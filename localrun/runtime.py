@@ -259,10 +259,10 @@ class LocalRuntime:
 
     # ------------------------------------------------ layer, in-process
 
-    def token(self, login: str, issued_at: float | None = None) -> str:
+    def token(self, login: str, issued_at: float | None = None, mode: str = "live") -> str:
         """An access token for an existing login (no password needed), issued
-        now or at ``issued_at`` (long enough ago, it has expired)."""
-        return self._in_layer(lambda: issue_local_token(login, issued_at))
+        now or at ``issued_at`` (long enough ago, it has expired), in ``mode``."""
+        return self._in_layer(lambda: issue_local_token(login, issued_at, mode))
 
     def seed_demo_order(self) -> None:
         """Order 1001 of merchant demo, paid (kept when it exists); local modes only."""
@@ -270,9 +270,9 @@ class LocalRuntime:
             raise RuntimeError("the runtime seeds nothing into a deployed stack")
         self._in_layer(seed_demo_order)
 
-    def demo_refund_id(self) -> str:
-        """A fresh demo refund in REQUESTED (on a new demo order); local modes only."""
-        return self._seeding(open_demo_refund)
+    def demo_refund_id(self, mode: str = "live") -> str:
+        """A fresh demo refund in REQUESTED (on a new demo order), in ``mode``; local modes only."""
+        return self._seeding(open_demo_refund, mode)
 
     def demo_refund_and_order(self) -> tuple[str, str]:
         """A fresh demo refund's id and its order's, as demo_refund_id opens it; local modes only."""
@@ -286,16 +286,21 @@ class LocalRuntime:
         """A fresh paid demo order, its id an integer (seed 002's orderId); local modes only."""
         return self._seeding(open_demo_order)
 
-    def _seeding(self, action):
+    def _seeding(self, action, mode: str = "live"):
         if self.mode == "stack":
             raise RuntimeError("the runtime seeds nothing into a deployed stack")
-        return self._in_layer(action)
+        return self._in_layer(action, mode)
 
-    def _in_layer(self, action):
-        """Runs action() in this process as a function would (refunds_core is its layer)."""
+    def _in_layer(self, action, mode: str = "live"):
+        """Runs action() in this process as a function would for a caller in
+        ``mode`` (refunds_core is its layer; modes.acting_in)."""
         spec = next(iter(self.functions.values()))  # Globals give every function the same table and key
         with function_environment(self.function_env(spec.logical_id), spec.layers):
-            return action()
+            from refunds_core import modes
+            from refunds_core.modes import Mode
+
+            with modes.acting_in(Mode(mode)):
+                return action()
 
     # ------------------------------------------------------------ helpers
 

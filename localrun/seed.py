@@ -1,8 +1,8 @@
 """The local accounts and the demo order, written through the layer itself
 (the same code and password hashing the deployed API uses).
 
-Everything here runs inside `in_process.function_environment(...)`, and is
-idempotent: what exists is kept, so restarts against a long-lived endpoint
+Everything here runs inside `in_process.function_environment(...)`, in live
+mode unless it says otherwise (``LocalRuntime._in_layer``), and is idempotent: what exists is kept, so restarts against a long-lived endpoint
 neither duplicate nor reset anything.
 """
 
@@ -61,14 +61,19 @@ def seed_accounts() -> None:
 
 
 def seed_demo_order() -> None:
-    """Order 1001 of merchant demo, paid, so events/*.json have data to act on,
-    put the way the order system puts it (PUT /v1/orders' logic)."""
+    """Order 1001 of merchant demo, paid, in live mode and in test mode, so
+    events/*.json and a test-mode integration (docs/test-mode.md) have data to
+    act on, put the way the order system puts it (PUT /v1/orders' logic)."""
+    from refunds_core import modes
     from refunds_core.callers import Caller, Role
     from refunds_core.dal import orders as stored
     from refunds_core.logic import orders
+    from refunds_core.modes import Mode
 
-    if stored.get(DEMO_ORDER_ID) is None:
-        orders.put(Caller("orders-service", Role.SERVICE, None), DEMO_ORDER_ID, DEMO_ORDER)
+    for mode in Mode:
+        with modes.acting_in(mode):
+            if stored.get(DEMO_ORDER_ID) is None:
+                orders.put(Caller("orders-service", Role.SERVICE, None, mode=mode), DEMO_ORDER_ID, DEMO_ORDER)
 
 
 def open_demo_refund() -> str:
@@ -92,13 +97,15 @@ def open_demo_refund_number() -> str:
 
 
 def _fresh_demo_refund() -> dict:
+    from refunds_core import modes
     from refunds_core.callers import Caller, Role
     from refunds_core.logic import refunds
     from refunds_core.observability import metrics
 
     order_id = open_demo_order()
     try:
-        return refunds.create(Caller("demo", Role.MERCHANT, "demo"), order_id, DEMO_REFUND_REQUEST)
+        return refunds.create(Caller("demo", Role.MERCHANT, "demo", mode=modes.current()), order_id,
+                              DEMO_REFUND_REQUEST)
     finally:
         metrics.clear_metrics()  # this process publishes no metrics
 
@@ -109,9 +116,11 @@ def open_demo_order() -> str:
     orders by integer ids."""
     import secrets
 
+    from refunds_core import modes
     from refunds_core.callers import Caller, Role
     from refunds_core.logic import orders
 
     order_id = str(10**14 + secrets.randbelow(9 * 10**14))
-    orders.put(Caller("orders-service", Role.SERVICE, None), order_id, {**DEMO_ORDER, "number": f"SO-{order_id}"})
+    orders.put(Caller("orders-service", Role.SERVICE, None, mode=modes.current()), order_id,
+               {**DEMO_ORDER, "number": f"SO-{order_id}"})
     return order_id

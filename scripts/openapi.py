@@ -54,7 +54,13 @@ from refunds_core.callers import Role, Scope  # noqa: E402
 from refunds_core.dialects import Dialect  # noqa: E402
 from refunds_core.errors import ErrorCode  # noqa: E402
 from refunds_core.idempotency import NOT_STORED_CODES  # noqa: E402
-from refunds_core.logic.transitions import ACTION_BODY, TRANSITIONS, UPDATE_BODY  # noqa: E402
+from refunds_core.logic.transitions import (  # noqa: E402
+    ACTION_BODY,
+    SIMULATE_BODY,
+    SIMULATED_ACTIONS,
+    TRANSITIONS,
+    UPDATE_BODY,
+)
 from refunds_core.models import MetadataUpdate  # noqa: E402
 from refunds_core.routes import Contract  # noqa: E402
 
@@ -288,10 +294,14 @@ def _patch_actions() -> tuple[dict, dict]:
             "properties": {"action": {"type": "string", "const": action}, **fields.get("properties", {})},
             "required": ["action", *fields.get("required", [])], "additionalProperties": False,
         }
-    body = {"oneOf": [{"$ref": SCHEMAS + name} for name in actions],
+    return actions, _one_of_actions(actions)
+
+
+def _one_of_actions(actions: dict) -> dict:
+    """A body that is one of ``actions``, told apart by its ``action``."""
+    return {"oneOf": [{"$ref": SCHEMAS + name} for name in actions],
             "discriminator": {"propertyName": "action", "mapping": {
                 schema["properties"]["action"]["const"]: SCHEMAS + name for name, schema in actions.items()}}}
-    return actions, body
 
 
 def _simple_schema(annotation) -> dict:
@@ -506,9 +516,13 @@ def document(routes: list[cfn.Route] | None = None) -> dict:
         "$ref": SCHEMAS + "Refund", "description": schemas["RefundEvent"]["properties"]["data"]["description"]}
     schemas.update(dict(envelope for _, contract in used if contract.answer is not None
                         and contract.media_type == JSON and (envelope := _envelope(contract)) is not None))
-    if updates or any(contract.body == ACTION_BODY for _, contract in used):
+    simulates = any(contract.body == SIMULATE_BODY for _, contract in used)
+    if updates or simulates or any(contract.body == ACTION_BODY for _, contract in used):
         actions, body = _patch_actions()
         schemas.update({**actions, ACTION_BODY: body})
+    if simulates:  # test mode's simulation: support's actions only
+        schemas[SIMULATE_BODY] = _one_of_actions({name: schema for name, schema in actions.items()
+                                                  if schema["properties"]["action"]["const"] in SIMULATED_ACTIONS})
     if updates:  # an action, or a metadata change: they differ by whether `action` is there
         schemas[UPDATE_BODY] = {"oneOf": [{"$ref": SCHEMAS + ACTION_BODY}, {"$ref": SCHEMAS + MetadataUpdate.__name__}]}
     schemas = _without_inline_enums({**schemas, **_error_code_schemas()})

@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolv
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
-from refunds_core import errors
+from refunds_core import errors, modes
 from refunds_core.auth import API_KEY_HEADER, caller_from_headers
 from refunds_core.callers import Caller, Role, Scope, Via
 from refunds_core.dialects import NATIVE, Dialect
@@ -144,9 +144,11 @@ def allow(*roles: Role, api_keys: bool = True, scope: Scope | None = None) -> Ca
         if scope is not None and scope not in caller.scopes:
             raise ApiError(errors.FORBIDDEN)
         # An API key's caller logs as "apikey:<key id>": never the key.
-        logger.append_keys(caller=caller.login, merchant_id=caller.merchant_id)
+        logger.append_keys(caller=caller.login, merchant_id=caller.merchant_id, mode=caller.mode.value)
         app.append_context(caller=caller)
-        return next_middleware(app)
+        # Everything the request reads and writes is in the caller's mode (modes, dal/keys.py).
+        with modes.acting_in(caller.mode):
+            return next_middleware(app)
 
     return middleware
 

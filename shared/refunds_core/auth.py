@@ -21,6 +21,7 @@ from refunds_core import aws, errors
 from refunds_core.callers import ALL_SCOPES, API_KEY_LOGIN_PREFIX, Caller, Role, Via, api_key_id_of, scopes_named
 from refunds_core.dal import keys
 from refunds_core.errors import ApiError
+from refunds_core.modes import Mode
 from refunds_core.settings import settings
 
 ISSUER = "refund-requests-api"
@@ -75,6 +76,7 @@ def issue_token(caller: Caller, *, now: float | None = None, ttl: int | None = N
     claims = {
         "iss": ISSUER, "aud": AUDIENCE, "sub": caller.login, "role": caller.role.value,
         "iat": issued, "nbf": issued, "exp": issued + ttl, "jti": secrets.token_hex(8),
+        "mode": caller.mode.value,
     }
     if caller.merchant_id:
         claims["mid"] = caller.merchant_id
@@ -151,8 +153,12 @@ def _verified_caller(token: str, key: str) -> tuple[Caller, int]:
     scopes = scopes_named(claims["scope"]) if "scope" in claims else ALL_SCOPES
     if scopes is None or (scopes != ALL_SCOPES and role is not Role.CUSTOMER):  # only minted tokens carry one
         raise ApiError(errors.UNAUTHORIZED)
+    try:  # a token issued before test mode existed is live
+        mode = Mode(claims.get("mode", Mode.LIVE))
+    except ValueError:
+        raise ApiError(errors.UNAUTHORIZED) from None
     caller = Caller(login=str(claims["sub"]), role=role, merchant_id=merchant_id, customer_id=customer_id,
-                    minted_by=minted_by, scopes=scopes)
+                    minted_by=minted_by, scopes=scopes, mode=mode)
     return caller, int(claims["exp"])
 
 
@@ -257,8 +263,10 @@ def _unusable(caller: Caller, *, key_revoked: bool) -> ApiError:
 
 # --------------------------------------------------------------- API keys
 #
-# A key is ``rrk_live_`` + 32 random bytes (base64url, 43 characters) + ``_`` +
-# its merchant's id. The merchant id in the key lets one BatchGetItem read
+# A key is ``rrk_live_`` (a test-mode key: ``rrk_test_``, docs/test-mode.md) +
+# 32 random bytes (base64url, 43 characters) + ``_`` + its merchant's id. The
+# prefix is covered by the hash like the rest: a live key with its prefix
+# changed to test is an unknown key. The merchant id in the key lets one BatchGetItem read
 # both the key's lookup item and its merchant (is it active?); it is no
 # secret (every token of the merchant carries it), and it is covered by the
 # hash: a key with another merchant's id is simply an unknown key.
@@ -269,16 +277,16 @@ def _unusable(caller: Caller, *, key_revoked: bool) -> ApiError:
 # makes authentication a key lookup (``APIKEY#<sha256 hex>``) instead of a
 # search.
 
-API_KEY_PREFIX = "rrk_live_"
-_API_KEY = re.compile(rf"{API_KEY_PREFIX}[A-Za-z0-9_-]{{43}}_(?P<merchant>[A-Za-z0-9][A-Za-z0-9._:-]{{0,63}})")
+API_KEY_PREFIXES = {Mode.LIVE: "rrk_live_", Mode.TEST: "rrk_test_"}
+_API_KEY = re.compile(r"rrk_(?P<mode>live|test)_[A-Za-z0-9_-]{43}_(?P<merchant>[A-Za-z0-9][A-Za-z0-9._:-]{0,63})")
 # What an API key's list shows of it: enough to tell keys apart, never enough to use one.
 API_KEY_DISPLAY_LENGTH = 12
 
 _api_key_callers: dict[str, tuple[float, Caller]] = {}  # by the key's digest: positive answers only
 
 
-def new_api_key(merchant_id: str) -> str:
-    return f"{API_KEY_PREFIX}{secrets.token_urlsafe(32)}_{merchant_id}"
+def new_api_key(merchant_id: str, mode: Mode = Mode.LIVE) -> str:
+    return f"{API_KEY_PREFIXES[mode]}{secrets.token_urlsafe(32)}_{merchant_id}"
 
 
 def api_key_digest(key: str) -> str:
@@ -306,7 +314,7 @@ def caller_from_api_key(key: str) -> Caller:
     # A key stored before keys had scopes has them all (as it had before).
     scopes = scopes_named(stored["scopes"]) if "scopes" in stored else ALL_SCOPES
     caller = Caller(login=API_KEY_LOGIN_PREFIX + stored["keyId"], role=Role.MERCHANT, merchant_id=merchant_id,
-                    via=Via.API_KEY, scopes=scopes or frozenset())
+                    via=Via.API_KEY, scopes=scopes or frozenset(), mode=Mode(match.group("mode")))
     if merchant is not None and merchant.get("status") == "active":
         until = now + ACCOUNT_CACHE_SECONDS
         _api_key_callers[digest] = (until, caller)

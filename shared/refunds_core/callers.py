@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from refunds_core.modes import Mode
+
 
 class Role(StrEnum):
     MERCHANT = "merchant"
@@ -51,6 +53,8 @@ class Caller:
     minted_by: str | None = None
     via: Via = Via.BEARER
     scopes: frozenset[Scope] = ALL_SCOPES
+    # Live or test (docs/test-mode.md): the token's or API key's, for every role.
+    mode: Mode = Mode.LIVE
 
 
 def scopes_named(names: object) -> frozenset[Scope] | None:

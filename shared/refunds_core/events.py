@@ -51,6 +51,10 @@ class RefundEvent(BaseModel):
     createdAt: str = Field(description="When the change was written (its history entry's `at`).",
                            json_schema_extra={"format": "date-time"})
     merchantId: str
+    # An event queued before test mode existed has none: it is live.
+    livemode: bool = Field(True, description=(
+        "false for a test-mode refund's event (docs/test-mode.md): only the merchant's test-mode endpoints "
+        "receive it."))
     # Deliveries run concurrently, so a refund's events may arrive in any order.
     sequence: int = Field(ge=1, description=(
         "The refund's version after the change: 1 for its `refund.created`, then one more for each later event "

@@ -48,6 +48,7 @@ from refunds_core.api import caller, header_values
 from refunds_core.auth import require_active_account
 from refunds_core.callers import Caller, Role
 from refunds_core.errors import ApiError, FieldErrors, RetryableError
+from refunds_core.modes import Mode
 from refunds_core.settings import settings
 
 if TYPE_CHECKING:
@@ -93,12 +94,16 @@ def key_from_event(event: Mapping) -> str | None:
 
 def scope(who: Caller) -> list[str]:
     """Whose keys these are: a merchant's (every login and API key of it), one
-    customer of one merchant, or one login (service, support)."""
+    customer of one merchant, or one login (service, support); in test mode,
+    their test-mode keys (a key used in both modes is two requests). Live
+    scopes are as they were before test mode: records stored then still replay."""
     if who.role is Role.MERCHANT:
-        return ["merchant", str(who.merchant_id)]
-    if who.role is Role.CUSTOMER:
-        return ["customer", str(who.merchant_id), str(who.customer_id)]
-    return ["login", who.login]
+        owner = ["merchant", str(who.merchant_id)]
+    elif who.role is Role.CUSTOMER:
+        owner = ["customer", str(who.merchant_id), str(who.customer_id)]
+    else:
+        owner = ["login", who.login]
+    return owner if who.mode is Mode.LIVE else [*owner, f"mode:{who.mode.value}"]
 
 
 def canonical_body(body: str | None) -> str | None:

@@ -28,6 +28,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 from refunds_core import statuses
 from refunds_core.errors import FieldErrors
 from refunds_core.models import AwareTime, DeclineReason, Identifier, RefundReason
+from refunds_core.modes import Mode
 from refunds_core.validation import field_errors
 
 if TYPE_CHECKING:
@@ -193,8 +194,10 @@ def _canonical(value: object) -> bytes:
 
 def cursor_owner(caller: Caller) -> dict:
     """Whom a cursor is bound to, in every list's context: another caller's
-    cursor never opens, even for the same query."""
-    return {"login": caller.login, "role": caller.role.value, "merchantId": caller.merchant_id}
+    cursor never opens, even for the same query, nor one of the other mode
+    (a live cursor is bound as before test mode existed: those issued then still open)."""
+    owner = {"login": caller.login, "role": caller.role.value, "merchantId": caller.merchant_id}
+    return owner if caller.mode is Mode.LIVE else {**owner, "mode": caller.mode.value}
 
 
 def seal_cursor(last_key: dict, context: dict, key: bytes) -> str:

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from refunds_core import events, reasons
 from refunds_core.callers import Scope
+from refunds_core.modes import Mode
 from refunds_core.money import CURRENCIES
 
 # The HTML living standard's "valid e-mail address" (what browsers accept),
@@ -72,6 +73,7 @@ MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=MAX_META
                         AfterValidator(_key_text)]
 MetadataValue = Annotated[str, StringConstraints(max_length=MAX_METADATA_VALUE_LENGTH)]
 Metadata = Annotated[dict[MetadataKey, MetadataValue], Field(max_length=MAX_METADATA_KEYS)]
+ModeName = Literal[tuple(mode.value for mode in Mode)]  # type: ignore[valid-type]
 RefundReason = Literal[reasons.REFUND_REASONS]  # type: ignore[valid-type]
 DeclineReason = Literal[reasons.DECLINE_REASONS]  # type: ignore[valid-type]
 
@@ -88,6 +90,8 @@ class MetadataUpdate(Strict):
 class TokenRequest(Strict):
     login: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    # Optional: a token in test mode reads and writes test data only, for every role (docs/test-mode.md).
+    mode: ModeName = "live"
 
 
 class RefundItem(Strict):
@@ -289,6 +293,8 @@ class CreateApiKeyRequest(Strict):
     # with none could do nothing: at least one.
     scopes: Annotated[list[ScopeName], Field(min_length=1, max_length=len(Scope)),  # type: ignore[assignment]
                       AfterValidator(_no_repeats)] = None
+    # Optional: a test-mode key (``rrk_test_``) reads and writes test data only (docs/test-mode.md).
+    mode: ModeName = "live"
 
 
 # ------------------------------------------------------- orders' details

@@ -26,6 +26,7 @@ from typing_extensions import TypeAliasType, TypedDict
 
 from refunds_core import events, reasons, refund_ids, statuses
 from refunds_core.callers import Role, Scope
+from refunds_core.modes import Mode
 from refunds_core.money import CURRENCIES
 
 
@@ -82,6 +83,7 @@ RefundActionName = TypeAliasType("RefundActionName", Literal[tuple(  # type: ign
     action for action in events.TYPE_OF_ACTION if action != "CREATE")])
 RoleName = TypeAliasType("Role", Literal[tuple(role.value for role in Role)])  # type: ignore[valid-type]
 ScopeName = TypeAliasType("Scope", Literal[tuple(scope.value for scope in Scope)])  # type: ignore[valid-type]
+ModeName = TypeAliasType("Mode", Literal[tuple(mode.value for mode in Mode)])  # type: ignore[valid-type]
 EventType = TypeAliasType("EventType", Literal[events.TYPES])  # type: ignore[valid-type]
 RefundReason = TypeAliasType("RefundReason", Literal[reasons.REFUND_REASONS])  # type: ignore[valid-type]
 DeclineReason = TypeAliasType("DeclineReason", Literal[reasons.DECLINE_REASONS])  # type: ignore[valid-type]
@@ -143,6 +145,8 @@ class TokenResponse(TypedDict):
                                   "requests). The API checks it on every request all the same.")]
     merchantId: Annotated[Identifier | None, Doc("The merchant a merchant or customer token acts for; null "
                                                  "for support and the order system.")]
+    mode: Annotated[ModeName, Doc("Live or test (docs/test-mode.md): the token reads and writes that mode's "
+                                  "data only.")]
 
 
 # ------------------------------------------------------------------- money
@@ -226,6 +230,8 @@ class Refund(RefundParts):
     createdAt: Timestamp
     updatedAt: Timestamp
     history: Annotated[list[HistoryEntry], Doc("Every status change, oldest first.", minItems=1)]
+    livemode: Annotated[bool, Doc("false for a test-mode refund (docs/test-mode.md): it exists only for "
+                                  "test-mode callers.")]
 
 
 class StatusCount(TypedDict):
@@ -479,6 +485,8 @@ class ApiKey(TypedDict):
     prefix: Annotated[str, Doc("The key's first characters, to recognise it.")]
     scopes: Annotated[list[ScopeName], Doc("What the key may do (docs/api-keys.md): each route needs one.",
                                            minItems=1)]
+    mode: Annotated[ModeName, Doc("Live or test (docs/test-mode.md): a test key starts `rrk_test_` and reads "
+                                  "and writes test data only.")]
     createdAt: Timestamp
 
 

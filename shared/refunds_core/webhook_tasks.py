@@ -11,8 +11,10 @@ import json
 
 from pydantic import BaseModel, ConfigDict
 
+from refunds_core import modes
 from refunds_core.aws import sqs
 from refunds_core.errors import RetryableError
+from refunds_core.modes import Mode
 from refunds_core.settings import settings
 
 _BATCH = 10  # SendMessageBatch's limits: 10 messages, 256 KiB in all
@@ -28,6 +30,12 @@ class DeliveryTask(BaseModel):
     eventType: str
     body: str          # the event, exactly the bytes that are signed and sent
     replay: bool = False
+    # The mode of the event and its endpoint (modes): a task queued before test mode existed is live.
+    livemode: bool = True
+
+    @property
+    def mode(self) -> Mode:
+        return modes.of_livemode(self.livemode)
 
     @property
     def refund_id(self) -> str | None:

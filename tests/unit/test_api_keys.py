@@ -132,7 +132,7 @@ def test_two_keys_in_one_request_are_401(table):
     assert code_of(lambda: caller_from_headers([], [key, key])) == 101
 
 
-@pytest.mark.parametrize("sent", ["", "Bearer x", "rrk_live_short_acme", "rrk_test_" + "a" * 43 + "_acme",
+@pytest.mark.parametrize("sent", ["", "Bearer x", "rrk_live_short_acme", "rrk_demo_" + "a" * 43 + "_acme",
                                   "rrk_live_" + "a" * 43 + "_", "rrk_live_" + "a" * 43 + "_a/b", "x" * 10_000])
 def test_a_malformed_key_is_401_without_a_read(table, sent):
     assert code_of(lambda: caller_from_headers([], [sent])) == 101

@@ -20,5 +20,5 @@ def test_a_disabled_event_names_the_endpoint_and_why_not_its_url_or_description(
     assert (kept["eventId"], kept["eventType"], kept["merchantId"], kept["createdAt"]) == (
         event["id"], "webhook_endpoint.disabled", "demo", AT)
     assert event == {"id": event["id"], "type": "webhook_endpoint.disabled", "createdAt": AT, "merchantId": "demo",
-                     "data": {"id": "whk_1", "enabled": False, "disabledReason": "failing",
+                     "livemode": True, "data": {"id": "whk_1", "enabled": False, "disabledReason": "failing",
                               "failingSince": "2026-11-17T09:00:00.000Z"}}

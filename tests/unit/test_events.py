@@ -81,7 +81,7 @@ def test_the_sequence_is_the_refunds_version_and_a_top_level_field_of_the_signed
     assert [(parsed(event).type, parsed(event).sequence) for event in changes] == [
         ("refund.created", 1), ("refund.approved", 2), ("refund.shipment_provided", 3), ("refund.issued", 4)]
     body = changes[1]["body"]
-    assert list(json.loads(body)) == ["id", "type", "createdAt", "merchantId", "sequence", "data"]
+    assert list(json.loads(body)) == ["id", "type", "createdAt", "merchantId", "livemode", "sequence", "data"]
     headers = headers_for([{"secret": SECRET}], datetime.now(UTC), body)
     assert Webhook(SECRET).verify(body, headers)["sequence"] == 2
     with pytest.raises(WebhookVerificationError):  # the signature covers it

@@ -17,7 +17,7 @@ PACKAGE = ROOT / "shared" / "refunds_core"
 # webhook_urls is one: it says which URLs we may POST to (resolving a host is
 # part of that answer), and calls no AWS.
 VOCABULARY = {"errors", "models", "money", "statuses", "events", "shapes", "callers", "clock", "validation",
-              "settings", "aws", "observability", "webhook_urls", "refund_ids", "jsontext", "reasons"}
+              "settings", "aws", "observability", "webhook_urls", "refund_ids", "jsontext", "reasons", "modes"}
 # The HTTP edge: what only handlers (and each other) import; the dialects (dialects/) are edge too.
 EDGE = {"api", "routes", "idempotency", "idempotency_store", "batch", "lean_imports", "snapstart"}
 

@@ -44,10 +44,10 @@ def get_key(merchant_id: str, key_id: str) -> dict | None:
 
 def put_new_key(record: dict) -> list[Guarded]:
     """The transaction items that write a new key's two items (never over existing ones).
-    ``record``: ``id``, ``merchantId``, ``name``, ``prefix``, ``keyHash``, ``scopes``, ``createdAt``."""
+    ``record``: ``id``, ``merchantId``, ``name``, ``prefix``, ``keyHash``, ``scopes``, ``mode``, ``createdAt``."""
     lookup = {**keys.api_key(record["keyHash"]),
               **to_item({"type": "ApiKey", "merchantId": record["merchantId"], "keyId": record["id"],
-                         "scopes": record["scopes"], "createdAt": record["createdAt"]})}
+                         "scopes": record["scopes"], "mode": record["mode"], "createdAt": record["createdAt"]})}
     listed = {**keys.merchant_api_key(record["merchantId"], record["id"]),
               **to_item({"type": "MerchantApiKey", **record})}
     return [Guarded({"Put": {"TableName": settings().TABLE_NAME, "Item": item,

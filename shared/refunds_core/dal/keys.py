@@ -1,12 +1,44 @@
-"""Primary keys and index keys of every item type (docs/data-model.md)."""
+"""Primary keys and index keys of every item type (docs/data-model.md).
+
+Orders, refunds, webhook endpoints, their delivery attempts and events have a
+mode, live or test (``modes``): every partition of theirs, in the table and in
+its indexes, is built by ``_moded``, which marks a test partition after its
+first segment (``ORDER#@test#<id>``, ``STATUS#@test#REQUESTED``). A key or a
+query built in one mode can never name the other's items. The mark cannot be
+part of an id (identifiers start with a letter or digit and never hold
+``#``), and it keeps each partition's leading word, so the IAM policies'
+``dynamodb:LeadingKeys`` patterns (``ORDER#*``) cover both modes, and a
+test-only function can be granted ``ORDER#@test#*`` alone. Live partitions
+are unchanged: the items stored before test mode existed are live.
+
+Logins, merchants, API keys and store connections are the account's, shared
+by both modes: their keys have no mode.
+"""
 
 from __future__ import annotations
 
-from refunds_core import refund_ids, statuses
+from refunds_core import modes, refund_ids, statuses
+from refunds_core.modes import Mode
+
+TEST_MARK = "@test"
 
 
 def _key(pk: str, sk: str) -> dict:
     return {"PK": {"S": pk}, "SK": {"S": sk}}
+
+
+def _moded(partition: str) -> str:
+    """``partition`` in the mode being handled (see the module)."""
+    if modes.current() is Mode.LIVE:
+        return partition
+    kind, _, rest = partition.partition("#")
+    return f"{kind}#{TEST_MARK}#{rest}"
+
+
+def leading_test_keys(kind: str) -> str:
+    """An IAM ``LeadingKeys`` pattern for the test-mode partitions of one kind
+    (``ORDER`` -> ``ORDER#@test#*``): what a test-only function may touch."""
+    return f"{kind}#{TEST_MARK}#*"
 
 
 def credential(login: str) -> dict:
@@ -36,11 +68,11 @@ def merchant_connection(merchant_id: str, connection_id: str) -> dict:
 
 
 def order(order_id: str) -> dict:
-    return _key(f"ORDER#{order_id}", "ORDER")
+    return _key(_moded(f"ORDER#{order_id}"), "ORDER")
 
 
 def refund(refund_id: str) -> dict:
-    return _key(f"REFUND#{refund_id}", "REFUND")
+    return _key(_moded(f"REFUND#{refund_id}"), "REFUND")
 
 
 # ------------------------------------------------------------- indexes
@@ -63,31 +95,31 @@ INDEXES = {
 
 
 def by_merchant(merchant_id: str) -> str:
-    return f"MERCHANT#{merchant_id}"
+    return _moded(f"MERCHANT#{merchant_id}")
 
 
 def by_merchant_status(merchant_id: str, status: str) -> str:
-    return f"MERCHANT#{merchant_id}#STATUS#{status}"
+    return _moded(f"MERCHANT#{merchant_id}#STATUS#{status}")
 
 
 def by_order(order_id: str) -> str:
-    return f"ORDER#{order_id}"
+    return _moded(f"ORDER#{order_id}")
 
 
 def by_merchant_validity(merchant_id: str, valid: bool) -> str:
-    return f"MERCHANT#{merchant_id}#VALID#{str(valid).lower()}"
+    return _moded(f"MERCHANT#{merchant_id}#VALID#{str(valid).lower()}")
 
 
 def by_customer(merchant_id: str, customer_id: str) -> str:
-    return f"MERCHANT#{merchant_id}#CUSTOMER#{customer_id}"
+    return _moded(f"MERCHANT#{merchant_id}#CUSTOMER#{customer_id}")
 
 
 def by_status(status: str) -> str:
-    return f"STATUS#{status}"
+    return _moded(f"STATUS#{status}")
 
 
 def by_merchant_batch(merchant_id: str, batch_id: str) -> str:
-    return f"MERCHANT#{merchant_id}#BATCH#{batch_id}"
+    return _moded(f"MERCHANT#{merchant_id}#BATCH#{batch_id}")
 
 
 def created_between(first_ms: int | None, last_ms: int | None) -> tuple[str, str]:
@@ -130,9 +162,10 @@ def status_indexes(merchant_id: str, status: str) -> dict:
 
 # ------------------------------------------------------------- webhooks
 
-def merchant_partition(merchant_id: str) -> str:
-    """A merchant's own partition: its item, its endpoints and its API keys."""
-    return f"MERCHANT#{merchant_id}"
+def endpoints_partition(merchant_id: str) -> str:
+    """A merchant's live endpoints share its own partition (with its item and
+    its API keys); its test endpoints have the test one."""
+    return _moded(f"MERCHANT#{merchant_id}")
 
 
 WEBHOOK_PREFIX, ATTEMPT_PREFIX = "WEBHOOK#", "ATTEMPT#"
@@ -140,11 +173,11 @@ WEBHOOK_PREFIX, ATTEMPT_PREFIX = "WEBHOOK#", "ATTEMPT#"
 
 def webhook_endpoint(merchant_id: str, webhook_id: str) -> dict:
     """An endpoint lives in its merchant's partition: one Query lists them."""
-    return _key(merchant_partition(merchant_id), f"{WEBHOOK_PREFIX}{webhook_id}")
+    return _key(endpoints_partition(merchant_id), f"{WEBHOOK_PREFIX}{webhook_id}")
 
 
 def attempts_partition(webhook_id: str) -> str:
-    return f"WEBHOOK#{webhook_id}"
+    return _moded(f"WEBHOOK#{webhook_id}")
 
 
 def webhook_attempt(webhook_id: str, attempt_id: str) -> dict:
@@ -164,7 +197,7 @@ ATTEMPT_INDEXES = {"DeliveriesByRefund": ACTIVITY_INDEX[1:]}
 
 
 def by_refund_deliveries(refund_id: str) -> str:
-    return f"REFUND#{refund_id}"
+    return _moded(f"REFUND#{refund_id}")
 
 
 def refund_delivery_index(refund_id: str, attempt_id: str) -> dict:
@@ -184,7 +217,7 @@ def refund_delivery_index(refund_id: str, attempt_id: str) -> dict:
 # of their own).
 
 def events_partition(merchant_id: str) -> str:
-    return f"EVENTS#{merchant_id}"
+    return _moded(f"EVENTS#{merchant_id}")
 
 
 def event(merchant_id: str, event_id: str) -> dict:
@@ -196,11 +229,11 @@ EVENT_INDEXES = {"type": ACTIVITY_INDEX, "refund": ("ByOrder", *INDEXES["ByOrder
 
 
 def events_by_type(merchant_id: str, event_type: str) -> str:
-    return f"EVENTS#{merchant_id}#TYPE#{event_type}"
+    return _moded(f"EVENTS#{merchant_id}#TYPE#{event_type}")
 
 
 def events_by_refund(merchant_id: str, refund_id: str) -> str:
-    return f"EVENTS#{merchant_id}#REFUND#{refund_id}"
+    return _moded(f"EVENTS#{merchant_id}#REFUND#{refund_id}")
 
 
 def event_indexes(event: dict) -> dict:

@@ -18,15 +18,21 @@ from __future__ import annotations
 from botocore.exceptions import ClientError
 from ulid import ULID
 
+from refunds_core import modes
 from refunds_core.aws import dynamodb
 from refunds_core.dal import keys
 from refunds_core.dal.codec import from_item, to_item, values
 from refunds_core.dal.events import expires_at
 from refunds_core.dal.transactions import Explain, Guarded
+from refunds_core.modes import Mode
 from refunds_core.settings import settings
 
-# The merchant item's count of its endpoints (accounts.count_one_more / count_one_less).
-COUNTER = "webhookCount"
+
+def counter() -> str:
+    """The merchant item's count of its endpoints in the mode being handled
+    (accounts.count_one_more / count_one_less): test endpoints take nothing
+    from the live limit."""
+    return "webhookCount" if modes.current() is Mode.LIVE else "testWebhookCount"
 
 
 # ------------------------------------------------------------ endpoints
@@ -36,7 +42,7 @@ def endpoints_of(merchant_id: str) -> list[dict]:
     response = dynamodb().query(
         TableName=settings().TABLE_NAME, ConsistentRead=True,
         KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
-        ExpressionAttributeValues=values(pk=keys.merchant_partition(merchant_id), prefix=keys.WEBHOOK_PREFIX))
+        ExpressionAttributeValues=values(pk=keys.endpoints_partition(merchant_id), prefix=keys.WEBHOOK_PREFIX))
     return [from_item(item) for item in response.get("Items", [])]
 
 

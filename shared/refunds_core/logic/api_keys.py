@@ -40,6 +40,7 @@ from refunds_core.dal import accounts, api_keys
 from refunds_core.dal.transactions import retry_on_contention, transact_write
 from refunds_core.errors import ApiError
 from refunds_core.models import CreateApiKeyRequest
+from refunds_core.modes import Mode
 from refunds_core.observability import logger, metrics
 from refunds_core.validation import parse
 
@@ -50,7 +51,8 @@ _KEY_ID = re.compile(r"key_[0-9A-HJKMNP-TV-Z]{26}")
 def present(record: dict) -> shapes.ApiKey:
     """A key as the list shows it: never the key, nor its hash."""
     return shapes.ApiKey(id=record["id"], name=record.get("name"), prefix=record["prefix"],
-                         scopes=scope_names(record), createdAt=record["createdAt"])
+                         scopes=scope_names(record), mode=record.get("mode", Mode.LIVE.value),
+                         createdAt=record["createdAt"])
 
 
 def scope_names(record: dict) -> list[str]:
@@ -63,11 +65,13 @@ def scope_names(record: dict) -> list[str]:
 def create(caller: Caller, body: dict) -> shapes.ApiKeyCreated:
     require_active_account(caller)
     request = parse(CreateApiKeyRequest, body)
-    key = new_api_key(caller.merchant_id)
+    mode = Mode(request.mode)
+    key = new_api_key(caller.merchant_id, mode)
     scopes = request.scopes or [scope.value for scope in Scope]
     record = {"id": f"key_{ULID()}", "merchantId": caller.merchant_id, "name": request.name,
               "prefix": key[:API_KEY_DISPLAY_LENGTH], "keyHash": api_key_digest(key),
-              "scopes": [scope.value for scope in Scope if scope.value in scopes], "createdAt": now_iso()}
+              "scopes": [scope.value for scope in Scope if scope.value in scopes], "mode": mode.value,
+              "createdAt": now_iso()}
 
     def write(attempt: int) -> None:
         # Each attempt its own token: botocore's retry of one is answered as its first success.

@@ -40,7 +40,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from standardwebhooks.webhooks import Webhook
 from ulid import ULID
 
-from refunds_core import clock
+from refunds_core import clock, modes
 from refunds_core.aws import dynamodb, sqs
 from refunds_core.dal import webhooks
 from refunds_core.logic import endpoint_health
@@ -104,6 +104,11 @@ def _around_the_attempt_failed(record: SQSRecord, attempt: int, exc: Exception) 
 
 def _deliver(record: SQSRecord, attempt: int, recorded: list[bool]) -> None:
     task = DeliveryTask.model_validate_json(record.body)
+    with modes.acting_in(task.mode):  # its endpoint, attempts and events are in the event's mode
+        _deliver_task(task, record, attempt, recorded)
+
+
+def _deliver_task(task: DeliveryTask, record: SQSRecord, attempt: int, recorded: list[bool]) -> None:
     endpoint = webhooks.get_endpoint(task.merchantId, task.webhookId)
     if endpoint is None:  # deleted since the task was queued: nothing to deliver to
         logger.info("endpoint gone, delivery dropped", extra={"webhook_id": task.webhookId})

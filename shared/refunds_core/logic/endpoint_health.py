@@ -29,7 +29,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from refunds_core import clock, events, shapes
+from refunds_core import clock, events, modes, shapes
 from refunds_core.dal import events as kept_events
 from refunds_core.dal import webhooks
 from refunds_core.dal.transactions import transact_write
@@ -79,4 +79,5 @@ def disabled_event(endpoint: dict, at: str) -> dict:
                                    failingSince=endpoint["failingSince"])
     return {"eventId": event_id, "eventType": events.ENDPOINT_DISABLED, "merchantId": endpoint["merchantId"],
             "createdAt": at, "body": events.body({"id": event_id, "type": events.ENDPOINT_DISABLED, "createdAt": at,
-                                                  "merchantId": endpoint["merchantId"], "data": data})}
+                                                  "merchantId": endpoint["merchantId"],
+                                                  "livemode": modes.livemode(), "data": data})}

@@ -8,12 +8,13 @@ from __future__ import annotations
 import contextlib
 import re
 import uuid
+from dataclasses import replace
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from refunds_core import errors, shapes, statuses
 from refunds_core.auth import account_guards, require_active_account
-from refunds_core.callers import Caller
+from refunds_core.callers import Caller, Role
 from refunds_core.clock import now_iso
 from refunds_core.dal import events, orders, refunds
 from refunds_core.dal.transactions import AlreadyApplied, Contention, Guarded, retry_on_contention, transact_write
@@ -24,6 +25,7 @@ from refunds_core.logic.orders import sees
 from refunds_core.logic.refunds import event_of, history_entry, names_its_event, present
 from refunds_core.logic.transitions import TRANSITIONS, Transition
 from refunds_core.models import RefundQuery
+from refunds_core.modes import Mode
 from refunds_core.observability import logger, metrics
 from refunds_core.validation import parse
 
@@ -64,6 +66,19 @@ def act(caller: Caller, refund_id: str, body: dict) -> shapes.Refund:
     return _apply(caller, refund_id, transition, _fields(transition, body))
 
 
+def simulate(caller: Caller, refund_id: str, body: dict) -> shapes.Refund:
+    """POST /v1/test/refunds/{id}/simulate: in test mode, one of support's
+    decisions on the merchant's own refund, taken as support would take it
+    (the same transition, conditional write, event and webhooks); the history
+    names the merchant's login with the role support. In live mode the route
+    does not exist (404, 104): no live refund moves without an operator."""
+    if caller.mode is not Mode.TEST:
+        raise ApiError(errors.ROUTE_NOT_FOUND)
+    require_active_account(caller)
+    transition = _action(body, transitions.SIMULATED_ACTIONS)
+    return _apply(caller, refund_id, transition, _fields(transition, body), actor=replace(caller, role=Role.SUPPORT))
+
+
 def cancel(caller: Caller, refund_id: str) -> shapes.Refund:
     require_active_account(caller)
     _require_role(caller, transitions.CANCEL)
@@ -84,12 +99,11 @@ def visible_refund(caller: Caller, refund_id: str) -> dict:
     return refund
 
 
-def _action(body: dict) -> Transition:
+def _action(body: dict, offered: tuple[str, ...] = transitions.PATCH_ACTIONS) -> Transition:
     action = body.get("action")
-    transition = TRANSITIONS.get(action) if isinstance(action, str) else None
-    if transition is None or transition.route != "PATCH":
+    if not isinstance(action, str) or action not in offered:
         raise FieldErrors(["action"])
-    return transition
+    return TRANSITIONS[action]
 
 
 def _fields(transition: Transition, body: dict) -> dict:
@@ -97,7 +111,9 @@ def _fields(transition: Transition, body: dict) -> dict:
     return parse(transition.fields, {name: value for name, value in body.items() if name != "action"}).model_dump()
 
 
-def _apply(caller: Caller, refund_id: str, transition: Transition, fields: dict) -> dict:
+def _apply(caller: Caller, refund_id: str, transition: Transition, fields: dict, actor: Caller | None = None) -> dict:
+    """The transition, written for ``caller`` (its tenancy and account checks)
+    and recorded in the history as ``actor``'s (the caller, unless simulated)."""
     logger.append_keys(refund_id=refund_id, action=transition.action)
     attempted: set[str] = set()  # our entry ids: an attempt answered "in progress" may have committed
 
@@ -107,7 +123,7 @@ def _apply(caller: Caller, refund_id: str, transition: Transition, fields: dict)
             return present(refund)
         if (error := transitions.refusal(transition, refund)) is not None:
             raise error
-        moved, changes, entry = _moved(refund, transition, fields, caller)
+        moved, changes, entry = _moved(refund, transition, fields, actor or caller)
         attempted.add(entry["id"])
         answer = present(moved)
         event = event_of(moved, answer)

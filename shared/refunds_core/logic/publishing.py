@@ -26,7 +26,7 @@ from __future__ import annotations
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from refunds_core import events
+from refunds_core import events, modes
 from refunds_core.aws import sns
 from refunds_core.dal import events as kept_events
 from refunds_core.errors import StoppedAt
@@ -86,9 +86,15 @@ def _event(record: DynamoDBRecord) -> dict | None:
         return new if inserted and new.get("eventType") in events.TYPES else None
     if new.get("type") == "Refund" and not kept_with_its_change(new):
         legacy = event_of_change(stream.old_image, new)
-        if legacy is not None and kept_events.keep_once(legacy):
+        if legacy is not None and _keep_once_in_mode_of(new, legacy):
             logger.info("refund event kept from the stream", extra={"event_id": legacy["eventId"]})
     return None
+
+
+def _keep_once_in_mode_of(refund: dict, event: dict) -> bool:
+    # A refund from before test mode has no livemode: it is live, as its keys are.
+    with modes.acting_in(modes.of_item(refund)):
+        return kept_events.keep_once(event)
 
 
 def publish_all(records: list[DynamoDBRecord]) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from refunds_core import errors, events, refund_ids, shapes, statuses
+from refunds_core import errors, events, modes, refund_ids, shapes, statuses
 from refunds_core.auth import account_guards, require_active_account
 from refunds_core.callers import Caller, Role
 from refunds_core.clock import iso_of_ms
@@ -157,7 +157,7 @@ def _new_refund(caller: Caller, order: dict, request: CreateRefundRequest, refun
         "customerId": order.get("customerId"), "status": statuses.REQUESTED,
         "description": request.description, "email": request.email, "refundOnly": request.refundOnly,
         "batchId": request.batchId, "reason": request.reason, "metadata": request.metadata, **parts,
-        "requester": caller.login, "createdAt": now, "updatedAt": now, "version": 1,
+        "requester": caller.login, "createdAt": now, "updatedAt": now, "version": 1, "livemode": modes.livemode(),
         "history": [history_entry(statuses.REQUESTED, "CREATE", caller, now, None)],
     }
 
@@ -178,7 +178,7 @@ PRESENTED_ATTRIBUTES = (
     "id", "numericId", "number", "orderId", "merchantId", "customerId", "status", "refundOnly", "description", "email",
     "batchId", "kind", "items", "shipping", "tax", "amount", "currency", "requester", "responseReason",
     "trackingId", "carrierName", "confirmedAt", "issuedAt", "createdAt", "updatedAt", "history",
-    "reason", "declineReason", "metadata",
+    "reason", "declineReason", "metadata", "livemode",
 )
 
 
@@ -197,6 +197,7 @@ def present(refund: dict) -> shapes.Refund:
         createdAt=refund["createdAt"], updatedAt=refund["updatedAt"],
         history=[{k: entry.get(k) for k in ("status", "action", "actor", "role", "at", "reason")}
                  for entry in refund.get("history", [])],
+        livemode=modes.livemode(modes.of_item(refund)),
     )
 
 
@@ -217,7 +218,8 @@ def event_of(refund: dict, data: shapes.Refund | None = None) -> dict:
     event_type = events.TYPE_OF_ACTION[last["action"]]
     # RefundEvent's fields, in its order (the model documents and parses the body).
     body = {"id": event_id, "type": event_type, "createdAt": last["at"], "merchantId": refund["merchantId"],
-            "sequence": version, "data": data if data is not None else present(refund)}
+            "livemode": modes.livemode(modes.of_item(refund)), "sequence": version,
+            "data": data if data is not None else present(refund)}
     return {"eventId": event_id, "eventType": event_type, "merchantId": refund["merchantId"],
             "refundId": refund["id"], "createdAt": last["at"], "body": events.body(body)}
 

@@ -11,6 +11,7 @@ from refunds_core.callers import Caller, Role
 from refunds_core.dal import accounts
 from refunds_core.errors import ApiError
 from refunds_core.models import CustomerTokenRequest, TokenRequest
+from refunds_core.modes import Mode
 from refunds_core.observability import logger, metrics
 from refunds_core.validation import parse
 
@@ -24,7 +25,8 @@ def exchange(body: dict) -> shapes.TokenResponse:
         metrics.add_metric(name="LoginFailed", unit=MetricUnit.Count, value=1)
         logger.info("login refused", extra={"login": request.login})
         raise ApiError(errors.INVALID_CREDENTIALS)
-    caller = Caller(login=request.login, role=Role(credential["role"]), merchant_id=credential.get("merchantId"))
+    caller = Caller(login=request.login, role=Role(credential["role"]), merchant_id=credential.get("merchantId"),
+                    mode=Mode(request.mode))
     token, expires_in = issue_token(caller)
     metrics.add_metric(name="TokenIssued", unit=MetricUnit.Count, value=1)
     return _answer(token, expires_in, caller)
@@ -49,7 +51,8 @@ def customer_token(caller: Caller, body: dict) -> shapes.TokenResponse:
     request = parse(CustomerTokenRequest, body)
     # The token may do what its minter may: a key's scopes bound its customer tokens too.
     customer = Caller(login=f"customer:{request.customerId}", role=Role.CUSTOMER, merchant_id=caller.merchant_id,
-                      customer_id=request.customerId, minted_by=caller.login, scopes=caller.scopes)
+                      customer_id=request.customerId, minted_by=caller.login, scopes=caller.scopes,
+                      mode=caller.mode)
     token, expires_in = issue_token(customer, ttl=CUSTOMER_TOKEN_TTL_SECONDS)
     metrics.add_metric(name="CustomerTokenIssued", unit=MetricUnit.Count, value=1)
     logger.info("customer token issued", extra={"customer_id": request.customerId})
@@ -58,4 +61,4 @@ def customer_token(caller: Caller, body: dict) -> shapes.TokenResponse:
 
 def _answer(token: str, expires_in: int, caller: Caller) -> shapes.TokenResponse:
     return shapes.TokenResponse(token=token, tokenType="Bearer", expiresIn=expires_in, role=caller.role.value,
-                                merchantId=caller.merchant_id)
+                                merchantId=caller.merchant_id, mode=caller.mode.value)

@@ -104,6 +104,10 @@ ACTION_BODY = "RefundAction"
 # refund's metadata (models.MetadataUpdate, logic/metadata.py).
 UPDATE_BODY = "RefundUpdate"
 CANCEL = TRANSITIONS["CANCEL"]
+# What POST /v1/test/refunds/{id}/simulate may run in test mode (docs/test-mode.md):
+# support's decisions, so a merchant's integration sees every event without an operator.
+SIMULATED_ACTIONS = tuple(action for action, t in TRANSITIONS.items() if t.roles == SUPPORT)
+SIMULATE_BODY = "SimulatedAction"
 
 
 # A refund's history entries, at most, before only a final action is allowed:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from refunds_core import clock, events, shapes
+from refunds_core import clock, events, modes, shapes
 from refunds_core.auth import require_active_account
 from refunds_core.callers import Caller
 from refunds_core.logic.delivery import send
@@ -27,7 +27,7 @@ def ping(caller: Caller, webhook_id: str) -> shapes.WebhookTestResult:
     now = clock.now_iso()
     event_id = events.new_event_id(now)
     body = events.body({"id": event_id, "type": events.TEST, "createdAt": now, "merchantId": caller.merchant_id,
-                        "data": {"webhookId": endpoint["id"]}})
+                        "livemode": modes.livemode(caller.mode), "data": {"webhookId": endpoint["id"]}})
     outcome = send(endpoint, event_id, body, webhook_id=endpoint["id"])
     metrics.add_metric(name="WebhookTestDelivered" if outcome.delivered else "WebhookTestFailed",
                        unit=MetricUnit.Count, value=1)

@@ -39,7 +39,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, ValidationError
 from ulid import ULID
 
-from refunds_core import clock, errors, events, shapes
+from refunds_core import clock, errors, events, modes, shapes
 from refunds_core.auth import account_guards, derived_key, require_active_account
 from refunds_core.callers import Caller
 from refunds_core.dal import accounts, keys, webhooks
@@ -97,7 +97,7 @@ def create(caller: Caller, body: dict) -> shapes.WebhookCreated:
     def write(attempt: int) -> dict:
         # Each attempt its own token: botocore's retry of one is answered as its first success.
         transact_write([
-            accounts.count_one_more(caller.merchant_id, webhooks.COUNTER, MAX_ENDPOINTS,
+            accounts.count_one_more(caller.merchant_id, webhooks.counter(), MAX_ENDPOINTS,
                                     ApiError(errors.TOO_MANY_WEBHOOKS)),
             webhooks.put_new_endpoint(endpoint),
             *account_guards(caller),
@@ -204,7 +204,7 @@ def delete(caller: Caller, webhook_id: str) -> shapes.Webhook:
         endpoint = visible_endpoint(caller, webhook_id)
         transact_write([
             webhooks.remove_endpoint(caller.merchant_id, endpoint["id"], _endpoint_gone),
-            accounts.count_one_less(caller.merchant_id, webhooks.COUNTER, lambda _merchant: None),
+            accounts.count_one_less(caller.merchant_id, webhooks.counter(), lambda _merchant: None),
             *account_guards(caller),
         ], idempotency_token=str(uuid.uuid4()))
         return present(endpoint)
@@ -332,7 +332,8 @@ def replay(caller: Caller, webhook_id: str, body: dict) -> shapes.ReplayQueued:
         chosen = [event for event in page
                   if event["eventType"] in endpoint["events"] and int(event.get("expiresAt", now + 1)) > now]
     queue([DeliveryTask(webhookId=endpoint["id"], merchantId=caller.merchant_id, eventId=event["eventId"],
-                        eventType=event["eventType"], body=event["body"], replay=True) for event in chosen])
+                        eventType=event["eventType"], body=event["body"], replay=True,
+                        livemode=modes.livemode(caller.mode)) for event in chosen])
     if chosen:
         metrics.add_metric(name="WebhookReplayQueued", unit=MetricUnit.Count, value=len(chosen))
     return shapes.ReplayQueued(queued=len(chosen), nextSince=next_since)
