@@ -69,6 +69,19 @@ def _sample_events() -> tuple[dict[str, tuple[str, int]], dict[str, str]]:
 SAMPLE_EVENTS, BATCH_SAMPLE_EVENTS = _sample_events()
 
 
+@pytest.fixture(autouse=True)
+def _acting_live():
+    """A test calls the logic and the DAL as a handler does once the edge has
+    authenticated a live caller (api.allow acts in the caller's mode); a test
+    of test mode acts in it itself (``modes.acting_in(Mode.TEST)``). Handlers,
+    in this process or a worker, set their caller's own mode over it."""
+    from refunds_core import modes
+    from refunds_core.modes import Mode
+
+    with modes.acting_in(Mode.LIVE):
+        yield
+
+
 class LambdaContext:
     """The parts of Lambda's context object Powertools reads."""
 
@@ -153,14 +166,15 @@ class Client:
         self._tokens: dict[str, str] = {}
 
     def request(self, method: str, path: str, *, json_body=None, raw: bytes | None = None,
-                token: str | None = None, login: str | None = None, headers: dict | None = None) -> Answer:
+                token: str | None = None, login: str | None = None, headers: dict | None = None,
+                mode: str = "live") -> Answer:
         all_headers = dict(headers or {})
         data = raw
         if json_body is not None:
             data = json.dumps(json_body).encode()
             all_headers.setdefault("Content-Type", "application/json")
         if login:
-            token = self.token(login)
+            token = self.token(login, mode)
         if token:
             all_headers["Authorization"] = f"Bearer {token}"
         return self.send(method, path, data, all_headers)
@@ -176,22 +190,24 @@ class Client:
         body, text = _body(payload, headers)
         return Answer(status, body, headers, text=text)
 
-    def token(self, login: str) -> str:
-        if login not in self._tokens:
-            answer = self.request("POST", "/v1/auth/token",
-                                  json_body={"login": login, "password": PASSWORDS[login]})
+    def token(self, login: str, mode: str = "live") -> str:
+        """The login's token in ``mode`` (live, or test: docs/test-mode.md), asked once."""
+        if (login, mode) not in self._tokens:
+            asked = {"login": login, "password": PASSWORDS[login]} | ({"mode": mode} if mode != "live" else {})
+            answer = self.request("POST", "/v1/auth/token", json_body=asked)
             assert answer.status == 200, answer
-            self._tokens[login] = answer.body["token"]
-        return self._tokens[login]
+            assert answer.body["mode"] == mode, answer
+            self._tokens[(login, mode)] = answer.body["token"]
+        return self._tokens[(login, mode)]
 
-    def put_order(self, order_id: str | None = None, **overrides) -> tuple[str, Answer]:
+    def put_order(self, order_id: str | None = None, mode: str = "live", **overrides) -> tuple[str, Answer]:
         order_id = order_id or f"o-{uuid.uuid4().hex[:12]}"
         answer = self.request("PUT", f"/v1/orders/{order_id}", json_body=sample_order(**overrides),
-                              login="orders-service")
+                              login="orders-service", mode=mode)
         return order_id, answer
 
-    def paid_order(self, **overrides) -> str:
-        order_id, answer = self.put_order(**overrides)
+    def paid_order(self, mode: str = "live", **overrides) -> str:
+        order_id, answer = self.put_order(mode=mode, **overrides)
         assert answer.status == 200, answer
         return order_id
 

@@ -56,7 +56,8 @@ def test_a_key_works_like_its_merchants_token_until_revoked(api, merchant):
     created = create_key(api, token)
     assert created.status == 201, created
     key_data = created.body["data"]
-    assert list(key_data) == ["id", "name", "prefix", "scopes", "createdAt", "key"]
+    assert list(key_data) == ["id", "name", "prefix", "scopes", "mode", "createdAt", "key"]
+    assert key_data["mode"] == "live" and key_data["key"].startswith("rrk_live_")  # live unless asked
     assert key_data["scopes"] == ["read_order", "write_order", "manage_webhooks"]  # every scope by default
     assert KEY_ID.fullmatch(key_data["id"]) and key_data["name"] == "checkout server"
     key = key_data["key"]
@@ -75,7 +76,7 @@ def test_a_key_works_like_its_merchants_token_until_revoked(api, merchant):
     # The list shows it, never the key.
     keys = api.request("GET", "/v1/api-keys", token=token)
     assert keys.status == 200
-    assert keys.body == {"data": [{k: key_data[k] for k in ("id", "name", "prefix", "scopes", "createdAt")}]}
+    assert keys.body == {"data": [{k: key_data[k] for k in ("id", "name", "prefix", "scopes", "mode", "createdAt")}]}
 
     revoked = api.request("DELETE", f"/v1/api-keys/{key_data['id']}", token=token)
     assert revoked.status == 204 and revoked.body is None

@@ -72,23 +72,26 @@ def merchant(admin, api):
     merchant_id = f"hooks-{uuid.uuid4().hex[:10]}"
     admin.create_merchant(merchant_id)
     admin.create_login(merchant_id, "a-long-password", Role.MERCHANT, merchant_id)
-    answer = api.request("POST", "/v1/auth/token", json_body={"login": merchant_id, "password": "a-long-password"})
-    assert answer.status == 200, answer
-    api._tokens[merchant_id] = answer.body["token"]
+    for mode in ("live", "test"):
+        answer = api.request("POST", "/v1/auth/token",
+                             json_body={"login": merchant_id, "password": "a-long-password", "mode": mode})
+        assert answer.status == 200, answer
+        api._tokens[(merchant_id, mode)] = answer.body["token"]
     return merchant_id
 
 
-def register(api, merchant_id: str, url: str, events=TYPES) -> dict:
-    answer = api.request("POST", "/v1/webhooks", json_body={"url": url, "events": list(events)}, login=merchant_id)
+def register(api, merchant_id: str, url: str, events=TYPES, mode: str = "live") -> dict:
+    answer = api.request("POST", "/v1/webhooks", json_body={"url": url, "events": list(events)}, login=merchant_id,
+                         mode=mode)
     assert answer.status == 201, answer
     return answer.body["data"]
 
 
-def open_refund(api, merchant_id: str, **body) -> str:
-    order_id, answer = api.put_order(merchant_id=merchant_id)
+def open_refund(api, merchant_id: str, mode: str = "live", **body) -> str:
+    order_id, answer = api.put_order(merchant_id=merchant_id, mode=mode)
     assert answer.status == 200, answer
     answer = api.request("POST", f"/v1/order/{order_id}/refund",
-                         json_body={"email": "m@example.com", **body}, login=merchant_id)
+                         json_body={"email": "m@example.com", **body}, login=merchant_id, mode=mode)
     assert answer.status == 200, answer
     return answer.body["data"]["id"]
 
@@ -116,6 +119,41 @@ def test_an_issued_refund_reaches_the_merchant_signed_and_verifiable(api, runtim
     assert delivery["headers"]["webhook-id"] == event["id"] and event["id"].startswith("evt_")
     with pytest.raises(Exception, match="(?i)signature"):
         Webhook("whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY").verify(delivery["body"], delivery["headers"])
+
+
+def test_a_test_refunds_events_reach_the_test_endpoint_only_and_a_live_refunds_the_live_one(api, runtime, merchant):
+    """docs/test-mode.md: a simulated decision is delivered like support's, to the
+    merchant's test-mode endpoints, signed, with livemode false; live endpoints see none."""
+    live, test = Receiver(), Receiver()
+    try:
+        live_endpoint = register(api, merchant, live.url, events=["refund.approved"])
+        test_endpoint = register(api, merchant, test.url, events=["refund.approved"], mode="test")
+        test_refund = open_refund(api, merchant, mode="test")
+        answer = api.request("POST", f"/v1/test/refunds/{test_refund}/simulate", json_body={"action": "APPROVE"},
+                             login=merchant, mode="test")
+        assert answer.status == 200, answer
+        live_refund = open_refund(api, merchant)
+        act(api, live_refund, "APPROVE")
+        runtime.events.drain()
+        (test_delivery,), (live_delivery,) = test.wait_for(1), live.wait_for(1)
+        runtime.events.drain()
+        assert (len(test.deliveries), len(live.deliveries)) == (1, 1)  # nothing crossed over
+    finally:
+        live.close()
+        test.close()
+    test_event = Webhook(test_endpoint["secret"]).verify(test_delivery["body"], test_delivery["headers"])
+    assert (test_event["data"]["id"], test_event["livemode"], test_event["data"]["livemode"]) == (
+        test_refund, False, False)
+    assert test_event["data"]["history"][-1]["role"] == "support"
+    live_event = Webhook(live_endpoint["secret"]).verify(live_delivery["body"], live_delivery["headers"])
+    assert (live_event["data"]["id"], live_event["livemode"]) == (live_refund, True)
+    # Each mode lists its own endpoints and their attempts only.
+    listed = {mode: [e["id"] for e in api.request("GET", "/v1/webhooks", login=merchant, mode=mode).body["data"]]
+              for mode in ("live", "test")}
+    assert listed == {"live": [live_endpoint["id"]], "test": [test_endpoint["id"]]}
+    assert api.request("GET", f"/v1/webhooks/{test_endpoint['id']}/deliveries", login=merchant).status == 404
+    attempts = api.request("GET", f"/v1/webhooks/{test_endpoint['id']}/deliveries", login=merchant, mode="test")
+    assert [a["eventId"] for a in attempts.body["data"]] == [test_event["id"]]
 
 
 def test_every_transition_emits_exactly_one_event_of_its_type(api, runtime, merchant):
