@@ -16,6 +16,7 @@ from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.listing_query import parse_export_query
 from refunds_core.logic import export
 from refunds_core.routes import Contract, respond
+from refunds_core.settings import Settings
 
 
 def refund(**fields) -> shapes.Refund:
@@ -87,6 +88,23 @@ def test_rows_up_to_the_cap_are_answered_and_one_byte_more_is_15300():
     with pytest.raises(ApiError) as caught:
         export.render(iter([refund()] * 3), 3 * one - 1)
     assert caught.value.status == HTTPStatus.BAD_REQUEST and caught.value.entries[0][0] == 15300
+
+
+# A refund as most are (docs/reconciliation.md's "about 420 bytes"): two lines, a reason, a sentence, two keys.
+TYPICAL = refund(reason="damaged", description="Box arrived crushed, see photo attached", batchId="returns-1120",
+                 metadata={"erpReturn": "RMA-1001", "store": "Lyon"}, confirmedAt="2026-05-01T12:00:00.000Z",
+                 issuedAt="2026-05-02T10:00:00.000Z")
+
+
+def test_the_default_cap_answers_about_14_000_typical_refunds_and_one_more_is_15300():
+    """At full scale, with the setting's default (6 MB): the figures the guide gives."""
+    cap = Settings.model_fields["EXPORT_MAX_BYTES"].default  # the template sets no other
+    fits = cap // _weight(TYPICAL)
+    assert cap == 6_000_000 and 14_000 <= fits <= 14_500
+    assert len(rows(export.render(iter([TYPICAL] * fits), cap))) == fits
+    with pytest.raises(ApiError) as caught:
+        export.render(iter([TYPICAL] * (fits + 1)), cap)
+    assert caught.value.entries[0][0] == 15300
 
 
 def test_the_cap_counts_a_character_as_the_response_escapes_it():

@@ -81,18 +81,28 @@ def _refunds(merchant_id: str, span: CreatedRange) -> Iterator[shapes.Refund]:
 def render(refunds: Iterator[shapes.Refund], max_bytes: int) -> str:
     """The CSV text: the header, then a row per refund; EXPORT_TOO_LARGE once
     the rows, JSON-escaped as a Lambda response carries them, pass ``max_bytes``."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    # Each line is written alone and the lines joined once: reading a row back
+    # out of one growing buffer copies all of it each time, which made an export
+    # near the cap quadratic (25 s of CPU for 14 000 rows, past the function's timeout).
+    line = io.StringIO()
+    writer = csv.writer(line, lineterminator="\r\n")
+
+    def text_of(cells) -> str:
+        line.seek(0)
+        line.truncate()
+        writer.writerow(cells)
+        return line.getvalue()
+
+    lines = [text_of(COLUMNS)]
     weight = 0
     for refund in refunds:
-        start = out.tell()
-        writer.writerow([_cell(value) for value in row(refund)])
+        text = text_of([_cell(value) for value in row(refund)])
         # ensure_ascii: the larger of the two ways a runtime may escape it.
-        weight += len(json.dumps(out.getvalue()[start:])) - 2
+        weight += len(json.dumps(text)) - 2
         if weight > max_bytes:
             raise ApiError(errors.EXPORT_TOO_LARGE)
-    return out.getvalue()
+        lines.append(text)
+    return "".join(lines)
 
 
 def row(refund: shapes.Refund) -> list[str]:
