@@ -95,11 +95,13 @@ def main() -> int:
         api = Api(runtime.url)
         webhook = api.call("POST", "/v1/webhooks", {"url": hooks, "events": ["refund.created", "refund.approved"]},
                            login="demo")["data"]
-        shown = api.request("demo", "SO-2041", {"items": [{"itemId": "sku-2", "quantity": 2}],
+        shown = api.request("demo", "SO-2041", {"items": [{"itemId": "sku-2", "quantity": 2}], "reason": "damaged",
                                                 "description": "Two pairs arrived with holes."}, then=("APPROVE",))
-        api.request("demo2", "SO-7310", {"description": "Order arrived late, customer asks for all of it."})
+        api.request("demo2", "SO-7310", {"description": "Order arrived late, customer asks for all of it.",
+                                         "reason": "requested_by_customer"})
         api.request("demo", "SO-2043", {"amount": "15.00", "description": "Goodwill: late delivery."})
-        api.request("demo2", "SO-7315", {"items": [{"itemId": "sku-1", "quantity": 1}], "refundOnly": False},
+        api.request("demo2", "SO-7315", {"items": [{"itemId": "sku-1", "quantity": 1}], "refundOnly": False,
+                                                "reason": "wrong_item"},
                     then=("APPROVE",))
         api.request("demo", "SO-2050", {"items": [{"itemId": "sku-1", "quantity": 1}], "refundShipping": True})
         runtime.events.drain(timeout=60)  # the stream, two queues and the deliverer: both events delivered

@@ -41,8 +41,22 @@ export function idempotencyKey() {
  * Answers the parsed body (null for 204); throws ApiError, SessionExpired,
  * or TypeError when the network failed.
  */
-export async function request(method, path, {query, body, idempotencyKey: key} = {}) {
-  const headers = {Accept: "application/json"};
+export async function request(method, path, options = {}) {
+  const response = await send(method, path, options);
+  return response.status === 204 ? null : await response.json().catch(() => null);
+}
+
+/**
+ * A file the API answers (GET /v1/refunds/export's CSV) as a Blob, read with
+ * the token like every call: the token never goes in a URL. Throws as request().
+ */
+export async function file(path, {query, accept}) {
+  return (await send("GET", path, {query, accept})).blob();
+}
+
+/** The call itself: the answer when it is a success, else what request() throws. */
+async function send(method, path, {query, body, idempotencyKey: key, accept = "application/json"} = {}) {
+  const headers = {Accept: accept};
   const current = session.token();
   if (current) headers.Authorization = `Bearer ${current}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -51,7 +65,7 @@ export async function request(method, path, {query, body, idempotencyKey: key} =
     method, headers, body: body === undefined ? undefined : JSON.stringify(body),
     credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer",
   });
-  const payload = response.status === 204 ? null : await response.json().catch(() => null);
+  if (response.ok) return response;
   if (response.status === 401 && current) {
     // Only if the token refused is still the one kept: a late answer to a call
     // made before a new sign-in must not sign the new session out.
@@ -61,12 +75,10 @@ export async function request(method, path, {query, body, idempotencyKey: key} =
     }
     throw new SessionExpired("Your session has expired. Sign in again.");
   }
-  if (!response.ok) {
-    const errors = Array.isArray(payload?.errors) ? payload.errors
-      : [{error: 0, message: `The API answered HTTP ${response.status}.`}];
-    throw new ApiError(response.status, errors);
-  }
-  return payload;
+  const payload = await response.json().catch(() => null);
+  const errors = Array.isArray(payload?.errors) ? payload.errors
+    : [{error: 0, message: `The API answered HTTP ${response.status}.`}];
+  throw new ApiError(response.status, errors);
 }
 
 function queryString(query) {

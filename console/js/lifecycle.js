@@ -10,9 +10,18 @@ export const EVENT_OF_ACTION = {"CREATE": "refund.created", "APPROVE": "refund.a
   "CANCEL": "refund.cancelled", "FAIL": "refund.failed"};
 // events:end
 
+// The events the events API lists beside the refunds' (refunds_core.events.KEPT_TYPES;
+// tests/unit/test_console.py checks): an endpoint's own, never delivered.
+export const ENDPOINT_EVENTS = ["webhook_endpoint.disabled"];
+
 // Statuses in the lifecycle's order (the Status filter's); the open ones are the queue.
 export const STATUSES = ["REQUESTED", "WAITING", "PROCESSING", "ISSUED", "DENIED", "CANCELLED", "FAILED"];
 export const OPEN_STATUSES = ["REQUESTED", "WAITING", "PROCESSING"];
+
+// Why a refund is requested (refunds_core.reasons.REFUND_REASONS; tests/unit/test_console.py
+// checks the two agree): optional on a new request, a filter of the lists.
+export const REFUND_REASONS = ["requested_by_customer", "damaged", "wrong_item", "not_as_described", "duplicate",
+  "fraudulent", "other"];
 
 // The codes support chooses from to deny (refunds_core.reasons.DECLINE_REASONS;
 // tests/unit/test_console.py checks the two agree): the API requires one on DENY.

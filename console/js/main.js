@@ -1,5 +1,6 @@
 // The console's entry point: the sign-in form or the signed-in shell, and the
-// hash router (#/requests, #/requests/<id>, #/new, #/api-keys, #/webhooks):
+// hash router (#/requests, #/requests/<id>, #/new, #/events, #/events/<id>,
+// #/api-keys, #/webhooks):
 // hash routes need no server rewrite rules, so any static host serves them.
 
 import {onSessionExpired} from "./api.js";
@@ -7,6 +8,7 @@ import {loadConfig} from "./config.js";
 import {h, replace} from "./dom.js";
 import * as session from "./session.js";
 import {apiKeysView} from "./views/api-keys.js";
+import {eventView, eventsView} from "./views/events.js";
 import {newRequestView} from "./views/new-request.js";
 import {requestView} from "./views/request.js";
 import {requestsView} from "./views/requests.js";
@@ -21,6 +23,8 @@ const ROUTES = [
   [/^\/requests\/([^/]+)$/, (who, [id]) => requestView(who, id)],
   [/^\/requests$/, (who, _, params) => requestsView(who, params)],
   [/^\/new$/, (who) => newRequestView(who), "merchant"],
+  [/^\/events\/([^/]+)$/, (who, [id], params) => eventView(who, id, params)],
+  [/^\/events$/, (who, _, params) => eventsView(who, params)],
   [/^\/api-keys$/, (who) => apiKeysView(who), "merchant"],
   [/^\/webhooks\/([^/]+)$/, (who, [id]) => deliveriesView(who, id), "merchant"],
   [/^\/webhooks$/, (who) => webhooksView(who), "merchant"],
@@ -72,7 +76,7 @@ function decoded(parts) {
 }
 
 function renderShell(who) {
-  const links = [["#/requests", "Requests"]];
+  const links = [["#/requests", "Requests"], ["#/events", "Events"]];
   if (who.role === "merchant") links.push(["#/api-keys", "API keys"], ["#/webhooks", "Webhooks"]);
   const here = `#${currentRoute().path}`;
   replace(top,

@@ -11,7 +11,9 @@ from __future__ import annotations
 import socket
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
@@ -57,19 +59,26 @@ def warm_up(runtime, api: Client) -> None:
                            json_body={"url": unused_loopback_url(), "events": ["refund.created"]})
     assert endpoint.status == 201, endpoint
     refund = open_request(api)
+    hook = f"/v1/webhooks/{endpoint.body['data']['id']}"
+    today = datetime.now(UTC).date()
+    day = f"createdFrom={today}T00:00:00Z&createdTo={today + timedelta(days=1)}T00:00:00Z"
     calls = [("GET", "/v1/refunds?status=REQUESTED&order=oldest", "support"),
              ("GET", "/v1/refunds/counts", "support"),
              ("GET", f"/v1/refunds/{refund['id']}?expand=order", "support"),
              ("GET", f"/v1/refunds/{refund['id']}/deliveries", "support"),
              ("GET", f"/v1/orders/{refund['orderId']}", "demo"),
-             ("POST", f"/v1/order/{refund['orderId']}/refund/preview", "demo"),
-             ("PATCH", f"/v1/refunds/{refund['id']}", "support"),
+             ("POST", f"/v1/order/{refund['orderId']}/refund/preview", "demo", {"email": "merchant@example.com"}),
+             ("PATCH", f"/v1/refunds/{refund['id']}", "support", {"action": "APPROVE"}),
              ("DELETE", f"/v1/refunds/{refund['id']}", "demo"),
-             ("GET", "/v1/api-keys", "demo"), ("GET", "/v1/webhooks", "demo")]
-    for method, path, login in calls:
+             ("GET", "/v1/api-keys", "demo"), ("GET", "/v1/webhooks", "demo"),
+             ("GET", f"/v1/events?refundId={refund['id']}", "demo"),
+             ("GET", f"/v1/events/evt_{'0' * 26}", "demo"),  # none such (404): its function starts all the same
+             ("GET", f"/v1/refunds/export?{day}", "demo"),
+             ("GET", hook, "demo"), ("PATCH", hook, "demo", {"description": "warm-up"}),
+             ("POST", f"{hook}/test", "demo")]
+    for method, path, login, *body in calls:
         for _ in range(3):  # a worker that took too long to start is a 502: the next one is warm
-            body = {"action": "APPROVE"} if method == "PATCH" else {"email": "merchant@example.com"}
-            answer = api.request(method, path, login=login, json_body=body if method in ("POST", "PATCH") else None)
+            answer = api.request(method, path, login=login, json_body=body[0] if body else None)
             if answer.status != 502:
                 break
         assert answer.status < 500, (method, path, answer)
@@ -115,6 +124,19 @@ def watch(page: Page) -> Watched:
 
 
 @pytest.fixture
+def merchant(admin, api) -> str:
+    """A fresh merchant (no other test's requests, events or endpoints), and its login of the same name
+    (password `a-long-password`), which `api` can act as."""
+    merchant_id = f"m-{uuid.uuid4().hex[:8]}"
+    admin.create_merchant(merchant_id)
+    admin.create_login(merchant_id, "a-long-password", admin.Role.MERCHANT, merchant_id)
+    answer = api.request("POST", "/v1/auth/token", json_body={"login": merchant_id, "password": "a-long-password"})
+    assert answer.status == 200, answer
+    api._tokens[merchant_id] = answer.body["token"]  # noqa: SLF001 - as tests/integration's merchants do
+    return merchant_id
+
+
+@pytest.fixture
 def context(browser) -> Iterator[BrowserContext]:
     context = new_context(browser)
     yield context
@@ -146,6 +168,12 @@ def open_request(api: Client, login: str = "demo", merchant_id: str = "demo", **
                          json_body={"email": "merchant@example.com", **body})
     assert answer.status == 200, answer
     return answer.body["data"]
+
+
+def utc_start(day: date) -> str:
+    """The first instant of `day` in the tests' time zone, as the console sends it (ISO 8601 in UTC)."""
+    start = datetime.combine(day, datetime.min.time(), ZoneInfo(TIMEZONE)).astimezone(UTC)
+    return f"{start:%Y-%m-%dT%H:%M:%S}.000Z"
 
 
 def stored_token(page: Page) -> str | None:

@@ -1,6 +1,7 @@
 """axe-core (tests/browser/package.json, installed with npm ci) in the
 console's pages: no serious or critical violation on the sign-in page, the
-queue, and a request's page. It runs in the page as served, under its CSP."""
+queue, a request's page, the events and an event's page. It runs in the page
+as served, under its CSP."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def serious_violations(page) -> list[str]:
             for v in results if v["impact"] in ("serious", "critical")]
 
 
-def test_the_sign_in_page_the_queue_and_a_request_page_have_no_serious_violation(page, console_url, api):
+def test_the_consoles_pages_have_no_serious_violation(page, console_url, api):
     refund = open_request(api)
     page.goto(console_url)
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
@@ -39,4 +40,12 @@ def test_the_sign_in_page_the_queue_and_a_request_page_have_no_serious_violation
     expect(page.get_by_label("Decline reason", exact=True)).to_be_visible()
     found["request"] = serious_violations(page)
 
-    assert found == {"sign-in": [], "queue": [], "request": []}
+    page.goto(f"{console_url}#/events?merchant=demo&refund={refund['id']}")
+    events = page.get_by_role("table", name="Events, newest first")
+    expect(events.get_by_role("row")).to_have_count(2)  # its refund.created
+    found["events"] = serious_violations(page)
+    events.get_by_role("link").first.click()
+    expect(page.locator("pre.payload")).to_be_visible()
+    found["event"] = serious_violations(page)
+
+    assert found == {"sign-in": [], "queue": [], "request": [], "events": [], "event": []}

@@ -1,16 +1,21 @@
 """Merchants in the console: a partial request with the item picker and its
-previewed amount, cancelled; another merchant's requests stay invisible; a
-value from the API is always text."""
+previewed amount, cancelled; a request's reason and metadata, the metadata
+changed; the list filtered by reason and days; the events of a request and
+an event's body; another merchant's requests stay invisible; a value from
+the API is always text."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import open_request, sign_in
+from tests.browser.conftest import TIMEZONE, open_request, sign_in, utc_start
 from tests.conftest import sample_order
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -119,3 +124,114 @@ def test_an_address_that_names_no_page_says_so(page, console_url):
     expect(page.get_by_role("heading", name="Not found")).to_be_visible()
     page.get_by_role("link", name="Back to the requests").click()
     expect(page.get_by_role("heading", name="Requests", exact=True)).to_be_visible()
+
+
+def test_a_new_request_carries_a_reason_and_metadata_which_the_merchant_then_changes(page, console_url, api):
+    order_id = api.paid_order()
+    sign_in(page, console_url, "demo")
+    page.goto(f"{console_url}#/new")
+    page.get_by_label("Order", exact=True).fill(order_id)
+    page.get_by_role("button", name="Find order").click()
+    page.get_by_label("Widget").fill("1")
+    page.get_by_label("Email").fill("merchant@example.com")
+    page.get_by_label("Reason", exact=True).select_option("damaged")
+    for key, value in [("erp", "E-1"), ("note", "fragile")]:
+        page.get_by_role("button", name="Add a key").click()
+        page.get_by_label("Key", exact=True).last.fill(key)
+        page.get_by_label("Value", exact=True).last.fill(value)
+    expect(page.get_by_role("status")).to_contain_text("Previewed amount: 24.75 USD")
+    with page.expect_request(lambda sent: sent.method == "POST" and sent.url.endswith("/refund")) as creating:
+        page.get_by_role("button", name="Request refund").click()
+    sent = creating.value.post_data_json
+    assert (sent["reason"], sent["metadata"]) == ("damaged", {"erp": "E-1", "note": "fragile"})
+
+    expect(page.locator(".status-line")).to_have_text("Status: REQUESTED")
+    refund_id = page.url.rsplit("/", 1)[1]
+    summary = page.locator(".facts").first  # the request's own facts
+    for text in ["damaged", "erp", "E-1", "note", "fragile"]:
+        expect(summary).to_contain_text(text)
+
+    # Change one value, remove one key, add another: one PATCH naming exactly those.
+    page.get_by_role("button", name="Edit metadata").click()
+    keys = page.get_by_label("Key", exact=True)
+    expect(keys).to_have_count(2)
+    erp = [keys.nth(i).input_value() for i in range(2)].index("erp")
+    page.get_by_label("Value", exact=True).nth(erp).fill("E-2")
+    page.get_by_role("button", name="Remove note").click()
+    page.get_by_role("button", name="Add a key").click()
+    page.get_by_label("Key", exact=True).last.fill("ticket")
+    page.get_by_label("Value", exact=True).last.fill("T-9")
+    with page.expect_request(lambda sent: sent.method == "PATCH") as changing:
+        page.get_by_role("button", name="Save metadata").click()
+    assert changing.value.post_data_json == {"metadata": {"erp": "E-2", "ticket": "T-9", "note": None}}
+    assert changing.value.headers.get("idempotency-key")
+    expect(page.get_by_role("status")).to_have_text("Metadata saved.")
+    expect(summary).to_contain_text("T-9")
+    expect(summary).not_to_contain_text("fragile")
+
+    stored = api.request("GET", f"/v1/refunds/{refund_id}", login="demo").body["data"]
+    assert (stored["reason"], stored["metadata"]) == ("damaged", {"erp": "E-2", "ticket": "T-9"})
+
+
+def test_the_list_filters_by_reason_and_days_in_the_viewers_time_zone(page, console_url, api, merchant):
+    damaged = open_request(api, login=merchant, merchant_id=merchant, reason="damaged")
+    open_request(api, login=merchant, merchant_id=merchant, reason="wrong_item")
+    day = datetime.fromisoformat(damaged["createdAt"]).astimezone(ZoneInfo(TIMEZONE)).date()
+    sign_in(page, console_url, merchant, "a-long-password")
+    expect(page.get_by_role("table", name="Requests, newest first").get_by_role("row")).to_have_count(3)
+
+    page.get_by_label("Reason", exact=True).select_option("damaged")
+    page.get_by_label("From", exact=True).fill(day.isoformat())
+    page.get_by_label("To", exact=True).fill(day.isoformat())
+    with page.expect_request(lambda sent: "/v1/refunds?" in sent.url) as listing:
+        page.get_by_role("button", name="Apply filters").click()
+    # The day, from its first instant in New York to the next day's (the API's createdTo is exclusive), in UTC.
+    query = parse_qs(urlsplit(listing.value.url).query)
+    assert (query["reason"], query["createdFrom"], query["createdTo"]) == (
+        ["damaged"], [utc_start(day)], [utc_start(day + timedelta(days=1))])
+    rows = page.get_by_role("table", name="Requests, newest first").get_by_role("row")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(1)).to_contain_text(damaged["number"])
+    expect(rows.nth(1)).to_contain_text("damaged")
+
+    page.get_by_label("From", exact=True).fill((day + timedelta(days=1)).isoformat())
+    page.get_by_label("To", exact=True).fill((day + timedelta(days=1)).isoformat())
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.get_by_text("No requests match these filters.")).to_be_visible()
+
+
+def test_a_merchant_reads_a_requests_events_and_an_events_payload(page, console_url, api, merchant):
+    refund = open_request(api, login=merchant, merchant_id=merchant)
+    assert api.request("PATCH", f"/v1/refunds/{refund['id']}", login="support",
+                       json_body={"action": "APPROVE"}).status == 200
+    other = open_request(api, login=merchant, merchant_id=merchant)
+    sign_in(page, console_url, merchant, "a-long-password")
+    page.get_by_role("link", name="Events").click()
+    rows = page.get_by_role("table", name="Events, newest first").get_by_role("row")
+    expect(rows).to_have_count(4)  # newest first: the other request's creation, then this one's approval, creation
+    listed = [("refund.created", other["number"]), ("refund.approved", refund["number"]),
+              ("refund.created", refund["number"])]
+    for row, (kind, number) in enumerate(listed, start=1):
+        expect(rows.nth(row)).to_contain_text(kind)
+        expect(rows.nth(row)).to_contain_text(number)
+
+    # A request's page links to its events.
+    page.goto(f"{console_url}#/requests/{refund['id']}")
+    with page.expect_request(lambda sent: "/v1/events?" in sent.url) as listing:
+        page.get_by_role("link", name="This request's events").click()
+    assert parse_qs(urlsplit(listing.value.url).query)["refundId"] == [refund["id"]]
+    expect(rows).to_have_count(3)
+    expect(page.get_by_label("Request", exact=True)).to_have_value(refund["id"])
+
+    page.get_by_label("Type", exact=True).select_option("refund.created")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(rows).to_have_count(2)
+    event = api.request("GET", f"/v1/events?refundId={refund['id']}&type=refund.created",
+                        login=merchant).body["data"][0]
+    page.get_by_role("link", name=event["id"]).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Event {event['id']}")
+    # The body its webhooks carried, pretty-printed as text: exactly the API's, key for key.
+    payload = page.locator("pre.payload")
+    expect(payload).to_be_visible()
+    assert payload.text_content() == json.dumps(event, indent=2, ensure_ascii=False)
+

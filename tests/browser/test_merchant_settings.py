@@ -4,7 +4,6 @@ of the test's own (each merchant may have at most 10 of either)."""
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 from playwright.sync_api import expect
@@ -12,15 +11,6 @@ from playwright.sync_api import expect
 from tests.browser.conftest import sign_in, unused_loopback_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
-
-
-@pytest.fixture
-def merchant(admin) -> str:
-    """A fresh merchant, and its login of the same name (password `a-long-password`)."""
-    merchant_id = f"m-{uuid.uuid4().hex[:8]}"
-    admin.create_merchant(merchant_id)
-    admin.create_login(merchant_id, "a-long-password", admin.Role.MERCHANT, merchant_id)
-    return merchant_id
 
 
 def test_an_api_key_is_shown_once_then_revoked(page, console_url, api, merchant):
@@ -90,3 +80,49 @@ def test_a_webhook_is_registered_its_deliveries_replayed_its_secret_rotated(page
     page.get_by_role("link", name="Webhooks").first.click()
     page.get_by_role("button", name=f"Delete {url}").click()
     expect(page.get_by_text("No webhook endpoints.")).to_be_visible()
+
+
+def test_an_endpoint_is_disabled_tested_enabled_and_edited(page, console_url, api, merchant):
+    url = unused_loopback_url()
+    registered = api.request("POST", "/v1/webhooks", login=merchant,
+                             json_body={"url": url, "events": ["refund.created"]})
+    assert registered.status == 201, registered
+    hook = f"/v1/webhooks/{registered.body['data']['id']}"
+    sign_in(page, console_url, merchant, "a-long-password")
+    page.get_by_role("link", name="Webhooks").click()
+    row = page.get_by_role("row").filter(has_text=url)
+    news = page.locator(".messages").get_by_role("status")
+    expect(row).to_contain_text("Enabled")
+
+    page.get_by_role("button", name=f"Disable {url}").click()
+    expect(news).to_have_text(f"Disabled {url}: nothing is delivered to it until you enable it again.")
+    expect(row).to_contain_text("Disabled (merchant): you turned it off")
+    stored = api.request("GET", hook, login=merchant).body["data"]
+    assert (stored["enabled"], stored["disabledReason"]) == (False, "merchant")
+
+    # A disabled endpoint is tested too: nothing listens at its URL, which the outcome says.
+    page.get_by_role("button", name=f"Send a test event to {url}").click()
+    outcome = page.locator(".once").filter(has_text="Test event")
+    expect(outcome.get_by_role("status")).to_have_text(
+        re.compile(rf"^Test event not delivered to {re.escape(url)}: connection refused in \d+ ms\.$"))
+    expect(outcome.locator(".facts")).to_contain_text("HTTP status-")
+    expect(outcome.locator(".facts")).to_contain_text("Errorconnection refused")
+
+    page.get_by_role("button", name=f"Enable {url}").click()
+    expect(news).to_have_text(re.compile(rf"^Enabled {re.escape(url)}: "))
+    expect(row).not_to_contain_text("Disabled")
+    stored = api.request("GET", hook, login=merchant).body["data"]
+    assert (stored["enabled"], stored["disabledReason"]) == (True, None)
+
+    page.get_by_role("button", name=f"Edit {url}").click()
+    editing = page.get_by_role("form", name=f"Edit {url}")
+    editing.get_by_label("Description").fill("Orders ERP")
+    editing.get_by_label("refund.issued").check()
+    with page.expect_request(lambda sent: sent.method == "PATCH") as changing:
+        editing.get_by_role("button", name="Save").click()
+    assert changing.value.post_data_json == {"description": "Orders ERP", "events": ["refund.created", "refund.issued"]}
+    expect(news).to_have_text(f"Saved {url}.")
+    expect(row).to_contain_text("Orders ERP")
+    stored = api.request("GET", hook, login=merchant).body["data"]
+    assert (stored["url"], stored["description"], stored["events"]) == (
+        url, "Orders ERP", ["refund.created", "refund.issued"])

@@ -1,17 +1,21 @@
 """Support operators in the console: the queue and its filters, a request's
-page, the decisions, and a decision racing another operator's."""
+page, the decisions, a decision racing another operator's, and a merchant's
+refunds downloaded as CSV."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import TIMEZONE, new_context, open_request, sign_in, watch
+from tests.browser.conftest import TIMEZONE, new_context, open_request, sign_in, utc_start, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -202,3 +206,32 @@ def test_the_deliveries_offer_more_only_once_a_page_says_there_are_more(page, co
         route.continue_()
     expect(page.get_by_text("No webhook deliveries: the merchant's endpoints have received none")).to_be_visible()
     expect(page.get_by_role("button", name="Show more deliveries")).to_be_hidden()
+
+
+def test_support_downloads_a_merchants_refunds_of_some_days_as_csv(page, console_url, api, merchant):
+    refund = open_request(api, login=merchant, merchant_id=merchant)
+    day = datetime.fromisoformat(refund["createdAt"]).astimezone(ZoneInfo(TIMEZONE)).date()
+    sign_in(page, console_url, "support")
+    page.get_by_label("Merchant", exact=True).fill(merchant)
+    page.get_by_label("From", exact=True).fill(day.isoformat())
+    page.get_by_label("To", exact=True).fill(day.isoformat())
+    with page.expect_download() as downloading:
+        page.get_by_role("button", name="Download CSV").click()
+    name = f"refunds-{merchant}-{day}-to-{day}.csv"
+    assert downloading.value.suggested_filename == name
+    rows = list(csv.reader(io.StringIO(Path(downloading.value.path()).read_text(encoding="utf-8"), newline="")))
+    assert rows[0][:4] == ["id", "numericId", "number", "createdAt"]  # the header row
+    assert [row[0] for row in rows[1:]] == [refund["id"]]
+    expect(page.get_by_role("status")).to_have_text(f"Downloaded {name}.")
+
+    # A range the API refuses (it ends before it starts): the API's own message, and nothing downloaded.
+    later = day + timedelta(days=1)
+    page.get_by_label("From", exact=True).fill(later.isoformat())
+    refused = api.request("GET", f"/v1/refunds/export?merchantId={merchant}&createdFrom={utc_start(later)}"
+                                 f"&createdTo={utc_start(later)}", login="support")
+    assert refused.status == 400, refused
+    downloads = []
+    page.on("download", lambda download: downloads.append(download))
+    page.get_by_role("button", name="Download CSV").click()
+    expect(page.get_by_role("alert")).to_have_text(" ".join(e["message"] for e in refused.body["errors"]))
+    assert downloads == []

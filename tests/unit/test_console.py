@@ -43,6 +43,9 @@ def test_the_consoles_statuses_and_events_are_the_apis():
     event_of_action = _json_value(_between(LIFECYCLE, "events"), "EVENT_OF_ACTION")
     assert list(event_of_action.items()) == list(events.TYPE_OF_ACTION.items())  # the order: the webhooks page's
     assert _json_value(source, "DECLINE_REASONS") == list(reasons.DECLINE_REASONS)  # what DENY accepts
+    assert _json_value(source, "REFUND_REASONS") == list(reasons.REFUND_REASONS)  # what a request may give
+    # The Events page's Type filter: every type the events API keeps, in its order.
+    assert [*event_of_action.values(), *_json_value(source, "ENDPOINT_EVENTS")] == list(events.KEPT_TYPES)
 
 
 def test_the_error_codes_the_console_reacts_to_are_the_catalogues():

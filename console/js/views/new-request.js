@@ -1,11 +1,15 @@
 // A merchant's new request: an order, then its items and quantities (or the
-// whole order, or an amount); the amount it would return comes from
+// whole order, or an amount), why (a reason code) and the merchant's
+// metadata; the amount it would return comes from
 // POST /v1/order/{orderId}/refund/preview before anything is submitted.
 
 import {idempotencyKey, request, segment} from "../api.js";
 import {facts, field, h, replace} from "../dom.js";
 import {money} from "../format.js";
+import {REFUND_REASONS} from "../lifecycle.js";
 import {attempt, describe, messages} from "./common.js";
+import {choice} from "./filters.js";
+import {metadataEditor} from "./metadata.js";
 
 const PREVIEW_AFTER_MS = 300;  // after the last change: typing sends one preview, not one per key
 
@@ -50,6 +54,8 @@ function requestForm(order, region) {
   const email = h("input", {type: "email", name: "email", required: true, autocomplete: "email"});
   const description = h("textarea", {name: "description", maxlength: 500, rows: 2});
   const goodsBack = h("input", {type: "checkbox", name: "goodsBack"});
+  const reason = choice("reason", REFUND_REASONS, "", "None given");
+  const metadata = metadataEditor({}, {onChange: () => changed()});
   const preview = h("div", {class: "preview", role: "status", "aria-live": "polite"});
   const submit = h("button", {type: "submit", disabled: true}, "Request refund");
   const itemsPart = h("fieldset", {}, h("legend", {}, "Items (units left to refund)"),
@@ -67,6 +73,9 @@ function requestForm(order, region) {
     const chosen = kinds.querySelector("input:checked").value;
     const request = {email: email.value.trim(), refundOnly: !goodsBack.checked};
     if (description.value.trim()) request.description = description.value.trim();
+    if (reason.value) request.reason = reason.value;
+    const {metadata: pairs} = metadata.read();
+    if (Object.keys(pairs).length > 0) request.metadata = pairs;
     if (chosen === "items") {
       request.items = quantities.filter(({input}) => Number(input.value) > 0)
         .map(({line, input}) => ({itemId: line.itemId, quantity: Number(input.value)}));
@@ -90,6 +99,11 @@ function requestForm(order, region) {
     key = null;  // another request: another key (a key names one request)
     asked += 1;  // an answer still on its way is for what was on screen before
     clearTimeout(pending);
+    const {problem} = metadata.read();
+    if (problem) {
+      replace(preview, h("p", {class: "error"}, problem));
+      return;
+    }
     const wanted = body();
     if (!wanted || !email.validity.valid || !wanted.email) {
       replace(preview, h("p", {}, "Choose what to refund and give an email to see the amount."));
@@ -134,6 +148,8 @@ function requestForm(order, region) {
   kinds, itemsPart, amountPart,
   field("Email", email, "Where the customer's refund news goes."),
   field("Description", description),
+  field("Reason", reason, "Why the refund is asked for: a code your reports can count."),
+  metadata.node,
   h("label", {class: "choice"}, goodsBack, " The goods come back (a return)"),
   preview, submit);
   changed();

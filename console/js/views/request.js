@@ -1,8 +1,9 @@
 // One request's page: the order (lines, what each paid, shipping, tax, what
 // was already refunded), what is requested, the customer and merchant,
-// return tracking, the full history with the event each action published,
-// and the webhook deliveries of those events; the decisions the API says
-// the reader may take now (the refund's `actions`).
+// return tracking, the full history with the event each action published
+// (and a link to those events), and the webhook deliveries of those events;
+// the decisions the API says the reader may take now (the refund's
+// `actions`); the merchant's metadata, which the merchant may change.
 
 import {ApiError, CODES, idempotencyKey, request, segment} from "../api.js";
 import {facts, field, h, replace, table} from "../dom.js";
@@ -10,6 +11,8 @@ import {badge, money, time} from "../format.js";
 import {buttonsFor, EVENT_OF_ACTION} from "../lifecycle.js";
 import {describe, messages} from "./common.js";
 import {deliveryList} from "./deliveries.js";
+import {eventsOf} from "./events.js";
+import {metadataChanges, metadataEditor} from "./metadata.js";
 
 export function requestView(who, id) {
   const region = messages();
@@ -46,10 +49,11 @@ function render(page) {
     h("p", {class: "status-line"}, "Status: ", badge(refund.status)),
     decisions,
     summary(refund),
+    page.who.role === "merchant" ? metadataEditing(page) : null,
     orderSection(refund),
     requestedSection(refund),
     returnSection(refund),
-    historySection(refund),
+    historySection(refund, eventsOf(page.who, refund)),
     deliveries);
   showDecisions(page, decisions);
   showDeliveries(refund, deliveries);
@@ -162,6 +166,55 @@ function summary(refund) {
   ]));
 }
 
+/**
+ * Edit metadata (the refund's merchant only): its keys and values as rows,
+ * saved as one PATCH naming what changed (a key removed is sent as null).
+ */
+function metadataEditing(page) {
+  const slot = h("div", {class: "metadata-edit"});
+  let pending = null;  // a retry of the same change (after a network failure) sends the same key
+
+  const closed = () => replace(slot, h("button", {type: "button", class: "secondary", onclick: open},
+    "Edit metadata"));
+
+  function open() {
+    const editor = metadataEditor(page.refund.metadata);
+    replace(slot, h("form", {"aria-label": "Edit metadata", onsubmit: async (event) => {
+      event.preventDefault();
+      const read = editor.read();
+      if (read.problem) {
+        page.region.error(new Error(read.problem));
+        return;
+      }
+      const body = {metadata: metadataChanges(page.refund.metadata, read.metadata)};
+      if (Object.keys(body.metadata).length === 0) {
+        page.region.notice("Nothing changed.");
+        closed();
+        return;
+      }
+      if (pending?.json !== JSON.stringify(body)) pending = {json: JSON.stringify(body), key: idempotencyKey()};
+      page.region.clear();
+      try {
+        await request("PATCH", `/v1/refunds/${segment(page.refund.id)}`, {body, idempotencyKey: pending.key});
+      } catch (problem) {
+        if (!(problem instanceof TypeError)) pending = null;  // answered: a retry is another request
+        page.region.error(problem);
+        return;
+      }
+      pending = null;
+      await load(page);
+      page.region.notice("Metadata saved.");
+    }},
+    editor.node,
+    h("div", {class: "actions"}, h("button", {type: "submit"}, "Save metadata"),
+      h("button", {type: "button", class: "secondary", onclick: closed}, "Back"))));
+    (slot.querySelector("input") ?? slot.querySelector("button")).focus();
+  }
+
+  closed();
+  return slot;
+}
+
 /** The merchant's own keys and values, each as text (they are the merchant's strings, never markup). */
 function metadataFacts(metadata) {
   const pairs = Object.entries(metadata ?? {});
@@ -221,15 +274,17 @@ function returnSection(refund) {
   ]));
 }
 
-function historySection(refund) {
-  return h("section", {}, h("h2", {}, "History"), table("Every action, oldest first", [
-    ["When", (entry) => time(entry.at)],
-    ["Action", (entry) => entry.action],
-    ["Event", (entry) => EVENT_OF_ACTION[entry.action] ?? "-"],
-    ["Status", (entry) => entry.status],
-    ["Who", (entry) => `${entry.actor} (${entry.role})`],
-    ["Reason", (entry) => entry.reason ?? "-"],
-  ], refund.history));
+function historySection(refund, events) {
+  return h("section", {}, h("h2", {}, "History"),
+    h("p", {}, h("a", {href: events}, "This request's events"), " (each as its webhooks carried it)"),
+    table("Every action, oldest first", [
+      ["When", (entry) => time(entry.at)],
+      ["Action", (entry) => entry.action],
+      ["Event", (entry) => EVENT_OF_ACTION[entry.action] ?? "-"],
+      ["Status", (entry) => entry.status],
+      ["Who", (entry) => `${entry.actor} (${entry.role})`],
+      ["Reason", (entry) => entry.reason ?? "-"],
+    ], refund.history));
 }
 
 /** The attempts to deliver the request's events to the merchant's endpoints, newest first. */

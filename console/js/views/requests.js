@@ -1,14 +1,18 @@
 // The list of requests: support's queue (open requests, oldest first, with
 // counts per status) and a merchant's own requests (newest first). Filters
-// Status, Merchant (support), Order, Batch; refreshed every REFRESH_MS
-// without a reload.
+// Status, Merchant (support), Order, Batch, Reason, Decline reason and a range
+// of days, all combined; refreshed every REFRESH_MS without a reload; the
+// range's refunds downloaded as CSV.
 
 import {request} from "../api.js";
 import {field, h, replace, table} from "../dom.js";
+import {createdRange} from "../dates.js";
 import {badge, money, time} from "../format.js";
 import {merged} from "../merge.js";
-import {OPEN_STATUSES, STATUSES} from "../lifecycle.js";
+import {DECLINE_REASONS, OPEN_STATUSES, REFUND_REASONS, STATUSES} from "../lifecycle.js";
 import {attempt, messages} from "./common.js";
+import {downloadCsv} from "./export.js";
+import {choice, dayRange, keepInAddress} from "./filters.js";
 
 const REFRESH_MS = 10_000;
 const PAGE = 50;
@@ -21,8 +25,13 @@ export function requestsView(who, params) {
     merchant: support ? params.get("merchant") || "" : "",
     order: params.get("order") || "",
     batch: params.get("batch") || "",
+    reason: params.get("reason") || "",
+    decline: params.get("decline") || "",
+    from: params.get("from") || "",
+    to: params.get("to") || "",
   };
   const region = messages();
+  const exported = messages();  // Download CSV's own: the list's refresh clears the other
   const counts = h("div", {class: "counts"});
   const results = h("div", {class: "results", "aria-live": "polite", "aria-busy": "true"});
   const more = h("button", {type: "button", class: "secondary", hidden: true, onclick: () => list.more()},
@@ -37,12 +46,14 @@ export function requestsView(who, params) {
   const merchant = h("input", {name: "merchant", value: filters.merchant, autocomplete: "off"});
   const order = h("input", {name: "order", value: filters.order, autocomplete: "off"});
   const batch = h("input", {name: "batch", value: filters.batch, autocomplete: "off"});
+  const reason = choice("reason", REFUND_REASONS, filters.reason, "Any");
+  const decline = choice("declineReason", DECLINE_REASONS, filters.decline, "Any");
+  const days = dayRange(params);
 
   const apply = () => {
     Object.assign(filters, {status: status.value, merchant: merchant.value.trim(), order: order.value.trim(),
-      batch: batch.value.trim()});
-    const query = new URLSearchParams(Object.entries(filters).filter(([, v]) => v));
-    history.replaceState(null, "", `#/requests?${query}`);
+      batch: batch.value.trim(), reason: reason.value, decline: decline.value, ...days.days()});
+    keepInAddress("/requests", filters);
     refresh();
   };
   const form = h("form", {class: "filters", role: "search", "aria-label": "Filters",
@@ -51,9 +62,14 @@ export function requestsView(who, params) {
     support ? field("Merchant", merchant) : null,
     field("Order", order),
     field("Batch", batch),
+    field("Reason", reason),
+    field("Decline reason", decline, "Only denied requests have one."),
+    days.fields,
     h("div", {class: "actions"},
       h("button", {type: "submit"}, "Apply filters"),
-      h("button", {type: "button", class: "secondary", onclick: () => refresh()}, "Refresh")));
+      h("button", {type: "button", class: "secondary", onclick: () => refresh()}, "Refresh"),
+      h("button", {type: "button", class: "secondary", onclick: () => downloadCsv(exported, who,
+        {merchant: merchant.value.trim(), ...days.days()})}, "Download CSV")));
   status.addEventListener("change", apply);
 
   async function refresh() {
@@ -68,14 +84,15 @@ export function requestsView(who, params) {
   const node = h("section", {},
     h("div", {class: "title"}, h("h1", {}, support ? "Refund queue" : "Requests"),
       support ? null : h("button", {type: "button", onclick: () => { location.hash = "#/new"; }}, "New request")),
-    counts, form, region.node, results, more);
+    counts, form, exported.node, region.node, results, more);
   return {node, dispose: () => clearInterval(timer)};
 }
 
 /** The API queries the filters make: one per status for "open" (the API filters one status at a time). */
 function queries(filters, support) {
   const common = {orderId: filters.order || null, batchId: filters.batch || null,
-    merchantId: support ? filters.merchant || null : null};
+    merchantId: support ? filters.merchant || null : null, reason: filters.reason || null,
+    declineReason: filters.decline || null, ...createdRange(filters.from, filters.to)};
   if (filters.status === "open") return OPEN_STATUSES.map((status) => ({...common, status}));
   if (filters.status === "all") return [common];
   return [{...common, status: filters.status}];
@@ -164,6 +181,7 @@ function columns(support) {
     support ? ["Merchant", (r) => r.merchantId] : null,
     ["Order", (r) => r.orderId],
     ["Amount", (r) => money(r.amount, r.currency)],
+    ["Reason", (r) => r.reason ?? "-"],
     ["Created", (r) => time(r.createdAt)],
   ].filter(Boolean);
 }
