@@ -193,12 +193,17 @@ class Client:
     def token(self, login: str, mode: str = "live") -> str:
         """The login's token in ``mode`` (live, or test: docs/test-mode.md), asked once."""
         if (login, mode) not in self._tokens:
-            asked = {"login": login, "password": PASSWORDS[login]} | ({"mode": mode} if mode != "live" else {})
-            answer = self.request("POST", "/v1/auth/token", json_body=asked)
-            assert answer.status == 200, answer
-            assert answer.body["mode"] == mode, answer
-            self._tokens[(login, mode)] = answer.body["token"]
+            self.sign_in(login, PASSWORDS[login], mode)
         return self._tokens[(login, mode)]
+
+    def sign_in(self, login: str, password: str, mode: str = "live") -> str:
+        """A token for ``login`` in ``mode``, kept for later ``request(..., login=login, mode=mode)``."""
+        asked = {"login": login, "password": password} | ({"mode": mode} if mode != "live" else {})
+        answer = self.request("POST", "/v1/auth/token", json_body=asked)
+        assert answer.status == 200, answer
+        assert answer.body["mode"] == mode, answer
+        self._tokens[(login, mode)] = answer.body["token"]
+        return answer.body["token"]
 
     def put_order(self, order_id: str | None = None, mode: str = "live", **overrides) -> tuple[str, Answer]:
         order_id = order_id or f"o-{uuid.uuid4().hex[:12]}"

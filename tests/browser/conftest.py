@@ -130,9 +130,7 @@ def merchant(admin, api) -> str:
     merchant_id = f"m-{uuid.uuid4().hex[:8]}"
     admin.create_merchant(merchant_id)
     admin.create_login(merchant_id, "a-long-password", admin.Role.MERCHANT, merchant_id)
-    answer = api.request("POST", "/v1/auth/token", json_body={"login": merchant_id, "password": "a-long-password"})
-    assert answer.status == 200, answer
-    api._tokens[merchant_id] = answer.body["token"]  # noqa: SLF001 - as tests/integration's merchants do
+    api.sign_in(merchant_id, "a-long-password")
     return merchant_id
 
 

@@ -73,10 +73,7 @@ def merchant(admin, api):
     admin.create_merchant(merchant_id)
     admin.create_login(merchant_id, "a-long-password", Role.MERCHANT, merchant_id)
     for mode in ("live", "test"):
-        answer = api.request("POST", "/v1/auth/token",
-                             json_body={"login": merchant_id, "password": "a-long-password", "mode": mode})
-        assert answer.status == 200, answer
-        api._tokens[(merchant_id, mode)] = answer.body["token"]
+        api.sign_in(merchant_id, "a-long-password", mode)
     return merchant_id
 
 
