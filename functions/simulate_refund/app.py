@@ -2,7 +2,6 @@
 
 from refunds_core import errors, shapes
 from refunds_core.api import build_app, caller, lambda_handler_for, path_id, request_body
-from refunds_core.callers import Role
 from refunds_core.logic import lifecycle
 from refunds_core.logic.transitions import SIMULATE_BODY
 from refunds_core.routes import route
@@ -11,7 +10,7 @@ app = build_app()
 
 
 @route(app, "POST", "/v1/test/refunds/{refundId}/simulate", summary="Test mode: APPROVE, DENY, ISSUE or FAIL a "
-       "test refund as support would", tag="test mode", roles=(Role.MERCHANT,), body=SIMULATE_BODY,
+       "test refund as support would", tag="test mode", roles=tuple(lifecycle.SIMULATING), body=SIMULATE_BODY,
        answer=shapes.Refund,
        errors=(errors.ROUTE_NOT_FOUND, errors.REFUND_NOT_FOUND, errors.TRANSITION_NOT_ALLOWED, errors.CONFLICT,
                errors.ORDER_NOT_PAID, errors.QUANTITY_EXCEEDS_REMAINING, errors.AMOUNT_EXCEEDS_REMAINING,

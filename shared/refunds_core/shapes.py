@@ -371,6 +371,9 @@ class RefundView(Refund):
         "The actions the caller's role may take on the refund in its current status (and, for SHIP_INIT, "
         "only when goods come back), as the lifecycle allows them: a PATCH `action`, or CANCEL for DELETE. "
         "Empty when none. Another request may act first: the action then answers 409, 15080.")]
+    simulations: Annotated[list[RefundActionName], Doc(
+        "Test mode only (docs/test-mode.md): support's actions `POST /v1/test/refunds/{refundId}/simulate` "
+        "may take on the refund now, for its merchant. Empty in live mode, and for any other caller.")]
 
 
 class RefundWithOrder(RefundView):

@@ -93,6 +93,10 @@ def test_a_test_api_key_starts_rrk_test_and_acts_in_test_mode(api):
 
 def test_a_simulated_approve_and_issue_move_a_test_refund_as_support_would(api):
     refund = open_refund(api, "test")
+    shown = api.request("GET", f"/v1/refunds/{refund['id']}", login="demo", mode="test").body["data"]
+    assert (shown["actions"], shown["simulations"]) == (["CANCEL"], ["APPROVE", "DENY"])  # what a console offers
+    live = open_refund(api, "live")
+    assert api.request("GET", f"/v1/refunds/{live['id']}", login="demo").body["data"]["simulations"] == []
     approved = simulate(api, refund["id"], action="APPROVE")
     assert approved.status == 200 and approved.body["data"]["status"] == "PROCESSING", approved
     issued = simulate(api, refund["id"], action="ISSUE")

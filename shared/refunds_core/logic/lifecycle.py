@@ -32,6 +32,8 @@ from refunds_core.validation import parse
 # Our refund ids: "rf_" + a ULID (Crockford base32). Anything else is not one
 # of ours, answered 404 without a read (and never a key DynamoDB would refuse).
 _REFUND_ID = re.compile(r"rf_[0-9A-HJKMNP-TV-Z]{26}")
+# Who may simulate support's decisions in test mode: the refund's merchant (its route's roles).
+SIMULATING = frozenset({Role.MERCHANT})
 
 
 def get(caller: Caller, refund_id: str, params: dict[str, str]) -> shapes.RefundView | shapes.RefundWithOrder:
@@ -41,7 +43,8 @@ def get(caller: Caller, refund_id: str, params: dict[str, str]) -> shapes.Refund
     require_active_account(caller)
     query = parse(RefundQuery, params)
     refund = visible_refund(caller, refund_id)
-    view = shapes.RefundView(**present(refund), actions=transitions.allowed(caller.role, refund))
+    view = shapes.RefundView(**present(refund), actions=transitions.allowed(caller.role, refund),
+                             simulations=_simulations(caller, refund))
     if query.expand == "order":
         return shapes.RefundWithOrder(**view, order=present_order(orders.get(refund["orderId"])))
     return view
@@ -74,9 +77,18 @@ def simulate(caller: Caller, refund_id: str, body: dict) -> shapes.Refund:
     does not exist (404, 104): no live refund moves without an operator."""
     if caller.mode is not Mode.TEST:
         raise ApiError(errors.ROUTE_NOT_FOUND)
+    if caller.role not in SIMULATING:
+        raise ApiError(errors.FORBIDDEN)
     require_active_account(caller)
     transition = _action(body, transitions.SIMULATED_ACTIONS)
     return _apply(caller, refund_id, transition, _fields(transition, body), actor=replace(caller, role=Role.SUPPORT))
+
+
+def _simulations(caller: Caller, refund: dict) -> list[str]:
+    """What ``simulate`` would take on the refund now, for this caller."""
+    if caller.mode is not Mode.TEST or caller.role not in SIMULATING:
+        return []
+    return [action for action in transitions.allowed(Role.SUPPORT, refund) if action in transitions.SIMULATED_ACTIONS]
 
 
 def cancel(caller: Caller, refund_id: str) -> shapes.Refund:
