@@ -17,6 +17,7 @@ from refunds_core.dal import accounts, keys
 from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.logic.accounts import create_login
 from refunds_core.models import CreateApiKeyRequest
+from refunds_core.modes import Mode
 from refunds_core.validation import parse
 
 KEY_ID = "key_01JD0000000000000000000000"
@@ -260,3 +261,14 @@ def test_unknown_fields_are_15010_each():
     with pytest.raises(FieldErrors) as raised:
         parse(CreateApiKeyRequest, {"name": "ok", "key": "mine", "prefix": "rrk"})
     assert raised.value.fields == ["key", "prefix"]
+
+
+def test_a_test_key_starts_rrk_test_and_its_caller_acts_in_test_mode(table):
+    key = auth.new_api_key("acme", Mode.TEST)
+    assert re.fullmatch(r"rrk_test_[A-Za-z0-9_-]{43}_acme", key)
+    digest = auth.api_key_digest(key)
+    table.put(keys.api_key(digest), {"merchantId": "acme", "keyId": KEY_ID, "mode": "test"})
+    table.put(keys.merchant(merchant_id := "acme"), {"id": merchant_id, "status": "active"})
+    assert caller_from_headers([], [key]).mode is Mode.TEST
+    # The prefix is hashed with the rest: the same secret sent as a live key is an unknown key.
+    assert code_of(lambda: caller_from_headers([], [key.replace("rrk_test_", "rrk_live_", 1)])) == 101

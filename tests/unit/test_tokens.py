@@ -13,6 +13,7 @@ from refunds_core import auth
 from refunds_core.auth import AUDIENCE, ISSUER, caller_from_authorization, issue_token
 from refunds_core.callers import Caller, Role
 from refunds_core.errors import ApiError
+from refunds_core.modes import Mode
 
 KEY = "k" * 64
 
@@ -169,3 +170,17 @@ def test_a_signing_key_with_non_ascii_characters_works_cached_or_not(clock, monk
     token, _ = issue_token(Caller("demo", Role.MERCHANT, "demo"))
     for _ in range(2):  # checked, then from the cache
         assert caller_from_authorization(bearer(token)).login == "demo"
+
+
+@pytest.mark.parametrize("mode", list(Mode))
+def test_a_token_carries_its_mode_and_one_without_is_live(mode):
+    caller = Caller("demo", Role.MERCHANT, "demo", mode=mode)
+    assert caller_from_authorization(bearer(issue_token(caller)[0])).mode is mode
+    before_test_mode = jwt.encode(claims(), KEY, algorithm="HS256")  # issued before tokens had a mode
+    assert caller_from_authorization(bearer(before_test_mode)).mode is Mode.LIVE
+
+
+def test_a_token_naming_an_unknown_mode_is_401():
+    with pytest.raises(ApiError) as raised:
+        caller_from_authorization(bearer(jwt.encode(claims(mode="sandbox"), KEY, algorithm="HS256")))
+    assert raised.value.entries[0][0] == 101
