@@ -2,7 +2,8 @@
 (the same code and password hashing the deployed API uses).
 
 Everything here runs inside `in_process.function_environment(...)`, in live
-mode unless it says otherwise (``LocalRuntime._in_layer``), and is idempotent: what exists is kept, so restarts against a long-lived endpoint
+mode unless it says otherwise (``LocalRuntime._in_layer``), and is
+idempotent: what exists is kept, so restarts against a long-lived endpoint
 neither duplicate nor reset anything.
 """
 
