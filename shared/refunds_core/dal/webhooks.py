@@ -7,7 +7,8 @@ the events they deliver are ``dal/events.py``'s.
 | attempt | ``WEBHOOK#<webhookId>`` | ``ATTEMPT#<ULID>`` (sorted by time); with ``refundId``, also in
   ``DeliveriesByRefund`` (``REFUND#<refundId>``, the ULID) |
 
-A merchant's endpoint count is ``webhookCount`` on its merchant item; adding
+In test mode every partition above is its test one (``dal/keys.py``). A
+merchant's endpoint count is ``webhookCount`` (``testWebhookCount``) on its merchant item; adding
 and removing an endpoint change it in the same transaction, whose condition
 enforces the limit. Attempts carry ``expiresAt`` (epoch seconds), the table's
 TTL attribute: DynamoDB removes them after 30 days.
