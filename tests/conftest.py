@@ -69,12 +69,13 @@ def _sample_events() -> tuple[dict[str, tuple[str, int]], dict[str, str]]:
 SAMPLE_EVENTS, BATCH_SAMPLE_EVENTS = _sample_events()
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(scope="session", autouse=True)
 def _acting_live():
-    """A test calls the logic and the DAL as a handler does once the edge has
-    authenticated a live caller (api.allow acts in the caller's mode); a test
-    of test mode acts in it itself (``modes.acting_in(Mode.TEST)``). Handlers,
-    in this process or a worker, set their caller's own mode over it."""
+    """A test (and a module's fixture) calls the logic and the DAL as a
+    handler does once the edge has authenticated a live caller (api.allow acts
+    in the caller's mode); a test of test mode acts in it itself
+    (``modes.acting_in(Mode.TEST)``). Handlers, in this process or a worker,
+    set their caller's own mode over it."""
     from refunds_core import modes
     from refunds_core.modes import Mode
 

@@ -32,6 +32,8 @@ class World:
     webhook_id: str    # demo's endpoint
     new_order_id: str  # an order id nobody may create here
     customer_token: str  # demo's customer cust-1
+    test_refund_id: str = ""  # demo's REQUESTED refund in test mode (docs/test-mode.md)
+    test_token: str = ""     # demo's token in test mode
 
 
 def make_world(api: Client) -> World:
@@ -41,8 +43,12 @@ def make_world(api: Client) -> World:
         "url": f"http://127.0.0.1:9/input/{uuid.uuid4().hex[:8]}", "events": ["refund.issued"]}, login="demo")
     customer = api.request("POST", "/v1/auth/customer-token", json_body={"customerId": "cust-1"}, login="demo")
     assert refund.status == 200 and hook.status == 201 and customer.status == 200
+    test_refund = api.request("POST", f"/v1/order/{api.paid_order(mode='test')}/refund", mode="test",
+                              json_body={"email": "m@example.com"}, login="demo")
+    assert test_refund.status == 200, test_refund
     return World(api.paid_order(), refund.body["data"]["id"], refund.body["data"]["numericId"],
-                 hook.body["data"]["id"], f"new-{uuid.uuid4().hex[:8]}", customer.body["token"])
+                 hook.body["data"]["id"], f"new-{uuid.uuid4().hex[:8]}", customer.body["token"],
+                 test_refund.body["data"]["id"], api.token("demo", "test"))
 
 
 def snapshot(api: Client, world: World) -> dict:
@@ -51,6 +57,7 @@ def snapshot(api: Client, world: World) -> dict:
             "refund": api.request("GET", f"/v1/refunds/{world.refund_id}", login="demo").body,
             "webhooks": api.request("GET", "/v1/webhooks", login="demo").body,
             "api keys": api.request("GET", "/v1/api-keys", login="demo").body,
+            "test refund": api.request("GET", f"/v1/refunds/{world.test_refund_id}", login="demo", mode="test").body,
             "new order": api.request("GET", f"/v1/orders/{world.new_order_id}", login="support").status}
 
 
@@ -129,6 +136,13 @@ TARGETS: dict[tuple[str, str], Target] = {
         "demo", lambda w: f"/v1/webhooks/{w.webhook_id}/replay", lambda: {"since": "2026-01-01T00:00:00Z"},
         "since", ({"since": 1767225600}, ["since"]), read_only=("queued", "nextSince", "merchantId")),
 }
+# Test mode's simulation (demo's test token): a DENY without its declineReason would not write.
+TARGETS[("POST", "/v1/test/refunds/{refundId}/simulate")] = Target(
+    None, lambda w: f"/v1/test/refunds/{w.test_refund_id}/simulate",
+    lambda: {"action": "DENY", "responseReason": "Final sale"}, "responseReason",
+    ({"action": "FAIL", "responseReason": 5}, ["responseReason"]),
+    read_only=("status", "livemode", "id", "merchantId", "version", "history", "issuedAt"),
+    token=lambda w: w.test_token)
 # Seed 002's create: its order, 1, exists nowhere (a body that got through would be 404, not 15010).
 SEED002_REFUND = {"orderId": 1, "reason": "Wrong size", "amount": 1, "refundOnly": True}
 

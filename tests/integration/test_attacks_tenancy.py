@@ -50,6 +50,7 @@ class World:
     api_key_id: str | None = None
     refund_number: int = 0  # the refund's id on /api/v2 (its order's id is an integer: seed 002 names it)
     event_id: str = ""  # the refund's refund.created
+    test_refund_id: str = ""  # demo's refund in test mode (docs/test-mode.md)
 
 
 def _customer_token(api, merchant_login: str, customer_id: str) -> str:
@@ -76,6 +77,10 @@ def world(api):
     world = World(order_id, refund.body["data"]["id"], hook.body["data"]["id"], attackers,
                   refund_number=refund.body["data"]["numericId"], event_id=events.body["data"][0]["id"])
     world.api_key_id = _api_key_of_demo(api)
+    test_refund = api.request("POST", f"/v1/order/{api.paid_order(mode='test')}/refund", mode="test",
+                              json_body={"email": "merchant@example.com"}, login="demo")
+    assert test_refund.status == 200, test_refund
+    world.test_refund_id = test_refund.body["data"]["id"]
     yield world
     api.request("DELETE", f"/v1/webhooks/{world.webhook_id}", login="demo")
     api.request("DELETE", f"/v1/api-keys/{world.api_key_id}", login="demo")
@@ -90,6 +95,8 @@ def snapshot(api, dynamodb, table_name, world: World) -> dict:
         "PK": {"S": "MERCHANT#demo"}, "SK": {"S": f"WEBHOOK#{world.webhook_id}"}}).get("Item")
     assert order.status == refund.status == refunds.status == 200 and hook is not None
     state = {"order": order.body, "refund": refund.body, "refunds": refunds.body, "webhook": hook}
+    if world.test_refund_id:
+        state["testRefund"] = api.request("GET", f"/v1/refunds/{world.test_refund_id}", login="demo", mode="test").body
     if world.api_key_id:
         state["apiKeys"] = api.request("GET", "/v1/api-keys", login="demo").body
     return state
@@ -191,6 +198,11 @@ ROWS: dict[tuple[str, str], Row] = {
         lambda api, token, w: api.request("PATCH", f"/v1/refunds/{w.refund_id}", json_body=SHIPMENT, token=token),
         REFUND_NOT_FOUND, attackers=REFUND_ATTACKERS),
     ("GET", "/v1/refunds/export"): Row(_export_another_merchants_refunds, check=_refund_not_exported),
+    # Test mode: demo2's own test-mode token (the attacker's token is live, where the route is 404, 104).
+    ("POST", "/v1/test/refunds/{refundId}/simulate"): Row(
+        lambda api, _token, w: api.request("POST", f"/v1/test/refunds/{w.test_refund_id}/simulate",
+                                           json_body={"action": "APPROVE"}, login="demo2", mode="test"),
+        REFUND_NOT_FOUND),
     ("DELETE", "/v1/refunds/{refundId}"): Row(
         lambda api, token, w: api.request("DELETE", f"/v1/refunds/{w.refund_id}", token=token), REFUND_NOT_FOUND,
         attackers=REFUND_ATTACKERS),
