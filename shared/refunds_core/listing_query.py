@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Literal, NamedTuple, TypeVar
 
@@ -242,6 +243,22 @@ def open_cursor(cursor: str, context: dict, key: bytes) -> dict:
             or _canonical(sealed.get("q")) != _canonical(context) or not _is_key(sealed.get("k"))):
         raise FieldErrors(["cursor"])
     return sealed["k"]
+
+
+def cursor_page(cursor: str | None, context: dict, key: bytes, *, fits: Callable[[dict], bool],
+                read: Callable[[dict | None], tuple[list[dict], dict | None]]) -> tuple[list[dict], str | None]:
+    """One page of a list that is one Query a page: the cursor opened for this
+    ``context`` (``open_cursor``) and its key checked to be one of this list's
+    partition (``fits``: else 15010 ``cursor``, a key the Query was never
+    issued for), ``read(start_key)`` (the items and the LastEvaluatedKey), and
+    the next page's cursor sealed for the same context (None on the last page)."""
+    start_key = None
+    if cursor is not None:
+        start_key = open_cursor(cursor, context, key)
+        if not fits(start_key):
+            raise FieldErrors(["cursor"])
+    items, last_key = read(start_key)
+    return items, seal_cursor(last_key, context, key) if last_key else None
 
 
 def _is_key(value: object) -> bool:

@@ -184,6 +184,14 @@ def refund_attempts_page(refund_id: str, limit: int, start_key: dict | None) -> 
     return [from_item(item) for item in response.get("Items", [])], response.get("LastEvaluatedKey")
 
 
-def refund_attempts_key_attributes() -> set[str]:
-    """The attributes of a LastEvaluatedKey of ``DeliveriesByRefund``."""
-    return {"PK", "SK", *keys.ATTEMPT_INDEXES["DeliveriesByRefund"]}
+def is_attempts_key(webhook_id: str, key: dict) -> bool:
+    """Whether ``key`` is a LastEvaluatedKey ``attempts_page`` of this endpoint can have answered."""
+    return (set(key) == {"PK", "SK"} and key["PK"]["S"] == keys.attempts_partition(webhook_id)
+            and key["SK"]["S"].startswith(keys.ATTEMPT_PREFIX))
+
+
+def is_refund_attempts_key(refund_id: str, key: dict) -> bool:
+    """Whether ``key`` is a LastEvaluatedKey ``refund_attempts_page`` of this refund can have answered."""
+    partition_attribute, sort_attribute = keys.ATTEMPT_INDEXES[keys.ACTIVITY_INDEX[0]]
+    return (set(key) == {"PK", "SK", partition_attribute, sort_attribute}
+            and key[partition_attribute]["S"] == keys.by_refund_deliveries(refund_id))
