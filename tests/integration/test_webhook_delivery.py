@@ -19,7 +19,7 @@ from refunds_core.callers import Role
 from refunds_core.events import TYPES
 from refunds_core.logic import delivery
 from refunds_core.observability import metrics
-from tests.conftest import LambdaContext, load_handler
+from tests.conftest import LambdaContext, as_function, load_handler
 
 pytestmark = pytest.mark.server
 
@@ -297,38 +297,29 @@ def deliverer(runtime, monkeypatch):
     (a deliveries queue whose messages stay hidden 5 minutes unless the deliverer says
     otherwise, and a dead-letter queue), with a schedule of two immediate retries."""
     from localrun.event_sources.record_shapes import sqs_record
-    from refunds_core import aws
-    from refunds_core.settings import settings
 
     sqs = boto3.client("sqs", endpoint_url=runtime.aws_endpoint, region_name="us-east-1",
                        aws_access_key_id="testing", aws_secret_access_key="testing")
     suffix = uuid.uuid4().hex[:8]
     tasks = sqs.create_queue(QueueName=f"deliveries-{suffix}", Attributes={"VisibilityTimeout": "300"})["QueueUrl"]
     dead = sqs.create_queue(QueueName=f"dead-{suffix}")["QueueUrl"]
-    for key, value in runtime.function_env("DeliverWebhooksFunction").items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("WEBHOOK_DELIVERIES_QUEUE_URL", tasks)
-    monkeypatch.setenv("WEBHOOK_DEAD_LETTER_QUEUE_URL", dead)
-    monkeypatch.setenv("WEBHOOK_RETRY_SCHEDULE", "0,0")
-    settings.cache_clear()
-    aws.sqs.cache_clear()
-    aws.dynamodb.cache_clear()
-    handler = load_handler("DeliverWebhooksFunction")
     arn = sqs.get_queue_attributes(QueueUrl=tasks, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
     def receive(queue_url: str) -> list[dict]:
         return sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"],
                                    MessageAttributeNames=["All"]).get("Messages", [])
 
-    def invoke(message: dict) -> dict:
-        return handler({"Records": [sqs_record(message, arn, "us-east-1")]}, LambdaContext())
+    with as_function(runtime, "DeliverWebhooksFunction", env={
+            "WEBHOOK_DELIVERIES_QUEUE_URL": tasks, "WEBHOOK_DEAD_LETTER_QUEUE_URL": dead,
+            "WEBHOOK_RETRY_SCHEDULE": "0,0"}, fresh_clients=True):
+        handler = load_handler("DeliverWebhooksFunction")
 
-    yield SimpleNamespace(sqs=sqs, tasks=tasks, dead=dead, receive=receive, invoke=invoke)
+        def invoke(message: dict) -> dict:
+            return handler({"Records": [sqs_record(message, arn, "us-east-1")]}, LambdaContext())
+
+        yield SimpleNamespace(sqs=sqs, tasks=tasks, dead=dead, receive=receive, invoke=invoke)
     sqs.delete_queue(QueueUrl=tasks)
     sqs.delete_queue(QueueUrl=dead)
-    settings.cache_clear()
-    aws.sqs.cache_clear()
-    aws.dynamodb.cache_clear()
     metrics.clear_metrics()
 
 
