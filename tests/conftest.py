@@ -346,18 +346,54 @@ def handlers(runtime) -> Iterator[InProcessClient]:
     forget_cached_clients()
 
 
+def configure_as(patch: pytest.MonkeyPatch, runtime, *functions: str, env: dict[str, str] | None = None,
+                 fresh_clients: bool = False) -> None:
+    """This process configured as the runtime's ``functions`` (each one's
+    environment in turn: its table, queues, secret and settings), then ``env``
+    over it, set through ``patch`` (which restores them); the settings are read
+    again on their next use, and with ``fresh_clients`` the AWS clients made
+    again too (for a test that hooks or patches them). For a test that calls
+    refunds_core directly, with its ``monkeypatch``; for a block: ``as_function``."""
+    from refunds_core import aws
+    from refunds_core.settings import settings
+
+    for function in functions:
+        for key, value in runtime.function_env(function).items():
+            patch.setenv(key, value)
+    for key, value in (env or {}).items():
+        patch.setenv(key, value)
+    settings.cache_clear()
+    if fresh_clients:
+        aws.forget_clients()
+
+
+@contextmanager
+def as_function(runtime, *functions: str, env: dict[str, str] | None = None,
+                fresh_clients: bool = False) -> Iterator[None]:
+    """``configure_as`` for a block (a fixture's ``yield``): after it, the
+    environment is restored, and the settings (and with ``fresh_clients`` the
+    clients, with whatever hooks or patches the block put on them) made again."""
+    from refunds_core import aws
+    from refunds_core.settings import settings
+
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            configure_as(patch, runtime, *functions, env=env, fresh_clients=fresh_clients)
+            yield
+    finally:
+        settings.cache_clear()
+        if fresh_clients:
+            aws.forget_clients()
+
+
 @pytest.fixture
-def admin(runtime, monkeypatch):
+def admin(runtime):
     """The layer's account administration, run in this process against the
     runtime's AWS with a function's environment (what scripts/admin.py does)."""
     from refunds_core.logic import accounts
-    from refunds_core.settings import settings
 
-    for key, value in runtime.function_env("CreateRefundFunction").items():
-        monkeypatch.setenv(key, value)
-    settings.cache_clear()
-    yield accounts
-    settings.cache_clear()
+    with as_function(runtime, "CreateRefundFunction"):
+        yield accounts
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,9 @@ app = build_app()
        description="Signed and sent as every delivery is (Standard Webhooks headers; 15 seconds at most; no "
                    "redirect followed), to a disabled endpoint too; answered with what the endpoint did. The test "
                    "event (`{\"id\", \"type\": \"webhook.test\", \"createdAt\", \"merchantId\", \"data\": "
-                   "{\"webhookId\"}}`) is not kept, retried or listed among the deliveries.")
+                   "{\"webhookId\"}}`) is not kept, retried or listed among the deliveries. At most one test per "
+                   "endpoint every 5 seconds and 10 per merchant a minute: 429 (15150, `Retry-After`) beyond, "
+                   "nothing sent.")
 def test_webhook(webhookId: str):  # noqa: N803 - the template's path parameter name
     return webhook_ping.ping(caller(app), path_id(webhookId))
 

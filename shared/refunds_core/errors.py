@@ -172,7 +172,9 @@ THROTTLED = _entry(
     "Too many requests.",
     "The API's request rate limit was exceeded (API Gateway throttling): retry after "
     "`Retry-After` seconds, with backoff; or one IP sent too many token requests (AWS WAF, "
-    "no Retry-After): wait 5 minutes.",
+    "no Retry-After): wait 5 minutes; or POST /v1/webhooks/{id}/test was called again within 5 seconds "
+    "for that endpoint, or more than 10 times this minute for the merchant: nothing was sent, retry after "
+    "`Retry-After` seconds.",
 )
 WEBHOOK_NOT_FOUND = _entry(
     15160, HTTPStatus.NOT_FOUND,

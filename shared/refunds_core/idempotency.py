@@ -17,7 +17,7 @@ request runs as it always did. With it:
 - the first answer is stored for 24 hours and replayed, status and body, with
   ``Idempotent-Replayed: true``; the route does not run again. Answers a client
   fixes by changing the request (110, 111, 112, 15010), the account failure
-  15000, a lost race (109) and every 5xx are not stored: Powertools deletes
+  15000, a lost race (109), a throttled request (15150) and every 5xx are not stored: Powertools deletes
   the record and the same key may be sent again;
 - when the answer cannot be stored after the route ran (IdempotencyTable
   throttled or failing), the client still gets it (the work is done: no 5xx)
@@ -73,6 +73,7 @@ NOT_STORED_CODES = frozenset({
     errors.INVALID_FIELD.code, errors.UNKNOWN_ACCOUNT.code,
     errors.UNAUTHORIZED.code,  # a key revoked while its request ran: nothing of it is kept
     errors.CONFLICT.code,  # another request changed the refund first: the retry is judged on its new state
+    errors.THROTTLED.code,  # nothing was done: after Retry-After, the same key runs it
 })
 
 _VALID_KEY = re.compile(r"[\x20-\x7e]{1,255}")

@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Literal, NamedTuple, TypeVar
 
@@ -62,9 +63,11 @@ Order = Literal["newest", "oldest"]
 NEWEST = "newest"
 
 
+# A range's rule, in the words of every route that takes one (docs/listing.md, "Time ranges").
+RANGE_RULE = "A `createdFrom` after `createdTo` is 15010 for both; an empty range (equal bounds) lists nothing."
 CREATED_FROM = ("Refunds created at or after this time: ISO 8601 with an offset (`2026-05-01T00:00:00Z`; "
-                "write `+` as `%2B` in a URL). Must be before `createdTo`.")
-CREATED_TO = "Refunds created before this time (not at it): ISO 8601 with an offset. Must be after `createdFrom`."
+                "write `+` as `%2B` in a URL). " + RANGE_RULE)
+CREATED_TO = "Refunds created before this time (not at it): ISO 8601 with an offset."
 
 
 class ListQuery(BaseModel):
@@ -95,28 +98,34 @@ class CountsQuery(BaseModel):
 
 
 Query = TypeVar("Query", ListQuery, CountsQuery)
+M = TypeVar("M", bound=BaseModel)
 
 
 def parse_query(params: dict[str, str], *, merchant_filter_allowed: bool,
                 model: type[Query] = ListQuery) -> Query:  # type: ignore[assignment]
     """The query string as a ``model`` (a ListQuery by default), or FieldErrors
-    naming every bad parameter (``merchantId`` too when the caller may not
-    filter by merchant; ``createdFrom`` and ``createdTo``, where the model has
-    them, when the range is empty or inverted)."""
-    bad: list[str] = []
-    query = None
-    try:
-        query = model.model_validate(params)
-    except ValidationError as exc:
-        bad = field_errors(exc)
+    naming every bad parameter (``validated``'s, and ``merchantId`` when the
+    caller may not filter by merchant)."""
+    query, bad = validated(model, params)
     if "merchantId" in params and not merchant_filter_allowed and "merchantId" not in bad:
         bad.append("merchantId")
-    if query is not None and hasattr(query, "createdFrom") and not created_range_is_valid(
-            query.createdFrom, query.createdTo):
-        bad += ["createdFrom", "createdTo"]
     if bad or query is None:
         raise FieldErrors(bad)
     return query
+
+
+def validated(model: type[M], params: dict[str, str]) -> tuple[M | None, list[str]]:
+    """The query string as ``model`` (None when pydantic refuses it) and the
+    names of its bad parameters: each one pydantic refuses, then, for a model
+    with ``createdFrom`` and ``createdTo``, both of them when the range is
+    inverted (``range_inverted``). Every list's parser starts here."""
+    try:
+        query = model.model_validate(params)
+    except ValidationError as exc:
+        return None, field_errors(exc)
+    if range_inverted(getattr(query, "createdFrom", None), getattr(query, "createdTo", None)):
+        return query, ["createdFrom", "createdTo"]
+    return query, []
 
 
 class ExportQuery(BaseModel):
@@ -136,28 +145,41 @@ def parse_export_query(params: dict[str, str], *, merchant_filter_allowed: bool)
 
 
 # ------------------------------------------------------------ time ranges
+#
+# One rule for every list that takes createdFrom/createdTo (refunds, their
+# export, events): parsed by the models' AwareTime, refused when inverted
+# (``validated``), then turned into the whole milliseconds it holds
+# (``created_range``), which each index's sort key bounds are made of.
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class CreatedRange(NamedTuple):
     """Creation times as milliseconds since the Unix epoch, both inclusive
-    (None: unbounded on that side); what the indexes' sort key, the refund id,
-    is made of (dal/keys.created_between)."""
+    (None: unbounded on that side); what the indexes' sort keys, refund and
+    event ids (ULIDs: their head is that millisecond), are bounded by
+    (dal/keys.created_between, dal/events.first_id_at and last_id_at)."""
 
     first_ms: int | None
     last_ms: int | None
 
     @property
     def empty(self) -> bool:
-        """No millisecond in it: a range narrower than a millisecond between two."""
+        """No millisecond in it: equal bounds, or a range narrower than a millisecond between two."""
         return self.first_ms is not None and self.last_ms is not None and self.first_ms > self.last_ms
 
+    def not_before(self, first_ms: int) -> CreatedRange:
+        """The range cut to start at ``first_ms`` at the earliest (what is older is gone)."""
+        return self._replace(first_ms=first_ms if self.first_ms is None else max(self.first_ms, first_ms))
 
-def created_range_is_valid(created_from: str | None, created_to: str | None) -> bool:
-    """A range whose start is before its end (either may be absent)."""
-    return created_from is None or created_to is None or (
-        datetime.fromisoformat(created_from) < datetime.fromisoformat(created_to))
+
+def range_inverted(created_from: str | None, created_to: str | None) -> bool:
+    """A start after the end: the client swapped them or mistyped one, and
+    which one it meant is not ours to guess (15010 for both). Equal bounds are
+    no mistake but an empty range: a list of nothing, as a range narrower than
+    a millisecond is (``CreatedRange.empty``)."""
+    return created_from is not None and created_to is not None and (
+        datetime.fromisoformat(created_from) > datetime.fromisoformat(created_to))
 
 
 def created_range(created_from: str | None, created_to: str | None) -> CreatedRange | None:
@@ -224,6 +246,22 @@ def open_cursor(cursor: str, context: dict, key: bytes) -> dict:
             or _canonical(sealed.get("q")) != _canonical(context) or not _is_key(sealed.get("k"))):
         raise FieldErrors(["cursor"])
     return sealed["k"]
+
+
+def cursor_page(cursor: str | None, context: dict, key: bytes, *, fits: Callable[[dict], bool],
+                read: Callable[[dict | None], tuple[list[dict], dict | None]]) -> tuple[list[dict], str | None]:
+    """One page of a list that is one Query a page: the cursor opened for this
+    ``context`` (``open_cursor``) and its key checked to be one of this list's
+    partition (``fits``: else 15010 ``cursor``, a key the Query was never
+    issued for), ``read(start_key)`` (the items and the LastEvaluatedKey), and
+    the next page's cursor sealed for the same context (None on the last page)."""
+    start_key = None
+    if cursor is not None:
+        start_key = open_cursor(cursor, context, key)
+        if not fits(start_key):
+            raise FieldErrors(["cursor"])
+    items, last_key = read(start_key)
+    return items, seal_cursor(last_key, context, key) if last_key else None
 
 
 def _is_key(value: object) -> bool:

@@ -432,6 +432,12 @@ class RefundDelivery(Delivery):
     webhookId: WebhookId
 
 
+# Why a POST got no answer, as a merchant's own answer says it: a class of
+# failure, never an address, a port or an exception's text (logic/delivery._problem).
+PingProblem = Literal["refused", "timeout", "connection refused", "connection reset", "TLS error", "invalid answer",
+                      "unreachable", "unexpected error"]
+
+
 class WebhookTestResult(TypedDict):
     """What the endpoint did with a `webhook.test` event, sent at once and signed like every delivery."""
 
@@ -439,7 +445,7 @@ class WebhookTestResult(TypedDict):
     delivered: Annotated[bool, Doc("The endpoint answered a 2xx within 15 seconds.")]
     statusCode: Annotated[int | None, Doc("The endpoint's answer; null when it could not be reached.")]
     latencyMs: Annotated[int, Doc("From the attempt's start to its end, in milliseconds.", minimum=0)]
-    error: Annotated[str | None, Doc(
+    error: Annotated[PingProblem | None, Doc(
         "Why there was no answer: `refused` (the URL may not be called: its host does not resolve, or not to "
         "public addresses only), `timeout` (no complete answer within 15 seconds), `connection refused`, "
         "`connection reset`, `TLS error`, `invalid answer` (not HTTP), `unreachable` or `unexpected error`; "

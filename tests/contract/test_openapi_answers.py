@@ -308,7 +308,10 @@ def test_metadata_reasons_ranges_and_the_export_answer_as_documented(api, call):
     page = call("GET", "/v1/refunds", login="demo", status=200,
                 query={"declineReason": "final_sale", "reason": "damaged", "createdFrom": since})
     assert refund["id"] in [shown["id"] for shown in page["data"]]
-    call("GET", "/v1/refunds", login="demo", status=400, query={"createdFrom": since, "createdTo": since})
+    empty = call("GET", "/v1/refunds", login="demo", status=200, query={"createdFrom": since, "createdTo": since})
+    assert empty["data"] == []
+    call("GET", "/v1/refunds", login="demo", status=400, query={"createdFrom": "2100-01-01T00:00:00Z",
+                                                                 "createdTo": since})
     text = call("GET", "/v1/refunds/export", login="demo", status=200,
                 query={"createdFrom": since, "createdTo": "2100-01-01T00:00:00Z"})
     assert refund["id"] in text

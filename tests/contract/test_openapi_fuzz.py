@@ -35,6 +35,7 @@ from schemathesis.specs.openapi.checks import (
 from localrun.gateway import MAX_URL_CHARS
 from refunds_core.callers import Role
 from scripts import openapi
+from tests.conftest import as_function
 
 pytestmark = pytest.mark.server
 
@@ -79,17 +80,12 @@ SCHEMA = configured(DOCUMENT)
 def fuzzing(runtime, api) -> dict:
     """A fresh merchant, its token, and an order, a refund and a webhook endpoint of its own."""
     from refunds_core.logic import accounts, connections
-    from refunds_core.settings import settings
 
     merchant_id, login = f"fz-{uuid.uuid4().hex[:8]}", f"fz-{uuid.uuid4().hex[:8]}"
-    with pytest.MonkeyPatch.context() as env:
-        for key, value in runtime.function_env("CreateRefundFunction").items():
-            env.setenv(key, value)
-        settings.cache_clear()
+    with as_function(runtime, "CreateRefundFunction"):
         accounts.create_merchant(merchant_id, contact_email="fuzz@example.com")
         accounts.create_login(login, "a-long-password", Role.MERCHANT, merchant_id)
         connection_id = connections.create(merchant_id, "fuzzing")["id"]
-    settings.cache_clear()
     answer = api.request("POST", "/v1/auth/token", json_body={"login": login, "password": "a-long-password"})
     assert answer.status == 200, answer
     token = answer.body["token"]

@@ -1,44 +1,24 @@
 """Fixtures the integration tests share beyond tests/conftest.py."""
 
 import ast
-import contextlib
 import sys
 import uuid
 from pathlib import Path
 
 import pytest
 
-from refunds_core import aws
 from refunds_core.logic import lifecycle
 from refunds_core.observability import metrics
-from refunds_core.settings import settings
-
-
-@contextlib.contextmanager
-def as_function(runtime, logical_id: str):
-    """This process configured as one of the runtime's functions (its table,
-    secret and settings), for a module's fixture that calls refunds_core's
-    logic directly; the environment and the settings are restored after."""
-    with pytest.MonkeyPatch.context() as env:
-        for key, value in runtime.function_env(logical_id).items():
-            env.setenv(key, value)
-        settings.cache_clear()
-        yield
-    settings.cache_clear()
+from tests.conftest import as_function
 
 
 @pytest.fixture
 def layer(runtime, monkeypatch):
     """refunds_core configured as UpdateRefundFunction is, in this process, for
     tests that drive the lifecycle logic directly (races, injected failures)."""
-    for key, value in runtime.function_env("UpdateRefundFunction").items():
-        monkeypatch.setenv(key, value)
-    settings.cache_clear()
-    aws.dynamodb.cache_clear()
     monkeypatch.setattr(lifecycle, "require_active_account", lambda caller: None)
-    yield
-    aws.dynamodb.cache_clear()
-    settings.cache_clear()
+    with as_function(runtime, "UpdateRefundFunction", fresh_clients=True):
+        yield
     metrics.clear_metrics()  # what the transitions recorded is never flushed in this process
 
 

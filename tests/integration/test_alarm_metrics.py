@@ -10,7 +10,7 @@ import pytest
 
 from localrun import template as cfn
 from tests.conftest import ROOT
-from tests.integration.test_iam_coverage import _run, as_function
+from tests.integration.test_iam_coverage import _run, sample_event_as
 
 pytestmark = pytest.mark.server
 
@@ -32,7 +32,7 @@ def _emitted_metrics(printed: str) -> list[tuple[str, str, dict[str, str]]]:
 
 def test_a_delivery_that_fails_for_good_emits_what_the_alarm_watches(runtime, monkeypatch, capsys):
     function = "DeliverWebhooksFunction"
-    event = as_function(runtime, monkeypatch, function, "deliver_webhooks.json")  # its last attempt, refused
+    event = sample_event_as(runtime, monkeypatch, function, "deliver_webhooks.json")  # its last attempt, refused
     capsys.readouterr()
     response, _ = _run(function, event)
     assert response == {"batchItemFailures": []}  # recorded failed and dead-lettered: the task is done

@@ -24,7 +24,7 @@ from refunds_core import aws
 from refunds_core.dal.codec import from_item
 from refunds_core.observability import logger
 from refunds_core.settings import settings
-from tests.conftest import ROOT, LambdaContext, load_handler
+from tests.conftest import ROOT, LambdaContext, configure_as, load_handler
 
 pytestmark = pytest.mark.server
 
@@ -285,11 +285,8 @@ def test_a_key_mints_customer_tokens_that_die_with_it(api, merchant):
 
 def _warm(runtime, monkeypatch):
     """Functions run in this process, sharing one warm environment's caches."""
-    for name, value in runtime.function_env("ListRefundsFunction").items():
-        monkeypatch.setenv(name, value)
+    configure_as(monkeypatch, runtime, "ListRefundsFunction", fresh_clients=True)
     monkeypatch.syspath_prepend(str(ROOT / "shared"))
-    settings.cache_clear()
-    aws.dynamodb.cache_clear()
 
     def run(function: str, method: str, path: str, headers: dict, body: dict | None = None) -> dict:
         key_id = re.search(r"key_\w+", path)

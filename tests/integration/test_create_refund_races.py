@@ -14,7 +14,7 @@ from refunds_core.dal import keys
 from refunds_core.dal.codec import to_item
 from refunds_core.logic import refunds
 from refunds_core.observability import metrics
-from tests.conftest import sample_order
+from tests.conftest import as_function, sample_order
 
 pytestmark = pytest.mark.server
 DEMO = Caller("demo", Role.MERCHANT, "demo")
@@ -23,13 +23,9 @@ DEMO = Caller("demo", Role.MERCHANT, "demo")
 @pytest.fixture
 def layer(runtime, monkeypatch):
     """refunds_core configured as CreateRefundFunction is, in this process."""
-    for key, value in runtime.function_env("CreateRefundFunction").items():
-        monkeypatch.setenv(key, value)
-    refunds.require_active_account.__globals__["settings"].cache_clear()
-    aws.dynamodb.cache_clear()
     monkeypatch.setattr(refunds, "require_active_account", lambda caller: None)
-    yield
-    aws.dynamodb.cache_clear()
+    with as_function(runtime, "CreateRefundFunction", fresh_clients=True):
+        yield
     metrics.clear_metrics()  # what create() recorded is never flushed in this process
 
 

@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from refunds_core import aws, clock
+from refunds_core import clock
 from refunds_core.dal import webhooks
 from refunds_core.logic import endpoint_health
-from refunds_core.settings import settings
+from tests.conftest import as_function
 from tests.integration.test_webhook_delivery import Receiver
 
 pytestmark = pytest.mark.server
@@ -25,15 +25,10 @@ START = datetime.now(UTC).replace(microsecond=0) - 8 * DAY  # so that what is di
 
 
 @pytest.fixture
-def deliverer(runtime, monkeypatch):
+def deliverer(runtime):
     """refunds_core as DeliverWebhooksFunction has it, in this process."""
-    for key, value in runtime.function_env("DeliverWebhooksFunction").items():
-        monkeypatch.setenv(key, value)
-    settings.cache_clear()
-    aws.dynamodb.cache_clear()
-    yield
-    aws.dynamodb.cache_clear()
-    settings.cache_clear()
+    with as_function(runtime, "DeliverWebhooksFunction", fresh_clients=True):
+        yield
 
 
 @pytest.fixture

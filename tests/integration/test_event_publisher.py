@@ -22,8 +22,7 @@ from refunds_core import aws
 from refunds_core.dal import events as kept_events
 from refunds_core.logic.publishing import MAX_REQUEST_BYTES, entry_size
 from refunds_core.logic.refunds import event_of
-from refunds_core.settings import settings
-from tests.conftest import ROOT, LambdaContext, load_handler
+from tests.conftest import ROOT, LambdaContext, as_function, load_handler
 
 pytestmark = pytest.mark.server
 EVENT = json.loads((ROOT / "events" / "publish_refund_events.json").read_text())
@@ -48,14 +47,9 @@ def observer(runtime):
 
 
 @pytest.fixture
-def publisher(runtime, monkeypatch):
-    for key, value in runtime.function_env("PublishRefundEventsFunction").items():
-        monkeypatch.setenv(key, value)
-    settings.cache_clear()
-    aws.sns.cache_clear()
-    yield load_handler("PublishRefundEventsFunction")
-    aws.sns.cache_clear()
-    settings.cache_clear()
+def publisher(runtime):
+    with as_function(runtime, "PublishRefundEventsFunction", fresh_clients=True):
+        yield load_handler("PublishRefundEventsFunction")
 
 
 def test_sns_down_fails_the_record_and_the_retry_publishes_the_same_event(publisher, observer, monkeypatch):

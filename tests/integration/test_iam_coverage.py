@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from datetime import timedelta
 from fnmatch import fnmatch
 
 import pytest
@@ -21,7 +22,7 @@ from refunds_core import auth, aws
 from refunds_core.callers import Caller, Role
 from refunds_core.dal import keys
 from refunds_core.settings import settings
-from tests.conftest import BATCH_SAMPLE_EVENTS, ROOT, SAMPLE_EVENTS, LambdaContext, load_handler
+from tests.conftest import BATCH_SAMPLE_EVENTS, ROOT, SAMPLE_EVENTS, LambdaContext, configure_as, load_handler
 
 pytestmark = pytest.mark.server
 
@@ -30,14 +31,18 @@ _TRANSACTION_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "Del
                         "ConditionCheck": "ConditionCheckItem"}
 
 
-def as_function(runtime, monkeypatch, function: str, event_file: str) -> dict:
+def sample_event_as(runtime, monkeypatch, function: str, event_file: str) -> dict:
     """This process set up as ``function`` is on the runtime (its environment,
     the layer), and the sample event ``event_file`` as `make invoke` sends it."""
     from localrun.__main__ import prepare_event
+    from refunds_core.logic import webhook_ping
 
-    for key, value in runtime.function_env(function).items():
-        monkeypatch.setenv(key, value)
+    configure_as(monkeypatch, runtime, function)
     monkeypatch.syspath_prepend(str(ROOT / "shared"))
+    # Its sample pings demo's one endpoint in test after test here, more often than the
+    # limit allows (429, nothing written): the limit's own tests are test_webhook_ping.py's.
+    monkeypatch.setattr(webhook_ping, "TEST_INTERVAL", timedelta(0))
+    monkeypatch.setattr(webhook_ping, "TESTS_PER_MINUTE", 1000)
     return prepare_event(runtime, json.loads((ROOT / "events" / event_file).read_text()))
 
 
@@ -134,7 +139,7 @@ def _assert_allowed(function: str, calls: list[tuple[str, dict]]) -> None:
 
 @pytest.mark.parametrize(("event_file", "function"), [(name, fn) for name, (fn, _) in sorted(SAMPLE_EVENTS.items())])
 def test_every_dynamodb_call_is_allowed_by_the_function_policy(runtime, api, monkeypatch, event_file, function):
-    event = as_function(runtime, monkeypatch, function, event_file)
+    event = sample_event_as(runtime, monkeypatch, function, event_file)
     if function == "CreateRefundFunction":  # a fresh paid order, so the whole success path runs
         order_id = api.paid_order()
         event["path"], event["pathParameters"] = f"/v1/order/{order_id}/refund", {"orderId": order_id}
@@ -165,7 +170,7 @@ def demo_api_key(api):
     if "{{token:demo}}" in (ROOT / "events" / name).read_text()])
 def test_an_api_key_is_resolved_within_every_function_policy(runtime, api, monkeypatch, demo_api_key, event_file,
                                                              function):
-    event = as_function(runtime, monkeypatch, function, event_file)
+    event = sample_event_as(runtime, monkeypatch, function, event_file)
     for section in ("headers", "multiValueHeaders"):
         sent = event[section].pop("Authorization")
         event[section]["X-API-KEY"] = [demo_api_key] if isinstance(sent, list) else demo_api_key
@@ -184,7 +189,7 @@ def test_an_api_key_is_resolved_within_every_function_policy(runtime, api, monke
                                                if function != "PublishRefundEventsFunction"))  # no table call
 def test_every_dynamodb_and_sqs_call_of_the_webhook_functions_is_allowed(runtime, monkeypatch, event_file):
     function = BATCH_SAMPLE_EVENTS[event_file]
-    event = as_function(runtime, monkeypatch, function, event_file)
+    event = sample_event_as(runtime, monkeypatch, function, event_file)
     response, calls, queue_calls = _run_recording(function, event, "sqs", "QueueUrl")
     assert response == {"batchItemFailures": []}
     _assert_allowed(function, calls)
@@ -211,7 +216,7 @@ def test_disabling_an_endpoint_failing_for_5_days_is_allowed_by_the_deliverers_p
         dynamodb.update_item(TableName=table_name, Key=key, UpdateExpression="SET failingSince = :at",
                              ExpressionAttributeValues={":at": {"S": "2026-01-01T00:00:00.000Z"}})
         function = "DeliverWebhooksFunction"
-        event = as_function(runtime, monkeypatch, function, "deliver_webhooks.json")
+        event = sample_event_as(runtime, monkeypatch, function, "deliver_webhooks.json")
         for record in event["Records"]:
             task = json.loads(record["body"])
             record["body"] = json.dumps({**task, "webhookId": webhook_id})
@@ -229,7 +234,7 @@ def test_the_publishers_sns_calls_are_allowed_by_its_policy(runtime, monkeypatch
     """The publisher calls PublishBatch, which IAM authorises as sns:Publish
     (SNS has no sns:PublishBatch action), on the events topic only."""
     function = "PublishRefundEventsFunction"
-    event = as_function(runtime, monkeypatch, function, "publish_refund_events.json")
+    event = sample_event_as(runtime, monkeypatch, function, "publish_refund_events.json")
     settings.cache_clear()
     response, calls, topic_calls = _run_recording(function, event, "sns", "TopicArn")
     assert response == {"batchItemFailures": []} and calls == []  # no table call
@@ -249,7 +254,7 @@ def test_issue_reads_and_writes_the_order_within_update_refunds_policy(runtime, 
     approve = api.request("PATCH", f"/v1/refunds/{refund_id}", json_body={"action": "APPROVE"}, login="support")
     assert approve.status == 200
     function = "UpdateRefundFunction"
-    event = as_function(runtime, monkeypatch, function, "update_refund.json")
+    event = sample_event_as(runtime, monkeypatch, function, "update_refund.json")
     event["path"] = event["requestContext"]["path"] = f"/v1/refunds/{refund_id}"
     event["pathParameters"] = {"refundId": refund_id}
     event["body"] = json.dumps({"action": "ISSUE"})
@@ -283,7 +288,7 @@ def test_the_list_queries_cover_every_index():
 def test_every_index_the_list_function_reads_is_allowed_by_its_policy(runtime, monkeypatch, index):
     function = "ListRefundsFunction"
     login, params = LIST_QUERIES[index]
-    event = as_function(runtime, monkeypatch, function, "list_refunds.json")
+    event = sample_event_as(runtime, monkeypatch, function, "list_refunds.json")
     if login == "customer":  # demo's customer cust-1, as POST /v1/auth/customer-token would mint
         settings.cache_clear()
         token = auth.issue_token(Caller("customer:cust-1", Role.CUSTOMER, "demo", "cust-1", minted_by="demo"),
@@ -309,7 +314,7 @@ EVENT_QUERIES = {"EVENTS#demo": {}, "index/DeliveriesByRefund": {"type": "refund
 @pytest.mark.parametrize("read", sorted(EVENT_QUERIES))
 def test_every_partition_the_events_list_reads_is_allowed_by_its_policy(runtime, monkeypatch, read):
     function = "ListEventsFunction"
-    event = as_function(runtime, monkeypatch, function, "list_events.json")
+    event = sample_event_as(runtime, monkeypatch, function, "list_events.json")
     params = {name: value.replace("{{refund:demo}}", runtime.demo_refund_id())
               for name, value in EVENT_QUERIES[read].items()}
     event["queryStringParameters"] = params or None
@@ -340,7 +345,7 @@ def _idempotency_allowed(statements: list[dict], action: str, record_id: str) ->
 
 @pytest.mark.parametrize(("event_file", "function"), MUTATING_EVENTS)
 def test_idempotency_records_are_written_within_the_function_policy(runtime, api, monkeypatch, event_file, function):
-    event = as_function(runtime, monkeypatch, function, event_file)
+    event = sample_event_as(runtime, monkeypatch, function, event_file)
     if function == "CreateRefundFunction":
         order_id = api.paid_order()
         event["path"], event["pathParameters"] = f"/v1/order/{order_id}/refund", {"orderId": order_id}

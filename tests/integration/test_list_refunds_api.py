@@ -27,6 +27,7 @@ from refunds_core.dal import keys
 from refunds_core.dal.codec import to_item
 from refunds_core.listing_query import seal_cursor
 from refunds_core.shapes import Page
+from tests.conftest import as_function
 
 pytestmark = pytest.mark.server
 
@@ -103,14 +104,9 @@ def other_merchant(api, admin, dynamodb, table_name) -> Merchant:
 def shared_merchant(runtime, api, dynamodb, table_name) -> Merchant:
     """One merchant for the tests that only read (the admin fixture, once per module)."""
     from refunds_core.logic import accounts
-    from refunds_core.settings import settings
 
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in runtime.function_env("CreateRefundFunction").items():
-            patch.setenv(key, value)
-        settings.cache_clear()
+    with as_function(runtime, "CreateRefundFunction"):
         yield Merchant(api, accounts, dynamodb, table_name)
-    settings.cache_clear()
 
 
 def customer_token(merchant: Merchant, customer_id: str) -> str:
@@ -614,21 +610,14 @@ def test_an_order_without_refunds_shows_an_empty_list(api, merchant):
 # ---------------------------------------- one Query per page, in this process
 
 @pytest.fixture
-def queries(runtime, monkeypatch):
+def queries(runtime):
     """logic.listing.page runs here as ListRefundsFunction would; every
     DynamoDB call it makes is recorded (operation, parameters)."""
-    from refunds_core.settings import settings
-
-    for key, value in runtime.function_env("ListRefundsFunction").items():
-        monkeypatch.setenv(key, value)
-    settings.cache_clear()
-    aws.dynamodb.cache_clear()
     calls: list[tuple[str, dict]] = []
-    aws.dynamodb().meta.events.register(
-        "provide-client-params.dynamodb.*", lambda params, model, **_: calls.append((model.name, dict(params))))
-    yield calls
-    aws.dynamodb.cache_clear()
-    settings.cache_clear()
+    with as_function(runtime, "ListRefundsFunction", fresh_clients=True):
+        aws.dynamodb().meta.events.register(
+            "provide-client-params.dynamodb.*", lambda params, model, **_: calls.append((model.name, dict(params))))
+        yield calls
 
 
 def _data_calls(calls: list[tuple[str, dict]]) -> list[tuple[str, dict]]:

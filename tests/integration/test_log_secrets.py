@@ -23,7 +23,7 @@ import pytest
 from localrun import template as cfn
 from localrun.proxy_event import HttpRequest, proxy_event
 from localrun.routing import Match, Router
-from tests.conftest import PASSWORDS, ROOT, LambdaContext, load_handler
+from tests.conftest import PASSWORDS, ROOT, LambdaContext, as_function, load_handler
 
 pytestmark = pytest.mark.server
 
@@ -57,20 +57,11 @@ class Handlers:
 
 @pytest.fixture
 def handlers(runtime, monkeypatch):
-    from refunds_core import aws
-    from refunds_core.settings import settings
-
-    # The routes' environment, and the deliverer's (its dead-letter queue) beside it.
-    for function in ("CreateWebhookFunction", "DeliverWebhooksFunction"):
-        for key, value in runtime.function_env(function).items():
-            monkeypatch.setenv(key, value)
-    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "DEBUG")
     monkeypatch.syspath_prepend(str(ROOT / "shared"))
-    settings.cache_clear()
-    aws.forget_clients()
-    yield Handlers()
-    settings.cache_clear()
-    aws.forget_clients()
+    # The routes' environment, and the deliverer's (its dead-letter queue) beside it.
+    with as_function(runtime, "CreateWebhookFunction", "DeliverWebhooksFunction",
+                     env={"POWERTOOLS_LOG_LEVEL": "DEBUG"}, fresh_clients=True):
+        yield Handlers()
 
 
 @pytest.fixture

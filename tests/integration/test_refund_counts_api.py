@@ -8,6 +8,7 @@ import pytest
 
 from refunds_core import aws, statuses
 from refunds_core.callers import Caller, Role
+from tests.conftest import as_function
 from tests.integration.test_list_refunds_api import Merchant
 
 pytestmark = pytest.mark.server
@@ -63,23 +64,15 @@ def test_a_count_is_select_count_queries_that_stop_past_the_cap(runtime, monkeyp
     """Five REQUESTED refunds, a cap of 3: the count reads at most 4 and says
     "3, capped"; nothing is read of the items but their number."""
     from refunds_core.logic import counts as logic
-    from refunds_core.settings import settings
 
     for _ in range(5):
         merchant.store_refund(statuses.REQUESTED)
-    for key, value in runtime.function_env("CountRefundsFunction").items():
-        monkeypatch.setenv(key, value)
     monkeypatch.setattr(logic, "CAP", 3)
-    settings.cache_clear()
-    aws.dynamodb.cache_clear()
     calls: list[tuple[str, dict]] = []
-    aws.dynamodb().meta.events.register(
-        "provide-client-params.dynamodb.*", lambda params, model, **_: calls.append((model.name, dict(params))))
-    try:
+    with as_function(runtime, "CountRefundsFunction", fresh_clients=True):
+        aws.dynamodb().meta.events.register(
+            "provide-client-params.dynamodb.*", lambda params, model, **_: calls.append((model.name, dict(params))))
         answer = logic.open_counts(Caller(merchant.login, Role.MERCHANT, merchant.id), {})
-    finally:
-        aws.dynamodb.cache_clear()
-        settings.cache_clear()
     assert answer["REQUESTED"] == {"count": 3, "capped": True}
     assert answer["WAITING"] == answer["PROCESSING"] == {"count": 0, "capped": False}
     queries = [params for operation, params in calls if operation == "Query"]

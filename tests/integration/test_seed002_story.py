@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import as_function, standard_library_imports_only
+from tests.conftest import as_function
+from tests.integration.conftest import standard_library_imports_only
 from tests.integration.seed002_client import Refused, Seed002Client, problems
 
 pytestmark = pytest.mark.server

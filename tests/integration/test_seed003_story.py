@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from localrun.seed import LOCAL_ACCOUNTS
-from tests.integration.conftest import as_function, standard_library_imports_only
+from tests.conftest import as_function
+from tests.integration.conftest import standard_library_imports_only
 from tests.integration.seed003_client import Refused, Seed003Client, problems
 
 pytestmark = pytest.mark.server

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import as_function, standard_library_imports_only
+from tests.conftest import as_function
+from tests.integration.conftest import standard_library_imports_only
 from tests.integration.seed004_client import FullOrderRefundClient, Refused, money, problems
 
 pytestmark = pytest.mark.server

@@ -19,7 +19,7 @@ from refunds_core.callers import Role
 from refunds_core.events import TYPES
 from refunds_core.logic import delivery
 from refunds_core.observability import metrics
-from tests.conftest import LambdaContext, load_handler
+from tests.conftest import LambdaContext, as_function, load_handler
 
 pytestmark = pytest.mark.server
 
@@ -332,38 +332,29 @@ def deliverer(runtime, monkeypatch):
     (a deliveries queue whose messages stay hidden 5 minutes unless the deliverer says
     otherwise, and a dead-letter queue), with a schedule of two immediate retries."""
     from localrun.event_sources.record_shapes import sqs_record
-    from refunds_core import aws
-    from refunds_core.settings import settings
 
     sqs = boto3.client("sqs", endpoint_url=runtime.aws_endpoint, region_name="us-east-1",
                        aws_access_key_id="testing", aws_secret_access_key="testing")
     suffix = uuid.uuid4().hex[:8]
     tasks = sqs.create_queue(QueueName=f"deliveries-{suffix}", Attributes={"VisibilityTimeout": "300"})["QueueUrl"]
     dead = sqs.create_queue(QueueName=f"dead-{suffix}")["QueueUrl"]
-    for key, value in runtime.function_env("DeliverWebhooksFunction").items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("WEBHOOK_DELIVERIES_QUEUE_URL", tasks)
-    monkeypatch.setenv("WEBHOOK_DEAD_LETTER_QUEUE_URL", dead)
-    monkeypatch.setenv("WEBHOOK_RETRY_SCHEDULE", "0,0")
-    settings.cache_clear()
-    aws.sqs.cache_clear()
-    aws.dynamodb.cache_clear()
-    handler = load_handler("DeliverWebhooksFunction")
     arn = sqs.get_queue_attributes(QueueUrl=tasks, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
     def receive(queue_url: str) -> list[dict]:
         return sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"],
                                    MessageAttributeNames=["All"]).get("Messages", [])
 
-    def invoke(message: dict) -> dict:
-        return handler({"Records": [sqs_record(message, arn, "us-east-1")]}, LambdaContext())
+    with as_function(runtime, "DeliverWebhooksFunction", env={
+            "WEBHOOK_DELIVERIES_QUEUE_URL": tasks, "WEBHOOK_DEAD_LETTER_QUEUE_URL": dead,
+            "WEBHOOK_RETRY_SCHEDULE": "0,0"}, fresh_clients=True):
+        handler = load_handler("DeliverWebhooksFunction")
 
-    yield SimpleNamespace(sqs=sqs, tasks=tasks, dead=dead, receive=receive, invoke=invoke)
+        def invoke(message: dict) -> dict:
+            return handler({"Records": [sqs_record(message, arn, "us-east-1")]}, LambdaContext())
+
+        yield SimpleNamespace(sqs=sqs, tasks=tasks, dead=dead, receive=receive, invoke=invoke)
     sqs.delete_queue(QueueUrl=tasks)
     sqs.delete_queue(QueueUrl=dead)
-    settings.cache_clear()
-    aws.sqs.cache_clear()
-    aws.dynamodb.cache_clear()
     metrics.clear_metrics()
 
 
@@ -436,10 +427,10 @@ def test_a_task_failing_around_its_attempt_keeps_the_schedule_then_is_dead_lette
 def test_a_test_ping_reaches_the_endpoint_signed_at_once_and_answers_what_it_did(api, merchant):
     receiver = Receiver(fail=1)
     try:
-        endpoint = register(api, merchant, receiver.url, events=["refund.issued"])
-        path = f"/v1/webhooks/{endpoint['id']}/test"
-        failed = api.request("POST", path, login=merchant)
-        passed = api.request("POST", path, login=merchant)
+        # Two endpoints of one receiver that answers its first POST 500: an endpoint is tested once in 5 s.
+        endpoints = [register(api, merchant, receiver.url, events=["refund.issued"]) for _ in range(2)]
+        failed, passed = (api.request("POST", f"/v1/webhooks/{endpoint['id']}/test", login=merchant)
+                          for endpoint in endpoints)
         pings = receiver.wait_for(2)  # nothing drained: sent by the request itself
     finally:
         receiver.close()
@@ -449,32 +440,34 @@ def test_a_test_ping_reaches_the_endpoint_signed_at_once_and_answers_what_it_did
     assert {k: passed.body["data"][k] for k in ("delivered", "statusCode", "error")} == {
         "delivered": True, "statusCode": 204, "error": None}
     assert passed.body["data"]["latencyMs"] >= 0
-    for ping, answer in zip(pings, (failed, passed), strict=True):
+    for ping, answer, endpoint in zip(pings, (failed, passed), endpoints, strict=True):
         event = Webhook(endpoint["secret"]).verify(ping["body"], ping["headers"])  # signed as every delivery
         assert ping["headers"]["webhook-id"] == event["id"] == answer.body["data"]["eventId"]
         assert (event["type"], event["merchantId"], event["data"]) == (
             "webhook.test", merchant, {"webhookId": endpoint["id"]})
-    # Not a delivery: not listed, not kept, not retried.
-    assert api.request("GET", f"/v1/webhooks/{endpoint['id']}/deliveries", login=merchant).body["data"] == []
+        # Not a delivery: not listed, not kept, not retried.
+        assert api.request("GET", f"/v1/webhooks/{endpoint['id']}/deliveries", login=merchant).body["data"] == []
     assert api.request("GET", "/v1/events", login=merchant).body["data"] == []
 
 
 def test_a_test_ping_says_why_nothing_answered_in_words_that_name_no_address(api, merchant, dynamodb, runtime):
-    closed = register(api, merchant, "http://127.0.0.1:9/hooks", events=["refund.issued"])
+    closed, disabled, moved = (register(api, merchant, "http://127.0.0.1:9/hooks", events=["refund.issued"])
+                               for _ in range(3))
     path = f"/v1/webhooks/{closed['id']}/test"
     answer = api.request("POST", path, login=merchant)
     assert {k: answer.body["data"][k] for k in ("delivered", "statusCode", "error")} == {
         "delivered": False, "statusCode": None, "error": "connection refused"}
     # Disabled, it is still tested: the merchant checks a fix before enabling it again.
-    disabled = api.request("PATCH", f"/v1/webhooks/{closed['id']}", login=merchant, json_body={"enabled": False})
-    assert disabled.status == 200 and disabled.body["data"]["enabled"] is False
-    assert api.request("POST", path, login=merchant).body["data"]["error"] == "connection refused"
+    turned_off = api.request("PATCH", f"/v1/webhooks/{disabled['id']}", login=merchant, json_body={"enabled": False})
+    assert turned_off.status == 200 and turned_off.body["data"]["enabled"] is False
+    assert api.request("POST", f"/v1/webhooks/{disabled['id']}/test", login=merchant
+                       ).body["data"]["error"] == "connection refused"
     # Its host resolves to a private address by now: refused, and the answer says no more.
     dynamodb.update_item(TableName=runtime.physical_ids["RefundsTable"],
-                         Key={"PK": {"S": f"MERCHANT#{merchant}"}, "SK": {"S": f"WEBHOOK#{closed['id']}"}},
+                         Key={"PK": {"S": f"MERCHANT#{merchant}"}, "SK": {"S": f"WEBHOOK#{moved['id']}"}},
                          UpdateExpression="SET #url = :url", ExpressionAttributeNames={"#url": "url"},
                          ExpressionAttributeValues={":url": {"S": "https://10.20.30.40/hooks"}})
-    refused = api.request("POST", path, login=merchant)
+    refused = api.request("POST", f"/v1/webhooks/{moved['id']}/test", login=merchant)
     assert {k: refused.body["data"][k] for k in ("delivered", "statusCode", "error")} == {
         "delivered": False, "statusCode": None, "error": "refused"}
     assert "10.20.30.40" not in json.dumps(refused.body)

@@ -21,7 +21,7 @@ from standardwebhooks.webhooks import Webhook
 from ulid import ULID
 
 from refunds_core.dal.codec import from_item, to_item
-from tests.conftest import ROOT, LambdaContext, load_handler
+from tests.conftest import ROOT, LambdaContext, as_function, load_handler
 from tests.integration.test_lifecycle_api import customer_token
 
 pytestmark = pytest.mark.server
@@ -185,27 +185,18 @@ def test_registration_body_is_json_checked_first(api):
 def test_loopback_and_private_urls_are_refused_outside_local_mode(runtime, monkeypatch):
     """The deployed stack's setting (no WEBHOOK_ALLOW_LOOPBACK): the function run here, on the sample event."""
     from localrun.tokens import fill_token_placeholders
-    from refunds_core import aws
-    from refunds_core.settings import settings
 
-    for key, value in runtime.function_env("CreateWebhookFunction").items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("WEBHOOK_ALLOW_LOOPBACK", "false")
     monkeypatch.syspath_prepend(str(ROOT / "shared"))
-    event = fill_token_placeholders(json.loads((ROOT / "events" / "create_webhook.json").read_text()), runtime.token)
-    handler = load_handler("CreateWebhookFunction")
-    settings.cache_clear()
-    aws.dynamodb.cache_clear()
-    try:
+    with as_function(runtime, "CreateWebhookFunction", env={"WEBHOOK_ALLOW_LOOPBACK": "false"}, fresh_clients=True):
+        event = fill_token_placeholders(json.loads((ROOT / "events" / "create_webhook.json").read_text()),
+                                        runtime.token)
+        handler = load_handler("CreateWebhookFunction")
         for url in ("http://127.0.0.1:9/hook", "https://127.0.0.1/hook", "http://localhost:8080/hook",
                     "https://[::1]/hook", "https://10.0.0.1/hook"):
             response = handler({**event, "body": json.dumps({"url": url, "events": ["refund.issued"]})},
                                LambdaContext())
             assert response["statusCode"] == 400, response
             assert json.loads(response["body"])["errors"] == [{"error": 15010, "message": "Invalid field value: url"}]
-    finally:
-        settings.cache_clear()
-        aws.dynamodb.cache_clear()
 
 
 # ------------------------------------------------------------------ limit

@@ -9,7 +9,7 @@ import pytest
 
 from refunds_core import auth
 from refunds_core.errors import FieldErrors
-from refunds_core.listing_query import open_cursor, seal_cursor
+from refunds_core.listing_query import cursor_page, open_cursor, seal_cursor
 
 KEY = bytes(range(32))
 LAST_KEY = {"PK": {"S": "REFUND#rf_01J"}, "SK": {"S": "REFUND"}, "GSI1PK": {"S": "MERCHANT#demo"},
@@ -105,3 +105,88 @@ def test_derived_keys_depend_on_the_purpose_and_the_signing_key(monkeypatch):
     assert first not in (b"signing-key-1", b"signing-key-1".ljust(32, b"\0"))
     monkeypatch.setattr(auth, "_signing_key", lambda: "signing-key-2")  # rotation
     assert auth.derived_key("list-refunds-cursor") != first
+
+
+# ----------------------------------------------- a page a Query at a time
+
+class Reads:
+    """``cursor_page``'s ``read``: what it was asked to start from, and a next page to come."""
+
+    def __init__(self, last_key: dict | None):
+        self.last_key, self.starts = last_key, []
+
+    def __call__(self, start_key: dict | None) -> tuple[list[dict], dict | None]:
+        self.starts.append(start_key)
+        return [{"n": len(self.starts)}], self.last_key
+
+
+def test_a_page_seals_its_next_cursor_for_the_same_context_and_the_next_page_starts_there():
+    reads = Reads(LAST_KEY)
+    items, cursor = cursor_page(None, CONTEXT, KEY, fits=lambda key: True, read=reads)
+    assert items == [{"n": 1}] and open_cursor(cursor, CONTEXT, KEY) == LAST_KEY
+    cursor_page(cursor, CONTEXT, KEY, fits=lambda key: key == LAST_KEY, read=reads)
+    assert reads.starts == [None, LAST_KEY]
+    assert cursor_page(None, CONTEXT, KEY, fits=lambda key: True, read=Reads(None))[1] is None  # the last page
+
+
+def test_a_cursor_whose_key_is_not_of_the_lists_partition_reads_nothing():
+    reads = Reads(None)
+    with pytest.raises(FieldErrors) as caught:
+        cursor_page(seal_cursor(LAST_KEY, CONTEXT, KEY), CONTEXT, KEY, fits=lambda key: False, read=reads)
+    assert caught.value.fields == ["cursor"] and reads.starts == []
+    with pytest.raises(FieldErrors):
+        cursor_page(seal_cursor(LAST_KEY, {**CONTEXT, "limit": 21}, KEY), CONTEXT, KEY, fits=lambda key: True,
+                    read=reads)
+    assert reads.starts == []
+
+
+ENDPOINT = "whk_01JD0000000000000000000000"
+REFUND = "rf_01JD0000000000000000000000"
+OWNER = {"login": "demo", "role": "merchant", "merchantId": "demo"}
+# The contexts, and a key of each list, as the cursors already issued were sealed: they keep opening.
+ISSUED = {
+    "endpoint": ("list-webhook-deliveries-cursor", {"caller": OWNER, "webhookId": ENDPOINT, "limit": 2},
+                 {"PK": {"S": f"WEBHOOK#{ENDPOINT}"}, "SK": {"S": "ATTEMPT#01JD0000000000000000000001"}}),
+    "refund": ("list-refund-deliveries-cursor", {"caller": OWNER, "refundId": REFUND, "limit": 2},
+               {"PK": {"S": f"WEBHOOK#{ENDPOINT}"}, "SK": {"S": "ATTEMPT#01JD0000000000000000000001"},
+                "GSI8PK": {"S": f"REFUND#{REFUND}"}, "GSI8SK": {"S": "01JD0000000000000000000001"}}),
+}
+
+
+@pytest.fixture
+def deliveries(monkeypatch):
+    """Both deliveries lists with their reads recorded: ``deliveries[list](cursor)`` is a page of it."""
+    from refunds_core.callers import Caller, Role
+    from refunds_core.dal import webhooks as dal
+    from refunds_core.logic import refund_deliveries, webhooks
+
+    starts: list[dict | None] = []
+    caller = Caller("demo", Role.MERCHANT, "demo")
+    for module in (webhooks, refund_deliveries):
+        monkeypatch.setattr(module, "require_active_account", lambda caller: None)
+        monkeypatch.setattr(module, "derived_key", lambda purpose: KEY + purpose.encode())
+    monkeypatch.setattr(webhooks, "visible_endpoint", lambda caller, webhook_id: {"id": webhook_id})
+    monkeypatch.setattr(refund_deliveries, "visible_refund", lambda caller, refund_id: {"id": refund_id})
+    monkeypatch.setattr(dal, "attempts_page", lambda webhook_id, limit, start: starts.append(start) or ([], None))
+    monkeypatch.setattr(dal, "refund_attempts_page", lambda refund_id, limit, start: starts.append(start) or ([], None))
+    lists = {"endpoint": lambda params: webhooks.deliveries(caller, ENDPOINT, params),
+             "refund": lambda params: refund_deliveries.page(caller, REFUND, params)}
+    return lists, starts
+
+
+@pytest.mark.parametrize("listed", ISSUED)
+def test_a_deliveries_cursor_issued_before_the_one_paging_helper_still_opens(deliveries, listed):
+    lists, starts = deliveries
+    purpose, context, last_key = ISSUED[listed]
+    lists[listed]({"limit": "2", "cursor": seal_cursor(last_key, context, KEY + purpose.encode())})
+    assert starts == [last_key]
+
+
+@pytest.mark.parametrize("listed", ISSUED)
+def test_a_deliveries_cursor_of_another_partition_is_refused(deliveries, listed):
+    lists, starts = deliveries
+    purpose, context, last_key = ISSUED[listed]
+    elsewhere = {name: {"S": value["S"].replace("01JD0", "01JE0")} for name, value in last_key.items()}
+    with pytest.raises(FieldErrors) as caught:
+        lists[listed]({"limit": "2", "cursor": seal_cursor(elsewhere, context, KEY + purpose.encode())})
+    assert caught.value.fields == ["cursor"] and starts == []

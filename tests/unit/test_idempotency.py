@@ -129,6 +129,7 @@ def test_the_fingerprint_is_method_path_and_body():
     (ApiError(errors.INVALID_JSON), False), (ApiError(errors.INVALID_CONTENT_TYPE), False),
     (ApiError(errors.REQUEST_TOO_LARGE), False), (FieldErrors(["email", "description"]), False),
     (ApiError(errors.UNKNOWN_ACCOUNT), False), (ApiError(errors.CONFLICT), False),
+    (ApiError(errors.THROTTLED), False),  # nothing was done: the same key runs after Retry-After
     (ApiError(errors.INTERNAL), False),
 ])
 def test_business_answers_are_stored_and_fixable_ones_are_not(error, kept):

@@ -547,12 +547,20 @@ def test_a_time_without_an_offset_or_not_a_time_is_15010(time):
 
 
 @pytest.mark.parametrize(("start", "end"), [
-    ("2026-05-02T00:00:00Z", "2026-05-01T00:00:00Z"),              # inverted
-    ("2026-05-01T00:00:00Z", "2026-05-01T00:00:00Z"),              # empty: createdTo is excluded
+    ("2026-05-02T00:00:00Z", "2026-05-01T00:00:00Z"),
+    ("2026-05-01T03:00:00+02:00", "2026-05-01T00:00:00Z"),         # an hour after, in another offset
+])
+def test_an_inverted_range_names_both_bounds(start, end):
+    assert bad_fields({"createdFrom": start, "createdTo": end}) == ["createdFrom", "createdTo"]
+
+
+@pytest.mark.parametrize(("start", "end"), [
+    ("2026-05-01T00:00:00Z", "2026-05-01T00:00:00Z"),              # createdTo is excluded
     ("2026-05-01T02:00:00+02:00", "2026-05-01T00:00:00Z"),         # the same instant, in two offsets
 ])
-def test_an_inverted_or_empty_range_names_both_bounds(start, end):
-    assert bad_fields({"createdFrom": start, "createdTo": end}) == ["createdFrom", "createdTo"]
+def test_an_empty_range_is_a_query_of_nothing(start, end):
+    query = parse_query({"createdFrom": start, "createdTo": end}, merchant_filter_allowed=False)
+    assert created_range(query.createdFrom, query.createdTo).empty
 
 
 @pytest.mark.parametrize(("start", "end", "first", "last"), [

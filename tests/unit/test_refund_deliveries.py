@@ -18,6 +18,7 @@ from refunds_core.callers import Caller, Role
 from refunds_core.clock import now_iso
 from refunds_core.dal import webhooks
 from refunds_core.webhook_tasks import DeliveryTask
+from tests.conftest import as_function
 
 pytestmark = pytest.mark.server
 
@@ -42,14 +43,8 @@ def test_an_attempt_knows_its_refund_from_the_events_data_id(body, refund_id):
 @pytest.fixture(scope="module")
 def env(runtime):
     """A function's environment in this process, for writing attempts as the deliverer does."""
-    from refunds_core.settings import settings
-
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in runtime.function_env("DeliverWebhooksFunction").items():
-            patch.setenv(key, value)
-        settings.cache_clear()
+    with as_function(runtime, "DeliverWebhooksFunction"):
         yield
-    settings.cache_clear()
 
 
 def open_refund(handlers, login: str = "demo") -> str:

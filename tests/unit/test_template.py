@@ -145,14 +145,72 @@ def test_every_function_that_resolves_callers_may_read_api_keys_and_only_two_wri
 
 
 def test_the_code_indexes_are_the_tables():
+    """Every index dal/keys.py names is the table's, with its key attributes, and the table has no other."""
     from refunds_core.dal.keys import ACTIVITY_INDEX, ATTEMPT_INDEXES, EVENT_INDEXES, INDEXES
 
-    declared = {index["IndexName"]: tuple(key["AttributeName"] for key in index["KeySchema"])
-                for index in RESOURCES["RefundsTable"]["Properties"]["GlobalSecondaryIndexes"]}
-    events = {index: tuple(attributes) for index, *attributes in EVENT_INDEXES.values()}
-    assert declared == INDEXES | ATTEMPT_INDEXES | events
-    # the attempts and the events by type share one index (one GSI per table update)
-    assert EVENT_INDEXES["type"] == ACTIVITY_INDEX and ACTIVITY_INDEX[0] in ATTEMPT_INDEXES
+    declared = {name: tuple(attribute for attribute, _ in index["KeySchema"])
+                for name, index in declared_indexes(TEMPLATE)["RefundsTable"].items()}
+    named = [*INDEXES.items(), *ATTEMPT_INDEXES.items(), (ACTIVITY_INDEX[0], ACTIVITY_INDEX[1:]),
+             *((index, tuple(attributes)) for index, *attributes in EVENT_INDEXES.values())]
+    assert {name: declared.get(name) for name, _ in named} == dict(named)
+    assert set(declared) == {name for name, _ in named}
+
+
+# The global secondary indexes of each table as last deployed: CloudFormation
+# creates or deletes one per table update (a changed index is both), so a
+# template more than one away from this fails to deploy. Update it once a
+# deploy with a new or removed index has succeeded.
+DEPLOYED_INDEXES = ROOT / "tests/unit/deployed_indexes.json"
+
+
+def declared_indexes(template: dict) -> dict[str, dict[str, dict]]:
+    """Each table's global secondary indexes, as deployed_indexes.json records them."""
+    return {name: {index["IndexName"]: {"KeySchema": [[key["AttributeName"], key["KeyType"]]
+                                                      for key in index["KeySchema"]],
+                                        "Projection": index["Projection"]}
+                   for index in resource["Properties"].get("GlobalSecondaryIndexes", [])}
+            for name, resource in template["Resources"].items() if resource["Type"] == "AWS::DynamoDB::Table"}
+
+
+def index_updates(deployed: dict[str, dict], declared: dict[str, dict]) -> dict[str, list[str]]:
+    """Per table, the index creations and deletions that take it from ``deployed``
+    to ``declared`` (an index changed under the same name is deleted and created)."""
+    updates = {}
+    for table in deployed.keys() | declared.keys():
+        before, after = deployed.get(table, {}), declared.get(table, {})
+        updates[table] = sorted(
+            [f"delete {name}" for name in before if after.get(name) != before[name]]
+            + [f"create {name}" for name in after if before.get(name) != after[name]])
+    return updates
+
+
+def test_a_deploy_creates_or_deletes_at_most_one_index_per_table():
+    updates = index_updates(json.loads(DEPLOYED_INDEXES.read_text()), declared_indexes(TEMPLATE))
+    too_many = {table: changes for table, changes in updates.items() if len(changes) > 1}
+    assert not too_many, (f"one index created or deleted per table per deploy, not {too_many}: deploy them "
+                          f"one release at a time, and record each in {DEPLOYED_INDEXES.name} once deployed")
+
+
+@pytest.mark.parametrize(("change", "updates"), [
+    ({}, []),
+    ({"ByRefundReason": ("GSI9PK", "GSI9SK")}, ["create ByRefundReason"]),
+    ({"ByRefundReason": ("GSI9PK", "GSI9SK"), "ByCarrier": ("GSI10PK", "GSI10SK")},
+     ["create ByCarrier", "create ByRefundReason"]),
+    ({"ByStatus": None}, ["delete ByStatus"]),
+    ({"ByStatus": None, "ByRefundReason": ("GSI9PK", "GSI9SK")}, ["create ByRefundReason", "delete ByStatus"]),
+    ({"ByStatus": ("GSI6PK", "GSI6SORT")}, ["create ByStatus", "delete ByStatus"]),   # a changed key
+])
+def test_the_guard_counts_each_index_created_or_deleted(change, updates):
+    template = json.loads(json.dumps(TEMPLATE))
+    indexes = template["Resources"]["RefundsTable"]["Properties"]["GlobalSecondaryIndexes"]
+    for name, attributes in change.items():
+        indexes[:] = [index for index in indexes if index["IndexName"] != name]
+        if attributes is not None:
+            indexes.append({"IndexName": name, "KeySchema": [{"AttributeName": attributes[0], "KeyType": "HASH"},
+                                                             {"AttributeName": attributes[1], "KeyType": "RANGE"}],
+                            "Projection": {"ProjectionType": "ALL"}})
+    deployed = json.loads(DEPLOYED_INDEXES.read_text())
+    assert index_updates(deployed, declared_indexes(template))["RefundsTable"] == updates
 
 
 def test_no_scan_anywhere_in_the_code():

@@ -144,6 +144,50 @@ def disable_failing(endpoint: dict, failing_since_at_most: str, now: str, explai
     }}, explain)
 
 
+# ----------------------------------------------------------- test pings
+#
+# How often a merchant tests its endpoints (the rule: logic/webhook_ping.py):
+# ``lastTestAt`` on the endpoint, and on the merchant item the minute of its
+# latest test (``webhookTestMinute``) with how many it made in it
+# (``webhookTests``), times as epoch milliseconds and minutes. Each is one
+# conditional write, in the transaction that lets the ping go.
+
+TEST_MINUTE, TESTS_IN_MINUTE = "webhookTestMinute", "webhookTests"
+
+
+def note_test(endpoint: dict, now_ms: int, last_at_most_ms: int, explain: Explain) -> Guarded:
+    """The transaction item that notes a test of the endpoint at ``now_ms``, on
+    the condition that it exists and its last test was at ``last_at_most_ms`` or before."""
+    return Guarded({"Update": {
+        "TableName": settings().TABLE_NAME, "Key": keys.webhook_endpoint(endpoint["merchantId"], endpoint["id"]),
+        "UpdateExpression": "SET lastTestAt = :now",
+        "ConditionExpression": "attribute_exists(PK) AND (attribute_not_exists(lastTestAt) OR lastTestAt <= :since)",
+        "ExpressionAttributeValues": values(now=now_ms, since=last_at_most_ms),
+    }}, explain)
+
+
+def count_test(merchant_id: str, minute: int, budget: int, explain: Explain, *, first_in_minute: bool) -> Guarded:
+    """The transaction item that counts a test in the merchant's ``minute``:
+    its first (the count starts again at 1, on the condition that the last test
+    was in an earlier minute, or never), or one more (on the condition that the
+    merchant's minute is this one, or a later one another clock is in, with
+    fewer than ``budget`` tests)."""
+    if first_in_minute:
+        update = "SET #minute = :minute, #tests = :one"
+        condition = "attribute_exists(PK) AND (attribute_not_exists(#minute) OR #minute < :minute)"
+        given = values(minute=minute, one=1)
+    else:
+        update = "SET #tests = #tests + :one"
+        condition = "#minute >= :minute AND #tests < :budget"
+        given = values(minute=minute, one=1, budget=budget)
+    return Guarded({"Update": {
+        "TableName": settings().TABLE_NAME, "Key": keys.merchant(merchant_id),
+        "UpdateExpression": update, "ConditionExpression": condition,
+        "ExpressionAttributeNames": {"#minute": TEST_MINUTE, "#tests": TESTS_IN_MINUTE},
+        "ExpressionAttributeValues": given,
+    }}, explain)
+
+
 # ------------------------------------------------------------- attempts
 
 def put_attempt(webhook_id: str, attempt: dict) -> None:
@@ -191,6 +235,14 @@ def refund_attempts_page(refund_id: str, limit: int, start_key: dict | None) -> 
     return [from_item(item) for item in response.get("Items", [])], response.get("LastEvaluatedKey")
 
 
-def refund_attempts_key_attributes() -> set[str]:
-    """The attributes of a LastEvaluatedKey of ``DeliveriesByRefund``."""
-    return {"PK", "SK", *keys.ATTEMPT_INDEXES["DeliveriesByRefund"]}
+def is_attempts_key(webhook_id: str, key: dict) -> bool:
+    """Whether ``key`` is a LastEvaluatedKey ``attempts_page`` of this endpoint can have answered."""
+    return (set(key) == {"PK", "SK"} and key["PK"]["S"] == keys.attempts_partition(webhook_id)
+            and key["SK"]["S"].startswith(keys.ATTEMPT_PREFIX))
+
+
+def is_refund_attempts_key(refund_id: str, key: dict) -> bool:
+    """Whether ``key`` is a LastEvaluatedKey ``refund_attempts_page`` of this refund can have answered."""
+    partition_attribute, sort_attribute = keys.ATTEMPT_INDEXES[keys.ACTIVITY_INDEX[0]]
+    return (set(key) == {"PK", "SK", partition_attribute, sort_attribute}
+            and key[partition_attribute]["S"] == keys.by_refund_deliveries(refund_id))

@@ -46,6 +46,7 @@ from refunds_core.dal import webhooks
 from refunds_core.logic import endpoint_health
 from refunds_core.observability import logger, metrics
 from refunds_core.settings import settings
+from refunds_core.shapes import PingProblem
 from refunds_core.webhook_tasks import DeliveryTask
 from refunds_core.webhook_urls import UnsafeUrl, as_uri, vetted_addresses
 
@@ -156,7 +157,7 @@ class Outcome:
 
     status: int | None
     error: str | None
-    problem: str | None
+    problem: PingProblem | None
     latency_ms: int
 
     @property
@@ -171,7 +172,7 @@ def send(endpoint: dict, message_id: str, body: str, *, webhook_id: str = "") ->
     secret that does not sign...) are each an outcome."""
     started = time.monotonic()
 
-    def ended(status: int | None = None, error: str | None = None, problem: str | None = None) -> Outcome:
+    def ended(status: int | None = None, error: str | None = None, problem: PingProblem | None = None) -> Outcome:
         return Outcome(status, error, problem, round((time.monotonic() - started) * 1000))
 
     try:
@@ -189,7 +190,7 @@ def send(endpoint: dict, message_id: str, body: str, *, webhook_id: str = "") ->
         return ended(error=error, problem="unexpected error")
 
 
-def _problem(exc: OSError | http.client.HTTPException) -> str:
+def _problem(exc: OSError | http.client.HTTPException) -> PingProblem:
     """Why an endpoint gave no answer, in a few fixed words (never an address or a message)."""
     if isinstance(exc, TimeoutError):
         return "timeout"

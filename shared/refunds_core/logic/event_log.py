@@ -8,8 +8,10 @@ Every page is one Query, its time range a key condition on the event id (a
 ULID: by time): the merchant's partition, its type's partition of
 ``DeliveriesByRefund``, or its refund's partition of ``ByOrder`` (``dal/events.py``).
 ``createdFrom`` is inclusive and ``createdTo`` exclusive (consecutive ranges
-never share an event); a range reaching back further than 30 days starts 30
-days ago, where events are gone. Merchants read their own events; support
+never share an event), parsed and refused as every list's range is
+(``listing_query.validated``: inverted, 15010 for both; empty, an empty
+page); a range reaching back further than 30 days starts 30 days ago, where
+events are gone. Merchants read their own events; support
 names the merchant (``merchantId``, required), as on ``GET /v1/refunds``. A
 cursor is sealed like ``GET /v1/refunds``' and opens only for the same caller,
 filters and limit.
@@ -21,17 +23,28 @@ import json
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from refunds_core import clock, errors, events
 from refunds_core.auth import derived_key, require_active_account
 from refunds_core.callers import Caller, Role
 from refunds_core.dal import events as kept_events
 from refunds_core.errors import ApiError, FieldErrors
-from refunds_core.listing_query import DEFAULT_LIMIT, CursorText, Limit, ceil_ms, cursor_owner, open_cursor, seal_cursor
+from refunds_core.listing_query import (
+    DEFAULT_LIMIT,
+    RANGE_RULE,
+    CreatedRange,
+    CursorText,
+    Limit,
+    ceil_ms,
+    created_range,
+    cursor_owner,
+    open_cursor,
+    seal_cursor,
+    validated,
+)
 from refunds_core.models import EVENT_ID, AwareTime, Identifier
 from refunds_core.shapes import Page
-from refunds_core.validation import field_errors
 
 CURSOR_KEY_PURPOSE = "list-events-cursor"
 EventType = Literal[events.KEPT_TYPES]  # type: ignore[valid-type]
@@ -46,7 +59,7 @@ class EventsQuery(BaseModel):
     type: EventType = None  # type: ignore[assignment]
     refundId: RefundIdText = None  # type: ignore[assignment]
     createdFrom: AwareTime = Field(None, description=(  # type: ignore[assignment]
-        "Events made at this time or later (ISO 8601 with an offset); at most 30 days back."))
+        "Events made at this time or later (ISO 8601 with an offset); at most 30 days back. " + RANGE_RULE))
     createdTo: AwareTime = Field(None, description=(  # type: ignore[assignment]
         "Events made before this time (exclusive: consecutive ranges share no event)."))
     limit: Limit = DEFAULT_LIMIT
@@ -75,9 +88,10 @@ def page(caller: Caller, params: dict[str, str]) -> Page:
         start_key = open_cursor(query.cursor, context, key)
         if set(start_key) != kept_events.key_attributes(event_type=query.type, refund_id=query.refundId):
             raise FieldErrors(["cursor"])  # never issued for this query
-    first_id, last_id = id_range(query.createdFrom, query.createdTo, clock.now())
-    if first_id > last_id:
+    ids = id_range(query.createdFrom, query.createdTo, clock.now())
+    if ids is None:
         return Page([], None)
+    first_id, last_id = ids
     items, last_key = kept_events.newest_first(merchant_id, first_id=first_id, last_id=last_id, limit=query.limit,
                                                start_key=start_key, event_type=query.type,
                                                refund_id=query.refundId)
@@ -101,33 +115,26 @@ def present(item: dict) -> dict:
     return json.loads(item["body"])
 
 
-def id_range(created_from: str | None, created_to: str | None, now: datetime) -> tuple[str, str]:
+def id_range(created_from: str | None, created_to: str | None, now: datetime) -> tuple[str, str] | None:
     """The first and last event id of ``[createdFrom, createdTo)`` within the last
-    30 days: an event of millisecond t is in it when from <= t < to (a bound
-    finer than a millisecond counts from its next one, as no event is finer)."""
-    oldest_ms = ceil_ms((now - kept_events.RETENTION).isoformat())
-    first_ms = max(ceil_ms(created_from), oldest_ms) if created_from else oldest_ms
-    first_id = kept_events.first_id_at(first_ms)
-    if created_to is None:
-        return first_id, kept_events.LAST_ID
-    return first_id, kept_events.last_id_at(ceil_ms(created_to) - 1)
+    30 days (``listing_query.created_range``: an event of millisecond t is in it
+    when from <= t < to); None when no millisecond is."""
+    span = (created_range(created_from, created_to) or CreatedRange(None, None)).not_before(
+        ceil_ms((now - kept_events.RETENTION).isoformat()))
+    if span.empty:
+        return None
+    return (kept_events.first_id_at(span.first_ms),
+            kept_events.LAST_ID if span.last_ms is None else kept_events.last_id_at(span.last_ms))
 
 
 def parse_query(model: type[BaseModel], params: dict[str, str], caller: Caller):
-    """The query string, or FieldErrors naming every bad parameter: ``merchantId``
-    sent by a merchant, or missing from support's; ``createdTo`` before ``createdFrom``."""
-    bad: list[str] = []
-    query = None
-    try:
-        query = model.model_validate(params)
-    except ValidationError as exc:
-        bad = field_errors(exc)
+    """The query string, or FieldErrors naming every bad parameter
+    (``listing_query.validated``'s, and ``merchantId`` sent by a merchant, or
+    missing from support's)."""
+    query, bad = validated(model, params)
     supporting = caller.role is Role.SUPPORT
     if "merchantId" not in bad and ("merchantId" in params) != supporting:
         bad.append("merchantId")
-    if (query is not None and getattr(query, "createdFrom", None) and getattr(query, "createdTo", None)
-            and datetime.fromisoformat(query.createdTo) < datetime.fromisoformat(query.createdFrom)):
-        bad.append("createdTo")
     if bad or query is None:
         raise FieldErrors(bad)
     return query

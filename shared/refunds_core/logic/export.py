@@ -3,8 +3,10 @@ CSV for reconciliation (docs/reconciliation.md).
 
 Read page after page from the ByMerchant index with the range as a key
 condition on its sort key (the refund id, whose head is its creation
-millisecond): never a Scan, never a refund outside the range. Each page's rows
-are written as it arrives.
+millisecond): never a Scan, never a refund outside the range. The range is
+parsed and refused as every list's (``listing_query.validated``): an empty one
+is the header row alone, read from nothing. Each page's rows are written as it
+arrives.
 
 The answer is one Lambda response, which carries at most 6 MB; the CSV of a
 range that would be larger is refused (``errors.EXPORT_TOO_LARGE``: narrow the

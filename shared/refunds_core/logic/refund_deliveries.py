@@ -15,8 +15,7 @@ from refunds_core import shapes
 from refunds_core.auth import derived_key, require_active_account
 from refunds_core.callers import Caller
 from refunds_core.dal import webhooks
-from refunds_core.errors import FieldErrors
-from refunds_core.listing_query import cursor_owner, open_cursor, seal_cursor
+from refunds_core.listing_query import cursor_owner, cursor_page
 from refunds_core.logic.lifecycle import visible_refund
 from refunds_core.logic.webhooks import DeliveriesQuery, present_attempt
 from refunds_core.validation import parse
@@ -30,16 +29,11 @@ def page(caller: Caller, refund_id: str, params: dict[str, str]) -> shapes.Page:
     require_active_account(caller)
     refund = visible_refund(caller, refund_id)
     query = parse(DeliveriesQuery, params)
-    context = {"caller": cursor_owner(caller),
-               "refundId": refund["id"], "limit": query.limit}
-    key = derived_key(CURSOR_KEY_PURPOSE)
-    start_key = None
-    if query.cursor is not None:
-        start_key = open_cursor(query.cursor, context, key)
-        if set(start_key) != webhooks.refund_attempts_key_attributes():
-            raise FieldErrors(["cursor"])
-    items, last_key = webhooks.refund_attempts_page(refund["id"], query.limit, start_key)
-    next_cursor = seal_cursor(last_key, context, key) if last_key else None
+    context = {"caller": cursor_owner(caller), "refundId": refund["id"], "limit": query.limit}
+    items, next_cursor = cursor_page(
+        query.cursor, context, derived_key(CURSOR_KEY_PURPOSE),
+        fits=lambda start_key: webhooks.is_refund_attempts_key(refund["id"], start_key),
+        read=lambda start_key: webhooks.refund_attempts_page(refund["id"], query.limit, start_key))
     return shapes.Page([present(item) for item in items], next_cursor)
 
 

@@ -42,11 +42,11 @@ from ulid import ULID
 from refunds_core import clock, errors, events, modes, shapes
 from refunds_core.auth import account_guards, derived_key, require_active_account
 from refunds_core.callers import Caller
-from refunds_core.dal import accounts, keys, webhooks
+from refunds_core.dal import accounts, webhooks
 from refunds_core.dal import events as kept_events
 from refunds_core.dal.transactions import AlreadyApplied, retry_on_contention, transact_write
 from refunds_core.errors import ApiError, FieldErrors
-from refunds_core.listing_query import DEFAULT_LIMIT, CursorText, Limit, cursor_owner, open_cursor, seal_cursor
+from refunds_core.listing_query import DEFAULT_LIMIT, CursorText, Limit, cursor_owner, cursor_page
 from refunds_core.models import CreateWebhookRequest, ReplayRequest, RotateSecretRequest, UpdateWebhookRequest
 from refunds_core.observability import metrics
 from refunds_core.validation import field_errors, nul_fields, parse
@@ -289,17 +289,11 @@ def deliveries(caller: Caller, webhook_id: str, params: dict[str, str]) -> shape
     require_active_account(caller)
     endpoint = visible_endpoint(caller, webhook_id)
     query = parse(DeliveriesQuery, params)
-    context = {"caller": cursor_owner(caller),
-               "webhookId": endpoint["id"], "limit": query.limit}
-    key = derived_key(CURSOR_KEY_PURPOSE)
-    start_key = None
-    if query.cursor is not None:
-        start_key = open_cursor(query.cursor, context, key)
-        if (set(start_key) != {"PK", "SK"} or start_key["PK"]["S"] != keys.attempts_partition(endpoint["id"])
-                or not start_key["SK"]["S"].startswith(keys.ATTEMPT_PREFIX)):
-            raise FieldErrors(["cursor"])
-    items, last_key = webhooks.attempts_page(endpoint["id"], query.limit, start_key)
-    next_cursor = seal_cursor(last_key, context, key) if last_key else None
+    context = {"caller": cursor_owner(caller), "webhookId": endpoint["id"], "limit": query.limit}
+    items, next_cursor = cursor_page(
+        query.cursor, context, derived_key(CURSOR_KEY_PURPOSE),
+        fits=lambda start_key: webhooks.is_attempts_key(endpoint["id"], start_key),
+        read=lambda start_key: webhooks.attempts_page(endpoint["id"], query.limit, start_key))
     return shapes.Page([present_attempt(item) for item in items], next_cursor)
 
 
