@@ -136,10 +136,10 @@ TARGETS: dict[tuple[str, str], Target] = {
         "demo", lambda w: f"/v1/webhooks/{w.webhook_id}/replay", lambda: {"since": "2026-01-01T00:00:00Z"},
         "since", ({"since": 1767225600}, ["since"]), read_only=("queued", "nextSince", "merchantId")),
 }
-# Test mode's simulation (demo's test token): a DENY without its declineReason would not write.
+# Test mode's simulation (demo's test token): FAIL, which a REQUESTED refund refuses (15080), would not write.
 TARGETS[("POST", "/v1/test/refunds/{refundId}/simulate")] = Target(
     None, lambda w: f"/v1/test/refunds/{w.test_refund_id}/simulate",
-    lambda: {"action": "DENY", "responseReason": "Final sale"}, "responseReason",
+    lambda: {"action": "FAIL", "responseReason": "Bank refused"}, "responseReason",
     ({"action": "FAIL", "responseReason": 5}, ["responseReason"]),
     read_only=("status", "livemode", "id", "merchantId", "version", "history", "issuedAt"),
     token=lambda w: w.test_token)
