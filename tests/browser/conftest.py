@@ -151,10 +151,11 @@ def page(context) -> Iterator[Page]:
     assert not watched.dialogs, f"the page opened dialogs: {watched.dialogs}"
 
 
-def sign_in(page: Page, console_url: str, login: str, password: str | None = None) -> None:
+def sign_in(page: Page, console_url: str, login: str, password: str | None = None, mode: str = "live") -> None:
     page.goto(console_url)
     page.get_by_label("Login").fill(login)
     page.get_by_label("Password").fill(password or PASSWORDS[login])
+    page.get_by_label("Test mode").set_checked(mode == "test")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
