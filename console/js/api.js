@@ -26,7 +26,7 @@ export const CODES = Object.freeze({CONFLICT: 109, TRANSITION_NOT_ALLOWED: 15080
 
 const listeners = new Set();
 
-/** fn() runs whenever a call finds the session expired. */
+/** fn(was) runs whenever a call finds the session expired; `was` is whom it acted as (session.who()). */
 export function onSessionExpired(fn) {
   listeners.add(fn);
 }
@@ -70,8 +70,8 @@ async function send(method, path, {query, body, idempotencyKey: key, accept = "a
     // Only if the token refused is still the one kept: a late answer to a call
     // made before a new sign-in must not sign the new session out.
     if (session.token() === current) {
-      session.forget();
-      for (const fn of listeners) fn();
+      const was = session.forget();
+      for (const fn of listeners) fn(was);
     }
     throw new SessionExpired("Your session has expired. Sign in again.");
   }

@@ -1,6 +1,7 @@
 // The lifecycle's words, as the console shows them. Which decisions a
 // request offers is not decided here: GET /v1/refunds/{id} names them in its
-// `actions` (from the API's state machine), and the page shows exactly those.
+// `actions` (from the API's state machine), and in test mode the ones its
+// merchant may simulate in its `simulations`; the page shows exactly those.
 
 // The webhook event each action publishes (refunds_core.events.TYPE_OF_ACTION;
 // tests/unit/test_console.py checks the two agree).
@@ -38,8 +39,11 @@ export const BUTTONS = [
   {action: "CANCEL", label: "Cancel request"},
 ];
 
-/** The buttons to show for `refund`: exactly the actions the API says its reader may take now. */
-export function buttonsFor(refund) {
-  const allowed = new Set(refund.actions ?? []);
+/**
+ * The buttons for exactly the actions the API names (a refund's `actions`, or
+ * its `simulations` in test mode), in the order above.
+ */
+export function buttonsFor(actions) {
+  const allowed = new Set(actions ?? []);
   return BUTTONS.filter((button) => allowed.has(button.action));
 }

@@ -35,14 +35,18 @@ function currentRoute() {
   return {path: path || "/requests", params: new URLSearchParams(query)};
 }
 
-/** Shows what the hash names, or the sign-in form when nobody is signed in. */
-function render({message} = {}) {
+/**
+ * Shows what the hash names, or the sign-in form when nobody is signed in
+ * (offering `mode` checked: the mode of a session that just expired).
+ */
+function render({message, mode} = {}) {
   disposeView();
   disposeView = () => {};
   const who = session.who();
+  document.title = who?.mode === "test" ? "Test mode - Refund console" : "Refund console";
   if (!who) {
     replace(top, h("p", {class: "brand"}, "Refund console"));
-    replace(main, signInView({message, onSignedIn: () => render()}));
+    replace(main, signInView({message, mode, onSignedIn: () => render()}));
     return;
   }
   renderShell(who);
@@ -80,11 +84,18 @@ function renderShell(who) {
   if (who.role === "merchant") links.push(["#/api-keys", "API keys"], ["#/webhooks", "Webhooks"]);
   const here = `#${currentRoute().path}`;
   replace(top,
+    who.mode === "test" ? testModeBanner() : null,
     h("p", {class: "brand"}, "Refund console"),
     h("nav", {"aria-label": "Main"}, h("ul", {}, links.map(([href, text]) => h("li", {},
       h("a", {href, "aria-current": here.startsWith(href) ? "page" : null}, text))))),
     h("p", {class: "who"}, `Signed in as ${who.login} (${who.role}${who.merchantId ? `, ${who.merchantId}` : ""})`),
     h("button", {type: "button", class: "secondary", onclick: signOut}, "Sign out"));
+}
+
+/** On every page of a test session: said in words (not by a colour alone), in a status role. */
+function testModeBanner() {
+  return h("p", {class: "mode-banner", role: "status"}, h("strong", {}, "Test mode"),
+    ": test data only. Nothing here touches live orders, refunds or webhooks.");
 }
 
 function signOut() {
@@ -93,7 +104,7 @@ function signOut() {
   render({message: "You are signed out."});
 }
 
-onSessionExpired(() => render({message: "Your session has expired. Sign in again."}));
+onSessionExpired((was) => render({message: "Your session has expired. Sign in again.", mode: was?.mode}));
 window.addEventListener("hashchange", () => {
   render();
   main.focus({preventScroll: true});

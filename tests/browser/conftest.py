@@ -75,10 +75,13 @@ def warm_up(runtime, api: Client) -> None:
              ("GET", f"/v1/events/evt_{'0' * 26}", "demo"),  # none such (404): its function starts all the same
              ("GET", f"/v1/refunds/export?{day}", "demo"),
              ("GET", hook, "demo"), ("PATCH", hook, "demo", {"description": "warm-up"}),
-             ("POST", f"{hook}/test", "demo")]
-    for method, path, login, *body in calls:
+             ("POST", f"{hook}/test", "demo"),
+             # A refund that does not exist (404): in test mode, where the route is, its function starts.
+             ("POST", f"/v1/test/refunds/rf_{'0' * 26}/simulate", "demo", {"action": "APPROVE"}, "test")]
+    for method, path, login, *rest in calls:
+        body, mode = rest[0] if rest else None, rest[1] if len(rest) > 1 else "live"
         for _ in range(3):  # a worker that took too long to start is a 502: the next one is warm
-            answer = api.request(method, path, login=login, json_body=body[0] if body else None)
+            answer = api.request(method, path, login=login, json_body=body, mode=mode)
             if answer.status != 502:
                 break
         assert answer.status < 500, (method, path, answer)
@@ -151,10 +154,11 @@ def page(context) -> Iterator[Page]:
     assert not watched.dialogs, f"the page opened dialogs: {watched.dialogs}"
 
 
-def sign_in(page: Page, console_url: str, login: str, password: str | None = None) -> None:
+def sign_in(page: Page, console_url: str, login: str, password: str | None = None, mode: str = "live") -> None:
     page.goto(console_url)
     page.get_by_label("Login").fill(login)
     page.get_by_label("Password").fill(password or PASSWORDS[login])
+    page.get_by_label("Test mode").set_checked(mode == "test")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 

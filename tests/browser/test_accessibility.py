@@ -1,7 +1,8 @@
 """axe-core (tests/browser/package.json, installed with npm ci) in the
 console's pages: no serious or critical violation on the sign-in page, the
-queue, a request's page, the events and an event's page. It runs in the page
-as served, under its CSP."""
+queue, a request's page, the events and an event's page, and a test-mode
+request's page (its banner, its Simulate group). It runs in the page as
+served, under its CSP."""
 
 from __future__ import annotations
 
@@ -48,4 +49,16 @@ def test_the_consoles_pages_have_no_serious_violation(page, console_url, api):
     expect(page.locator("pre.payload")).to_be_visible()
     found["event"] = serious_violations(page)
 
-    assert found == {"sign-in": [], "queue": [], "request": [], "events": [], "event": []}
+    # A merchant in test mode: the banner on every page, and the Simulate group with its Deny form open.
+    order_id = api.paid_order(mode="test")
+    test_refund = api.request("POST", f"/v1/order/{order_id}/refund", login="demo", mode="test",
+                              json_body={"email": "merchant@example.com"}).body["data"]
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, console_url, "demo", mode="test")
+    page.goto(f"{console_url}#/requests/{test_refund['id']}")
+    simulate = page.get_by_role("group", name="Simulate")
+    simulate.get_by_role("button", name="Deny").click()
+    expect(simulate.get_by_label("Decline reason", exact=True)).to_be_visible()
+    found["test-mode request"] = serious_violations(page)
+
+    assert found == {"sign-in": [], "queue": [], "request": [], "events": [], "event": [], "test-mode request": []}

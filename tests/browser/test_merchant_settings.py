@@ -28,6 +28,7 @@ def test_an_api_key_is_shown_once_then_revoked(page, console_url, api, merchant)
     assert api.request("POST", "/v1/auth/customer-token", headers={"X-API-KEY": key}, json_body=mint).status == 200
     row = page.get_by_role("row").filter(has_text="warehouse")
     expect(row).to_contain_text(key[:12])
+    expect(row.get_by_role("cell").nth(2)).to_have_text("Live")  # a live session's default
 
     page.get_by_role("link", name="Requests").click()
     page.get_by_role("link", name="API keys").click()
@@ -37,6 +38,21 @@ def test_an_api_key_is_shown_once_then_revoked(page, console_url, api, merchant)
     expect(page.get_by_role("status")).to_have_text("Revoked warehouse: it no longer works.")
     expect(page.get_by_text("No API keys.")).to_be_visible()
     assert api.request("POST", "/v1/auth/customer-token", headers={"X-API-KEY": key}, json_body=mint).status == 401
+
+
+def test_a_key_is_created_in_the_mode_chosen_and_listed_with_it(page, console_url, api, merchant):
+    sign_in(page, console_url, merchant, "a-long-password")
+    page.get_by_role("link", name="API keys").click()
+    page.get_by_label("Name").fill("sandbox")
+    page.get_by_label("Test", exact=True).check()
+    with page.expect_request(lambda sent: sent.method == "POST") as creating:
+        page.get_by_role("button", name="Create key").click()
+
+    assert creating.value.post_data_json == {"name": "sandbox", "mode": "test"}
+    expect(page.locator(".once code")).to_have_text(re.compile(rf"^rrk_test_\S+_{merchant}$"))
+    expect(page.get_by_role("row").filter(has_text="sandbox").get_by_role("cell").nth(2)).to_have_text("Test")
+    listed = api.request("GET", "/v1/api-keys", login=merchant).body["data"]
+    assert [(key["name"], key["mode"]) for key in listed] == [("sandbox", "test")]
 
 
 def test_a_webhook_is_registered_its_deliveries_replayed_its_secret_rotated(page, console_url, api, runtime,

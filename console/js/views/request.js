@@ -3,10 +3,11 @@
 // return tracking, the full history with the event each action published
 // (and a link to those events), and the webhook deliveries of those events;
 // the decisions the API says the reader may take now (the refund's
-// `actions`); the merchant's metadata, which the merchant may change.
+// `actions`) and, in test mode, those its merchant may simulate (its
+// `simulations`); the merchant's metadata, which the merchant may change.
 
 import {ApiError, CODES, idempotencyKey, request, segment} from "../api.js";
-import {facts, field, h, replace, table} from "../dom.js";
+import {facts, field, h, replace, table, uniqueId} from "../dom.js";
 import {badge, money, time} from "../format.js";
 import {buttonsFor, EVENT_OF_ACTION} from "../lifecycle.js";
 import {describe, messages} from "./common.js";
@@ -42,12 +43,14 @@ async function load(page) {
 function render(page) {
   const {refund} = page;
   const decisions = h("div", {class: "decisions"});
+  const simulations = h("div", {class: "simulations"});
   const deliveries = h("section", {}, h("h2", {}, "Webhook deliveries"));
   replace(page.body,
     h("p", {class: "crumbs"}, h("a", {href: "#/requests"}, "Requests")),
     h("h1", {}, refund.number ?? refund.id),
     h("p", {class: "status-line"}, "Status: ", badge(refund.status)),
     decisions,
+    simulations,
     summary(refund),
     page.who.role === "merchant" ? metadataEditing(page) : null,
     orderSection(refund),
@@ -55,29 +58,56 @@ function render(page) {
     returnSection(refund),
     historySection(refund, eventsOf(page.who, refund)),
     deliveries);
-  showDecisions(page, decisions);
+  showDecisions(page, decisions, OWN);
+  showDecisions(page, simulations, SIMULATED);
   showDeliveries(refund, deliveries);
 }
 
 // ------------------------------------------------------------ decisions
 
-function showDecisions(page, node) {
-  const buttons = buttonsFor(page.refund);
+// A request's page offers two groups of decisions, with one code for both: the
+// reader's own (its `actions`: support's decisions, a merchant's cancel) and,
+// for its merchant in test mode, support's decisions simulated (its
+// `simulations`: docs/test-mode.md). They differ only in where a decision
+// goes; the buttons, the reason asked, the Idempotency-Key and a lost race
+// are the same.
+const OWN = {
+  names: (refund) => refund.actions,
+  heading: (id) => h("h2", {id, class: "visually-hidden"}, "Decision"),
+  intro: (button) => `${button.label} this request: the merchant sees the reason.`,
+  call(refund, action, fields) {
+    const path = `/v1/refunds/${segment(refund.id)}`;
+    return action === "CANCEL" ? {method: "DELETE", path} : {method: "PATCH", path, body: {action, ...fields}};
+  },
+};
+const SIMULATED = {
+  names: (refund) => refund.simulations,
+  heading: (id) => [h("h2", {id}, "Simulate"),
+    h("p", {}, "Test mode: take support's decisions on this test request yourself.")],
+  intro: (button) => `${button.label} this request as support would: the reason is kept as support's.`,
+  call: (refund, action, fields) => ({method: "POST", path: `/v1/test/refunds/${segment(refund.id)}/simulate`,
+    body: {action, ...fields}}),
+};
+const DECIDING = ".decisions button, .simulations button";
+
+function showDecisions(page, node, kind) {
+  const buttons = buttonsFor(kind.names(page.refund));
   if (buttons.length === 0) {
     replace(node);
     return;
   }
   const reasonSlot = h("div", {class: "reason"});
-  replace(node, h("h2", {class: "visually-hidden"}, "Decision"),
+  const heading = uniqueId("decisions");
+  replace(node, h("div", {role: "group", "aria-labelledby": heading}, kind.heading(heading),
     h("div", {class: "actions"}, buttons.map((button) => h("button", {
       type: "button", class: button.action === "DENY" || button.action === "FAIL" || button.action === "CANCEL"
         ? "danger" : null,
-      onclick: () => (button.reason ? askReason(page, button, reasonSlot) : decide(page, button, {})),
+      onclick: () => (button.reason ? askReason(page, kind, button, reasonSlot) : decide(page, kind, button, {})),
     }, button.label))),
-    reasonSlot);
+    reasonSlot));
 }
 
-function askReason(page, button, slot) {
+function askReason(page, kind, button, slot) {
   const reason = h("textarea", {name: "reason", required: true, maxlength: 500, rows: 3});
   // A decision that also takes a code (Deny: its declineReason) offers exactly the API's values.
   const code = button.code ? h("select", {name: button.code.field, required: true},
@@ -98,9 +128,9 @@ function askReason(page, button, slot) {
         return;
       }
       const chosen = code ? {[button.code.field]: code.value} : {};
-      decide(page, button, {[button.reason]: reason.value.trim(), ...chosen});
+      decide(page, kind, button, {[button.reason]: reason.value.trim(), ...chosen});
     }},
-  h("p", {}, `${button.label} this request: the merchant sees the reason.`),
+  h("p", {}, kind.intro(button)),
   code ? field(button.code.label, code) : null,
   field("Reason", reason),
   h("div", {class: "actions"},
@@ -109,24 +139,21 @@ function askReason(page, button, slot) {
   (code ?? reason).focus();
 }
 
-async function decide(page, button, fields) {
-  const body = button.action === "CANCEL" ? undefined : {action: button.action, ...fields};
+async function decide(page, kind, button, fields) {
+  const call = kind.call(page.refund, button.action, fields);
   // A retry of the same decision (after a network failure) sends the same key: applied once.
-  const same = page.pending && page.pending.action === button.action
-    && JSON.stringify(page.pending.body) === JSON.stringify(body);
-  if (!same) page.pending = {action: button.action, body, key: idempotencyKey()};
-  const path = `/v1/refunds/${segment(page.refund.id)}`;
-  for (const control of page.body.querySelectorAll(".decisions button")) control.disabled = true;
+  const sent = JSON.stringify(call);
+  if (page.pending?.sent !== sent) page.pending = {sent, key: idempotencyKey()};
+  for (const control of page.body.querySelectorAll(DECIDING)) control.disabled = true;
   try {
-    await request(button.action === "CANCEL" ? "DELETE" : "PATCH", path,
-      {body, idempotencyKey: page.pending.key});
+    await request(call.method, call.path, {body: call.body, idempotencyKey: page.pending.key});
     page.pending = null;
     await load(page);
     page.region.notice(`Done: the request is now ${page.refund.status}.`);
   } catch (problem) {
     if (problem instanceof TypeError) {  // nothing answered: the same key goes with a retry
       page.region.error(problem);
-      for (const control of page.body.querySelectorAll(".decisions button")) control.disabled = false;
+      for (const control of page.body.querySelectorAll(DECIDING)) control.disabled = false;
       return;
     }
     page.pending = null;
@@ -138,7 +165,7 @@ async function decide(page, button, fields) {
       return;
     }
     page.region.error(problem);
-    for (const control of page.body.querySelectorAll(".decisions button")) control.disabled = false;
+    for (const control of page.body.querySelectorAll(DECIDING)) control.disabled = false;
   }
 }
 
