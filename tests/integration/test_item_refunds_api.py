@@ -432,7 +432,7 @@ def test_expand_order_returns_the_refund_with_its_order_and_counters(api):
     assert expanded.status == 200
     data = dict(expanded.body["data"])
     order = data.pop("order")
-    assert data == plain.body["data"] == {**refund, "actions": []}  # ISSUED: nothing left to do
+    assert data == plain.body["data"] == {**refund, "actions": [], "simulations": []}  # ISSUED: nothing left to do
     assert "order" not in plain.body["data"]
     full_order = order_of(api, order_id)
     full_order.pop("refunds")

@@ -85,11 +85,13 @@ def refund_in(api, status, refund_only=True) -> dict:
 
 
 def get(api, refund_id, login="demo", **kwargs):
-    """GET /v1/refunds/{id}; its refund without the ``actions`` only GET shows, so it
-    compares with other routes' answers (the actions: test_get_offers_...)."""
+    """GET /v1/refunds/{id}; its refund without the ``actions`` and ``simulations``
+    only GET shows, so it compares with other routes' answers (the actions:
+    test_get_offers_...; simulations, empty in live mode: test_test_mode_api.py)."""
     answer = api.request("GET", f"/v1/refunds/{refund_id}", login=login, **kwargs)
     if answer.status == 200:
         assert isinstance(answer.body["data"].pop("actions"), list)
+        assert answer.body["data"].pop("simulations") == []
     return answer
 
 
