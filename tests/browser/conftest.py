@@ -163,6 +163,12 @@ def sign_in(page: Page, console_url: str, login: str, password: str | None = Non
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
+def find_order(page: Page, order_id: str) -> None:
+    """On the new-request form: look the order up, as a merchant types it."""
+    page.get_by_label("Order", exact=True).fill(order_id)
+    page.get_by_role("button", name="Find order").click()
+
+
 def open_request(api: Client, login: str = "demo", merchant_id: str = "demo", **body) -> dict:
     """A fresh paid order of the merchant's and a request on it (the API's answer's data)."""
     order_id = api.paid_order(merchant_id=merchant_id, number=f"SO-{uuid.uuid4().hex[:6].upper()}")

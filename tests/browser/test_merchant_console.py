@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import TIMEZONE, open_request, sign_in, utc_start
+from tests.browser.conftest import TIMEZONE, find_order, open_request, sign_in, utc_start
 from tests.conftest import sample_order
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -32,8 +32,7 @@ def test_a_merchant_requests_part_of_an_order_sees_the_preview_then_cancels(page
     sign_in(page, console_url, "demo")
 
     page.get_by_role("button", name="New request").click()
-    page.get_by_label("Order", exact=True).fill(order_id)
-    page.get_by_role("button", name="Find order").click()
+    find_order(page, order_id)
     page.get_by_label("Socks").fill("1")
     page.get_by_label("Email").fill("merchant@example.com")
     # One pair of socks: 10.00 and a third of the line's 2.00 tax, as /refund/preview computes it.
@@ -65,8 +64,7 @@ def test_typing_asks_for_one_preview_once_it_pauses_not_one_per_keystroke(page, 
     page.clock.install()
     sign_in(page, console_url, "demo")
     page.goto(f"{console_url}#/new")
-    page.get_by_label("Order", exact=True).fill(order_id)
-    page.get_by_role("button", name="Find order").click()
+    find_order(page, order_id)
     page.get_by_label("Widget").fill("1")
     page.get_by_label("Email").fill("merchant@example.com")
     expect(page.get_by_role("status")).to_contain_text("Previewed amount: 24.75 USD")
@@ -98,8 +96,7 @@ def test_a_merchant_sees_none_of_another_merchants_requests_even_by_url(page, co
     expect(page.get_by_role("main")).not_to_contain_text(theirs["orderId"])
 
     page.goto(f"{console_url}#/new")
-    page.get_by_label("Order", exact=True).fill(theirs["orderId"])
-    page.get_by_role("button", name="Find order").click()
+    find_order(page, theirs["orderId"])
     expect(page.get_by_role("alert")).to_have_text("Order refund is impossible. Order not found.")
 
 
@@ -130,8 +127,7 @@ def test_a_new_request_carries_a_reason_and_metadata_which_the_merchant_then_cha
     order_id = api.paid_order()
     sign_in(page, console_url, "demo")
     page.goto(f"{console_url}#/new")
-    page.get_by_label("Order", exact=True).fill(order_id)
-    page.get_by_role("button", name="Find order").click()
+    find_order(page, order_id)
     page.get_by_label("Widget").fill("1")
     page.get_by_label("Email").fill("merchant@example.com")
     page.get_by_label("Reason", exact=True).select_option("damaged")

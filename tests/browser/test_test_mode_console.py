@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import TOKEN_KEY, sign_in, stored_token
+from tests.browser.conftest import TOKEN_KEY, find_order, sign_in, stored_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -32,8 +32,7 @@ def test_a_merchant_in_test_mode_simulates_support_and_live_mode_sees_nothing(pa
 
     page.get_by_role("link", name="Requests").click()
     page.get_by_role("button", name="New request").click()
-    page.get_by_label("Order", exact=True).fill(order_id)
-    page.get_by_role("button", name="Find order").click()
+    find_order(page, order_id)
     page.get_by_label("The whole order (everything left)").check()
     page.get_by_label("Email").fill("merchant@example.com")
     expect(page.locator(".preview")).to_contain_text("Previewed amount: 59.50 USD")
