@@ -293,8 +293,9 @@ class CreateApiKeyRequest(Strict):
     # with none could do nothing: at least one.
     scopes: Annotated[list[ScopeName], Field(min_length=1, max_length=len(Scope)),  # type: ignore[assignment]
                       AfterValidator(_no_repeats)] = None
-    # Optional: a test-mode key (``rrk_test_``) reads and writes test data only (docs/test-mode.md).
-    mode: ModeName = "live"
+    # Optional: a test-mode key (``rrk_test_``) reads and writes test data only (docs/test-mode.md);
+    # absent, the key is of the token's mode (live for a live token).
+    mode: ModeName = None  # type: ignore[assignment]
 
 
 # ------------------------------------------------------- orders' details

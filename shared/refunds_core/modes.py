@@ -7,8 +7,13 @@ entry point that knows it says so once (``acting_in``), and ``dal/keys.py``,
 the one place that builds partition keys, puts it into every partition of
 the data that has a mode: a query can only ever read one mode's items.
 
-Nothing else branches on it. There is no default: a key built where no mode
-was said is a bug, refused loudly (``current``) rather than guessed as live.
+The rules that depend on the mode itself (test mode's simulation, who
+manages which API keys, the metrics' names, test deliveries not
+dead-lettered, per-mode limits) each read it where they are written; the
+data is kept apart by the keys alone. The mode a key is built in has no
+default: one built where no mode was said is a bug, refused loudly
+(``current``) rather than guessed as live. (A credential without a mode,
+issued before test mode existed, is live: ``Caller.mode``.)
 """
 
 from __future__ import annotations

@@ -74,6 +74,20 @@ def test_one_order_id_is_two_orders_one_per_mode_each_with_its_own_open_request(
     assert again.codes == [15050], again  # the lock is per mode: the test order holds its own
 
 
+def test_a_merchant_writes_its_own_orders_in_test_mode_only(api):
+    from tests.conftest import sample_order
+
+    order_id = f"o-{uuid.uuid4().hex[:12]}"
+    mine = api.request("PUT", f"/v1/orders/{order_id}", json_body=sample_order(), login="demo", mode="test")
+    assert mine.status == 200 and mine.body["data"]["merchantId"] == "demo", mine
+    theirs = api.request("PUT", f"/v1/orders/{order_id}-2", json_body=sample_order("demo2"), login="demo",
+                         mode="test")
+    assert (theirs.status, theirs.codes) == (400, [15010]), theirs  # only its own merchantId
+    live = api.request("PUT", f"/v1/orders/{order_id}", json_body=sample_order(), login="demo")
+    assert (live.status, live.codes) == (403, [15120]), live  # live orders come from the order system
+    assert api.request("GET", f"/v1/orders/{order_id}", login="demo").codes == [15060]
+
+
 def test_a_test_api_key_starts_rrk_test_and_acts_in_test_mode(api):
     created = api.request("POST", "/v1/api-keys", json_body={"name": "sandbox", "mode": "test"}, login="demo")
     assert created.status == 201 and created.body["data"]["key"].startswith("rrk_test_"), created
@@ -89,6 +103,22 @@ def test_a_test_api_key_starts_rrk_test_and_acts_in_test_mode(api):
         assert {k["id"]: k["mode"] for k in listed}[key["id"]] == "test"
     finally:
         assert api.request("DELETE", f"/v1/api-keys/{key['id']}", login="demo").status == 204
+
+
+def test_a_test_token_manages_test_keys_only_so_a_leaked_one_cannot_touch_live_keys(api):
+    live_key = api.request("POST", "/v1/api-keys", json_body={"name": "live"}, login="demo").body["data"]
+    test_key = api.request("POST", "/v1/api-keys", json_body={"name": "ci"}, login="demo", mode="test")
+    try:
+        assert test_key.status == 201 and test_key.body["data"]["mode"] == "test", test_key  # the token's mode
+        refused = api.request("POST", "/v1/api-keys", json_body={"mode": "live"}, login="demo", mode="test")
+        assert (refused.status, refused.codes) == (403, [15120]), refused
+        listed = api.request("GET", "/v1/api-keys", login="demo", mode="test").body["data"]
+        assert {key["mode"] for key in listed} == {"test"} and live_key["id"] not in {k["id"] for k in listed}
+        revoke = api.request("DELETE", f"/v1/api-keys/{live_key['id']}", login="demo", mode="test")
+        assert revoke.codes == [15190], revoke  # a live key does not exist for a test token
+    finally:
+        for key in (live_key["id"], test_key.body["data"]["id"]):
+            assert api.request("DELETE", f"/v1/api-keys/{key}", login="demo").status == 204  # a live token: both
 
 
 def test_a_simulated_approve_and_issue_move_a_test_refund_as_support_would(api):

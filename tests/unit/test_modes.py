@@ -3,37 +3,57 @@ every partition of data that has a mode is built in the mode being handled,
 the two modes' partitions never meet, and nothing is built without a mode."""
 
 import contextvars
+import inspect
 
 import pytest
 
 from refunds_core import idempotency, listing_query, modes
 from refunds_core.callers import Caller, Role
 from refunds_core.dal import keys
+from refunds_core.models import EVENT_ID, IDENTIFIER
 from refunds_core.modes import Mode
 
-MODED = {  # every partition of data with a mode: what a key or a query names
+MODED = {  # every key function of data with a mode -> the partition it builds for sample ids
     "order": lambda: keys.order("o-1")["PK"]["S"],
     "refund": lambda: keys.refund("rf_1")["PK"]["S"],
-    "by merchant": lambda: keys.by_merchant("m-1"),
-    "by merchant status": lambda: keys.by_merchant_status("m-1", "REQUESTED"),
-    "by order": lambda: keys.by_order("o-1"),
-    "by merchant validity": lambda: keys.by_merchant_validity("m-1", True),
-    "by customer": lambda: keys.by_customer("m-1", "c-1"),
-    "support's queue": lambda: keys.by_status("REQUESTED"),
-    "by merchant batch": lambda: keys.by_merchant_batch("m-1", "b-1"),
-    "endpoints": lambda: keys.webhook_endpoint("m-1", "whk_1")["PK"]["S"],
-    "attempts": lambda: keys.webhook_attempt("whk_1", "a-1")["PK"]["S"],
-    "a refund's deliveries": lambda: keys.by_refund_deliveries("rf_1"),
-    "events": lambda: keys.event("m-1", "evt_1")["PK"]["S"],
-    "events by type": lambda: keys.events_by_type("m-1", "refund.created"),
-    "events by refund": lambda: keys.events_by_refund("m-1", "rf_1"),
+    "by_merchant": lambda: keys.by_merchant("m-1"),
+    "by_merchant_status": lambda: keys.by_merchant_status("m-1", "REQUESTED"),
+    "by_order": lambda: keys.by_order("o-1"),
+    "by_merchant_validity": lambda: keys.by_merchant_validity("m-1", True),
+    "by_customer": lambda: keys.by_customer("m-1", "c-1"),
+    "by_status": lambda: keys.by_status("REQUESTED"),  # support's queue
+    "by_merchant_batch": lambda: keys.by_merchant_batch("m-1", "b-1"),
+    "refund_indexes": lambda: keys.refund_indexes(
+        {"id": "rf_1", "merchantId": "m-1", "orderId": "o-1", "status": "REQUESTED", "customerId": "c-1",
+         "batchId": "b-1"})["GSI7PK"],
+    "status_indexes": lambda: keys.status_indexes("m-1", "ISSUED")["GSI6PK"],
+    "endpoints_partition": lambda: keys.endpoints_partition("m-1"),
+    "webhook_endpoint": lambda: keys.webhook_endpoint("m-1", "whk_1")["PK"]["S"],
+    "attempts_partition": lambda: keys.attempts_partition("whk_1"),
+    "webhook_attempt": lambda: keys.webhook_attempt("whk_1", "a-1")["PK"]["S"],
+    "by_refund_deliveries": lambda: keys.by_refund_deliveries("rf_1"),
+    "refund_delivery_index": lambda: keys.refund_delivery_index("rf_1", "a-1")["GSI8PK"],
+    "events_partition": lambda: keys.events_partition("m-1"),
+    "event": lambda: keys.event("m-1", "evt_1")["PK"]["S"],
+    "events_by_type": lambda: keys.events_by_type("m-1", "refund.created"),
+    "events_by_refund": lambda: keys.events_by_refund("m-1", "rf_1"),
+    "event_indexes": lambda: keys.event_indexes(
+        {"merchantId": "m-1", "eventType": "refund.created", "eventId": "evt_1", "refundId": "rf_1"})["GSI3PK"],
 }
 ACCOUNT = {  # the account's items: one for both modes
-    "login": lambda: keys.credential("demo")["PK"]["S"],
+    "credential": lambda: keys.credential("demo")["PK"]["S"],
     "merchant": lambda: keys.merchant("m-1")["PK"]["S"],
-    "api key": lambda: keys.api_key("ab12")["PK"]["S"],
-    "connection": lambda: keys.merchant_connection("m-1", "c-1")["PK"]["S"],
+    "api_key": lambda: keys.api_key("ab12")["PK"]["S"],
+    "merchant_api_key": lambda: keys.merchant_api_key("m-1", "key_1")["PK"]["S"],
+    "merchant_connection": lambda: keys.merchant_connection("m-1", "c-1")["PK"]["S"],
 }
+NO_PARTITION = {"created_between", "leading_test_keys"}  # sort key bounds; an IAM pattern
+
+
+def test_every_key_function_is_known_to_have_a_mode_or_not():
+    public = {name for name, value in vars(keys).items()
+              if inspect.isfunction(value) and value.__module__ == keys.__name__ and not name.startswith("_")}
+    assert public == set(MODED) | set(ACCOUNT) | NO_PARTITION, "a new key: say here whether it has a mode"
 
 
 def built(partition, mode: Mode) -> str:
@@ -54,8 +74,10 @@ def test_the_accounts_items_have_no_mode(name):
     assert built(ACCOUNT[name], Mode.LIVE) == built(ACCOUNT[name], Mode.TEST)
 
 
-def test_no_live_partition_of_any_id_is_a_test_partition():
-    # An id starts with a letter or digit (models.IDENTIFIER): "@test" is never one, nor a status.
+def test_no_id_can_forge_the_mark_so_the_modes_partitions_never_meet():
+    # Every id a key is built from is checked first: an identifier, or one of our prefixed ULIDs.
+    assert not IDENTIFIER.fullmatch("@test") and not IDENTIFIER.fullmatch("a#@test")
+    assert not EVENT_ID.fullmatch("evt_@test")
     live = {built(partition, Mode.LIVE) for partition in MODED.values()}
     assert not any("@test" in value for value in live)
     assert live.isdisjoint(built(partition, Mode.TEST) for partition in MODED.values())

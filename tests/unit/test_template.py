@@ -124,6 +124,24 @@ def test_only_the_create_functions_write_refunds():
                               "V2CreateRefundFunction"]
 
 
+def test_the_simulation_may_touch_test_data_only():
+    """docs/test-mode.md: SimulateRefundFunction reads the caller's account (no mode: LOGIN#, MERCHANT#,
+    APIKEY#) and, of the table's data, only test partitions (dal/keys.py's mark): a live refund cannot move."""
+    from refunds_core.dal import keys
+
+    account = {"LOGIN#*", "MERCHANT#*", "APIKEY#*"}
+    data = set()
+    for statement in _statements("SimulateRefundFunction"):
+        if statement["Resource"] != {"Fn::GetAtt": ["RefundsTable", "Arn"]}:
+            continue
+        patterns = set(statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"])
+        if patterns <= account:
+            assert set(statement["Action"]) <= {"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem"}, statement
+        else:
+            data |= patterns
+    assert data == {keys.leading_test_keys(kind) for kind in ("REFUND", "ORDER", "EVENTS")}
+
+
 def test_every_function_that_resolves_callers_may_read_api_keys_and_only_two_write_them():
     resolving = [fid for fid in FUNCTIONS if any(st.get("Sid") == "ResolveCaller" for st in _statements(fid))]
     assert {"CreateRefundFunction", "ListRefundsFunction", "CreateApiKeyFunction"} <= set(resolving)

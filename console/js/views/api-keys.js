@@ -1,6 +1,6 @@
 // A merchant's API keys: create one, live or test (its key shown once), list
-// them with their mode, revoke one. The keys belong to the account: a session
-// in either mode lists them all.
+// them with their mode, revoke one. A live session manages both modes' keys;
+// a test session only test keys (the API refuses it the live ones).
 
 import {idempotencyKey, request, segment} from "../api.js";
 import {field, h, replace, table} from "../dom.js";
@@ -13,10 +13,15 @@ export function apiKeysView(who) {
   const created = h("div", {class: "once"});
   const name = h("input", {name: "name", maxlength: 100, autocomplete: "off"});
   // The session's mode is the likelier choice; the radio says which one is sent.
+  // A test session may not make a live key: it is not offered.
+  const testSession = who.mode === "test";
   const mode = (value, text) => h("label", {class: "choice"},
-    h("input", {type: "radio", name: "mode", value, checked: (who.mode ?? "live") === value}), ` ${text}`);
+    h("input", {type: "radio", name: "mode", value, checked: (who.mode ?? "live") === value,
+      disabled: testSession && value === "live"}), ` ${text}`);
   const modes = h("fieldset", {}, h("legend", {}, "Mode"), mode("live", "Live"), mode("test", "Test"),
-    h("p", {class: "hint"}, "A test key (rrk_test_...) reads and writes test data only, a live key live data only."));
+    h("p", {class: "hint"}, testSession
+      ? "In test mode you make and see test keys (rrk_test_...) only: sign in live for live keys."
+      : "A test key (rrk_test_...) reads and writes test data only, a live key live data only."));
 
   async function refresh() {
     const answer = await attempt(region, () => request("GET", "/v1/api-keys"));

@@ -62,10 +62,11 @@ def _clamped(millis: int) -> int:
 
 def item_of(event: dict) -> dict:
     """The item that keeps ``event`` (``merchantId``, ``eventId``, ``eventType``, ``body``, ``createdAt``,
-    and ``refundId`` for a refund's), with its index keys."""
+    ``refundId`` for a refund's, ``livemode`` when it says), with its index keys."""
     attributes = {"type": "Event", "merchantId": event["merchantId"], "eventId": event["eventId"],
                   "eventType": event["eventType"], "refundId": event.get("refundId"), "body": event["body"],
-                  "createdAt": event["createdAt"], "expiresAt": expires_at(event["createdAt"])}
+                  "createdAt": event["createdAt"], "expiresAt": expires_at(event["createdAt"]),
+                  "livemode": event.get("livemode")}
     return {**keys.event(event["merchantId"], event["eventId"]), **to_item(attributes),
             **to_item(keys.event_indexes(event))}
 

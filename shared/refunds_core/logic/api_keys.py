@@ -22,7 +22,6 @@ from __future__ import annotations
 import re
 import uuid
 
-from aws_lambda_powertools.metrics import MetricUnit
 from ulid import ULID
 
 from refunds_core import errors, shapes
@@ -41,7 +40,7 @@ from refunds_core.dal.transactions import retry_on_contention, transact_write
 from refunds_core.errors import ApiError
 from refunds_core.models import CreateApiKeyRequest
 from refunds_core.modes import Mode
-from refunds_core.observability import logger, metrics
+from refunds_core.observability import count, logger
 from refunds_core.validation import parse
 
 MAX_KEYS = 10
@@ -51,7 +50,7 @@ _KEY_ID = re.compile(r"key_[0-9A-HJKMNP-TV-Z]{26}")
 def present(record: dict) -> shapes.ApiKey:
     """A key as the list shows it: never the key, nor its hash."""
     return shapes.ApiKey(id=record["id"], name=record.get("name"), prefix=record["prefix"],
-                         scopes=scope_names(record), mode=record.get("mode", Mode.LIVE.value),
+                         scopes=scope_names(record), mode=_mode_of(record).value,
                          createdAt=record["createdAt"])
 
 
@@ -65,7 +64,9 @@ def scope_names(record: dict) -> list[str]:
 def create(caller: Caller, body: dict) -> shapes.ApiKeyCreated:
     require_active_account(caller)
     request = parse(CreateApiKeyRequest, body)
-    mode = Mode(request.mode)
+    mode = Mode(request.mode) if request.mode is not None else caller.mode
+    if not manages(caller, mode):
+        raise ApiError(errors.FORBIDDEN)
     key = new_api_key(caller.merchant_id, mode)
     scopes = request.scopes or [scope.value for scope in Scope]
     record = {"id": f"key_{ULID()}", "merchantId": caller.merchant_id, "name": request.name,
@@ -81,14 +82,25 @@ def create(caller: Caller, body: dict) -> shapes.ApiKeyCreated:
                        idempotency_token=f"{record['id']}-{attempt}")
 
     retry_on_contention(write, gave_up="the merchant's API keys kept changing under the request")
-    metrics.add_metric(name="ApiKeyCreated", unit=MetricUnit.Count, value=1)
+    count("ApiKeyCreated")
     logger.info("api key created", extra={"api_key_id": record["id"]})
     return shapes.ApiKeyCreated(**present(record), key=key)
 
 
 def list_keys(caller: Caller) -> list[shapes.ApiKey]:
     require_active_account(caller)
-    return [present(record) for record in api_keys.keys_of(caller.merchant_id)]
+    return [present(record) for record in api_keys.keys_of(caller.merchant_id) if manages(caller, _mode_of(record))]
+
+
+def manages(caller: Caller, mode: Mode) -> bool:
+    """Whether the caller's token may see and manage keys of ``mode``: a live
+    token, both modes' (the account's owner); a test token, test keys only, so
+    a test token leaked from a CI log can neither mint a live key nor revoke one."""
+    return caller.mode is Mode.LIVE or mode is Mode.TEST
+
+
+def _mode_of(record: dict) -> Mode:
+    return Mode(record.get("mode", Mode.LIVE.value))  # a key stored before test mode is live
 
 
 def revoke(caller: Caller, key_id: str) -> None:
@@ -96,7 +108,7 @@ def revoke(caller: Caller, key_id: str) -> None:
 
     def write(_attempt: int) -> dict:
         record = api_keys.get_key(caller.merchant_id, key_id) if _KEY_ID.fullmatch(key_id) else None
-        if record is None:
+        if record is None or not manages(caller, _mode_of(record)):
             raise ApiError(errors.API_KEY_NOT_FOUND)
         transact_write([*api_keys.remove_key(record, _key_gone),
                         accounts.count_one_less(caller.merchant_id, api_keys.COUNTER, lambda _merchant: None),
@@ -106,7 +118,7 @@ def revoke(caller: Caller, key_id: str) -> None:
 
     record = retry_on_contention(write, gave_up="the merchant's API keys kept changing under the request")
     forget_api_key(record["id"], record["keyHash"])
-    metrics.add_metric(name="ApiKeyRevoked", unit=MetricUnit.Count, value=1)
+    count("ApiKeyRevoked")
     logger.info("api key revoked", extra={"api_key_id": record["id"]})
 
 

@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from standardwebhooks.webhooks import Webhook
 from ulid import ULID
@@ -44,7 +43,8 @@ from refunds_core import clock, modes
 from refunds_core.aws import dynamodb, sqs
 from refunds_core.dal import webhooks
 from refunds_core.logic import endpoint_health
-from refunds_core.observability import logger, metrics
+from refunds_core.modes import Mode
+from refunds_core.observability import count, logger
 from refunds_core.settings import settings
 from refunds_core.shapes import PingProblem
 from refunds_core.webhook_tasks import DeliveryTask
@@ -128,13 +128,15 @@ def _deliver_task(task: DeliveryTask, record: SQSRecord, attempt: int, recorded:
         "refundId": task.refund_id})
     recorded.append(True)
     endpoint_health.note(endpoint, delivered, now)
-    metrics.add_metric(name=f"WebhookDelivery{outcome.title()}", unit=MetricUnit.Count, value=1)
+    count(f"WebhookDelivery{outcome.title()}")
     if outcome == "retrying":
         # The message comes back after the next delay of the schedule, not the queue's default.
         sqs().change_message_visibility(QueueUrl=settings().WEBHOOK_DELIVERIES_QUEUE_URL,
                                         ReceiptHandle=record.receipt_handle, VisibilityTimeout=delays[attempt - 1])
         raise DeliveryFailed(f"attempt {attempt}: {status or error}")
-    if outcome == "failed":
+    # A test delivery that failed for good is recorded, not dead-lettered: a sandbox's endpoint
+    # being down is no work an operator gave up on (its event is replayable from the events API).
+    if outcome == "failed" and task.mode is Mode.LIVE:
         _dead_letter(record, attempt, f"HTTP {status}" if status is not None else str(error))
 
 

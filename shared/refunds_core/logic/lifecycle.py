@@ -10,11 +10,9 @@ import re
 import uuid
 from dataclasses import replace
 
-from aws_lambda_powertools.metrics import MetricUnit
-
 from refunds_core import errors, shapes, statuses
 from refunds_core.auth import account_guards, require_active_account
-from refunds_core.callers import Caller, Role
+from refunds_core.callers import Caller, Role, Scope
 from refunds_core.clock import now_iso
 from refunds_core.dal import events, orders, refunds
 from refunds_core.dal.transactions import AlreadyApplied, Contention, Guarded, retry_on_contention, transact_write
@@ -26,7 +24,7 @@ from refunds_core.logic.refunds import event_of, history_entry, names_its_event,
 from refunds_core.logic.transitions import TRANSITIONS, Transition
 from refunds_core.models import RefundQuery
 from refunds_core.modes import Mode
-from refunds_core.observability import logger, metrics
+from refunds_core.observability import count, logger
 from refunds_core.validation import parse
 
 # Our refund ids: "rf_" + a ULID (Crockford base32). Anything else is not one
@@ -74,19 +72,18 @@ def simulate(caller: Caller, refund_id: str, body: dict) -> shapes.Refund:
     decisions on the merchant's own refund, taken as support would take it
     (the same transition, conditional write, event and webhooks); the history
     names the merchant's login with the role support. In live mode the route
-    does not exist (404, 104): no live refund moves without an operator."""
+    does not exist for the merchant (404, 104): no live refund moves without an operator."""
     if caller.mode is not Mode.TEST:
         raise ApiError(errors.ROUTE_NOT_FOUND)
-    if caller.role not in SIMULATING:
-        raise ApiError(errors.FORBIDDEN)
     require_active_account(caller)
     transition = _action(body, transitions.SIMULATED_ACTIONS)
     return _apply(caller, refund_id, transition, _fields(transition, body), actor=replace(caller, role=Role.SUPPORT))
 
 
 def _simulations(caller: Caller, refund: dict) -> list[str]:
-    """What ``simulate`` would take on the refund now, for this caller."""
-    if caller.mode is not Mode.TEST or caller.role not in SIMULATING:
+    """What ``simulate`` would take on the refund now, for this caller (its
+    route's roles and scope: a key that may only read is offered nothing)."""
+    if caller.mode is not Mode.TEST or caller.role not in SIMULATING or Scope.WRITE_ORDER not in caller.scopes:
         return []
     return [action for action in transitions.allowed(Role.SUPPORT, refund) if action in transitions.SIMULATED_ACTIONS]
 
@@ -141,8 +138,7 @@ def _apply(caller: Caller, refund_id: str, transition: Transition, fields: dict,
         event = event_of(moved, answer)
         with contextlib.suppress(AlreadyApplied):  # our own write had been applied; its answer was lost
             _write(caller, refund, {**changes, **names_its_event(moved, event)}, entry, transition, event)
-        metrics.add_metric(name=f"Refund{transition.action.title().replace('_', '')}", unit=MetricUnit.Count,
-                           value=1)
+        count(f"Refund{transition.action.title().replace('_', '')}")
         return answer
 
     return retry_on_contention(attempt, gave_up="refund kept being written by other transactions")

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import uuid
 
-from aws_lambda_powertools.metrics import MetricUnit
-
 from refunds_core import errors, shapes
 from refunds_core.auth import account_guards, require_active_account
 from refunds_core.callers import Caller, Role
@@ -33,7 +31,7 @@ from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.logic.lifecycle import visible_refund
 from refunds_core.logic.refunds import present
 from refunds_core.models import MAX_METADATA_KEYS, MetadataUpdate
-from refunds_core.observability import logger, metrics
+from refunds_core.observability import count, logger
 from refunds_core.validation import parse
 
 
@@ -74,7 +72,7 @@ def change(caller: Caller, refund_id: str, body: dict) -> shapes.Refund:
             refunds.set_metadata(refund, metadata, now, explain=lambda stored: _refused(stored, caller)),
             *account_guards(caller),
         ], idempotency_token=str(uuid.uuid4()))
-        metrics.add_metric(name="RefundMetadataChanged", unit=MetricUnit.Count, value=1)
+        count("RefundMetadataChanged")
         return present({**refund, "metadata": metadata, "updatedAt": now})
 
     return retry_on_contention(attempt, gave_up="refund metadata kept being changed by other requests")

@@ -13,6 +13,7 @@ from refunds_core.dal import keys, orders, refund_queries
 from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.logic.refund_math import consumed, line_paid, refunded_total, remaining
 from refunds_core.models import IDENTIFIER, OrderRequest
+from refunds_core.modes import Mode
 from refunds_core.money import ZERO, fmt, parse_amount
 from refunds_core.validation import parse
 
@@ -27,9 +28,16 @@ def is_order_id(order_id: str) -> bool:
 
 def put(caller: Caller, order_id: str, body: dict) -> shapes.Order:
     require_active_account(caller)
+    # In live mode orders come from the order system only; in test mode a
+    # merchant may write its own, so it can build an integration without one
+    # (docs/test-mode.md). Refused before the body: a caller that may never write learns no more.
+    if caller.role is Role.MERCHANT and caller.mode is not Mode.TEST:
+        raise ApiError(errors.FORBIDDEN)
     if not is_order_id(order_id):
         raise FieldErrors(["orderId"])
     fields = _stored_fields(parse(OrderRequest, body))
+    if caller.role is Role.MERCHANT and fields["merchantId"] != caller.merchant_id:
+        raise FieldErrors(["merchantId"])
     # A fresh token per request: botocore's retry of this same call is
     # idempotent, a later PUT with the same body is a new write.
     orders.upsert(order_id, fields, now=now_iso(), idempotency_token=str(uuid.uuid4()), guards=account_guards(caller),

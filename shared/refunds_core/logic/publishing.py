@@ -50,10 +50,12 @@ def entry_size(entry: dict) -> int:
 
 
 def _entry(index: int, event: dict) -> dict:
+    livemode = str(modes.livemode(modes.of_item(event))).lower()  # an event kept before test mode: live
     return {"Id": str(index), "Message": event["body"],
-            # Subscribers filter on these without reading the body.
+            # Subscribers filter on these without reading the body (a finance subscriber: livemode "true").
             "MessageAttributes": {"eventType": {"DataType": "String", "StringValue": event["eventType"]},
-                                  "merchantId": {"DataType": "String", "StringValue": event["merchantId"]}}}
+                                  "merchantId": {"DataType": "String", "StringValue": event["merchantId"]},
+                                  "livemode": {"DataType": "String", "StringValue": livemode}}}
 
 
 def event_of_change(old: dict | None, new: dict | None) -> dict | None:

@@ -4,8 +4,6 @@ seed 003's items and seed 004's number)."""
 
 from __future__ import annotations
 
-from aws_lambda_powertools.metrics import MetricUnit
-
 from refunds_core import errors, events, modes, refund_ids, shapes, statuses
 from refunds_core.auth import account_guards, require_active_account
 from refunds_core.callers import Caller, Role
@@ -20,7 +18,7 @@ from refunds_core.logic.orders import present as present_order
 from refunds_core.logic.orders import visible_order
 from refunds_core.models import CreateRefundRequest
 from refunds_core.money import ZERO, fmt, parse_amount
-from refunds_core.observability import metrics
+from refunds_core.observability import count
 from refunds_core.validation import parse
 
 
@@ -90,7 +88,7 @@ def create(caller: Caller, order_id: str, body: dict, *, email_on_file: bool = F
             ], idempotency_token=f"{refund_id}-{n}")
         except AlreadyApplied as applied:  # committed, its answer lost: answer with what was stored
             return present(refunds.get(applied.args[0]))
-        metrics.add_metric(name="RefundRequested", unit=MetricUnit.Count, value=1)
+        count("RefundRequested")
         return created
 
     return retry_on_contention(attempt, gave_up="order kept changing under the request")
@@ -221,7 +219,7 @@ def event_of(refund: dict, data: shapes.Refund | None = None) -> dict:
             "livemode": modes.livemode(modes.of_item(refund)), "sequence": version,
             "data": data if data is not None else present(refund)}
     return {"eventId": event_id, "eventType": event_type, "merchantId": refund["merchantId"],
-            "refundId": refund["id"], "createdAt": last["at"], "body": events.body(body)}
+            "refundId": refund["id"], "createdAt": last["at"], "livemode": body["livemode"], "body": events.body(body)}
 
 
 def names_its_event(refund: dict, event: dict) -> dict:

@@ -25,8 +25,6 @@ import math
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from aws_lambda_powertools.metrics import MetricUnit
-
 from refunds_core import clock, errors, events, modes, shapes
 from refunds_core.auth import account_guards, require_active_account
 from refunds_core.callers import Caller
@@ -35,7 +33,7 @@ from refunds_core.dal.transactions import retry_on_contention, transact_write
 from refunds_core.errors import ApiError
 from refunds_core.logic.delivery import send
 from refunds_core.logic.webhooks import visible_endpoint
-from refunds_core.observability import metrics
+from refunds_core.observability import count
 
 TEST_INTERVAL = timedelta(seconds=5)
 TESTS_PER_MINUTE = 10
@@ -54,8 +52,7 @@ def ping(caller: Caller, webhook_id: str) -> shapes.WebhookTestResult:
     body = events.body({"id": event_id, "type": events.TEST, "createdAt": now_iso, "merchantId": caller.merchant_id,
                         "livemode": modes.livemode(caller.mode), "data": {"webhookId": endpoint["id"]}})
     outcome = send(endpoint, event_id, body, webhook_id=endpoint["id"])
-    metrics.add_metric(name="WebhookTestDelivered" if outcome.delivered else "WebhookTestFailed",
-                       unit=MetricUnit.Count, value=1)
+    count("WebhookTestDelivered" if outcome.delivered else "WebhookTestFailed")
     return shapes.WebhookTestResult(eventId=event_id, delivered=outcome.delivered, statusCode=outcome.status,
                                     latencyMs=outcome.latency_ms, error=outcome.problem)
 

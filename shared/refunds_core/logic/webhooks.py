@@ -35,7 +35,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, ValidationError
 from ulid import ULID
 
@@ -48,7 +47,7 @@ from refunds_core.dal.transactions import AlreadyApplied, retry_on_contention, t
 from refunds_core.errors import ApiError, FieldErrors
 from refunds_core.listing_query import DEFAULT_LIMIT, CursorText, Limit, cursor_owner, cursor_page
 from refunds_core.models import CreateWebhookRequest, ReplayRequest, RotateSecretRequest, UpdateWebhookRequest
-from refunds_core.observability import metrics
+from refunds_core.observability import count
 from refunds_core.validation import field_errors, nul_fields, parse
 from refunds_core.webhook_tasks import DeliveryTask, queue
 from refunds_core.webhook_urls import UnsafeUrl, as_uri, vetted_addresses
@@ -105,7 +104,7 @@ def create(caller: Caller, body: dict) -> shapes.WebhookCreated:
         return shapes.WebhookCreated(**present(endpoint), secret=endpoint["secrets"][0]["secret"])
 
     created = _retrying(write)
-    metrics.add_metric(name="WebhookEndpointCreated", unit=MetricUnit.Count, value=1)
+    count("WebhookEndpointCreated")
     return created
 
 
@@ -210,7 +209,7 @@ def delete(caller: Caller, webhook_id: str) -> shapes.Webhook:
         return present(endpoint)
 
     deleted = _retrying(write)
-    metrics.add_metric(name="WebhookEndpointDeleted", unit=MetricUnit.Count, value=1)
+    count("WebhookEndpointDeleted")
     return deleted
 
 
@@ -329,7 +328,7 @@ def replay(caller: Caller, webhook_id: str, body: dict) -> shapes.ReplayQueued:
                         eventType=event["eventType"], body=event["body"], replay=True,
                         livemode=modes.livemode(caller.mode)) for event in chosen])
     if chosen:
-        metrics.add_metric(name="WebhookReplayQueued", unit=MetricUnit.Count, value=len(chosen))
+        count("WebhookReplayQueued", len(chosen))
     return shapes.ReplayQueued(queued=len(chosen), nextSince=next_since)
 
 
