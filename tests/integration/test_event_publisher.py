@@ -81,6 +81,7 @@ def test_sns_down_fails_the_record_and_the_retry_publishes_the_same_event(publis
     assert bodies[0]["type"] == "refund.created" and bodies[0]["data"]["id"] == "rf_01JD8Z7Q5W3X2Y1V0T9S8R7Q6P"
     assert messages[0]["MessageAttributes"]["eventType"]["StringValue"] == "refund.created"
     assert messages[0]["MessageAttributes"]["merchantId"]["StringValue"] == "demo"
+    assert messages[0]["MessageAttributes"]["livemode"]["StringValue"] == "true"  # a live refund's (test-mode.md)
 
 
 def test_a_failed_record_stops_its_batch_so_nothing_after_it_is_published_twice(publisher, observer, monkeypatch):

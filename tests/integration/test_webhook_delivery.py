@@ -391,6 +391,25 @@ def test_an_attempt_that_raises_unexpectedly_is_recorded_retried_then_dead_lette
     assert secret.removeprefix("whsec_") not in json.dumps(attempts) + json.dumps(dead)
 
 
+def test_a_test_mode_delivery_that_fails_for_good_is_recorded_not_dead_lettered(api, merchant, deliverer):
+    """docs/test-mode.md: a sandbox endpoint being down is no work an operator gave up on."""
+    endpoint = register(api, merchant, "http://127.0.0.1:9/hooks", events=["refund.issued"], mode="test")
+    task = {"webhookId": endpoint["id"], "merchantId": merchant, "eventId": "evt_01M81B5H80RNXZ98W5K0QCDWVQ",
+            "eventType": "refund.issued", "body": '{"id": "evt_01M81B5H80RNXZ98W5K0QCDWVQ"}', "replay": False,
+            "livemode": False}
+    deliverer.sqs.send_message(QueueUrl=deliverer.tasks, MessageBody=json.dumps(task))
+    for _ in (1, 2):
+        message, = deliverer.receive(deliverer.tasks)
+        assert deliverer.invoke(message) == {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}
+    message, = deliverer.receive(deliverer.tasks)
+    assert deliverer.invoke(message) == {"batchItemFailures": []}
+
+    attempts = api.request("GET", f"/v1/webhooks/{endpoint['id']}/deliveries", login=merchant, mode="test")
+    assert [(a["attempt"], a["outcome"]) for a in attempts.body["data"]] == [(3, "failed"), (2, "retrying"),
+                                                                              (1, "retrying")]
+    assert deliverer.receive(deliverer.dead) == []
+
+
 def test_a_task_failing_around_its_attempt_keeps_the_schedule_then_is_dead_lettered(merchant, deliverer,
                                                                                    monkeypatch):
     """The table throttled past botocore's retries when the endpoint is read: no

@@ -96,3 +96,16 @@ def test_idempotency_keys_and_cursors_of_one_caller_differ_by_mode_and_live_ones
     assert listing_query.cursor_owner(live) != listing_query.cursor_owner(test)
     assert "mode" not in listing_query.cursor_owner(live)
     assert not any("mode" in part for part in idempotency.scope(live))
+
+
+def test_a_business_metric_of_test_mode_is_named_apart_so_no_live_alarm_counts_it():
+    from refunds_core.observability import count, metrics
+
+    metrics.clear_metrics()
+    try:
+        count("WebhookDeliveryFailed")
+        with modes.acting_in(Mode.TEST):
+            count("WebhookDeliveryFailed")
+        assert set(metrics.metric_set) == {"WebhookDeliveryFailed", "TestWebhookDeliveryFailed"}
+    finally:
+        metrics.clear_metrics()
