@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (
 from localrun.gateway import MAX_URL_CHARS
 from refunds_core.callers import Role
 from scripts import openapi
-from tests.conftest import as_function
+from tests.conftest import as_function, sample_order
 
 pytestmark = pytest.mark.server
 
@@ -104,6 +104,15 @@ def fuzzing(runtime, api) -> dict:
                 "connectionId": connection_id, "refundOrderId": refund_order,
                 "eventId": events.body["data"][0]["id"]}
 
+    # Test mode's routes (docs/test-mode.md) are fuzzed as they are used: a test-mode token, a test refund.
+    test_token = api.request("POST", "/v1/auth/token", json_body={
+        "login": login, "password": "a-long-password", "mode": "test"}).body["token"]
+    test_order = f"fz-test-{uuid.uuid4().hex[:8]}"
+    assert api.request("PUT", f"/v1/orders/{test_order}", json_body=sample_order(merchant_id),
+                       token=test_token).status == 200
+    test_refund = api.request("POST", f"/v1/order/{test_order}/refund", token=test_token,
+                              json_body={"email": "fuzz@example.com"})
+    assert test_refund.status == 200, test_refund
     customer = api.request("POST", "/v1/auth/customer-token", json_body={"customerId": "cust-1"}, token=token)
     key = api.request("POST", "/v1/api-keys", json_body={"name": "fuzzing"}, token=token)
     assert customer.status == 200 and key.status == 201, (customer, key)
@@ -113,7 +122,11 @@ def fuzzing(runtime, api) -> dict:
     integer_order = uuid.uuid4().int % 10**15
     assert api.put_order(str(integer_order), merchant_id=merchant_id)[1].status == 200
     return {"merchantId": merchant_id, "tokens": tokens, "apiKey": key.body["data"]["key"], "ids": owned(),
-            "ids_to_delete": owned(), "integerOrder": integer_order}
+            "ids_to_delete": owned(), "integerOrder": integer_order, "testToken": test_token,
+            "testIds": {"refundId": test_refund.body["data"]["id"]}}
+
+
+TEST_MODE_PREFIX = "/v1/test/"
 
 
 def credentials(method: str, path: str, fuzzing: dict) -> list[dict[str, str]]:
@@ -122,6 +135,8 @@ def credentials(method: str, path: str, fuzzing: dict) -> list[dict[str, str]]:
     _, contract = openapi.contracts()[(method, path)]
     if contract.roles is None:
         return [{}]
+    if path.startswith(TEST_MODE_PREFIX):
+        return [{"Authorization": f"Bearer {fuzzing['testToken']}"}]
     found = [{"Authorization": f"Bearer {fuzzing['tokens'][role]}"} for role in contract.roles]
     if Role.MERCHANT in contract.roles and contract.api_keys:
         found.append({"X-API-KEY": fuzzing["apiKey"]})
@@ -140,6 +155,8 @@ def aim(case: schemathesis.Case, fuzzing: dict) -> None:
     the fuzzing merchant's own; a generated order names that merchant; a
     generated webhook URL stays on loopback."""
     owned = fuzzing["ids_to_delete" if case.operation.method.upper() == "DELETE" else "ids"]
+    if case.operation.path.startswith(TEST_MODE_PREFIX):
+        owned = {**owned, **fuzzing["testIds"]}
     for name, value in (case.path_parameters or {}).items():
         if name in owned and isinstance(value, str) and zlib.crc32(value.encode()) % 2 == 0:
             case.path_parameters[name] = owned[name]
