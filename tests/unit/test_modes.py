@@ -4,6 +4,7 @@ the two modes' partitions never meet, and nothing is built without a mode."""
 
 import contextvars
 import inspect
+import json
 
 import pytest
 
@@ -109,3 +110,57 @@ def test_a_business_metric_of_test_mode_is_named_apart_so_no_live_alarm_counts_i
         assert set(metrics.metric_set) == {"WebhookDeliveryFailed", "TestWebhookDeliveryFailed"}
     finally:
         metrics.clear_metrics()
+
+
+# The stream and queue workers say each record's mode themselves: run in a
+# context where nothing said one (not even this suite's session-wide live mode),
+# each reads and writes in the record's own.
+
+def _in_a_fresh_context(call):
+    return contextvars.Context().run(call)
+
+
+def _sqs_record(body: str):
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    return SQSRecord({"messageId": "m-1", "receiptHandle": "r", "body": body, "attributes": {
+        "ApproximateReceiveCount": "1"}, "messageAttributes": {}, "eventSource": "aws:sqs"})
+
+
+@pytest.mark.parametrize("livemode", [True, False])
+def test_the_dispatcher_reads_the_endpoints_and_queues_the_tasks_of_the_events_mode(monkeypatch, livemode):
+    from refunds_core.logic import dispatch
+
+    read_in, queued = [], []
+    monkeypatch.setattr(dispatch.webhooks, "endpoints_of", lambda merchant_id: read_in.append(modes.current()) or [
+        {"id": "whk_1", "events": ["refund.created"], "enabled": True}])
+    monkeypatch.setattr(dispatch, "queue", queued.extend)
+    body = json.dumps({"id": "evt_01M81B5H80RNXZ98W5K0QCDWVQ", "type": "refund.created",
+                       "createdAt": "2026-12-07T10:00:00.000Z", "merchantId": "m-1", "livemode": livemode,
+                       "sequence": 1, "data": {"id": "rf_1"}})
+    _in_a_fresh_context(lambda: dispatch.Dispatcher().handle(_sqs_record(body)))
+    assert read_in == [modes.of_livemode(livemode)]
+    assert [task.livemode for task in queued] == [livemode]
+
+
+@pytest.mark.parametrize("livemode", [True, False])
+def test_the_deliverer_delivers_a_task_in_its_mode(monkeypatch, livemode):
+    from refunds_core.logic import delivery
+
+    delivered_in = []
+    monkeypatch.setattr(delivery, "_deliver_task", lambda *_args: delivered_in.append(modes.current()))
+    task = json.dumps({"webhookId": "whk_1", "merchantId": "m-1", "eventId": "evt_1", "eventType": "refund.created",
+                       "body": "{}", "livemode": livemode})
+    _in_a_fresh_context(lambda: delivery.deliver(_sqs_record(task)))
+    assert delivered_in == [modes.of_livemode(livemode)]
+
+
+@pytest.mark.parametrize("livemode", [True, False, None])
+def test_the_publisher_keeps_a_legacy_changes_event_in_the_refunds_mode(monkeypatch, livemode):
+    from refunds_core.logic import publishing
+
+    kept_in = []
+    monkeypatch.setattr(publishing.kept_events, "keep_once", lambda event: kept_in.append(modes.current()))
+    refund = {"type": "Refund", "livemode": livemode} if livemode is not None else {"type": "Refund"}
+    _in_a_fresh_context(lambda: publishing._keep_once_in_mode_of(refund, {}))
+    assert kept_in == [modes.of_livemode(livemode)]  # a refund from before test mode: live
