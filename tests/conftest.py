@@ -111,6 +111,22 @@ def load_handler(logical_id: str):
     return getattr(module, attribute)
 
 
+def request_json(text: str) -> dict:
+    """A JSON body as a route reads it (numbers with a fraction are Decimals)."""
+    from refunds_core.validation import json_object
+
+    return json_object(text, "application/json")
+
+
+def refused_fields(action, *args) -> list[str]:
+    """The fields ``action(*args)`` refuses (15010): it must refuse."""
+    from refunds_core.errors import FieldErrors
+
+    with pytest.raises(FieldErrors) as caught:
+        action(*args)
+    return caught.value.fields
+
+
 def sample_order(merchant_id: str = "demo", **overrides) -> dict:
     """The order of the issue's example: 45.00 items + 4.50 tax + 10.00 shipping = 59.50."""
     order = {"merchantId": merchant_id, "number": "SO-1001", "status": "paid", "currency": "USD",

@@ -8,10 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from botocore.stub import Stubber
 from ulid import ULID
 
-from refunds_core import aws
 from refunds_core.callers import Caller, Role
 from refunds_core.dal import events as kept_events
 from refunds_core.errors import FieldErrors
@@ -122,16 +120,6 @@ def test_one_event_is_read_as_its_merchant_or_as_support_naming_it(params, calle
 
 
 # --------------------------------------------------------- one Query each
-
-@pytest.fixture
-def stubbed(monkeypatch):
-    monkeypatch.setenv("TABLE_NAME", "RefundsTable")
-    monkeypatch.setenv("TOKEN_SIGNING_SECRET_ID", "unused")
-    aws.dynamodb.cache_clear()
-    with Stubber(aws.dynamodb()) as stub:
-        yield stub
-    aws.dynamodb.cache_clear()
-
 
 FIRST, LAST = "evt_01M81B5H800000000000000000", "evt_01M81B5H7ZZZZZZZZZZZZZZZZZ"
 

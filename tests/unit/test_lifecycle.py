@@ -8,9 +8,8 @@ import re
 import typing
 
 import pytest
-from botocore.stub import Stubber
 
-from refunds_core import aws, errors, statuses
+from refunds_core import errors, statuses
 from refunds_core.callers import Role
 from refunds_core.dal.codec import to_item
 from refunds_core.dal.transactions import AlreadyApplied, Contention, Guarded, transact_write
@@ -144,16 +143,6 @@ def test_a_failed_condition_is_explained_from_the_refund_as_stored(stored, outco
         assert isinstance(explained, ApiError) and explained.entries[0][0] == outcome
     else:
         assert isinstance(explained, outcome)
-
-
-@pytest.fixture
-def stubbed(monkeypatch):
-    monkeypatch.setenv("TABLE_NAME", "RefundsTable")
-    monkeypatch.setenv("TOKEN_SIGNING_SECRET_ID", "unused")
-    aws.dynamodb.cache_clear()
-    with Stubber(aws.dynamodb()) as stub:
-        yield stub
-    aws.dynamodb.cache_clear()
 
 
 MERCHANT = {"PK": {"S": "MERCHANT#m"}, "SK": {"S": "MERCHANT"}}

@@ -10,22 +10,10 @@ import pytest
 
 from refunds_core import jsontext, statuses
 from refunds_core.dialects import seed002
-from refunds_core.errors import FieldErrors
 from refunds_core.refund_ids import LARGEST
-from refunds_core.validation import json_object
+from tests.conftest import refused_fields, request_json
 
 VALID = {"orderId": 1001, "reason": "Wrong size", "amount": Decimal("22.5"), "refundOnly": False}
-
-
-def _body(text: str) -> dict:
-    """A body as the route reads it (numbers with a fraction are Decimals)."""
-    return json_object(text, "application/json")
-
-
-def _refused(action, *args) -> list[str]:
-    with pytest.raises(FieldErrors) as caught:
-        action(*args)
-    return caught.value.fields
 
 
 # ------------------------------------------------------------------ creating
@@ -36,7 +24,7 @@ def _refused(action, *args) -> list[str]:
 ])
 def test_the_amount_is_read_as_the_exact_value_of_the_number_written(amount, core):
     """Never through a float; trailing zeros are how a client's float prints (500.0), not decimals."""
-    order_id, request = seed002.creation(_body(f'{{"orderId": 1001, "reason": "x", "amount": {amount}, '
+    order_id, request = seed002.creation(request_json(f'{{"orderId": 1001, "reason": "x", "amount": {amount}, '
                                                f'"refundOnly": true}}'))
     assert (order_id, request) == ("1001", {"description": "x", "amount": core, "refundOnly": True})
 
@@ -44,7 +32,7 @@ def test_the_amount_is_read_as_the_exact_value_of_the_number_written(amount, cor
 @pytest.mark.parametrize("amount", ['"22.50"', "true", "null", "[22.5]", "1e999999", "9" * 5000, "1" + "0" * 12,
                                     "0.00001", "0." + "0" * 5000 + "1", "-1e999999"])
 def test_an_amount_that_is_no_json_number_or_absurd_is_15010(amount):
-    assert _refused(seed002.creation, _body(f'{{"orderId": 1001, "reason": "x", "amount": {amount}, '
+    assert refused_fields(seed002.creation, request_json(f'{{"orderId": 1001, "reason": "x", "amount": {amount}, '
                                             f'"refundOnly": true}}')) == ["amount"]
 
 
@@ -64,13 +52,15 @@ def test_the_order_id_is_an_integer_up_to_2_53_minus_1(order_id, expected):
 @pytest.mark.parametrize("order_id", ["1001", "o-1", LARGEST + 1, -1, True, None, Decimal("1001.0"), Decimal("1E+3"),
                                       [1001]])
 def test_an_order_id_that_is_not_an_integer_is_15010(order_id):
-    assert _refused(seed002.creation, {**VALID, "orderId": order_id}) == ["orderId"]
+    assert refused_fields(seed002.creation, {**VALID, "orderId": order_id}) == ["orderId"]
 
 
 def test_all_four_fields_are_required_and_nothing_else_is_read():
-    assert _refused(seed002.creation, {}) == ["orderId", "reason", "amount", "refundOnly"]
-    assert _refused(seed002.creation, {**VALID, "email": "m@example.com", "status": "ISSUED"}) == ["email", "status"]
-    assert _refused(seed002.creation, {**VALID, "reason": "x" * 501, "refundOnly": "false"}) == ["reason", "refundOnly"]
+    assert refused_fields(seed002.creation, {}) == ["orderId", "reason", "amount", "refundOnly"]
+    assert refused_fields(seed002.creation, {**VALID, "email": "m@example.com", "status": "ISSUED"}) == [
+        "email", "status"]
+    assert refused_fields(seed002.creation, {**VALID, "reason": "x" * 501, "refundOnly": "false"}) == [
+        "reason", "refundOnly"]
     assert seed002.creation({**VALID, "reason": ""})[1]["description"] == ""
 
 
@@ -79,8 +69,8 @@ def test_all_four_fields_are_required_and_nothing_else_is_read():
 def test_ship_init_is_the_only_action_and_its_fields_are_the_cores():
     body = {"action": "SHIP_INIT", "trackingId": "1Z999", "carrierName": "UPS"}
     assert seed002.shipment(body) == body
-    assert _refused(seed002.shipment, {**body, "action": "APPROVE"}) == ["action"]
-    assert _refused(seed002.shipment, {"action": "SHIP_INIT", "trackingId": " ", "x": 1}) == [
+    assert refused_fields(seed002.shipment, {**body, "action": "APPROVE"}) == ["action"]
+    assert refused_fields(seed002.shipment, {"action": "SHIP_INIT", "trackingId": " ", "x": 1}) == [
         "trackingId", "carrierName", "x"]
 
 
@@ -118,7 +108,7 @@ def test_validity_is_a_boolean_as_any_client_language_prints_one(written, valid)
     ({"limit": "5", "cursor": "x"}, ["limit", "cursor"]),
 ])
 def test_each_bad_or_unknown_parameter_is_one_15010(params, bad):
-    assert _refused(seed002.list_request, params) == bad
+    assert refused_fields(seed002.list_request, params) == bad
 
 
 # ---------------------------------------------------------------- the path id
@@ -178,4 +168,4 @@ def test_an_order_is_an_integer_when_its_id_is_one_and_null_otherwise(order_id, 
 
 def test_a_float_is_never_money():
     """The body's parser never makes one; a float that got here anyway would already be rounded."""
-    assert _refused(seed002.creation, {**VALID, "amount": 22.5}) == ["amount"]
+    assert refused_fields(seed002.creation, {**VALID, "amount": 22.5}) == ["amount"]

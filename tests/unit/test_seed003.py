@@ -9,21 +9,10 @@ import pytest
 
 from refunds_core import errors
 from refunds_core.dialects import seed003
-from refunds_core.errors import ApiError, FieldErrors
-from refunds_core.validation import json_object
+from refunds_core.errors import ApiError
+from tests.conftest import refused_fields, request_json
 
 CONNECTION = "3f6c2a7e-1d4b-4c8a-9e2f-5b7d0a1c3e64"
-
-
-def _body(text: str) -> dict:
-    """A body as the route reads it."""
-    return json_object(text, "application/json")
-
-
-def _refused(action, *args) -> list[str]:
-    with pytest.raises(FieldErrors) as caught:
-        action(*args)
-    return caught.value.fields
 
 
 # ------------------------------------------------------------------ creating
@@ -38,7 +27,7 @@ def _refused(action, *args) -> list[str]:
 def test_the_request_becomes_the_cores_item_or_whole_order_refund(body, core):
     """No email (the contact email on file is used), no description, and no
     return shipment to wait for (003 has no step that would send one)."""
-    assert seed003.creation(_body(body))[0] == core
+    assert seed003.creation(request_json(body))[0] == core
 
 
 @pytest.mark.parametrize(("sent", "answered"), [
@@ -57,7 +46,7 @@ def test_returned_date_is_the_instant_sent_in_utc(sent, answered):
                                   "0001-01-01T00:00:00+01:00", "2026-11-20T14:00:00Z" + " " * 60])
 def test_a_returned_date_that_is_no_instant_is_15010(sent):
     """No offset is no instant; year 1 an hour east of UTC is before year 1 in UTC."""
-    assert _refused(seed003.creation, {"returnedDate": sent}) == ["returnedDate"]
+    assert refused_fields(seed003.creation, {"returnedDate": sent}) == ["returnedDate"]
 
 
 @pytest.mark.parametrize(("body", "fields"), [
@@ -77,7 +66,7 @@ def test_a_returned_date_that_is_no_instant_is_15010(sent):
     ({"batchId": "x" * 65}, ["batchId"]),
 ])
 def test_prices_taxes_and_bad_fields_are_15010_naming_each(body, fields):
-    assert _refused(seed003.creation, body) == fields
+    assert refused_fields(seed003.creation, body) == fields
 
 
 # ---------------------------------------------------------------- presenting
